@@ -1,0 +1,132 @@
+# Matt_daemon: line-logging daemon, its Tintin_reporter library and tests.
+#
+#   make            build everything (binaries land in the tree root)
+#   make run        install missing packages, build, start the daemon
+#   make test       install missing packages, build, run every test
+#   make bench      throughput / memory benchmark against rsyslog and socat
+#   make install    PREFIX=/usr/local DESTDIR=
+#   SANITIZE=1      build and test under ASan+UBSan (separate build dir)
+#   CC=clang        any C11 compiler with GNU extensions
+
+NAME		= Matt_daemon
+VERSION		= 1.0.0
+
+CC		?= cc
+SANITIZE	?= 0
+PREFIX		?= /usr/local
+DESTDIR		?=
+PYTHON		?= /usr/bin/python3
+
+WARNINGS	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+		  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+CFLAGS		?= -O2 -g
+CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
+ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
+LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+
+ifeq ($(SANITIZE),1)
+BUILD		= build/san
+ALL_CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+LDFLAGS		+= -fsanitize=address,undefined
+else
+BUILD		= build/rel
+endif
+
+TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c
+COMMON_SRCS	= src/common/escape.c src/common/framer.c
+DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemonize.c \
+		  src/daemon/lock.c src/daemon/loop.c src/daemon/server.c \
+		  src/daemon/client.c src/daemon/signals.c src/daemon/crash.c \
+		  src/daemon/util.c
+
+TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
+COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS	= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+
+LIBTINTIN	= $(BUILD)/libtintin.a
+LIBCOMMON	= $(BUILD)/libcommon.a
+DAEMON_BIN	= $(BUILD)/$(NAME)
+
+UNIT_TESTS	= tintin escape framer config
+UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+
+BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
+
+.PHONY: all clean fclean re run test unit integration deps install bench fuzz
+
+all: $(NAME)
+
+$(NAME): $(DAEMON_BIN)
+	ln -sf $(DAEMON_BIN) $(NAME)
+
+$(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+$(LIBTINTIN): $(TINTIN_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests link the module under test plus what it needs.
+$(BUILD)/tests/test_tintin: $(BUILD)/tests/unit/test_tintin.o $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
+		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/util.o $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+deps:
+	@./scripts/deps.sh
+
+run: deps all
+	./$(NAME)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) $(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+bench: deps all $(BENCH_BINS)
+	BUILD=$(BUILD) ./bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/matt_daemon
+	install -m 755 $(DAEMON_BIN) $(DESTDIR)$(PREFIX)/sbin/$(NAME)
+	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 src/tintin/tintin.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 packaging/matt_daemon.conf \
+		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
+
+clean:
+	rm -rf build/rel/src build/san/src build/rel/tests build/san/tests \
+		build/rel/bench build/san/bench
+
+fclean:
+	rm -rf build $(NAME)
+
+re: fclean
+	$(MAKE) all
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install the Debian packages Matt_daemon needs to build, test and benchmark,
+# skipping those already present. Safe to run again; needs root for installs.
+set -eu
+
+PKGS="
+gcc clang make pkg-config
+libinih-dev
+libcmocka-dev
+python3 python3-pytest
+rsyslog socat
+procps util-linux
+"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+# Do not let package scripts start services (rsyslog) on this machine:
+# the tests and benchmarks start their own instances.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
+trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q --no-install-recommends $missing; then
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends $missing
+fi
