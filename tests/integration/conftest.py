@@ -1,0 +1,401 @@
+"""Shared helpers for the Matt_daemon black-box tests.
+
+Every test owns its daemon: a config in tmp_path with a free loopback port,
+its own lock file and log directory.  Teardown kills only the PID that this
+test started (read from its own lock file, or found by its unique config
+path), never anything by name.  Every wait is bounded in time.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("MATT_DAEMON", os.path.join(REPO, "Matt_daemon"))
+
+LINE_RE = re.compile(
+    r"^\[(\d\d)/(\d\d)/(\d{4})-(\d\d):(\d\d):(\d\d)\] "
+    r"\[ (INFO|LOG|WARN|ERROR|DEBUG) \] - Matt_daemon: (.*)$"
+)
+
+START_MESSAGES = [
+    "Started.",
+    "Creating server.",
+    "Server created.",
+    "Entering Daemon mode.",
+]
+
+LAUNCH_TIMEOUT = 10.0
+
+
+def free_port():
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_state(pid):
+    """State letter from /proc/PID/stat, or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read().decode("ascii", "replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # comm may contain spaces and parentheses: split after the last ')'.
+    rest = data[data.rindex(")") + 2:]
+    return rest.split()[0]
+
+
+def proc_stat_fields(pid):
+    """Fields of /proc/PID/stat after comm: index 0 = state (field 3)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read().decode("ascii", "replace")
+    return data[data.rindex(")") + 2:].split()
+
+
+def process_gone(pid):
+    """True if pid no longer exists or is a zombie (not our child to reap)."""
+    st = proc_state(pid)
+    return st is None or st in ("Z", "X")
+
+
+def wait_gone(pid, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process_gone(pid):
+            return True
+        time.sleep(0.02)
+    return process_gone(pid)
+
+
+def pids_with_arg(text):
+    """PIDs whose command line contains `text` (our unique config path)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if text.encode() in cmd.split(b"\0"):
+            out.append(int(name))
+    return out
+
+
+def parse_line(line):
+    m = LINE_RE.match(line)
+    if not m:
+        return None
+    return m.group(7), m.group(8)
+
+
+def wait_until(pred, timeout=5.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def recv_until_eof(sock, timeout=5.0, limit=1 << 20):
+    """Read until EOF (or reset); returns the bytes read. Bounded in time."""
+    sock.settimeout(0.2)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(data) < limit:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return data
+        if not chunk:
+            return data
+        data += chunk
+    raise AssertionError(f"no EOF within {timeout}s (got {data!r})")
+
+
+class Launch:
+    def __init__(self, rc, out, err):
+        self.rc = rc
+        self.out = out
+        self.err = err
+
+
+def run_binary(args, timeout=LAUNCH_TIMEOUT, cwd=None, prefix=()):
+    """Run the binary with stdout/stderr in files (so a daemon that kept
+    the launcher's descriptors cannot hang us); returns Launch."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(list(prefix) + [BINARY] + list(args),
+                             stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                             cwd=cwd)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+            raise AssertionError(f"{args}: launcher did not exit in {timeout}s")
+        out.seek(0)
+        err.seek(0)
+        return Launch(rc, out.read().decode("utf-8", "replace"),
+                      err.read().decode("utf-8", "replace"))
+
+
+class Daemon:
+    """One Matt_daemon instance with its own config, lock, log and port."""
+
+    def __init__(self, tmp_path, **overrides):
+        self.tmp = tmp_path
+        self.port = overrides.pop("port", None) or free_port()
+        self.listen = overrides.pop("listen", "127.0.0.1")
+        self.lock = str(overrides.pop("lock_file", tmp_path / "matt_daemon.lock"))
+        self.logdir = str(overrides.pop("log_dir", tmp_path / "log"))
+        self.logname = overrides.pop("log_file", "matt_daemon.log")
+        self.level = overrides.pop("level", "info")
+        self.extra_daemon = overrides.pop("daemon_extra", {})
+        self.extra_text = overrides.pop("extra", "")
+        self.max_clients = overrides.pop("max_clients", 3)
+        self.max_line = overrides.pop("max_line", None)
+        assert not overrides, f"unknown overrides {overrides}"
+        self.conf = str(tmp_path / "matt_daemon.conf")
+        self.pid = None
+        self.fg = None          # Popen in foreground mode
+        self.launch = None
+        self.write_config()
+
+    @property
+    def logfile(self):
+        return os.path.join(self.logdir, self.logname)
+
+    def write_config(self):
+        lines = ["[daemon]",
+                 f"port = {self.port}",
+                 f"listen = {self.listen}",
+                 f"lock_file = {self.lock}",
+                 f"max_clients = {self.max_clients}"]
+        if self.max_line is not None:
+            lines.append(f"max_line = {self.max_line}")
+        for k, v in self.extra_daemon.items():
+            lines.append(f"{k} = {v}")
+        lines += ["[log]",
+                  f"dir = {self.logdir}",
+                  f"file = {self.logname}",
+                  f"level = {self.level}"]
+        text = "\n".join(lines) + "\n" + self.extra_text
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    # -- lifecycle ---------------------------------------------------------
+    def run(self, *args, **kw):
+        """Run the launcher with this config; no assertion."""
+        return run_binary(["-c", self.conf] + list(args), **kw)
+
+    def start(self):
+        """Start in daemon mode; the launcher must return 0 once serving."""
+        self.launch = self.run()
+        assert self.launch.rc == 0, (
+            f"launcher exit {self.launch.rc}, stderr={self.launch.err!r}, "
+            f"log={self.log_text()!r}")
+        self.pid = self.read_lock_pid()
+        assert self.pid and self.pid > 1
+        return self
+
+    def start_foreground(self, stderr=subprocess.PIPE):
+        self.fg = subprocess.Popen([BINARY, "-f", "-c", self.conf],
+                                   stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        self.pid = self.fg.pid
+        ok = wait_until(lambda: self.connectable() or self.fg.poll() is not None,
+                        timeout=LAUNCH_TIMEOUT)
+        assert ok and self.fg.poll() is None, "foreground daemon did not listen"
+        return self
+
+    def connectable(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def read_lock_pid(self):
+        with open(self.lock) as f:
+            text = f.read()
+        assert re.fullmatch(r"\d+\n", text), f"lock content {text!r}"
+        return int(text)
+
+    def alive(self):
+        return self.pid is not None and not process_gone(self.pid)
+
+    def wait_gone(self, timeout=5.0):
+        ok = wait_gone(self.pid, timeout)
+        if ok and self.fg is not None:
+            try:
+                self.fg.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+        return ok
+
+    def kill(self):
+        """SIGKILL the PID we started (if any) and every process running
+        with our unique config path; wait boundedly."""
+        pids = set(pids_with_arg(self.conf))
+        if self.pid is not None:
+            pids.add(self.pid)
+        for pid in pids:
+            if not process_gone(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for pid in pids:
+            wait_gone(pid, 5.0)
+        if self.fg is not None and self.fg.poll() is None:
+            self.fg.kill()
+            try:
+                self.fg.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.fg is not None and self.fg.stderr is not None:
+            self.fg.stderr.close()
+
+    # -- clients -----------------------------------------------------------
+    def connect(self, host="127.0.0.1", timeout=5.0):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect((host, self.port))
+        return s
+
+    def send(self, data, sock=None):
+        """Send bytes/str on a new (or given) connection; returns the socket."""
+        if isinstance(data, str):
+            data = data.encode()
+        s = sock or self.connect()
+        s.sendall(data)
+        return s
+
+    def send_and_close(self, data):
+        s = self.send(data)
+        s.close()
+
+    # -- log ---------------------------------------------------------------
+    def log_bytes(self):
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def log_text(self):
+        return self.log_bytes().decode("utf-8", "surrogateescape")
+
+    def log_lines(self):
+        text = self.log_text()
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines
+
+    def records(self):
+        """[(level, message)] for every log line; asserts the line shape."""
+        out = []
+        for line in self.log_lines():
+            r = parse_line(line)
+            assert r is not None, f"bad log line shape: {line!r}"
+            out.append(r)
+        return out
+
+    def messages(self):
+        return [m for _, m in self.records()]
+
+    def wait_for_log(self, pattern, timeout=5.0, count=1):
+        """Wait until `count` log messages match regex `pattern` (searched in
+        the message part); returns the list of matching messages."""
+        rx = re.compile(pattern)
+
+        def found():
+            ms = []
+            for line in self.log_lines():
+                r = parse_line(line)
+                if r and rx.search(r[1]):
+                    ms.append(r[1])
+            return ms if len(ms) >= count else None
+
+        ms = wait_until(found, timeout)
+        assert ms, (f"log never matched {pattern!r} x{count} in {timeout}s; "
+                    f"log tail: {self.log_lines()[-15:]!r}")
+        return ms
+
+    def wait_for_message(self, message, timeout=5.0, count=1):
+        return self.wait_for_log("^" + re.escape(message) + "$", timeout, count)
+
+    def wait_for_bytes(self, needle, timeout=5.0, start=0):
+        """Wait until raw `needle` appears in the log at or after byte
+        offset `start`; reads incrementally (cheap on huge logs).
+        Returns the offset just past the match."""
+        pos = start
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(self.logfile, "rb") as f:
+                    f.seek(pos)
+                    new = f.read()
+            except FileNotFoundError:
+                new = b""
+            if new:
+                base = pos - len(buf)
+                buf += new
+                pos += len(new)
+                i = buf.find(needle)
+                if i >= 0:
+                    return base + i + len(needle)
+                buf = buf[-len(needle):]
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{needle[:80]!r} not logged in {timeout}s")
+            time.sleep(0.02)
+
+    def stop(self):
+        """Send quit and wait for the process to go."""
+        try:
+            s = self.connect()
+            s.sendall(b"quit\n")
+            s.close()
+        except OSError:
+            pass
+        return self.wait_gone()
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    made = []
+
+    def make(sub=None, **kw):
+        base = tmp_path / sub if sub else tmp_path
+        base.mkdir(exist_ok=True)
+        d = Daemon(base, **kw)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.kill()
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    """A started daemon (default settings)."""
+    return daemon_factory().start()

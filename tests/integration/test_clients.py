@@ -1,0 +1,157 @@
+"""At most max_clients at once; the rest are refused politely."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import recv_until_eof, wait_until
+
+REFUSAL = b"-ERR too many clients (max 3)\n"
+
+
+def fill(d, n=3):
+    socks = []
+    for i in range(n):
+        s = d.connect()
+        socks.append(s)
+        d.wait_for_log(rf"^Client connected: 127\.0\.0\.1:{s.getsockname()[1]} "
+                       rf"\({i + 1}/{d.max_clients}\)\.$")
+    return socks
+
+
+def test_connected_counter_counts_up(daemon):
+    socks = fill(daemon)
+    ports = [s.getsockname()[1] for s in socks]
+    msgs = daemon.messages()
+    for i, p in enumerate(ports, 1):
+        assert f"Client connected: 127.0.0.1:{p} ({i}/3)." in msgs
+
+
+def test_fourth_client_gets_exactly_one_error_line_then_eof(daemon):
+    fill(daemon)
+    s4 = daemon.connect()
+    assert recv_until_eof(s4) == REFUSAL
+
+
+def test_refusal_is_logged_as_warn(daemon):
+    fill(daemon)
+    s4 = daemon.connect()
+    p4 = s4.getsockname()[1]
+    recv_until_eof(s4)
+    daemon.wait_for_message(
+        f"Client refused: 127.0.0.1:{p4}: too many clients (3/3).")
+    assert ("WARN", f"Client refused: 127.0.0.1:{p4}: too many clients (3/3).") \
+        in daemon.records()
+    # a refused client is neither "connected" nor "disconnected"
+    assert not any(f"127.0.0.1:{p4}" in m for m in daemon.messages()
+                   if m.startswith(("Client connected", "Client disconnected")))
+
+
+def test_refused_client_input_is_never_logged(daemon):
+    socks = fill(daemon)
+    s4 = daemon.connect()
+    try:
+        s4.sendall(b"secret from the fourth\nquit\n")
+    except OSError:
+        pass
+    try:
+        recv_until_eof(s4)
+    except AssertionError:
+        raise
+    socks[0].sendall(b"sync\n")
+    daemon.wait_for_message("User input: sync")
+    time.sleep(0.2)
+    assert not any("secret" in m for m in daemon.messages())
+    assert daemon.alive(), "a refused client's quit was obeyed"
+
+
+def test_fourth_client_refused_even_if_it_says_nothing(daemon):
+    fill(daemon)
+    s4 = daemon.connect()
+    s5 = daemon.connect()
+    assert recv_until_eof(s4) == REFUSAL
+    assert recv_until_eof(s5) == REFUSAL
+
+
+def test_freed_slot_is_reused_at_once(daemon):
+    socks = fill(daemon)
+    gone = socks.pop(0)
+    gp = gone.getsockname()[1]
+    gone.close()
+    daemon.wait_for_message(f"Client disconnected: 127.0.0.1:{gp}.")
+    s = daemon.connect()
+    daemon.wait_for_log(
+        rf"^Client connected: 127\.0\.0\.1:{s.getsockname()[1]} \(3/3\)\.$")
+    s.sendall(b"in the freed slot\n")
+    daemon.wait_for_message("User input: in the freed slot")
+    s.settimeout(0.3)
+    try:
+        data = s.recv(100)
+    except socket.timeout:
+        data = None
+    assert data is None, f"new client got {data!r}"
+
+
+def test_max_clients_comes_from_config(daemon_factory):
+    d = daemon_factory(max_clients=1).start()
+    s1 = d.connect()
+    d.wait_for_log(rf"\(1/1\)\.$")
+    s2 = d.connect()
+    assert recv_until_eof(s2) == b"-ERR too many clients (max 1)\n"
+    d.wait_for_log(r"^Client refused: 127\.0\.0\.1:\d+: too many clients \(1/1\)\.$")
+    s1.close()
+
+
+def test_normal_client_gets_no_reply(daemon):
+    s = daemon.connect()
+    s.sendall(b"hello\n")
+    daemon.wait_for_message("User input: hello")
+    s.settimeout(0.3)
+    try:
+        data = s.recv(100)
+    except socket.timeout:
+        data = None
+    assert data is None
+
+
+def test_flooding_client_that_never_reads_does_not_stall_others(daemon):
+    line = b"f" * 4000 + b"\n"
+    n = (50 * 1024 * 1024) // len(line)
+    block = line * 64
+    sent = {"n": 0, "err": None}
+    flood = daemon.connect(timeout=60)
+    flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+
+    def run():
+        try:
+            for _ in range(n // 64):
+                flood.sendall(block)
+                sent["n"] += 64
+        except OSError as e:
+            sent["err"] = e
+
+    record = b"Matt_daemon: User input: " + line
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    daemon.wait_for_bytes(record, timeout=10)
+    other = daemon.connect()
+    t0 = time.monotonic()
+    other.sendall(b"not starved\n")
+    daemon.wait_for_bytes(b"Matt_daemon: User input: not starved\n", timeout=5)
+    took = time.monotonic() - t0
+    still_flooding = t.is_alive()
+    t.join(timeout=60)
+    assert not t.is_alive(), "flood not drained within 60 s"
+    assert sent["err"] is None, sent["err"]
+    assert took < 5
+    flood.close()
+    other.close()
+
+    # no line of the flood is lost
+    def count():
+        return daemon.log_bytes().count(record) >= sent["n"]
+    assert wait_until(count, timeout=30, interval=0.5), "flood lines lost"
+    assert daemon.log_bytes().count(record) == sent["n"]
+    print(f"other client logged after {took:.3f}s, flood running: {still_flooding}")
