@@ -35,10 +35,10 @@ endif
 
 TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c
 COMMON_SRCS	= src/common/escape.c src/common/framer.c
-DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemonize.c \
-		  src/daemon/lock.c src/daemon/loop.c src/daemon/server.c \
-		  src/daemon/client.c src/daemon/signals.c src/daemon/crash.c \
-		  src/daemon/util.c
+DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
+		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
+		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
+		  src/daemon/crash.c
 
 TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
@@ -81,7 +81,7 @@ $(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
 $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
-		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/util.o $(LIBTINTIN)
+		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o

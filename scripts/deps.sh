@@ -8,7 +8,7 @@ gcc clang make pkg-config
 libinih-dev
 libcmocka-dev
 python3 python3-pytest
-rsyslog socat
+rsyslog socat netcat-openbsd
 procps util-linux
 "
 

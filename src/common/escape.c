@@ -1,0 +1,143 @@
+/*
+ * Escaping of untrusted bytes (client input) before they reach a log file
+ * or a terminal: the result is printable, valid UTF-8 and unambiguous.
+ */
+#include <string.h>
+
+#include "common/escape.h"
+
+static const char hex[] = "0123456789abcdef";
+
+static char *
+put_hex(char *d, unsigned char c)
+{
+	d[0] = '\\';
+	d[1] = 'x';
+	d[2] = hex[c >> 4];
+	d[3] = hex[c & 15];
+	return d + 4;
+}
+
+static int
+is_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/*
+ * Length of the valid UTF-8 sequence starting at S (LEN bytes left), or 0
+ * if the bytes there do not form one (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF).
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (!is_cont(s[i]))
+			return 0;
+	return n;
+}
+
+size_t
+escape_bytes(char *dst, const char *src, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0, run, n;
+	unsigned char c;
+
+	while (i < len) {
+		/* Fast path: a run of printable ASCII other than '\\'. */
+		run = i;
+		while (run < len && s[run] >= 0x20 && s[run] < 0x7f &&
+		    s[run] != '\\')
+			run++;
+		if (run > i) {
+			memcpy(d, s + i, run - i);
+			d += run - i;
+			i = run;
+			if (i == len)
+				break;
+		}
+		c = s[i];
+		if (c == '\\') {
+			*d++ = '\\';
+			*d++ = '\\';
+			i++;
+		} else if (c < 0x80) {
+			d = put_hex(d, c);
+			i++;
+		} else if ((n = utf8_len(s + i, len - i)) == 0) {
+			d = put_hex(d, c);
+			i++;
+		} else if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+			/* C1 control (U+0080..U+009F): CSI and friends. */
+			d = put_hex(d, c);
+			d = put_hex(d, s[i + 1]);
+			i += 2;
+		} else {
+			memcpy(d, s + i, n);
+			d += n;
+			i += n;
+		}
+	}
+	return (size_t)(d - dst);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t
+escape_undo(char *dst, const char *src, size_t len)
+{
+	size_t i = 0, o = 0;
+	int h, l;
+
+	while (i < len) {
+		if (src[i] != '\\') {
+			dst[o++] = src[i++];
+			continue;
+		}
+		if (i + 1 < len && src[i + 1] == '\\') {
+			dst[o++] = '\\';
+			i += 2;
+			continue;
+		}
+		if (i + 3 >= len || src[i + 1] != 'x' ||
+		    (h = hexval(src[i + 2])) < 0 || (l = hexval(src[i + 3])) < 0)
+			return (size_t)-1;
+		dst[o++] = (char)(h << 4 | l);
+		i += 4;
+	}
+	return o;
+}

@@ -1,0 +1,25 @@
+/* Escaping of untrusted bytes so they can neither forge nor corrupt a log line. */
+#ifndef ESCAPE_H
+#define ESCAPE_H
+
+#include <stddef.h>
+
+/* Worst-case size of the escaped form of LEN bytes. */
+#define ESCAPE_BOUND(len)	((len) * 4)
+
+/*
+ * Escape LEN bytes of SRC into DST, which must hold ESCAPE_BOUND(LEN)
+ * bytes; returns the number of bytes written (no NUL is added).
+ * Valid UTF-8 other than C1 controls passes through; bytes 0x00-0x1f, 0x7f,
+ * C1 controls and every byte of an invalid UTF-8 sequence become \xHH
+ * (lowercase), and the backslash becomes \\.
+ */
+size_t	escape_bytes(char *dst, const char *src, size_t len);
+
+/*
+ * Undo escape_bytes() on LEN bytes of SRC into DST (at most LEN bytes);
+ * returns the number of bytes written, or (size_t)-1 on a malformed escape.
+ */
+size_t	escape_undo(char *dst, const char *src, size_t len);
+
+#endif /* ESCAPE_H */

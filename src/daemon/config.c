@@ -1,0 +1,393 @@
+/*
+ * Configuration: the subject's defaults, overridden by an INI file parsed
+ * with libinih.  Every problem is recorded with its line number; unknown
+ * sections and keys are errors, so a typo never goes unnoticed.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/config.h"
+#include "tintin/tintin.h"
+
+/* State shared with the inih callbacks. */
+struct parse {
+	struct config	*c;
+	FILE		*fp;
+	int		 lineno;	/* line being parsed */
+};
+
+static void config_error(struct config *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+config_error(struct config *c, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (c->nerrors >= CONFIG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
+		    "%s:%d: %s", c->path, line, msg);
+	else
+		snprintf(c->errors[c->nerrors], sizeof(c->errors[0]),
+		    "%s: %s", c->path ? c->path : "config", msg);
+	c->nerrors++;
+}
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = 4242;
+	strcpy(c->listen, "*");
+	strcpy(c->lock_file, "/var/lock/matt_daemon.lock");
+	c->max_clients = 3;
+	c->max_line = 4096;
+	c->idle_timeout = 0;
+	strcpy(c->log_dir, "/var/log/matt_daemon");
+	strcpy(c->log_file, "matt_daemon.log");
+	c->log_level = TINTIN_INFO;
+}
+
+int
+config_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mul = 1024ULL;
+		end++;
+		break;
+	case 'm': case 'M':
+		mul = 1024ULL * 1024;
+		end++;
+		break;
+	case 'g': case 'G':
+		mul = 1024ULL * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if ((*end == 'b' || *end == 'B') && mul > 1)
+		end++;
+	if (*end != '\0' || v > (unsigned long long)SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, unsigned *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 's':
+		end++;
+		break;
+	case 'm':
+		mul = 60;
+		end++;
+		break;
+	case 'h':
+		mul = 3600;
+		end++;
+		break;
+	case 'd':
+		mul = 86400;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' || v > UINT_MAX / mul)
+		return -1;
+	*out = (unsigned)(v * mul);
+	return 0;
+}
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+set_path(struct config *c, int line, const char *key, const char *value,
+    char *dst, size_t size, int absolute)
+{
+	if (*value == '\0') {
+		config_error(c, line, "%s: empty value", key);
+		return 0;
+	}
+	if (absolute && *value != '/') {
+		config_error(c, line, "%s: '%s' is not an absolute path", key,
+		    value);
+		return 0;
+	}
+	if (strlen(value) >= size) {
+		config_error(c, line, "%s: path too long", key);
+		return 0;
+	}
+	strcpy(dst, value);
+	return 1;
+}
+
+static void
+set_daemon(struct config *c, int line, const char *key, const char *value)
+{
+	size_t sz;
+	long v;
+
+	if (strcmp(key, "port") == 0) {
+		if (parse_int(value, 1, 65535, &v) == -1)
+			config_error(c, line, "port: '%s' is not a port "
+			    "number (1-65535)", value);
+		else
+			c->port = (int)v;
+	} else if (strcmp(key, "listen") == 0) {
+		if (*value == '\0' || strlen(value) >= sizeof(c->listen))
+			config_error(c, line, "listen: bad address '%s'",
+			    value);
+		else
+			strcpy(c->listen, value);
+	} else if (strcmp(key, "lock_file") == 0) {
+		set_path(c, line, key, value, c->lock_file,
+		    sizeof(c->lock_file), 1);
+	} else if (strcmp(key, "max_clients") == 0) {
+		if (parse_int(value, 1, 1024, &v) == -1)
+			config_error(c, line, "max_clients: '%s' is not a "
+			    "number from 1 to 1024", value);
+		else
+			c->max_clients = (int)v;
+	} else if (strcmp(key, "max_line") == 0) {
+		if (config_parse_size(value, &sz) == -1 || sz < 64 ||
+		    sz > 1024 * 1024)
+			config_error(c, line, "max_line: '%s' is not a size "
+			    "from 64 to 1M", value);
+		else
+			c->max_line = sz;
+	} else if (strcmp(key, "idle_timeout") == 0) {
+		if (config_parse_duration(value, &c->idle_timeout) == -1)
+			config_error(c, line, "idle_timeout: '%s' is not a "
+			    "duration (e.g. 30s, 5m, 1h)", value);
+	} else
+		config_error(c, line, "unknown key '%s' in [daemon]", key);
+}
+
+static void
+set_log(struct config *c, int line, const char *key, const char *value)
+{
+	int lvl;
+
+	if (strcmp(key, "dir") == 0)
+		set_path(c, line, key, value, c->log_dir, sizeof(c->log_dir),
+		    1);
+	else if (strcmp(key, "file") == 0) {
+		if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
+		    strcmp(value, "..") == 0)
+			config_error(c, line, "file: '%s' must be a plain "
+			    "file name (set the directory with dir=)", value);
+		else
+			set_path(c, line, key, value, c->log_file,
+			    sizeof(c->log_file), 0);
+	} else if (strcmp(key, "level") == 0) {
+		if ((lvl = tintin_level_parse(value)) == -1)
+			config_error(c, line, "level: '%s' is not one of "
+			    "debug, info, log, warn, error", value);
+		else
+			c->log_level = lvl;
+	} else
+		config_error(c, line, "unknown key '%s' in [log]", key);
+}
+
+static struct config_sink *
+find_sink(struct config *c, int line, const char *name)
+{
+	struct config_sink *s;
+	int i;
+
+	for (i = 0; i < c->nsinks; i++)
+		if (strcmp(c->sinks[i].name, name) == 0)
+			return &c->sinks[i];
+	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX) {
+		config_error(c, line, "[sink NAME]: bad or missing name");
+		return NULL;
+	}
+	if (c->nsinks >= CONFIG_MAX_SINKS) {
+		config_error(c, line, "too many [sink] sections (max %d)",
+		    CONFIG_MAX_SINKS);
+		return NULL;
+	}
+	s = &c->sinks[c->nsinks++];
+	memset(s, 0, sizeof(*s));
+	strcpy(s->name, name);
+	s->level = TINTIN_INFO;
+	s->format = TINTIN_TEXT;
+	s->line = line;
+	return s;
+}
+
+static void
+set_sink(struct config *c, int line, const char *name, const char *key,
+    const char *value)
+{
+	struct config_sink *s;
+	int lvl;
+
+	if ((s = find_sink(c, line, name)) == NULL)
+		return;
+	if (strcmp(key, "path") == 0)
+		set_path(c, line, key, value, s->path, sizeof(s->path), 1);
+	else if (strcmp(key, "level") == 0) {
+		if ((lvl = tintin_level_parse(value)) == -1)
+			config_error(c, line, "level: '%s' is not one of "
+			    "debug, info, log, warn, error", value);
+		else
+			s->level = lvl;
+	} else if (strcmp(key, "format") == 0) {
+		if (strcmp(value, "text") == 0)
+			s->format = TINTIN_TEXT;
+		else if (strcmp(value, "json") == 0)
+			s->format = TINTIN_JSON;
+		else
+			config_error(c, line, "format: '%s' is not text or "
+			    "json", value);
+	} else
+		config_error(c, line, "unknown key '%s' in [sink %s]", key,
+		    name);
+}
+
+static int
+handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse *p = user;
+	struct config *c = p->c;
+
+	if (strcmp(section, "daemon") == 0)
+		set_daemon(c, p->lineno, key, value);
+	else if (strcmp(section, "log") == 0)
+		set_log(c, p->lineno, key, value);
+	else if (strncmp(section, "sink", 4) == 0 &&
+	    (section[4] == ' ' || section[4] == '\t' || section[4] == '\0')) {
+		section += 4;
+		section += strspn(section, " \t");
+		set_sink(c, p->lineno, section, key, value);
+	} else if (*section == '\0')
+		config_error(c, p->lineno, "key '%s' outside of any section",
+		    key);
+	else
+		config_error(c, p->lineno, "unknown section [%s]", section);
+	return 1;
+}
+
+/* inih reader: one line per call, which lets us count lines ourselves. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *s;
+
+	if ((s = fgets(str, num, p->fp)) != NULL)
+		p->lineno++;
+	return s;
+}
+
+static void
+validate(struct config *c)
+{
+	struct config_sink *s;
+	char path[PATH_MAX];
+	int i;
+
+	if (config_log_path(c, path, sizeof(path)) == -1)
+		config_error(c, 0, "log path %s/%s is too long", c->log_dir,
+		    c->log_file);
+	for (i = 0; i < c->nsinks; i++) {
+		s = &c->sinks[i];
+		if (s->path[0] == '\0')
+			config_error(c, s->line, "[sink %s]: path is missing",
+			    s->name);
+		else if (strcmp(s->path, path) == 0)
+			config_error(c, s->line, "[sink %s]: path is the main "
+			    "log file", s->name);
+	}
+}
+
+int
+config_load(struct config *c, const char *path, int required)
+{
+	struct parse p;
+	int rc;
+
+	c->path = path;
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	if ((p.fp = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !required) {
+			c->path = NULL;
+			return 0;
+		}
+		config_error(c, 0, "cannot read: %s", strerror(errno));
+		return c->nerrors;
+	}
+	rc = ini_parse_stream(reader, &p, handler, &p);
+	if (rc > 0)
+		config_error(c, rc, "syntax error");
+	else if (rc < 0)
+		config_error(c, 0, "cannot parse (out of memory?)");
+	if (ferror(p.fp))
+		config_error(c, 0, "read error");
+	fclose(p.fp);
+	validate(c);
+	return c->nerrors;
+}
+
+int
+config_log_path(const struct config *c, char *buf, size_t size)
+{
+	int n;
+
+	n = snprintf(buf, size, "%s/%s", c->log_dir, c->log_file);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}

@@ -1,0 +1,65 @@
+/* Configuration: defaults, the INI file, validation. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/matt_daemon/matt_daemon.conf"
+#define CONFIG_MAX_SINKS	8
+#define CONFIG_MAX_ERRORS	32
+#define CONFIG_NAME_MAX		64
+
+struct config_sink {
+	char		name[CONFIG_NAME_MAX];
+	char		path[PATH_MAX];
+	int		level;
+	int		format;
+	int		line;		/* where the section started */
+};
+
+struct config {
+	const char	*path;		/* file read, or NULL for defaults */
+
+	/* [daemon] */
+	int		 port;
+	char		 listen[64];
+	char		 lock_file[PATH_MAX];
+	int		 max_clients;
+	size_t		 max_line;
+	unsigned	 idle_timeout;	/* seconds, 0 = never */
+
+	/* [log] */
+	char		 log_dir[PATH_MAX];
+	char		 log_file[NAME_MAX + 1];
+	int		 log_level;
+
+	/* [sink NAME] */
+	struct config_sink sinks[CONFIG_MAX_SINKS];
+	int		 nsinks;
+
+	/* "FILE:LINE: message" for every problem found. */
+	char		 errors[CONFIG_MAX_ERRORS][320];
+	int		 nerrors;
+};
+
+/* Fill C with the built-in defaults (the subject's paths and port). */
+void	config_defaults(struct config *c);
+
+/*
+ * Read PATH over the defaults.  A missing file is an error only when
+ * REQUIRED (given with -c).  Returns the number of errors recorded in
+ * C->errors (0 when the configuration is usable).
+ */
+int	config_load(struct config *c, const char *path, int required);
+
+/* Full path of the main log file into BUF. 0, or -1 if too long. */
+int	config_log_path(const struct config *c, char *buf, size_t size);
+
+/* Parse "4096", "64K", "1M", "2G"; 0 or -1. */
+int	config_parse_size(const char *s, size_t *out);
+
+/* Parse "30", "30s", "5m", "2h", "1d" into seconds; 0 or -1. */
+int	config_parse_duration(const char *s, unsigned *out);
+
+#endif /* CONFIG_H */

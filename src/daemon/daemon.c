@@ -1,0 +1,282 @@
+/*
+ * The daemon's life: the start-up sequence of the subject (log, lock,
+ * server, detach), the event loop, and the one shutdown path every exit
+ * goes through.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "common/escape.h"
+#include "daemon/client.h"
+#include "daemon/crash.h"
+#include "daemon/daemon.h"
+#include "daemon/daemonize.h"
+#include "daemon/lock.h"
+#include "daemon/server.h"
+#include "daemon/signals.h"
+
+static struct daemon the_daemon;
+
+void
+daemon_stop(struct daemon *d, int status)
+{
+	if (!d->stopping)
+		d->exit_status = status;
+	d->stopping = 1;
+	loop_stop(&d->loop);
+}
+
+/* The one way out: log, close clients, remove the lock, exit. */
+static void __attribute__((noreturn))
+daemon_exit(struct daemon *d)
+{
+	if (d->log != NULL) {
+		tintin_log(d->log, TINTIN_INFO, "Quitting.");
+		tintin_flush(d->log);
+	}
+	d->stopping = 1;
+	client_close_all(d);
+	server_stop(d);
+	lock_release(d->lock_fd, d->lock_path);
+	d->lock_fd = -1;
+	tintin_free(d->log);
+	d->log = NULL;
+	exit(d->exit_status);
+}
+
+/* Before detaching: say it on stderr and in the log, then exit 1. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+startup_fail(struct daemon *d, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Matt_daemon: %s\n", msg);
+	if (d->log != NULL)
+		tintin_log(d->log, TINTIN_ERROR, "%c%s.", msg[0] >= 'a' &&
+		    msg[0] <= 'z' ? msg[0] - 'a' + 'A' : msg[0], msg + 1);
+	d->exit_status = 1;
+	daemon_exit(d);
+}
+
+/* mkdir -p with MODE for the components we create. */
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+open_logs(struct daemon *d)
+{
+	struct config *c = d->cfg;
+	char path[PATH_MAX];
+	int i;
+
+	if ((d->log = tintin_create("Matt_daemon")) == NULL) {
+		fprintf(stderr, "Matt_daemon: out of memory\n");
+		exit(1);
+	}
+	if (mkdir_p(c->log_dir, 0755) == -1) {
+		fprintf(stderr, "Matt_daemon: cannot create log directory "
+		    "%s: %s\n", c->log_dir, strerror(errno));
+		exit(1);
+	}
+	config_log_path(c, path, sizeof(path));
+	if (tintin_add_file(d->log, path, c->log_level, TINTIN_TEXT) == -1) {
+		fprintf(stderr, "Matt_daemon: cannot open log file %s: %s\n",
+		    path, strerror(errno));
+		exit(1);
+	}
+	for (i = 0; i < c->nsinks; i++) {
+		if (tintin_add_file(d->log, c->sinks[i].path,
+		    c->sinks[i].level, c->sinks[i].format) == -1) {
+			fprintf(stderr, "Matt_daemon: cannot open log file %s "
+			    "([sink %s]): %s\n", c->sinks[i].path,
+			    c->sinks[i].name, strerror(errno));
+			exit(1);
+		}
+	}
+	if (d->foreground)
+		tintin_add_fd(d->log, STDERR_FILENO, c->log_level,
+		    TINTIN_TEXT);
+}
+
+static void
+take_lock(struct daemon *d)
+{
+	snprintf(d->lock_path, sizeof(d->lock_path), "%s", d->cfg->lock_file);
+	if ((d->lock_fd = lock_acquire(d->lock_path)) >= 0)
+		return;
+	if (errno == EWOULDBLOCK) {
+		fprintf(stderr, "Can't open :%s\n", d->lock_path);
+		tintin_log(d->log, TINTIN_ERROR, "Error file locked.");
+	} else {
+		fprintf(stderr, "Can't open :%s\n", d->lock_path);
+		fprintf(stderr, "Matt_daemon: %s: %s\n", d->lock_path,
+		    errno == ELOOP ? "is a symbolic link, refusing it" :
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		tintin_log(d->log, TINTIN_ERROR, "Cannot open lock file %s: "
+		    "%s.", d->lock_path, errno == ELOOP ?
+		    "symbolic link refused" : strerror(errno));
+	}
+	d->exit_status = 1;
+	daemon_exit(d);
+}
+
+static void
+on_tick(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct daemon *d = io->arg;
+	uint64_t ticks;
+
+	(void)l;
+	(void)events;
+	if (read(io->fd, &ticks, sizeof(ticks)) > 0)
+		client_check_idle(d);
+}
+
+static int
+start_timer(struct daemon *d)
+{
+	struct itimerspec its;
+	int fd;
+
+	if (d->cfg->idle_timeout == 0)
+		return 0;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = 1;
+	its.it_interval.tv_sec = 1;
+	if (timerfd_settime(fd, 0, &its, NULL) == -1) {
+		close(fd);
+		return -1;
+	}
+	d->timer_io.fd = fd;
+	d->timer_io.cb = on_tick;
+	d->timer_io.arg = d;
+	return loop_add(&d->loop, &d->timer_io, EPOLLIN);
+}
+
+/* End of every loop turn: free closed clients, write the turn's records. */
+static void
+before_sleep(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	client_reap(d);
+	tintin_flush(d->log);
+}
+
+/* After detaching: set up the loop; NULL or what went wrong. */
+static const char *
+serve_setup(struct daemon *d, int listen_fd)
+{
+	d->scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
+	if ((d->scratch = malloc(d->scratch_size)) == NULL)
+		return "out of memory";
+	if (loop_init(&d->loop) == -1)
+		return "cannot create the event loop";
+	d->loop.before_sleep = before_sleep;
+	d->loop.hook_arg = d;
+	if (signals_start(d) == -1)
+		return "cannot set up signal handling";
+	if (crash_start(d) == -1)
+		return "cannot set up crash handlers";
+	if (start_timer(d) == -1)
+		return "cannot create the idle timer";
+	if (server_start(d, listen_fd) == -1)
+		return "cannot watch the listening socket";
+	if (lock_write_pid(d->lock_fd, getpid()) == -1)
+		return "cannot write the PID into the lock file";
+	return NULL;
+}
+
+void
+daemon_main(struct config *cfg, int foreground)
+{
+	struct daemon *d = &the_daemon;
+	const char *err;
+	char msg[256];
+	int lfd, ready = -1;
+
+	d->cfg = cfg;
+	d->foreground = foreground;
+	d->lock_fd = -1;
+	d->crash_wfd = -1;
+	d->spare_fd = -1;
+	d->listen_io.fd = -1;
+	d->started = time(NULL);
+
+	open_logs(d);
+	tintin_log(d->log, TINTIN_INFO, "Started.");
+	take_lock(d);
+	tintin_log(d->log, TINTIN_INFO, "Creating server.");
+	if ((lfd = server_listen(cfg->listen, cfg->port)) == -1)
+		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
+		    cfg->port, strerror(errno));
+	d->listen_io.fd = lfd;
+	tintin_log(d->log, TINTIN_INFO, "Server created.");
+	tintin_log(d->log, TINTIN_INFO, "Entering Daemon mode.");
+	if (!foreground && (ready = daemonize()) == -1)
+		startup_fail(d, "cannot fork: %s", strerror(errno));
+	if ((err = serve_setup(d, lfd)) != NULL) {
+		snprintf(msg, sizeof(msg), "Matt_daemon: %s: %s\n", err,
+		    strerror(errno));
+		tintin_log(d->log, TINTIN_ERROR, "%s: %s.", err,
+		    strerror(errno));
+		if (foreground)
+			fputs(msg, stderr);
+		daemonize_fail(ready, msg);
+		d->exit_status = 1;
+		daemon_exit(d);
+	}
+	tintin_log(d->log, TINTIN_INFO, "started. PID: %ld.", (long)getpid());
+	daemonize_ready(ready);
+	tintin_set_buffered(d->log, 1);
+	if (loop_run(&d->loop) == -1) {
+		tintin_log(d->log, TINTIN_ERROR, "Event loop failed: %s.",
+		    strerror(errno));
+		d->exit_status = 1;
+	}
+	daemon_exit(d);
+}

@@ -1,0 +1,54 @@
+/* The daemon's state and its life: start-up, serving, the one shutdown path. */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "daemon/config.h"
+#include "daemon/loop.h"
+#include "tintin/tintin.h"
+
+struct client;
+
+struct daemon {
+	struct config	*cfg;
+	Tintin_reporter	*log;
+	int		 foreground;
+	struct loop	 loop;
+
+	char		 lock_path[PATH_MAX];
+	int		 lock_fd;
+
+	struct loop_io	 listen_io;	/* the listening socket */
+	int		 spare_fd;	/* closed to accept() when out of fds */
+	struct loop_io	 signal_io;	/* signalfd */
+	struct loop_io	 crash_io;	/* pipe from the fault handlers */
+	int		 crash_wfd;
+	struct loop_io	 timer_io;	/* 1 s tick for idle timeouts */
+
+	struct client	*clients;
+	int		 nclients;
+
+	char		*scratch;	/* escaped record being built */
+	size_t		 scratch_size;
+
+	int		 stopping;
+	int		 exit_status;
+	time_t		 started;
+	uint64_t	 lines;		/* records of user input */
+	uint64_t	 bytes;		/* bytes received from clients */
+};
+
+/*
+ * Start the daemon described by CFG: log, lock, listen, detach (unless
+ * FOREGROUND), then serve until asked to stop.  Never returns.
+ */
+void	daemon_main(struct config *cfg, int foreground)
+	    __attribute__((noreturn));
+
+/* Stop at the end of the current loop turn with STATUS. */
+void	daemon_stop(struct daemon *d, int status);
+
+#endif /* DAEMON_H */

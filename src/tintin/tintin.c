@@ -1,0 +1,559 @@
+/*
+ * Tintin_reporter: formats log records and writes them to file and
+ * descriptor sinks, one write(2) per sink per flush.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tintin/tintin.h"
+#include "tintin/tintin_time.h"
+
+#define TINTIN_MAX_SINKS	16
+#define TINTIN_THRESHOLD	(64 * 1024)	/* flush a sink past this */
+#define TINTIN_PREFIX_MAX	128		/* " [ LEVEL ] - NAME: " */
+#define TINTIN_NAME_MAX		64
+
+struct sink {
+	int		 fd;
+	int		 owned;		/* opened by us, closed by us */
+	char		*path;
+	int		 min_level;
+	int		 format;
+	char		*buf;
+	size_t		 len;		/* complete records only */
+	size_t		 cap;
+	uint64_t	 pending;	/* records in buf */
+	struct tintin_sink_stats st;
+};
+
+struct tintin_reporter {
+	char		 name[TINTIN_NAME_MAX];
+	struct sink	 sinks[TINTIN_MAX_SINKS];
+	int		 nsinks;
+	int		 buffered;
+	int		 min_level;	/* lowest min_level of all sinks */
+	/* Text prefix per level: " [ INFO ] - NAME: " */
+	char		 prefix[TINTIN_NLEVELS][TINTIN_PREFIX_MAX];
+	size_t		 prefix_len[TINTIN_NLEVELS];
+	/* "[dd/mm/yyyy-hh:mm:ss]" for cached_sec, refreshed once a second. */
+	time_t		 cached_sec;
+	volatile long	 gmtoff;
+	char		 stamp[24];
+};
+
+static const char *const level_names[TINTIN_NLEVELS] = {
+	"DEBUG", "INFO", "LOG", "WARN", "ERROR"
+};
+
+static const char *const level_lower[TINTIN_NLEVELS] = {
+	"debug", "info", "log", "warn", "error"
+};
+
+const char *
+tintin_level_name(int level)
+{
+	if (level < 0 || level >= TINTIN_NLEVELS)
+		return NULL;
+	return level_names[level];
+}
+
+int
+tintin_level_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < TINTIN_NLEVELS; i++)
+		if (strcasecmp(s, level_names[i]) == 0)
+			return i;
+	if (strcasecmp(s, "warning") == 0)
+		return TINTIN_WARN;
+	return -1;
+}
+
+Tintin_reporter *
+tintin_create(const char *name)
+{
+	Tintin_reporter *r;
+	int i, n;
+
+	if (name == NULL || strlen(name) >= TINTIN_NAME_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	strcpy(r->name, name);
+	for (i = 0; i < TINTIN_NLEVELS; i++) {
+		n = snprintf(r->prefix[i], sizeof(r->prefix[i]),
+		    " [ %s ] - %s: ", level_names[i], name);
+		r->prefix_len[i] = (size_t)n;
+	}
+	r->min_level = TINTIN_NLEVELS;
+	r->cached_sec = -1;
+	return r;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+sink_flush(struct sink *s)
+{
+	int rc = 0;
+
+	if (s->len == 0)
+		return 0;
+	if (write_all(s->fd, s->buf, s->len) == -1) {
+		s->st.lost += s->pending;
+		s->st.last_errno = errno;
+		rc = -1;
+	} else {
+		s->st.records += s->pending;
+		s->st.bytes += s->len;
+	}
+	s->len = 0;
+	s->pending = 0;
+	return rc;
+}
+
+int
+tintin_flush(Tintin_reporter *r)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < r->nsinks; i++)
+		if (sink_flush(&r->sinks[i]) == -1)
+			rc = -1;
+	return rc;
+}
+
+static void
+sink_close(struct sink *s)
+{
+	sink_flush(s);
+	if (s->owned && s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->buf);
+	free(s->path);
+	s->buf = NULL;
+	s->path = NULL;
+}
+
+void
+tintin_free(Tintin_reporter *r)
+{
+	int i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nsinks; i++)
+		sink_close(&r->sinks[i]);
+	free(r);
+}
+
+static void
+update_min_level(Tintin_reporter *r)
+{
+	int i;
+
+	r->min_level = TINTIN_NLEVELS;
+	for (i = 0; i < r->nsinks; i++)
+		if (r->sinks[i].min_level < r->min_level)
+			r->min_level = r->sinks[i].min_level;
+}
+
+static int
+add_sink(Tintin_reporter *r, int fd, int owned, const char *path,
+    int min_level, int format)
+{
+	struct sink *s;
+
+	if (r->nsinks >= TINTIN_MAX_SINKS || min_level < 0 ||
+	    min_level >= TINTIN_NLEVELS ||
+	    (format != TINTIN_TEXT && format != TINTIN_JSON)) {
+		errno = EINVAL;
+		return -1;
+	}
+	s = &r->sinks[r->nsinks];
+	memset(s, 0, sizeof(*s));
+	s->cap = TINTIN_THRESHOLD + 4096;
+	if ((s->buf = malloc(s->cap)) == NULL)
+		return -1;
+	if (path != NULL && (s->path = strdup(path)) == NULL) {
+		free(s->buf);
+		return -1;
+	}
+	s->fd = fd;
+	s->owned = owned;
+	s->min_level = min_level;
+	s->format = format;
+	r->nsinks++;
+	update_min_level(r);
+	return r->nsinks - 1;
+}
+
+/* Open a log file for appending; refuses links and non-regular files. */
+static int
+open_log(const char *path)
+{
+	struct stat st;
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+tintin_add_file(Tintin_reporter *r, const char *path, int min_level,
+    int format)
+{
+	int fd, idx, saved;
+
+	if ((fd = open_log(path)) == -1)
+		return -1;
+	if ((idx = add_sink(r, fd, 1, path, min_level, format)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return idx;
+}
+
+int
+tintin_add_fd(Tintin_reporter *r, int fd, int min_level, int format)
+{
+	return add_sink(r, fd, 0, NULL, min_level, format);
+}
+
+int
+tintin_set_level(Tintin_reporter *r, int sink, int min_level)
+{
+	if (sink < 0 || sink >= r->nsinks || min_level < 0 ||
+	    min_level >= TINTIN_NLEVELS) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->sinks[sink].min_level = min_level;
+	update_min_level(r);
+	return 0;
+}
+
+void
+tintin_set_buffered(Tintin_reporter *r, int on)
+{
+	r->buffered = on;
+	if (!on)
+		tintin_flush(r);
+}
+
+int
+tintin_wants(const Tintin_reporter *r, int level)
+{
+	return level >= r->min_level && level < TINTIN_NLEVELS;
+}
+
+int
+tintin_sink_count(const Tintin_reporter *r)
+{
+	return r->nsinks;
+}
+
+int
+tintin_sink_stats(const Tintin_reporter *r, int sink,
+    struct tintin_sink_stats *st)
+{
+	if (sink < 0 || sink >= r->nsinks) {
+		errno = EINVAL;
+		return -1;
+	}
+	*st = r->sinks[sink].st;
+	return 0;
+}
+
+/* Refresh the cached "[dd/mm/yyyy-hh:mm:ss]" when the second changed. */
+static void
+refresh_stamp(Tintin_reporter *r, time_t now)
+{
+	struct tm tm;
+
+	if (now == r->cached_sec)
+		return;
+	if (localtime_r(&now, &tm) != NULL)
+		r->gmtoff = tm.tm_gmtoff;
+	r->stamp[0] = '[';
+	tintin_format_time(r->stamp + 1, (int64_t)now, r->gmtoff);
+	r->stamp[20] = ']';
+	r->stamp[21] = '\0';
+	r->cached_sec = now;
+}
+
+/* Make room for NEED more bytes, flushing first in buffered mode. */
+static int
+sink_reserve(struct sink *s, size_t need)
+{
+	char *nb;
+	size_t ncap;
+
+	if (s->len + need <= s->cap)
+		return 0;
+	sink_flush(s);
+	if (need <= s->cap)
+		return 0;
+	ncap = need + 4096;
+	if ((nb = realloc(s->buf, ncap)) == NULL)
+		return -1;
+	s->buf = nb;
+	s->cap = ncap;
+	return 0;
+}
+
+static size_t
+json_escape(char *dst, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	char *d = dst;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(d, "\\u00", 4);
+			d[4] = hex[c >> 4];
+			d[5] = hex[c & 15];
+			d += 6;
+		} else
+			*d++ = (char)c;
+	}
+	return (size_t)(d - dst);
+}
+
+static int
+sink_append_json(Tintin_reporter *r, struct sink *s, int level,
+    const char *msg, size_t len)
+{
+	struct timespec ts;
+	char iso[32], *p;
+	size_t need;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	refresh_stamp(r, ts.tv_sec);
+	tintin_format_iso(iso, (int64_t)ts.tv_sec, (int)(ts.tv_nsec / 1000000),
+	    r->gmtoff);
+	need = 96 + strlen(r->name) * 6 + len * 6;
+	if (sink_reserve(s, need) == -1) {
+		s->st.lost++;
+		return -1;
+	}
+	p = s->buf + s->len;
+	p += sprintf(p, "{\"time\":\"%s\",\"level\":\"%s\",\"program\":\"",
+	    iso, level_lower[level]);
+	p += json_escape(p, r->name, strlen(r->name));
+	memcpy(p, "\",\"message\":\"", 13);
+	p += 13;
+	p += json_escape(p, msg, len);
+	memcpy(p, "\"}\n", 3);
+	p += 3;
+	s->len = (size_t)(p - s->buf);
+	s->pending++;
+	return 0;
+}
+
+static int
+sink_append_text(Tintin_reporter *r, struct sink *s, int level,
+    const char *msg, size_t len)
+{
+	size_t need, plen = r->prefix_len[level];
+	char *p;
+
+	need = 21 + plen + len + 1;
+	if (sink_reserve(s, need) == -1) {
+		s->st.lost++;
+		return -1;
+	}
+	p = s->buf + s->len;
+	memcpy(p, r->stamp, 21);
+	memcpy(p + 21, r->prefix[level], plen);
+	memcpy(p + 21 + plen, msg, len);
+	p[need - 1] = '\n';
+	/* Publish the record only once complete (see tintin_crash_log). */
+	s->len += need;
+	s->pending++;
+	return 0;
+}
+
+int
+tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
+{
+	struct timespec ts;
+	struct sink *s;
+	int i, rc = 0;
+
+	if (level < r->min_level || level >= TINTIN_NLEVELS)
+		return 0;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	refresh_stamp(r, ts.tv_sec);
+	for (i = 0; i < r->nsinks; i++) {
+		s = &r->sinks[i];
+		if (level < s->min_level || s->fd < 0)
+			continue;
+		if (s->format == TINTIN_JSON)
+			rc |= sink_append_json(r, s, level, msg, len);
+		else
+			rc |= sink_append_text(r, s, level, msg, len);
+		if (!r->buffered || s->len >= TINTIN_THRESHOLD)
+			rc |= sink_flush(s);
+	}
+	return rc ? -1 : 0;
+}
+
+int
+tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
+{
+	char small[1024], *big = NULL;
+	va_list ap;
+	int n, rc;
+
+	if (level < r->min_level || level >= TINTIN_NLEVELS)
+		return 0;
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(small)) {
+		if ((big = malloc((size_t)n + 1)) == NULL)
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	rc = tintin_log_msg(r, level, big ? big : small, (size_t)n);
+	free(big);
+	return rc;
+}
+
+int
+tintin_reopen(Tintin_reporter *r)
+{
+	struct sink *s;
+	int i, fd, rc = 0;
+
+	for (i = 0; i < r->nsinks; i++) {
+		s = &r->sinks[i];
+		if (!s->owned || s->path == NULL)
+			continue;
+		sink_flush(s);
+		if ((fd = open_log(s->path)) == -1) {
+			s->st.last_errno = errno;
+			rc = -1;
+			continue;
+		}
+		/* Keep the descriptor number: a crash handler may use it. */
+		if (dup3(fd, s->fd, O_CLOEXEC) == -1) {
+			s->st.last_errno = errno;
+			rc = -1;
+		}
+		close(fd);
+	}
+	return rc;
+}
+
+/* Async-signal-safe string copy; returns the end of what was written. */
+static char *
+put_str(char *p, char *end, const char *s)
+{
+	while (*s != '\0' && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+void
+tintin_crash_log(Tintin_reporter *r, int level, const char *msg)
+{
+	struct timespec ts;
+	char line[1024], stamp[32], *p, *end = line + sizeof(line) - 1;
+	struct sink *s;
+	int i;
+
+	if (r == NULL || level < 0 || level >= TINTIN_NLEVELS)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (i = 0; i < r->nsinks; i++) {
+		s = &r->sinks[i];
+		if (s->fd < 0)
+			continue;
+		if (s->len > 0)
+			(void)write_all(s->fd, s->buf, s->len);
+		s->len = 0;
+		if (level < s->min_level)
+			continue;
+		p = line;
+		if (s->format == TINTIN_JSON) {
+			tintin_format_iso(stamp, (int64_t)ts.tv_sec,
+			    (int)(ts.tv_nsec / 1000000), r->gmtoff);
+			p = put_str(p, end, "{\"time\":\"");
+			p = put_str(p, end, stamp);
+			p = put_str(p, end, "\",\"level\":\"");
+			p = put_str(p, end, level_lower[level]);
+			p = put_str(p, end, "\",\"program\":\"");
+			p = put_str(p, end, r->name);
+			p = put_str(p, end, "\",\"message\":\"");
+			p = put_str(p, end, msg);	/* caller's plain text */
+			p = put_str(p, end, "\"}");
+		} else {
+			stamp[0] = '[';
+			tintin_format_time(stamp + 1, (int64_t)ts.tv_sec,
+			    r->gmtoff);
+			p = put_str(p, end, stamp);
+			p = put_str(p, end, "]");
+			p = put_str(p, end, r->prefix[level]);
+			p = put_str(p, end, msg);
+		}
+		*p++ = '\n';
+		(void)write_all(s->fd, line, (size_t)(p - line));
+	}
+}

@@ -1,0 +1,117 @@
+/*
+ * Tintin_reporter: a small, fast line logger with several sinks.
+ *
+ * A reporter formats records as
+ *     [25/11/2026-03:41:44] [ INFO ] - NAME: message
+ * (or as JSON lines) and writes them to any number of sinks, each with its
+ * own minimum level and format.  In buffered mode records are collected in
+ * memory and written by tintin_flush() with one write(2) per sink, which is
+ * how an event loop writes everything produced during one turn at once.
+ *
+ * The library never prints, never exits and never uses stdio for records:
+ * functions return 0 or a pointer on success and -1 or NULL with errno set.
+ */
+#ifndef TINTIN_H
+#define TINTIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TINTIN_VERSION "1.0.0"
+
+typedef struct tintin_reporter Tintin_reporter;
+
+enum tintin_level {
+	TINTIN_DEBUG = 0,
+	TINTIN_INFO,
+	TINTIN_LOG,
+	TINTIN_WARN,
+	TINTIN_ERROR,
+	TINTIN_NLEVELS
+};
+
+enum tintin_format {
+	TINTIN_TEXT = 0,	/* [dd/mm/yyyy-hh:mm:ss] [ LEVEL ] - NAME: msg */
+	TINTIN_JSON		/* {"time":ISO 8601 with ms,"level":..} */
+};
+
+/* Counters of one sink, for status reports. */
+struct tintin_sink_stats {
+	uint64_t	records;	/* records written */
+	uint64_t	bytes;		/* bytes written */
+	uint64_t	lost;		/* records dropped on write errors */
+	int		last_errno;	/* errno of the last failed write, or 0 */
+};
+
+/* Create a reporter whose records carry NAME; NULL on failure. */
+Tintin_reporter	*tintin_create(const char *name);
+
+/* Flush, close the sinks the reporter opened and free it. */
+void		 tintin_free(Tintin_reporter *r);
+
+/*
+ * Open PATH (created 0640, appended to, never through a symbolic link) as a
+ * sink for records at MIN_LEVEL or above.  Returns the sink's index or -1.
+ */
+int		 tintin_add_file(Tintin_reporter *r, const char *path,
+		    int min_level, int format);
+
+/* Add an already open descriptor (stderr, say) as a sink; not closed. */
+int		 tintin_add_fd(Tintin_reporter *r, int fd, int min_level,
+		    int format);
+
+/* Change a sink's minimum level. */
+int		 tintin_set_level(Tintin_reporter *r, int sink, int min_level);
+
+/*
+ * Buffered mode: records wait in memory until tintin_flush() or until a
+ * sink's buffer passes its threshold.  Off by default (one write a record).
+ */
+void		 tintin_set_buffered(Tintin_reporter *r, int on);
+
+/* Log a formatted message; the message should not end with a newline. */
+int		 tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Log LEN bytes of MSG as one record, as they are (the caller escapes). */
+int		 tintin_log_msg(Tintin_reporter *r, int level, const char *msg,
+		    size_t len);
+
+/* Write everything buffered.  Returns -1 if a sink failed (kept counting). */
+int		 tintin_flush(Tintin_reporter *r);
+
+/*
+ * Reopen every file sink by its path (after a rotation or when the file was
+ * removed).  Returns -1 if one of them could not be reopened.
+ */
+int		 tintin_reopen(Tintin_reporter *r);
+
+/* Is a record at LEVEL wanted by at least one sink? */
+int		 tintin_wants(const Tintin_reporter *r, int level);
+
+/* Number of sinks, and one sink's counters. */
+int		 tintin_sink_count(const Tintin_reporter *r);
+int		 tintin_sink_stats(const Tintin_reporter *r, int sink,
+		    struct tintin_sink_stats *st);
+
+/*
+ * Async-signal-safe: write what was already buffered, then one text record
+ * at LEVEL, to every file and fd sink.  For crash handlers only.
+ */
+void		 tintin_crash_log(Tintin_reporter *r, int level,
+		    const char *msg);
+
+/* "INFO" for TINTIN_INFO; NULL for an invalid level. */
+const char	*tintin_level_name(int level);
+
+/* Parse "debug", "info", "log", "warn", "error" (any case); -1 if unknown. */
+int		 tintin_level_parse(const char *s);
+
+/*
+ * Format T (seconds since the epoch) at UTC offset GMTOFF seconds as
+ * "dd/mm/yyyy-hh:mm:ss" into BUF (at least 20 bytes, NUL-terminated).
+ * Pure arithmetic, async-signal-safe.
+ */
+void		 tintin_format_time(char *buf, int64_t t, long gmtoff);
+
+#endif /* TINTIN_H */
