@@ -30,13 +30,13 @@ def test_connected_counter_counts_up(daemon):
 
 
 def test_fourth_client_gets_exactly_one_error_line_then_eof(daemon):
-    fill(daemon)
+    socks = fill(daemon)  # keep references: GC would close them
     s4 = daemon.connect()
     assert recv_until_eof(s4) == REFUSAL
 
 
 def test_refusal_is_logged_as_warn(daemon):
-    fill(daemon)
+    socks = fill(daemon)  # keep references: GC would close them
     s4 = daemon.connect()
     p4 = s4.getsockname()[1]
     recv_until_eof(s4)
@@ -68,7 +68,7 @@ def test_refused_client_input_is_never_logged(daemon):
 
 
 def test_fourth_client_refused_even_if_it_says_nothing(daemon):
-    fill(daemon)
+    socks = fill(daemon)  # keep references: GC would close them
     s4 = daemon.connect()
     s5 = daemon.connect()
     assert recv_until_eof(s4) == REFUSAL

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from conftest import pids_with_arg, wait_gone, wait_until
+from conftest import START_MESSAGES, pids_with_arg, wait_gone, wait_until
 
 
 def test_second_instance_refused_with_exact_message(daemon):
@@ -35,6 +35,12 @@ def test_second_instance_leaves_first_serving_and_lock_intact(daemon):
         assert f.read() == f"{daemon.pid}\n"
     daemon.send_and_close("still here\n")
     daemon.wait_for_message("User input: still here")
+    # both processes append (O_APPEND): nobody overwrote anybody's lines
+    msgs = daemon.messages()
+    assert msgs[:6] == START_MESSAGES + [f"started. PID: {daemon.pid}.",
+                                         "Started."]
+    assert msgs[6:8] == ["Error file locked.", "Quitting."]
+    assert msgs[-1] == "User input: still here"
     # and only one daemon process uses this config
     assert set(pids_with_arg(daemon.conf)) == {daemon.pid}
 

@@ -53,7 +53,7 @@ def test_log_file_mode_0640(daemon):
 def test_missing_log_dir_created_0755(daemon_factory, tmp_path):
     d = daemon_factory(log_dir=tmp_path / "newlogdir")
     assert not os.path.exists(d.logdir)
-    old = os.umask(0o077)          # the daemon must not depend on our umask
+    old = os.umask(0o022)
     try:
         d.start()
     finally:
@@ -61,7 +61,18 @@ def test_missing_log_dir_created_0755(daemon_factory, tmp_path):
     st = os.stat(d.logdir)
     assert stat.S_ISDIR(st.st_mode)
     assert stat.S_IMODE(st.st_mode) == 0o755
+
+
+def test_log_modes_do_not_depend_on_caller_umask(daemon_factory, tmp_path):
+    d = daemon_factory(log_dir=tmp_path / "newlogdir")
+    old = os.umask(0o077)
+    try:
+        d.start()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(d.logdir).st_mode) == 0o755
     assert stat.S_IMODE(os.stat(d.logfile).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(d.lock).st_mode) == 0o644
 
 
 def test_existing_log_is_appended_not_truncated(daemon_factory):
