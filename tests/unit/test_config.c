@@ -1,0 +1,144 @@
+/* Unit tests of the configuration parser (src/daemon/config.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "tintin/tintin.h"
+
+static char path[] = "/tmp/md-config-test.XXXXXX";
+static struct config cfg;
+
+static int
+load(const char *text)
+{
+	FILE *fp;
+	int fd;
+
+	strcpy(path, "/tmp/md-config-test.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	config_defaults(&cfg);
+	config_load(&cfg, path, 1);
+	unlink(path);
+	return cfg.nerrors;
+}
+
+static void
+test_defaults_are_the_subject(void **state)
+{
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/md.conf", 0), 0);
+	assert_null(cfg.path);
+	assert_int_equal(cfg.port, 4242);
+	assert_int_equal(cfg.max_clients, 3);
+	assert_int_equal(cfg.max_line, 4096);
+	assert_string_equal(cfg.lock_file, "/var/lock/matt_daemon.lock");
+	assert_string_equal(cfg.log_dir, "/var/log/matt_daemon");
+	assert_string_equal(cfg.log_file, "matt_daemon.log");
+}
+
+static void
+test_missing_required_file_is_an_error(void **state)
+{
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/md.conf", 1), 1);
+	assert_non_null(strstr(cfg.errors[0], "cannot read"));
+}
+
+static void
+test_keys_are_read(void **state)
+{
+	(void)state;
+	assert_int_equal(load("; comment\n[daemon]\nport = 4343\n"
+	    "listen = 127.0.0.1\nlock_file = /tmp/x.lock\nmax_clients = 5\n"
+	    "max_line = 8K\nidle_timeout = 2m\n[log]\ndir = /tmp/l\n"
+	    "file = a.log\nlevel = debug\n[sink security]\npath = /tmp/s.log\n"
+	    "level = warn\nformat = json\n"), 0);
+	assert_int_equal(cfg.port, 4343);
+	assert_string_equal(cfg.listen, "127.0.0.1");
+	assert_int_equal(cfg.max_clients, 5);
+	assert_int_equal(cfg.max_line, 8192);
+	assert_int_equal(cfg.idle_timeout, 120);
+	assert_int_equal(cfg.log_level, TINTIN_DEBUG);
+	assert_int_equal(cfg.nsinks, 1);
+	assert_string_equal(cfg.sinks[0].name, "security");
+	assert_int_equal(cfg.sinks[0].level, TINTIN_WARN);
+	assert_int_equal(cfg.sinks[0].format, TINTIN_JSON);
+}
+
+static void
+test_errors_carry_line_numbers(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[daemon]\nport = 4242\n\nprot = 1\n[log]\n"
+	    "level = loud\n[nope]\nx = 1\n"), 3);
+	assert_non_null(strstr(cfg.errors[0], ":4: unknown key 'prot'"));
+	assert_non_null(strstr(cfg.errors[1], ":6: level: 'loud'"));
+	assert_non_null(strstr(cfg.errors[2], ":8: unknown section [nope]"));
+}
+
+static void
+test_bad_values_are_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[daemon]\nport = 70000\n"), 1);
+	assert_int_equal(load("[daemon]\nport = 12ab\n"), 1);
+	assert_int_equal(load("[daemon]\nmax_line = 10\n"), 1);
+	assert_int_equal(load("[daemon]\nmax_line = 4Q\n"), 1);
+	assert_int_equal(load("[daemon]\nidle_timeout = soon\n"), 1);
+	assert_int_equal(load("[daemon]\nlock_file = relative.lock\n"), 1);
+	assert_int_equal(load("[log]\nfile = ../escape.log\n"), 1);
+	assert_int_equal(load("[sink a]\nlevel = info\n"), 1); /* no path */
+	assert_int_equal(load("no section = 1\n"), 1);
+	assert_true(load("[daemon\nport = 1\n") >= 1);	/* syntax */
+	assert_non_null(strstr(cfg.errors[cfg.nerrors - 1], ":1: syntax error"));
+}
+
+static void
+test_sizes_and_durations(void **state)
+{
+	size_t sz;
+	unsigned d;
+
+	(void)state;
+	assert_int_equal(config_parse_size("64", &sz), 0);
+	assert_int_equal(sz, 64);
+	assert_int_equal(config_parse_size("1M", &sz), 0);
+	assert_int_equal(sz, 1048576);
+	assert_int_equal(config_parse_size("2GB", &sz), 0);
+	assert_int_equal(sz, 2147483648UL);
+	assert_int_equal(config_parse_size("-1", &sz), -1);
+	assert_int_equal(config_parse_size("", &sz), -1);
+	assert_int_equal(config_parse_duration("90", &d), 0);
+	assert_int_equal(d, 90);
+	assert_int_equal(config_parse_duration("1d", &d), 0);
+	assert_int_equal(d, 86400);
+	assert_int_equal(config_parse_duration("3w", &d), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_are_the_subject),
+		cmocka_unit_test(test_missing_required_file_is_an_error),
+		cmocka_unit_test(test_keys_are_read),
+		cmocka_unit_test(test_errors_carry_line_numbers),
+		cmocka_unit_test(test_bad_values_are_refused),
+		cmocka_unit_test(test_sizes_and_durations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,145 @@
+/* Unit tests of the escaper (src/common/escape.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/escape.h"
+
+static char out[4096];
+
+static const char *
+esc(const char *in, size_t len)
+{
+	size_t n = escape_bytes(out, in, len);
+
+	out[n] = '\0';
+	return out;
+}
+
+#define ESC(lit)	esc(lit, sizeof(lit) - 1)
+
+static void
+test_printable_ascii_passes(void **state)
+{
+	(void)state;
+	assert_string_equal(ESC("hello, world ~!"), "hello, world ~!");
+	assert_string_equal(ESC(""), "");
+}
+
+static void
+test_controls_and_del_are_hex(void **state)
+{
+	(void)state;
+	assert_string_equal(ESC("a\x1b[31mb"), "a\\x1b[31mb");
+	assert_string_equal(ESC("\x00\x01\x7f"), "\\x00\\x01\\x7f");
+	assert_string_equal(ESC("\r\n\t"), "\\x0d\\x0a\\x09");
+}
+
+static void
+test_backslash_is_doubled(void **state)
+{
+	(void)state;
+	assert_string_equal(ESC("a\\b"), "a\\\\b");
+	/* A literal "\x41" typed by a client stays distinguishable. */
+	assert_string_equal(ESC("\\x41"), "\\\\x41");
+}
+
+static void
+test_valid_utf8_passes(void **state)
+{
+	(void)state;
+	assert_string_equal(ESC("caf\xc3\xa9"), "caf\xc3\xa9");
+	assert_string_equal(ESC("\xe2\x82\xac"), "\xe2\x82\xac");
+	assert_string_equal(ESC("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
+	assert_string_equal(ESC("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf");
+}
+
+static void
+test_invalid_utf8_is_hex(void **state)
+{
+	(void)state;
+	/* Overlong '/' */
+	assert_string_equal(ESC("\xc0\xaf"), "\\xc0\\xaf");
+	/* Overlong 3-byte */
+	assert_string_equal(ESC("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");
+	/* Surrogate U+D800 */
+	assert_string_equal(ESC("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	/* Above U+10FFFF */
+	assert_string_equal(ESC("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+	/* Truncated sequence at the end, stray continuation, 0xff */
+	assert_string_equal(ESC("a\xe2\x82"), "a\\xe2\\x82");
+	assert_string_equal(ESC("\x80z\xff"), "\\x80z\\xff");
+	/* Truncated sequence followed by ASCII resynchronises. */
+	assert_string_equal(ESC("\xe2(x"), "\\xe2(x");
+}
+
+static void
+test_c1_controls_are_hex(void **state)
+{
+	(void)state;
+	/* U+009B is CSI on some terminals. */
+	assert_string_equal(ESC("\xc2\x9b" "2J"), "\\xc2\\x9b2J");
+	assert_string_equal(ESC("\xc2\xa0"), "\xc2\xa0");	/* NBSP ok */
+}
+
+/* Every output byte is printable or part of valid UTF-8, for every input. */
+static void
+test_output_never_has_raw_controls(void **state)
+{
+	char in[256];
+	size_t n, i;
+	int b;
+
+	(void)state;
+	for (b = 0; b < 256; b++)
+		in[b] = (char)b;
+	n = escape_bytes(out, in, sizeof(in));
+	assert_true(n <= ESCAPE_BOUND(sizeof(in)));
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+		assert_true(c >= 0x20 && c != 0x7f && c < 0x80);
+	}
+}
+
+static void
+test_round_trip(void **state)
+{
+	char in[512], back[512];
+	size_t n, m, i;
+
+	(void)state;
+	srand(42);
+	for (i = 0; i < 2000; i++) {
+		size_t len = (size_t)rand() % sizeof(in), j;
+
+		for (j = 0; j < len; j++)
+			in[j] = (char)(rand() & 0xff);
+		n = escape_bytes(out, in, len);
+		assert_true(n <= ESCAPE_BOUND(len));
+		m = escape_undo(back, out, n);
+		assert_int_equal(m, len);
+		assert_memory_equal(back, in, len);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_printable_ascii_passes),
+		cmocka_unit_test(test_controls_and_del_are_hex),
+		cmocka_unit_test(test_backslash_is_doubled),
+		cmocka_unit_test(test_valid_utf8_passes),
+		cmocka_unit_test(test_invalid_utf8_is_hex),
+		cmocka_unit_test(test_c1_controls_are_hex),
+		cmocka_unit_test(test_output_never_has_raw_controls),
+		cmocka_unit_test(test_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

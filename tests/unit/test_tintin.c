@@ -1,0 +1,327 @@
+/* Unit tests of the Tintin_reporter library (src/tintin). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tintin/tintin.h"
+
+static char dir[] = "/tmp/tintin-test.XXXXXX";
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *
+path_of(const char *name)
+{
+	static char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[1 << 18];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void
+test_text_line_has_subject_shape(void **state)
+{
+	Tintin_reporter *r;
+	regex_t re;
+	char *p;
+
+	(void)state;
+	r = tintin_create("Matt_daemon");
+	assert_non_null(r);
+	p = path_of("shape.log");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	assert_int_equal(tintin_log(r, TINTIN_INFO, "Started."), 0);
+	assert_int_equal(tintin_log(r, TINTIN_LOG, "User input: %s", "toto"),
+	    0);
+	assert_int_equal(tintin_log(r, TINTIN_ERROR, "Error file locked."),
+	    0);
+	tintin_free(r);
+	assert_int_equal(regcomp(&re,
+	    "^\\[[0-9]{2}/[0-9]{2}/[0-9]{4}-[0-9]{2}:[0-9]{2}:[0-9]{2}\\] "
+	    "\\[ INFO \\] - Matt_daemon: Started\\.\n"
+	    "\\[[^]]*\\] \\[ LOG \\] - Matt_daemon: User input: toto\n"
+	    "\\[[^]]*\\] \\[ ERROR \\] - Matt_daemon: Error file locked\\.\n$",
+	    REG_EXTENDED), 0);
+	assert_int_equal(regexec(&re, slurp(p), 0, NULL, 0), 0);
+	regfree(&re);
+}
+
+static void
+test_timestamp_is_local_time(void **state)
+{
+	Tintin_reporter *r;
+	char expect[32], *s, *p;
+	struct tm tm;
+	time_t before, after;
+
+	(void)state;
+	r = tintin_create("x");
+	p = path_of("time.log");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	before = time(NULL);
+	tintin_log(r, TINTIN_INFO, "now");
+	after = time(NULL);
+	tintin_free(r);
+	s = slurp(p);
+	localtime_r(&before, &tm);
+	strftime(expect, sizeof(expect), "[%d/%m/%Y-%H:%M:%S]", &tm);
+	if (strncmp(s, expect, strlen(expect)) != 0) {
+		localtime_r(&after, &tm);
+		strftime(expect, sizeof(expect), "[%d/%m/%Y-%H:%M:%S]", &tm);
+	}
+	assert_memory_equal(s, expect, strlen(expect));
+}
+
+/* The arithmetic formatter agrees with the C library for many instants. */
+static void
+test_format_time_matches_libc(void **state)
+{
+	char mine[32], libc[32];
+	struct tm tm;
+	int64_t t;
+	time_t tt;
+	long offs[] = { 0, 3600, -5 * 3600, 19800, -34200 };
+	size_t i, k;
+
+	(void)state;
+	srand(7);
+	for (i = 0; i < 20000; i++) {
+		t = (int64_t)((unsigned)rand() % 4102444800U);	/* < 2100 */
+		if (i < 4)
+			t = (int64_t[]){ 0, 951782400, 4102444799,
+			    1709164800 }[i];	/* 1970, 2000-02-29, 2099, 2024 */
+		k = i % (sizeof(offs) / sizeof(offs[0]));
+		tintin_format_time(mine, t, offs[k]);
+		tt = (time_t)(t + offs[k]);
+		gmtime_r(&tt, &tm);
+		strftime(libc, sizeof(libc), "%d/%m/%Y-%H:%M:%S", &tm);
+		assert_string_equal(mine, libc);
+	}
+}
+
+static void
+test_sinks_have_their_own_levels(void **state)
+{
+	Tintin_reporter *r;
+	char all[256], warn[256];
+
+	(void)state;
+	r = tintin_create("Matt_daemon");
+	snprintf(all, sizeof(all), "%s", path_of("all.log"));
+	snprintf(warn, sizeof(warn), "%s", path_of("warn.log"));
+	assert_int_equal(tintin_add_file(r, all, TINTIN_DEBUG, TINTIN_TEXT),
+	    0);
+	assert_int_equal(tintin_add_file(r, warn, TINTIN_WARN, TINTIN_TEXT),
+	    1);
+	tintin_log(r, TINTIN_DEBUG, "d");
+	tintin_log(r, TINTIN_INFO, "i");
+	tintin_log(r, TINTIN_WARN, "w");
+	tintin_log(r, TINTIN_ERROR, "e");
+	tintin_free(r);
+	assert_int_equal(count_lines(slurp(all)), 4);
+	assert_int_equal(count_lines(slurp(warn)), 2);
+	assert_non_null(strstr(slurp(warn), "[ WARN ] - Matt_daemon: w\n"));
+}
+
+static void
+test_level_below_every_sink_is_not_wanted(void **state)
+{
+	Tintin_reporter *r;
+
+	(void)state;
+	r = tintin_create("x");
+	assert_false(tintin_wants(r, TINTIN_ERROR));	/* no sink */
+	assert_int_equal(tintin_add_file(r, path_of("lvl.log"), TINTIN_INFO,
+	    TINTIN_TEXT), 0);
+	assert_false(tintin_wants(r, TINTIN_DEBUG));
+	assert_true(tintin_wants(r, TINTIN_LOG));
+	tintin_free(r);
+}
+
+static void
+test_buffered_mode_writes_on_flush(void **state)
+{
+	Tintin_reporter *r;
+	struct tintin_sink_stats st;
+	char *p;
+
+	(void)state;
+	r = tintin_create("x");
+	p = path_of("buf.log");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	tintin_set_buffered(r, 1);
+	tintin_log(r, TINTIN_INFO, "one");
+	tintin_log(r, TINTIN_INFO, "two");
+	assert_int_equal(count_lines(slurp(p)), 0);
+	assert_int_equal(tintin_flush(r), 0);
+	assert_int_equal(count_lines(slurp(p)), 2);
+	assert_int_equal(tintin_sink_stats(r, 0, &st), 0);
+	assert_int_equal(st.records, 2);
+	tintin_free(r);
+}
+
+static void
+test_json_sink_escapes(void **state)
+{
+	Tintin_reporter *r;
+	regex_t re;
+	char *p;
+
+	(void)state;
+	r = tintin_create("Matt_daemon");
+	p = path_of("j.log");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_JSON), 0);
+	tintin_log_msg(r, TINTIN_WARN, "a\"b\\c\x01", 6);
+	tintin_free(r);
+	assert_int_equal(regcomp(&re,
+	    "^\\{\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	    "[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2}\",\"level\":\"warn\","
+	    "\"program\":\"Matt_daemon\",\"message\":\"a\\\\\"b\\\\\\\\c"
+	    "\\\\u0001\"\\}\n$", REG_EXTENDED), 0);
+	assert_int_equal(regexec(&re, slurp(p), 0, NULL, 0), 0);
+	regfree(&re);
+}
+
+static void
+test_symlink_is_refused(void **state)
+{
+	Tintin_reporter *r;
+	char link[256], target[256];
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s", path_of("target"));
+	snprintf(link, sizeof(link), "%s", path_of("link.log"));
+	assert_int_equal(symlink(target, link), 0);
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_file(r, link, TINTIN_DEBUG, TINTIN_TEXT),
+	    -1);
+	assert_int_equal(access(target, F_OK), -1);
+	tintin_free(r);
+}
+
+static void
+test_reopen_follows_a_renamed_file(void **state)
+{
+	Tintin_reporter *r;
+	char p[256], old[256];
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s", path_of("rot.log"));
+	snprintf(old, sizeof(old), "%s", path_of("rot.log.1"));
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	tintin_log(r, TINTIN_INFO, "before");
+	assert_int_equal(rename(p, old), 0);
+	assert_int_equal(tintin_reopen(r), 0);
+	tintin_log(r, TINTIN_INFO, "after");
+	tintin_free(r);
+	assert_non_null(strstr(slurp(old), "before"));
+	assert_null(strstr(slurp(old), "after"));
+	assert_non_null(strstr(slurp(p), "after"));
+}
+
+static void
+test_long_message_is_whole(void **state)
+{
+	Tintin_reporter *r;
+	char *big, *s, *p;
+
+	(void)state;
+	big = malloc(100000);
+	assert_non_null(big);
+	memset(big, 'z', 99999);
+	big[99999] = '\0';
+	r = tintin_create("x");
+	p = path_of("big.log");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	tintin_set_buffered(r, 1);
+	tintin_log(r, TINTIN_LOG, "%s", big);
+	tintin_free(r);
+	s = slurp(p);
+	assert_int_equal(count_lines(s), 1);
+	assert_non_null(strstr(s, big));
+	free(big);
+}
+
+static void
+test_level_names_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(tintin_level_parse("info"), TINTIN_INFO);
+	assert_int_equal(tintin_level_parse("WARN"), TINTIN_WARN);
+	assert_int_equal(tintin_level_parse("warning"), TINTIN_WARN);
+	assert_int_equal(tintin_level_parse("verbose"), -1);
+	assert_string_equal(tintin_level_name(TINTIN_LOG), "LOG");
+	assert_null(tintin_level_name(99));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_line_has_subject_shape),
+		cmocka_unit_test(test_timestamp_is_local_time),
+		cmocka_unit_test(test_format_time_matches_libc),
+		cmocka_unit_test(test_sinks_have_their_own_levels),
+		cmocka_unit_test(test_level_below_every_sink_is_not_wanted),
+		cmocka_unit_test(test_buffered_mode_writes_on_flush),
+		cmocka_unit_test(test_json_sink_escapes),
+		cmocka_unit_test(test_symlink_is_refused),
+		cmocka_unit_test(test_reopen_follows_a_renamed_file),
+		cmocka_unit_test(test_long_message_is_whole),
+		cmocka_unit_test(test_level_names_parse),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
