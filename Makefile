@@ -55,10 +55,12 @@ BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
 
 .PHONY: all clean fclean re run test unit integration deps install bench fuzz
 
-all: $(NAME)
-
-$(NAME): $(DAEMON_BIN)
-	ln -sf $(DAEMON_BIN) $(NAME)
+# ./Matt_daemon always names the release build; sanitizer builds are
+# reached through $(BUILD) (the test targets pass the path explicitly).
+all: $(DAEMON_BIN)
+ifeq ($(SANITIZE),0)
+	@ln -sfn $(DAEMON_BIN) $(NAME)
+endif
 
 $(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
@@ -91,7 +93,7 @@ deps:
 	@./scripts/deps.sh
 
 run: deps all
-	./$(NAME)
+	./$(DAEMON_BIN)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -9,7 +9,7 @@ libinih-dev
 libcmocka-dev
 python3 python3-pytest
 rsyslog socat netcat-openbsd
-procps util-linux
+procps util-linux gdb
 "
 
 missing=""
