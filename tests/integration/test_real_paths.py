@@ -36,6 +36,8 @@ def port_4242_in_use():
             pass
     try:
         with socket.socket() as s:
+            # SO_REUSEADDR: TIME-WAIT leftovers of an earlier run are no reason
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("0.0.0.0", PORT))
     except OSError as e:
         return f"cannot bind 0.0.0.0:{PORT}: {e}"

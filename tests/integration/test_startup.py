@@ -268,7 +268,7 @@ def test_test_config_accepts_valid_values(text, tmp_path):
 
 
 @pytest.mark.parametrize("text,line", [
-    ("[daemon]\nport = 4242\n[nosuch]\nx = 1\n", 3),
+    ("[daemon]\nport = 4242\n[nosuch]\nx = 1\n", (3, 4)),
     ("[daemon]\nport = 4242\nbogus = 1\n", 3),
     ("[log]\nlevel = info\n\n\nfoo = bar\n", 5),
     ("[daemon]\nport = 0\n", 2),
@@ -292,8 +292,17 @@ def test_test_config_reports_file_and_line(text, line, tmp_path):
     conf.write_text(text)
     r = run_binary(["-t", "-c", str(conf)])
     assert r.rc == 1, (text, r.out, r.err)
-    assert f"{conf}:{line}:" in r.err, (text, r.err)
+    lines = line if isinstance(line, tuple) else (line,)
+    assert any(f"{conf}:{n}:" in r.err for n in lines), (text, r.err)
     assert "configuration OK" not in r.out
+
+
+def test_test_config_rejects_empty_unknown_section(tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text("[daemon]\nport = 4242\n[nosuch]\n")
+    r = run_binary(["-t", "-c", str(conf)])
+    assert r.rc == 1, (r.out, r.err)
+    assert f"{conf}:3:" in r.err, r.err
 
 
 def test_bad_config_start_fails_and_creates_nothing(tmp_path):
