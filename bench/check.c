@@ -1,0 +1,665 @@
+/* check: verify that a server's output file holds every flood line once. */
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "line.h"
+
+#define MAX_REPORTED	10		/* errors printed before going quiet */
+#define WAIT_BUF	(4 << 20)
+#define POLL_NS		10000000L	/* 10 ms between polls once caught up */
+
+struct opts {
+	const char	*path;
+	unsigned int	 conns;
+	unsigned long	 lines;
+	int		 raw;
+	int		 quiet;
+	int		 wait;		/* seconds, 0 = verify instead */
+	int		 stall;		/* seconds without growth */
+};
+
+/* One connection's byte stream, as reconstructed from a relay's output. */
+struct stream {
+	unsigned long	seq;		/* line being matched */
+	unsigned int	col;		/* bytes of it already matched */
+	char		line[LINE_LEN];	/* expected text of line seq */
+};
+
+static unsigned long nerrors;
+
+static void usage(FILE *, int) __attribute__((noreturn));
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: check [-hqr] [-c connections] [-l lines] [-s stall] "
+	    "[-w timeout] file\n"
+	    "  -c, --connections N  connections flood used (default 3)\n"
+	    "  -h, --help           this help\n"
+	    "  -l, --lines N        lines per connection (default 3000000)\n"
+	    "  -q, --quiet          print errors only\n"
+	    "  -r, --raw            file is a raw relay of the byte streams, "
+	    "whose chunks\n"
+	    "                       may interleave anywhere (socat); default: "
+	    "one log record\n"
+	    "                       per line, marker anywhere in the line\n"
+	    "  -s, --stall SECS     with -w: give up when the file stops "
+	    "growing (default 60)\n"
+	    "  -w, --wait SECS      do not verify: wait until the file holds "
+	    "every line,\n"
+	    "                       print done=<mtime> and size=<bytes>; exit "
+	    "1 on timeout\n"
+	    "Exit status: 0 ok, 1 lines missing, duplicated, out of order or "
+	    "corrupt (or\n"
+	    "timeout), 2 usage or I/O error.\n");
+	exit(status);
+}
+
+static void fatal(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("check: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void report(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+report(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (nerrors++ >= MAX_REPORTED) {
+		if (nerrors == MAX_REPORTED + 1)
+			fputs("check: (further errors not shown)\n", stderr);
+		return;
+	}
+	fputs("check: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static unsigned long
+parse_num(const char *s, const char *what, unsigned long min,
+    unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		goto bad;
+	return v;
+bad:
+	fprintf(stderr, "check: bad %s '%s' (expected %lu..%lu)\n", what, s,
+	    min, max);
+	exit(2);
+}
+
+/* Print up to 80 bytes of text with non-printable bytes escaped. */
+static void
+show(const char *what, const char *p, size_t len)
+{
+	size_t i;
+
+	fprintf(stderr, "check:   %s: \"", what);
+	for (i = 0; i < len && i < 80; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			fputc(ch, stderr);
+		else
+			fprintf(stderr, "\\x%02x", ch);
+	}
+	fprintf(stderr, "\"%s\n", len > 80 ? "..." : "");
+}
+
+/*
+ * Parse the marker "c=<conn> n=<9 digits> " at p (len bytes available).
+ * Returns 0 and fills conn/seq, or -1 if p does not start with a marker.
+ */
+static int
+parse_marker(const char *p, size_t len, unsigned int *conn,
+    unsigned long *seq)
+{
+	size_t i = 2;
+	unsigned int c = 0;
+	unsigned long n = 0;
+
+	if (len < 2 || p[0] != 'c' || p[1] != '=')
+		return -1;
+	while (i < len && i < 4 && p[i] >= '0' && p[i] <= '9')
+		c = c * 10 + (unsigned int)(p[i++] - '0');
+	if (i == 2 || i + 3 + 9 + 1 > len || memcmp(p + i, " n=", 3) != 0)
+		return -1;
+	for (i += 3; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (unsigned long)(p[i] - '0');
+	if (i >= len || p[i] != ' ')
+		return -1;
+	*conn = c;
+	*seq = n;
+	return 0;
+}
+
+static const char *
+map_file(const char *path, size_t *size)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1)
+		fatal("%s: %s", path, strerror(errno));
+	*size = (size_t)st.st_size;
+	if (*size == 0) {
+		close(fd);
+		return "";
+	}
+	p = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap %s: %s", path, strerror(errno));
+	madvise(p, *size, MADV_SEQUENTIAL);
+	close(fd);
+	return p;
+}
+
+/*
+ * Log-file mode: each record is one line; the 63-byte payload is its end
+ * (whatever prefix the server adds).  Lines without a marker are the
+ * server's own records (start, connect, ...) and are only counted.
+ */
+static int
+verify_lines(const struct opts *o)
+{
+	const char *map, *p, *end, *nl, *m;
+	unsigned long *next, data = 0, other = 0;
+	char expect[LINE_LEN];
+	unsigned int conn, c;
+	unsigned long seq;
+	size_t size, len;
+	int shown_prefix = 0;
+
+	map = map_file(o->path, &size);
+	if ((next = calloc(o->conns + 1, sizeof(*next))) == NULL)
+		fatal("calloc: %s", strerror(errno));
+	for (p = map, end = map + size; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			report("offset %zu: last line has no newline",
+			    (size_t)(p - map));
+			show("line", p, (size_t)(end - p));
+			break;
+		}
+		len = (size_t)(nl - p);
+		m = NULL;
+		if (len >= LINE_PAYLOAD && nl[-LINE_PAYLOAD] == 'c' &&
+		    nl[-LINE_PAYLOAD + 1] == '=')
+			m = nl - LINE_PAYLOAD;
+		else if ((m = memmem(p, len, "c=", 2)) != NULL &&
+		    parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1)
+			m = NULL;
+		if (m == NULL) {
+			other++;
+			continue;
+		}
+		data++;
+		if (parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1 ||
+		    conn < 1 || conn > o->conns || seq >= o->lines) {
+			report("offset %zu: bad marker",
+			    (size_t)(p - map));
+			show("line", p, len);
+			continue;
+		}
+		line_make(expect, conn, seq);
+		if ((size_t)(nl - m) != LINE_PAYLOAD ||
+		    memcmp(m, expect, LINE_PAYLOAD) != 0) {
+			report("offset %zu: connection %u line %lu corrupt",
+			    (size_t)(p - map), conn, seq);
+			show("got", m, (size_t)(nl - m));
+			show("expected", expect, LINE_PAYLOAD);
+			continue;
+		}
+		if (!shown_prefix && !o->quiet) {
+			printf("check: record shape: \"%.*s<63-byte line>\"\n",
+			    (int)(m - p), p);
+			shown_prefix = 1;
+		}
+		if (seq != next[conn]) {
+			if (seq < next[conn])
+				report("offset %zu: connection %u line %lu "
+				    "duplicated or out of order (after %lu)",
+				    (size_t)(p - map), conn, seq,
+				    next[conn] - 1);
+			else
+				report("offset %zu: connection %u lines "
+				    "%lu..%lu missing (got %lu)",
+				    (size_t)(p - map), conn, next[conn],
+				    seq - 1, seq);
+		}
+		next[conn] = seq + 1;
+	}
+	for (c = 1; c <= o->conns; c++)
+		if (next[c] != o->lines)
+			report("connection %u: last line seen is %ld, expected "
+			    "%lu", c, (long)next[c] - 1, o->lines - 1);
+	if (data != (unsigned long)o->conns * o->lines)
+		report("%lu data lines, expected %lu", data,
+		    (unsigned long)o->conns * o->lines);
+	if (nerrors == 0 && !o->quiet)
+		printf("check: %s: ok: %u connections x %lu lines, each once "
+		    "and in order (%lu other lines)\n", o->path, o->conns,
+		    o->lines, other);
+	free(next);
+	return nerrors == 0 ? 0 : 1;
+}
+
+/*
+ * How many bytes at p continue stream s (without moving it); *after gets
+ * the stream's state past them.
+ */
+static size_t
+stream_match(unsigned int conn, const struct stream *s, unsigned long lines,
+    const char *p, size_t avail, struct stream *after)
+{
+	struct stream t = *s;
+	size_t m = 0, k, j;
+
+	while (m < avail && t.seq < lines) {
+		k = LINE_LEN - t.col;
+		if (k > avail - m)
+			k = avail - m;
+		if (memcmp(p + m, t.line + t.col, k) != 0) {
+			for (j = 0; p[m + j] == t.line[t.col + j]; j++)
+				;
+			m += j;
+			t.col += (unsigned int)j;
+			break;
+		}
+		m += k;
+		t.col += (unsigned int)k;
+		if (t.col == LINE_LEN) {
+			t.col = 0;
+			if (++t.seq < lines)
+				line_make(t.line, conn, t.seq);
+		}
+	}
+	*after = t;
+	return m;
+}
+
+/* One way to go on after a chunk: stream d takes over k bytes back. */
+struct cand {
+	size_t		reach;	/* file offset where d's match ends */
+	size_t		k;	/* bytes the previous owner gives back */
+	unsigned int	d;
+};
+
+/* A chunk being tried: owner's bytes from off, and what may follow. */
+struct frame {
+	size_t		 off;
+	size_t		 len;		/* owner's full match from off */
+	unsigned int	 owner;
+	struct stream	 before;	/* owner's state before the chunk */
+	struct cand	*cand;
+	size_t		 ncand, tried;
+};
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->reach != y->reach)
+		return x->reach > y->reach ? -1 : 1;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/*
+ * Every (k, d) by which another stream d may take over k bytes before the
+ * end e of f's chunk (f's owner keeps at least one byte), furthest reach
+ * first.  The usual answer is the one that reaches far: a whole chunk.
+ */
+static void
+frame_candidates(const struct opts *o, struct stream *s, const char *map,
+    size_t size, struct frame *f)
+{
+	struct stream after;
+	size_t e = f->off + f->len, b, k, kmax, len, cap = 0;
+	unsigned int d;
+
+	f->cand = NULL;
+	f->ncand = f->tried = 0;
+	kmax = f->len - 1 < LINE_LEN ? f->len - 1 : LINE_LEN;
+	for (k = 0; k <= kmax; k++) {
+		if ((b = e - k) >= size)
+			continue;
+		for (d = 1; d <= o->conns; d++) {
+			if (d == f->owner)
+				continue;
+			len = stream_match(d, &s[d], o->lines, map + b,
+			    size - b, &after);
+			if (len == 0)
+				continue;
+			if (f->ncand == cap) {
+				cap = cap ? cap * 2 : 8;
+				f->cand = realloc(f->cand,
+				    cap * sizeof(*f->cand));
+				if (f->cand == NULL)
+					fatal("realloc: %s", strerror(errno));
+			}
+			f->cand[f->ncand].reach = b + len;
+			f->cand[f->ncand].k = k;
+			f->cand[f->ncand].d = d;
+			f->ncand++;
+		}
+	}
+	if (f->ncand > 1)
+		qsort(f->cand, f->ncand, sizeof(*f->cand), cand_cmp);
+}
+
+/*
+ * Relay mode: the file is the N byte streams cut in chunks (one read()
+ * each) and interleaved, at any byte.  This checks that it is such an
+ * interleaving.  The stream that continues the file owns a chunk as far as
+ * it matches; it may match a few bytes too far when the next chunk starts
+ * like its own continuation (a chunk ending on a line boundary, followed by
+ * another connection's "c=..."), so the chunk ends where another stream
+ * takes over, at most one line back, and reaches furthest.  Tiny chunks
+ * can make that guess wrong: then the search backs up and tries the next
+ * guess (bounded), so a valid file is not reported as corrupt.
+ */
+static int
+verify_raw(const struct opts *o)
+{
+	struct stream *s, *best_s, after;
+	struct frame *stack, *f;
+	const char *map;
+	size_t size, depth = 0, cap = 1024, i, best_off = 0;
+	unsigned long chunks = 0, budget;
+	unsigned int c, done;
+	struct cand *cd;
+
+	map = map_file(o->path, &size);
+	s = calloc(o->conns + 1, sizeof(*s));
+	best_s = calloc(o->conns + 1, sizeof(*s));
+	stack = malloc(cap * sizeof(*stack));
+	if (s == NULL || best_s == NULL || stack == NULL)
+		fatal("calloc: %s", strerror(errno));
+	for (c = 1; c <= o->conns; c++)
+		line_make(s[c].line, c, 0);
+	memcpy(best_s, s, (o->conns + 1) * sizeof(*s));
+	budget = 1000000 + size / 64;
+
+	/* A root frame with an empty chunk: its candidates start the file. */
+	f = &stack[0];
+	memset(f, 0, sizeof(*f));
+	f->cand = calloc(o->conns, sizeof(*f->cand));
+	if (f->cand == NULL)
+		fatal("calloc: %s", strerror(errno));
+	for (c = 1; c <= o->conns && size > 0; c++) {
+		size_t len = stream_match(c, &s[c], o->lines, map, size,
+		    &after);
+
+		if (len > 0) {
+			f->cand[f->ncand].reach = len;
+			f->cand[f->ncand].d = c;
+			f->ncand++;
+		}
+	}
+	if (f->ncand > 1)
+		qsort(f->cand, f->ncand, sizeof(*f->cand), cand_cmp);
+	done = 0;
+	for (;;) {
+		f = &stack[depth];
+		if (f->tried == f->ncand || budget-- == 0) {
+			/* Dead end: undo this frame's chunk, back up. */
+			free(f->cand);
+			f->cand = NULL;
+			if (depth == 0 || budget == (unsigned long)-1)
+				break;
+			depth--;
+			f = &stack[depth];
+			if (f->owner != 0)
+				s[f->owner] = f->before;
+			continue;
+		}
+		cd = &f->cand[f->tried++];
+		/* Commit f's chunk minus the give-back, start d's chunk. */
+		if (f->owner != 0) {
+			s[f->owner] = f->before;
+			stream_match(f->owner, &s[f->owner], o->lines,
+			    map + f->off, f->len - cd->k, &after);
+			s[f->owner] = after;
+		}
+		if (++depth == cap) {
+			cap *= 2;
+			if ((stack = realloc(stack, cap * sizeof(*stack))) ==
+			    NULL)
+				fatal("realloc: %s", strerror(errno));
+			f = &stack[depth - 1];
+		}
+		stack[depth].off = f->off + f->len - cd->k;
+		stack[depth].len = cd->reach - stack[depth].off;
+		stack[depth].owner = cd->d;
+		stack[depth].before = s[cd->d];
+		stack[depth].cand = NULL;
+		stack[depth].ncand = stack[depth].tried = 0;
+		f = &stack[depth];
+		if (f->off > best_off) {
+			best_off = f->off;
+			memcpy(best_s, s, (o->conns + 1) * sizeof(*s));
+		}
+		if (cd->reach == size) {
+			stream_match(f->owner, &s[f->owner], o->lines,
+			    map + f->off, f->len, &after);
+			s[f->owner] = after;
+			for (c = 1; c <= o->conns; c++)
+				if (s[c].seq != o->lines)
+					break;
+			if (c > o->conns) {
+				done = 1;
+				break;
+			}
+			s[f->owner] = f->before;
+		}
+		frame_candidates(o, s, map, size, f);
+	}
+	if (done) {
+		chunks = depth;
+		for (i = 0; i <= depth; i++)
+			free(stack[i].cand);
+	} else {
+		report("offset %zu: bytes that continue no connection "
+		    "(furthest point reached%s)", best_off,
+		    budget == (unsigned long)-1 ? ", search budget spent" : "");
+		show("got", map + best_off, size - best_off);
+		for (c = 1; c <= o->conns; c++)
+			fprintf(stderr, "check:   connection %u at line %lu "
+			    "byte %u of %lu\n", c, best_s[c].seq,
+			    best_s[c].col, o->lines);
+		for (i = 0; i <= depth; i++)
+			free(stack[i].cand);
+	}
+	if (nerrors == 0 && !o->quiet)
+		printf("check: %s: ok: %u connections x %lu lines, each once "
+		    "and in order (raw relay, %lu chunks)\n", o->path, o->conns,
+		    o->lines, chunks);
+	free(stack);
+	free(best_s);
+	free(s);
+	return nerrors == 0 ? 0 : 1;
+}
+
+static double
+elapsed(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/*
+ * Wait mode: follow the file as it grows and count complete data lines
+ * (raw mode: bytes) until all are there.  The completion time printed is
+ * the file's mtime, i.e. the server's last write, not the time we noticed.
+ */
+static int
+wait_complete(const struct opts *o)
+{
+	unsigned long want = (unsigned long)o->conns * o->lines, have = 0;
+	struct timespec start, grew, nap = { 0, POLL_NS };
+	off_t off = 0, last_size = -1;
+	struct stat st;
+	char *buf, *p, *nl, *end;
+	ssize_t n;
+	int fd = -1;
+
+	if ((buf = malloc(WAIT_BUF)) == NULL)
+		fatal("malloc: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	grew = start;
+	for (;;) {
+		if (fd == -1 &&
+		    (fd = open(o->path, O_RDONLY | O_CLOEXEC)) == -1 &&
+		    errno != ENOENT)
+			fatal("%s: %s", o->path, strerror(errno));
+		if (fd != -1) {
+			if (fstat(fd, &st) == -1)
+				fatal("%s: %s", o->path, strerror(errno));
+			if (st.st_size != last_size) {
+				last_size = st.st_size;
+				clock_gettime(CLOCK_MONOTONIC, &grew);
+			}
+			if (o->raw) {
+				have = (unsigned long)(st.st_size / LINE_LEN);
+				off = st.st_size;
+			}
+			while (!o->raw && off < st.st_size) {
+				n = pread(fd, buf, WAIT_BUF, off);
+				if (n < 0)
+					fatal("read %s: %s", o->path,
+					    strerror(errno));
+				if (n == 0)
+					break;
+				end = buf + n;
+				for (p = buf; (nl = memchr(p, '\n',
+				    (size_t)(end - p))) != NULL; p = nl + 1)
+					if (nl - p >= LINE_PAYLOAD &&
+					    nl[-LINE_PAYLOAD] == 'c' &&
+					    nl[-LINE_PAYLOAD + 1] == '=')
+						have++;
+				if (p == buf && n == WAIT_BUF)
+					p = end;	/* absurd line: skip */
+				off += p - buf;
+				if (p == buf)
+					break;		/* partial line */
+			}
+			if (have >= want) {
+				if (fstat(fd, &st) == -1)
+					fatal("%s: %s", o->path,
+					    strerror(errno));
+				printf("done=%lld.%09ld\nsize=%lld\n",
+				    (long long)st.st_mtim.tv_sec,
+				    st.st_mtim.tv_nsec,
+				    (long long)st.st_size);
+				break;
+			}
+		}
+		if (elapsed(&start) > o->wait || elapsed(&grew) > o->stall) {
+			fprintf(stderr, "check: %s: gave up after %.0f s (%s): "
+			    "%lu of %lu lines\n", o->path, elapsed(&start),
+			    elapsed(&grew) > o->stall ? "file stopped growing" :
+			    "timeout", have, want);
+			free(buf);
+			return 1;
+		}
+		nanosleep(&nap, NULL);
+	}
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "connections",	required_argument,	NULL, 'c' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "lines",		required_argument,	NULL, 'l' },
+		{ "quiet",		no_argument,		NULL, 'q' },
+		{ "raw",		no_argument,		NULL, 'r' },
+		{ "stall",		required_argument,	NULL, 's' },
+		{ "wait",		required_argument,	NULL, 'w' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	struct opts o = { NULL, 3, 3000000, 0, 0, 0, 60 };
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:hl:qrs:w:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.conns = (unsigned int)parse_num(optarg,
+			    "connection count", 1, LINE_MAX_CONNS);
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'l':
+			o.lines = parse_num(optarg, "line count", 1,
+			    LINE_MAX_SEQ + 1);
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'r':
+			o.raw = 1;
+			break;
+		case 's':
+			o.stall = (int)parse_num(optarg, "stall time", 1, 86400);
+			break;
+		case 'w':
+			o.wait = (int)parse_num(optarg, "timeout", 1, 86400);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "check: expected exactly one file\n");
+		usage(stderr, 2);
+	}
+	o.path = argv[optind];
+	if (o.wait > 0)
+		return wait_complete(&o);
+	return o.raw ? verify_raw(&o) : verify_lines(&o);
+}

@@ -1,0 +1,453 @@
+/* flood: send N connections x L numbered 64-byte lines to a TCP server. */
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "line.h"
+
+#define BATCH_LINES	4096			/* 4096 x 64 = 256 KiB per write */
+#define MONITOR_NS	20000000L		/* sample /proc every 20 ms */
+#define MAX_TRACKED	256
+
+struct conn {
+	pthread_t	 thread;
+	int		 fd;
+	unsigned int	 id;		/* 1..N, written into every line */
+	unsigned long	 lines;
+	int		 timeout;	/* seconds to wait for the server's EOF */
+	int		 err;		/* errno of the failure, 0 if none */
+	const char	*what;		/* the call that failed */
+	int		 got_eof;
+	struct timespec	 sent;		/* all written and shut down */
+};
+
+struct tracked {
+	pid_t	pid;
+	long	hwm_kb;
+};
+
+static struct {
+	pthread_t	 thread;
+	pid_t		 pid;
+	volatile int	 stop;
+	long		 main_hwm_kb;
+	struct tracked	 kids[MAX_TRACKED];
+	int		 nkids;
+} mon;
+
+static void usage(FILE *, int) __attribute__((noreturn));
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: flood [-h] [-c connections] [-H host] [-l lines] "
+	    "[-m pid] [-p port]\n"
+	    "             [-t timeout]\n"
+	    "  -c, --connections N  parallel connections, 1..%d (default 3)\n"
+	    "  -H, --host HOST      server address (default 127.0.0.1)\n"
+	    "  -h, --help           this help\n"
+	    "  -l, --lines N        lines per connection (default 3000000)\n"
+	    "  -m, --monitor PID    sample VmHWM of PID's children while "
+	    "flooding\n"
+	    "  -p, --port PORT      server port (required)\n"
+	    "  -t, --timeout SECS   wait this long for the server to close "
+	    "(default 120)\n"
+	    "Each line is 64 bytes: \"c=<conn> n=<9-digit seq> <padding>\\n\".\n"
+	    "Prints key=value results on stdout; exit 0 if every byte was "
+	    "sent.\n", LINE_MAX_CONNS);
+	exit(status);
+}
+
+static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flood: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static unsigned long
+parse_num(const char *s, const char *what, unsigned long min,
+    unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		goto bad;
+	return v;
+bad:
+	fprintf(stderr, "flood: bad %s '%s' (expected %lu..%lu)\n", what, s,
+	    min, max);
+	exit(2);
+}
+
+static void
+print_time(const char *key, const struct timespec *ts)
+{
+	printf("%s=%lld.%09ld\n", key, (long long)ts->tv_sec, ts->tv_nsec);
+}
+
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Wait (bounded) until the server closes its side; 1 if it did. */
+static int
+wait_eof(int fd, int timeout)
+{
+	struct timespec now, end;
+	struct pollfd pfd;
+	char buf[4096];
+	long ms;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (end.tv_sec - now.tv_sec) * 1000 +
+		    (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(ms > INT_MAX ? INT_MAX : ms)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			return 1;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return errno == ECONNRESET;
+		if (n > 0)
+			fprintf(stderr, "flood: unexpected %zd bytes from "
+			    "server: %.*s\n", n, (int)(n > 200 ? 200 : n), buf);
+	}
+}
+
+static void *
+conn_run(void *arg)
+{
+	struct conn *c = arg;
+	char *buf;
+	unsigned long seq = 0, i, batch;
+
+	buf = malloc((size_t)BATCH_LINES * LINE_LEN);
+	if (buf == NULL) {
+		c->err = errno;
+		c->what = "malloc";
+		return NULL;
+	}
+	while (seq < c->lines) {
+		batch = c->lines - seq;
+		if (batch > BATCH_LINES)
+			batch = BATCH_LINES;
+		for (i = 0; i < batch; i++)
+			line_make(buf + i * LINE_LEN, c->id, seq + i);
+		if (send_all(c->fd, buf, batch * LINE_LEN) == -1) {
+			c->err = errno;
+			c->what = "send";
+			free(buf);
+			return NULL;
+		}
+		seq += batch;
+	}
+	free(buf);
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		c->err = errno;
+		c->what = "shutdown";
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &c->sent);
+	c->got_eof = wait_eof(c->fd, c->timeout);
+	return NULL;
+}
+
+static long
+read_hwm_kb(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return kb;
+}
+
+static void
+track_child(pid_t pid)
+{
+	long kb = read_hwm_kb(pid);
+	int i;
+
+	if (kb < 0)
+		return;
+	for (i = 0; i < mon.nkids; i++)
+		if (mon.kids[i].pid == pid) {
+			if (kb > mon.kids[i].hwm_kb)
+				mon.kids[i].hwm_kb = kb;
+			return;
+		}
+	if (mon.nkids < MAX_TRACKED) {
+		mon.kids[mon.nkids].pid = pid;
+		mon.kids[mon.nkids].hwm_kb = kb;
+		mon.nkids++;
+	}
+}
+
+/* One sample: VmHWM of the monitored process and of each of its children. */
+static void
+monitor_sample(void)
+{
+	char path[64], buf[4096], *p, *end;
+	struct dirent *de;
+	DIR *dir;
+	FILE *fp;
+	long kb;
+	size_t n;
+
+	if ((kb = read_hwm_kb(mon.pid)) > mon.main_hwm_kb)
+		mon.main_hwm_kb = kb;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)mon.pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+		    (int)mon.pid, de->d_name);
+		if ((fp = fopen(path, "re")) == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		for (p = buf; *p != '\0'; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (pid > 0)
+				track_child((pid_t)pid);
+		}
+	}
+	closedir(dir);
+}
+
+static void *
+monitor_run(void *arg)
+{
+	struct timespec ts = { 0, MONITOR_NS };
+
+	(void)arg;
+	while (!mon.stop) {
+		monitor_sample();
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static int
+connect_to(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, rc, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		die("%s port %s: %s", host, port, gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		die("connect to %s port %s: %s", host, port, strerror(saved));
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "connections",	required_argument,	NULL, 'c' },
+		{ "host",		required_argument,	NULL, 'H' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "lines",		required_argument,	NULL, 'l' },
+		{ "monitor",		required_argument,	NULL, 'm' },
+		{ "port",		required_argument,	NULL, 'p' },
+		{ "timeout",		required_argument,	NULL, 't' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	const char *host = "127.0.0.1", *port = NULL;
+	unsigned long nconn = 3, lines = 3000000;
+	int timeout = 120, ch, failed = 0, eofs = 0, i;
+	struct timespec start, last = { 0, 0 };
+	struct conn *conns;
+	long sum = 0, max = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:t:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			nconn = parse_num(optarg, "connection count", 1,
+			    LINE_MAX_CONNS);
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'l':
+			lines = parse_num(optarg, "line count", 1,
+			    LINE_MAX_SEQ + 1);
+			break;
+		case 'm':
+			mon.pid = (pid_t)parse_num(optarg, "pid", 1, INT_MAX);
+			break;
+		case 'p':
+			parse_num(optarg, "port", 1, 65535);
+			port = optarg;
+			break;
+		case 't':
+			timeout = (int)parse_num(optarg, "timeout", 1, 86400);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "flood: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr, 2);
+	}
+	if (port == NULL) {
+		fprintf(stderr, "flood: -p PORT is required\n");
+		usage(stderr, 2);
+	}
+
+	if ((conns = calloc(nconn, sizeof(*conns))) == NULL)
+		die("calloc: %s", strerror(errno));
+	if (mon.pid != 0) {
+		monitor_sample();
+		if (pthread_create(&mon.thread, NULL, monitor_run, NULL) != 0)
+			die("pthread_create failed");
+	}
+
+	/* The clock starts before the first connect. */
+	clock_gettime(CLOCK_REALTIME, &start);
+	for (i = 0; i < (int)nconn; i++) {
+		conns[i].fd = connect_to(host, port);
+		conns[i].id = (unsigned int)i + 1;
+		conns[i].lines = lines;
+		conns[i].timeout = timeout;
+	}
+	for (i = 0; i < (int)nconn; i++)
+		if ((errno = pthread_create(&conns[i].thread, NULL, conn_run,
+		    &conns[i])) != 0)
+			die("pthread_create: %s", strerror(errno));
+	for (i = 0; i < (int)nconn; i++) {
+		pthread_join(conns[i].thread, NULL);
+		if (conns[i].err != 0) {
+			fprintf(stderr, "flood: connection %d: %s: %s\n",
+			    i + 1, conns[i].what, strerror(conns[i].err));
+			failed = 1;
+			continue;
+		}
+		eofs += conns[i].got_eof;
+		if (conns[i].sent.tv_sec > last.tv_sec ||
+		    (conns[i].sent.tv_sec == last.tv_sec &&
+		    conns[i].sent.tv_nsec > last.tv_nsec))
+			last = conns[i].sent;
+		close(conns[i].fd);
+	}
+
+	if (mon.pid != 0) {
+		mon.stop = 1;
+		pthread_join(mon.thread, NULL);
+		monitor_sample();
+	}
+
+	print_time("start", &start);
+	if (!failed)
+		print_time("sent", &last);
+	printf("connections=%lu\nlines=%lu\nserver_closed=%d\n", nconn, lines,
+	    eofs);
+	if (mon.pid != 0) {
+		for (i = 0; i < mon.nkids; i++) {
+			sum += mon.kids[i].hwm_kb;
+			if (mon.kids[i].hwm_kb > max)
+				max = mon.kids[i].hwm_kb;
+		}
+		printf("main_hwm_kb=%ld\nchildren=%d\nchildren_hwm_sum_kb=%ld\n"
+		    "children_hwm_max_kb=%ld\n", mon.main_hwm_kb, mon.nkids,
+		    sum, max);
+	}
+	if (!failed && eofs < (int)nconn)
+		fprintf(stderr, "flood: warning: server did not close %d of "
+		    "%lu connections within %d s\n", (int)nconn - eofs, nconn,
+		    timeout);
+	free(conns);
+	return failed;
+}
