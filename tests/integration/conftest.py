@@ -218,9 +218,11 @@ class Daemon:
                                    stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
         self.pid = self.fg.pid
-        ok = wait_until(lambda: self.connectable() or self.fg.poll() is not None,
-                        timeout=LAUNCH_TIMEOUT)
-        assert ok and self.fg.poll() is None, "foreground daemon did not listen"
+        # readiness without connecting (a probe would add client records)
+        msg = f"started. PID: {self.pid}."
+        ok = wait_until(lambda: msg in self.messages_raw()
+                        or self.fg.poll() is not None, timeout=LAUNCH_TIMEOUT)
+        assert ok and self.fg.poll() is None, "foreground daemon did not start"
         return self
 
     def connectable(self):
@@ -317,6 +319,10 @@ class Daemon:
             assert r is not None, f"bad log line shape: {line!r}"
             out.append(r)
         return out
+
+    def messages_raw(self):
+        """Messages of well-formed lines only (no shape assertion)."""
+        return [r[1] for r in map(parse_line, self.log_lines()) if r]
 
     def messages(self):
         return [m for _, m in self.records()]
