@@ -385,6 +385,27 @@ class Daemon:
         return self.wait_gone()
 
 
+@pytest.fixture(autouse=True)
+def sanitizer_reports(tmp_path_factory, monkeypatch):
+    """A daemon built with SANITIZE=1 writes its reports to /dev/null once
+    detached; send them to files instead and fail the test that caused one.
+    Harmless for a normal build."""
+    d = tmp_path_factory.mktemp("sanitizer")
+    if "ASAN_OPTIONS" not in os.environ:
+        monkeypatch.setenv("ASAN_OPTIONS", f"log_path={d}/asan")
+    if "UBSAN_OPTIONS" not in os.environ:
+        monkeypatch.setenv("UBSAN_OPTIONS",
+                           f"log_path={d}/ubsan:print_stacktrace=1")
+    yield
+    reports = sorted(os.listdir(d))
+    if reports:
+        text = ""
+        for name in reports[:3]:
+            with open(d / name, errors="replace") as f:
+                text += f"--- {name}\n{f.read()[:4000]}\n"
+        pytest.fail(f"sanitizer report(s) from the daemon:\n{text}")
+
+
 @pytest.fixture
 def daemon_factory(tmp_path):
     made = []

@@ -170,3 +170,17 @@ def test_flooding_client_that_never_reads_does_not_stall_others(daemon):
         "flood lines lost"
     assert count() == state["n"]
     print(f"other logged after {took:.3f}s; {state['n']} flood lines")
+
+
+def test_refused_clients_that_reset_at_once_do_not_hurt_the_daemon(daemon):
+    """The -ERR write hits a reset socket: EPIPE/SIGPIPE must not end it."""
+    socks = fill(daemon)
+    import struct
+    for _ in range(30):
+        s = daemon.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()                       # RST
+    socks[0].sendall(b"survived\n")
+    daemon.wait_for_message("User input: survived")
+    assert daemon.alive()
+    assert not any(m.startswith("Signal handler") for m in daemon.messages())

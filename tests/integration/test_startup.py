@@ -38,6 +38,18 @@ def test_timestamp_is_local_time_now(daemon):
     assert abs(time.time() - logged) < 30, first
 
 
+def test_timestamp_follows_the_clock_not_the_start(daemon):
+    time.sleep(2.2)
+    t_send = time.time()
+    daemon.send_and_close("later\n")
+    daemon.wait_for_message("User input: later")
+    line = [l for l in daemon.log_lines() if l.endswith("User input: later")][0]
+    dd, mm, yyyy, hh, mi, ss = (int(x) for x in LINE_RE.match(line).groups()[:6])
+    logged = time.mktime((yyyy, mm, dd, hh, mi, ss, 0, 0, -1))
+    assert logged >= int(t_send) - 1, f"stale timestamp: {line}"
+    assert line[:22] != daemon.log_lines()[0][:22], "timestamp never moved"
+
+
 def test_lock_file_holds_final_pid_and_mode_0644(daemon):
     with open(daemon.lock) as f:
         assert f.read() == f"{daemon.pid}\n"
