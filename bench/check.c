@@ -26,6 +26,7 @@ struct opts {
 	unsigned long	 lines;
 	int		 raw;
 	int		 quiet;
+	int		 unordered;	/* order within a connection is free */
 	int		 wait;		/* seconds, 0 = verify instead */
 	int		 stall;		/* seconds without growth */
 };
@@ -45,7 +46,7 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: check [-hqr] [-c connections] [-l lines] [-s stall] "
+	    "usage: check [-hqru] [-c connections] [-l lines] [-s stall] "
 	    "[-w timeout] file\n"
 	    "  -c, --connections N  connections flood used (default 3)\n"
 	    "  -h, --help           this help\n"
@@ -58,6 +59,9 @@ usage(FILE *fp, int status)
 	    "                       per line, marker anywhere in the line\n"
 	    "  -s, --stall SECS     with -w: give up when the file stops "
 	    "growing (default 60)\n"
+	    "  -u, --unordered      lines may arrive out of order (each once "
+	    "still); the\n"
+	    "                       number of late lines is reported\n"
 	    "  -w, --wait SECS      do not verify: wait until the file holds "
 	    "every line,\n"
 	    "                       print done=<mtime> and size=<bytes>; exit "
@@ -200,7 +204,8 @@ static int
 verify_lines(const struct opts *o)
 {
 	const char *map, *p, *end, *nl, *m;
-	unsigned long *next, data = 0, other = 0;
+	unsigned long *next, data = 0, other = 0, late = 0;
+	unsigned char **seen = NULL;
 	char expect[LINE_LEN];
 	unsigned int conn, c;
 	unsigned long seq;
@@ -210,6 +215,13 @@ verify_lines(const struct opts *o)
 	map = map_file(o->path, &size);
 	if ((next = calloc(o->conns + 1, sizeof(*next))) == NULL)
 		fatal("calloc: %s", strerror(errno));
+	if (o->unordered) {
+		if ((seen = calloc(o->conns + 1, sizeof(*seen))) == NULL)
+			fatal("calloc: %s", strerror(errno));
+		for (c = 1; c <= o->conns; c++)
+			if ((seen[c] = calloc(o->lines / 8 + 1, 1)) == NULL)
+				fatal("calloc: %s", strerror(errno));
+	}
 	for (p = map, end = map + size; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			report("offset %zu: last line has no newline",
@@ -251,6 +263,17 @@ verify_lines(const struct opts *o)
 			    (int)(m - p), p);
 			shown_prefix = 1;
 		}
+		if (o->unordered) {
+			if (seen[conn][seq / 8] & (1u << (seq % 8)))
+				report("offset %zu: connection %u line %lu "
+				    "duplicated", (size_t)(p - map), conn, seq);
+			seen[conn][seq / 8] |= (unsigned char)(1u << (seq % 8));
+			if (seq < next[conn])
+				late++;
+			else
+				next[conn] = seq + 1;
+			continue;
+		}
 		if (seq != next[conn]) {
 			if (seq < next[conn])
 				report("offset %zu: connection %u line %lu "
@@ -265,14 +288,29 @@ verify_lines(const struct opts *o)
 		}
 		next[conn] = seq + 1;
 	}
-	for (c = 1; c <= o->conns; c++)
+	for (c = 1; c <= o->conns; c++) {
 		if (next[c] != o->lines)
 			report("connection %u: last line seen is %ld, expected "
 			    "%lu", c, (long)next[c] - 1, o->lines - 1);
+		for (seq = 0; o->unordered && seq < o->lines; seq++)
+			if (!(seen[c][seq / 8] & (1u << (seq % 8)))) {
+				report("connection %u: line %lu missing", c,
+				    seq);
+				break;
+			}
+		if (o->unordered)
+			free(seen[c]);
+	}
+	free(seen);
 	if (data != (unsigned long)o->conns * o->lines)
 		report("%lu data lines, expected %lu", data,
 		    (unsigned long)o->conns * o->lines);
-	if (nerrors == 0 && !o->quiet)
+	if (nerrors == 0 && o->unordered)
+		printf("check: %s: ok: %u connections x %lu lines, each once; "
+		    "%lu lines arrived after a later line of their connection "
+		    "(%lu other lines)\n", o->path, o->conns, o->lines, late,
+		    other);
+	else if (nerrors == 0 && !o->quiet)
 		printf("check: %s: ok: %u connections x %lu lines, each once "
 		    "and in order (%lu other lines)\n", o->path, o->conns,
 		    o->lines, other);
@@ -619,13 +657,14 @@ main(int argc, char **argv)
 		{ "quiet",		no_argument,		NULL, 'q' },
 		{ "raw",		no_argument,		NULL, 'r' },
 		{ "stall",		required_argument,	NULL, 's' },
+		{ "unordered",		no_argument,		NULL, 'u' },
 		{ "wait",		required_argument,	NULL, 'w' },
 		{ NULL,			0,			NULL, 0 }
 	};
-	struct opts o = { NULL, 3, 3000000, 0, 0, 0, 60 };
+	struct opts o = { NULL, 3, 3000000, 0, 0, 0, 0, 60 };
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:hl:qrs:w:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:hl:qrs:uw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -646,6 +685,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			o.stall = (int)parse_num(optarg, "stall time", 1, 86400);
+			break;
+		case 'u':
+			o.unordered = 1;
 			break;
 		case 'w':
 			o.wait = (int)parse_num(optarg, "timeout", 1, 86400);

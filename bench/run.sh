@@ -1,0 +1,374 @@
+#!/bin/sh
+# Throughput and memory benchmark: Matt_daemon against rsyslog (imtcp ->
+# omfile) and a raw socat TCP-to-file relay, each flooded with the same
+# 3 connections x BENCH_LINES 64-byte lines; every line is checked.
+#
+#   BENCH_LINES=3000000   lines per connection
+#   BENCH_RUNS=3          runs per system (interleaved); medians reported
+#   BENCH_SYSTEMS="matt_daemon rsyslog socat"   subset, for development
+#   MATT_DAEMON=./Matt_daemon   the daemon binary
+#   BUILD=build/rel       where flood and check were built
+#
+# Exit status: 0 if every run delivered every line once and in order (the
+# performance targets print PASS/FAIL but do not change it), 1 otherwise.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build/rel}
+LINES=${BENCH_LINES:-3000000}
+RUNS=${BENCH_RUNS:-3}
+SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon rsyslog socat"}
+MD=${MATT_DAEMON:-$ROOT/Matt_daemon}
+CONNS=3
+PORT_LO=15000
+PORT_HI=15099
+FLOOD=$ROOT/$BUILD/bench/flood
+CHECK=$ROOT/$BUILD/bench/check
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+case $LINES in ''|*[!0-9]*) die "BENCH_LINES must be a number" ;; esac
+case $RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number" ;; esac
+[ "$LINES" -ge 1 ] && [ "$LINES" -le 1000000000 ] ||
+	die "BENCH_LINES must be 1..1000000000"
+[ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
+[ "$(id -u)" -eq 0 ] || die "must run as root (Matt_daemon needs it)"
+[ -x "$FLOOD" ] && [ -x "$CHECK" ] ||
+	die "$FLOOD or $CHECK missing: run 'make bench'"
+for s in $SYSTEMS; do
+	case $s in
+	matt_daemon) [ -x "$MD" ] || die "$MD missing: run 'make'" ;;
+	rsyslog) command -v rsyslogd >/dev/null || die "rsyslogd not found" ;;
+	socat) command -v socat >/dev/null || die "socat not found" ;;
+	*) die "unknown system '$s' in BENCH_SYSTEMS" ;;
+	esac
+done
+
+TOTAL=$((CONNS * LINES))
+# Generous bounds: 20 s plus 50 us per line (20k lines/s is very slow).
+TIMEOUT=$((20 + TOTAL / 20000))
+HZ=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/mdbench.XXXXXX) || die "mktemp failed"
+RESULTS=$WORK/results
+: >"$RESULTS"
+SERVER_PID=
+SERVER_IS_CHILD=0
+RUN_DIR=
+FAILED=0
+NEXT_PORT=$((PORT_LO + $$ % (PORT_HI - PORT_LO + 1)))
+
+# --- helpers ---------------------------------------------------------------
+
+# Field of /proc/PID/status in KiB (VmRSS, VmHWM), or "-".
+proc_kb() {
+	awk -v k="$2:" '$1 == k { print $2; found = 1 }
+	    END { if (!found) print "-" }' "/proc/$1/status" 2>/dev/null ||
+		echo -
+}
+
+# CPU seconds of PID and its reaped children (utime+stime+cutime+cstime).
+proc_cpu() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+	    awk -v hz="$HZ" '{ printf "%.2f", ($12 + $13 + $14 + $15) / hz }'
+}
+
+# Is anything on this machine using local TCP port $1 (any state)?
+port_used() {
+	hex=$(printf ':%04X' "$1")
+	awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h { f = 1 }
+	    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Pick the next unused port in PORT_LO..PORT_HI (never 4242).
+pick_port() {
+	n=0
+	while [ $n -le $((PORT_HI - PORT_LO)) ]; do
+		p=$NEXT_PORT
+		NEXT_PORT=$((NEXT_PORT + 1))
+		[ $NEXT_PORT -gt $PORT_HI ] && NEXT_PORT=$PORT_LO
+		n=$((n + 1))
+		port_used "$p" || { PORT=$p; return 0; }
+	done
+	die "no free port in $PORT_LO..$PORT_HI"
+}
+
+# Wait until something listens on 127.0.0.1:$1 (bounded: 10 s).
+wait_listen() {
+	hex=$(printf '0100007F:%04X' "$1")
+	i=0
+	while [ $i -lt 200 ]; do
+		awk -v h="$hex" '$2 == h && $4 == "0A" { f = 1 }
+		    END { exit !f }' /proc/net/tcp && return 0
+		[ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null &&
+			return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Stop the server this script started (by PID only), bounded.
+stop_server() {
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	i=0
+	while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 100 ]; do
+		[ "$SERVER_IS_CHILD" -eq 1 ] &&
+		    [ "$(awk '{ print $3 }' "/proc/$SERVER_PID/stat" \
+		    2>/dev/null)" = Z ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null &&
+	    [ "$(awk '{ print $3 }' "/proc/$SERVER_PID/stat" 2>/dev/null)" != Z ]
+	then
+		echo "bench: pid $SERVER_PID ignored SIGTERM, killing it" >&2
+		kill -KILL "$SERVER_PID" 2>/dev/null
+	fi
+	[ "$SERVER_IS_CHILD" -eq 1 ] && wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+	SERVER_IS_CHILD=0
+}
+
+cleanup() {
+	stop_server
+	[ -n "$RUN_DIR" ] && rm -rf "$RUN_DIR"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- servers: start_<system> DIR PORT sets SERVER_PID, OUT, MODE ------------
+# MODE: check option for the output: -r raw relay, -u order not promised.
+
+start_matt_daemon() {
+	cat >"$1/md.conf" <<EOF
+[daemon]
+port = $2
+listen = 127.0.0.1
+lock_file = $1/md.lock
+max_clients = $CONNS
+[log]
+dir = $1
+EOF
+	OUT=$1/matt_daemon.log
+	MODE=
+	SERVER_IS_CHILD=0
+	# The launcher returns once the daemon listens; its PID is in the lock.
+	"$MD" -c "$1/md.conf" >"$1/server.err" 2>&1 || return 1
+	SERVER_PID=$(head -n 1 "$1/md.lock" 2>/dev/null)
+	case $SERVER_PID in ''|*[!0-9]*) SERVER_PID=; return 1 ;; esac
+	[ "$(cat "/proc/$SERVER_PID/comm" 2>/dev/null)" = Matt_daemon ] || {
+		SERVER_PID=
+		return 1
+	}
+	wait_listen "$2"
+}
+
+start_rsyslog() {
+	# Stock settings: default main queue, imtcp and omfile defaults; only
+	# imtcp loaded (no imuxsock/imklog); same record shape as Matt_daemon.
+	# %rawmsg% is the received line (%msg% would lose its first word to
+	# the syslog tag parser).  The default main queue runs several worker
+	# threads, so rsyslog does not keep a connection's lines in order:
+	# its output is checked for "each line exactly once" (-u), and the
+	# number of lines out of order is shown.  (queue.workerThreads="1"
+	# in main_queue() keeps the order.)
+	t='%timegenerated:::date-'
+	cat >"$1/rsyslog.conf" <<EOF
+global(workDirectory="$1")
+module(load="imtcp")
+template(name="md" type="string"
+    string="[${t}day%/${t}month%/${t}year%-${t}hour%:${t}minute%:${t}second%] [ LOG ] - Matt_daemon: User input: %rawmsg%\n")
+input(type="imtcp" port="$2" address="127.0.0.1")
+action(type="omfile" file="$1/rsyslog.log" template="md")
+EOF
+	OUT=$1/rsyslog.log
+	MODE=-u
+	rsyslogd -n -f "$1/rsyslog.conf" -i "$1/rsyslog.pid" \
+	    >"$1/server.err" 2>&1 &
+	SERVER_PID=$!
+	SERVER_IS_CHILD=1
+	wait_listen "$2"
+}
+
+start_socat() {
+	OUT=$1/socat.out
+	MODE=-r
+	socat -u "TCP-LISTEN:$2,fork,reuseaddr,bind=127.0.0.1" \
+	    "OPEN:$OUT,creat,append" >"$1/server.err" 2>&1 &
+	SERVER_PID=$!
+	SERVER_IS_CHILD=1
+	wait_listen "$2"
+}
+
+# --- one run of one system ----------------------------------------------------
+
+# Appends "system run ok rate idle_kb peak_kb cpu_s send_s" to RESULTS.
+run_one() {
+	sys=$1
+	run=$2
+	RUN_DIR=$(mktemp -d /tmp/mdbench.XXXXXX) || die "mktemp failed"
+	pick_port
+	ok=FAIL
+	rate=- idle=- peak=- cpu=- send=-
+	if ! "start_$sys" "$RUN_DIR" "$PORT"; then
+		echo "bench: $sys: server did not start on port $PORT:" >&2
+		sed 's/^/bench:   /' "$RUN_DIR/server.err" >&2
+		stop_server
+		FAILED=1
+		echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
+		rm -rf "$RUN_DIR"
+		RUN_DIR=
+		return
+	fi
+	sleep 1
+	idle=$(proc_kb "$SERVER_PID" VmRSS)
+
+	"$FLOOD" -c "$CONNS" -l "$LINES" -p "$PORT" -m "$SERVER_PID" \
+	    -t "$TIMEOUT" >"$RUN_DIR/flood.out"
+	frc=$?
+	"$CHECK" -c "$CONNS" -l "$LINES" $MODE -w "$TIMEOUT" -s 60 "$OUT" \
+	    >"$RUN_DIR/wait.out"
+	wrc=$?
+	sleep 0.3	# let socat reap its children, for their CPU time
+	hwm=$(proc_kb "$SERVER_PID" VmHWM)
+	cpu=$(proc_cpu "$SERVER_PID")
+	kids=$(awk -F= '$1 == "children_hwm_sum_kb" { print $2 }' \
+	    "$RUN_DIR/flood.out")
+	nkids=$(awk -F= '$1 == "children" { print $2 }' "$RUN_DIR/flood.out")
+	case $hwm in -) peak=- ;; *) peak=$((hwm + ${kids:-0})) ;; esac
+	if [ $frc -eq 0 ] && [ $wrc -eq 0 ]; then
+		rate=$(cat "$RUN_DIR/flood.out" "$RUN_DIR/wait.out" |
+		    awk -F= -v n="$TOTAL" '$1 == "start" { s = $2 }
+		    $1 == "sent" { t = $2 } $1 == "done" { d = $2 }
+		    END { printf "%.0f %.3f", n / (d - s), t - s }')
+		send=${rate#* }
+		rate=${rate% *}
+		if "$CHECK" -q -c "$CONNS" -l "$LINES" $MODE "$OUT" \
+		    >"$RUN_DIR/check.out" 2>&1; then
+			ok=ok
+			late=$(sed -n 's/.*each once; \([0-9]*\) lines arrived.*/\1/p' \
+			    "$RUN_DIR/check.out")
+			[ -n "$late" ] && ok="ok(unordered:$late)"
+		else
+			sed 's/^/bench:   /' "$RUN_DIR/check.out" >&2
+			rate=-
+		fi
+	else
+		echo "bench: $sys: flood or completion wait failed" >&2
+	fi
+	case $ok in ok*) ;; *) FAILED=1 ;; esac
+	stop_server
+	printf '  run %d %-12s %10s lines/s  idle %5s KiB  peak %6s KiB%s  ' \
+	    "$run" "$sys" "$rate" "$idle" "$peak" \
+	    "$([ "${nkids:-0}" -gt 0 ] && echo " (parent+$nkids children)")"
+	printf 'cpu %ss  client sent in %ss  %s\n' "$cpu" "$send" "$ok"
+	echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
+	rm -rf "$RUN_DIR"
+	RUN_DIR=
+}
+
+# --- main -----------------------------------------------------------------------
+
+median() {	# median of column $2 for system $1 ("-" if any run failed)
+	awk -v s="$1" -v c="$2" '$1 == s { if ($c == "-") bad = 1; v[n++] = $c }
+	    END {
+		if (bad || n == 0) { print "-"; exit }
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+		if (n % 2) print v[int(n / 2)]
+		else print (v[n / 2 - 1] + v[n / 2]) / 2
+	    }' "$RESULTS"
+}
+
+maxcol() {	# maximum of column $2 for system $1
+	awk -v s="$1" -v c="$2" '$1 == s && $c != "-" && ($c + 0 > m + 0 || m == "") { m = $c }
+	    END { print (m == "" ? "-" : m) }' "$RESULTS"
+}
+
+echo "bench: $CONNS connections x $LINES lines of 64 bytes per system," \
+    "$RUNS run(s), $(nproc) CPUs, $(uname -sr)"
+echo "bench: rsyslogd $(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }')," \
+    "$(socat -V 2>/dev/null | awk '/socat version/ { print "socat " $3 }')"
+r=1
+while [ $r -le "$RUNS" ]; do
+	for s in $SYSTEMS; do
+		run_one "$s" "$r"
+	done
+	r=$((r + 1))
+done
+
+echo
+echo "Median of $RUNS run(s); peak RSS = highest VmHWM over the runs (socat:"
+echo "parent + sum of its forked children's VmHWM); idle RSS = VmRSS 1 s after"
+echo "start; lines/s = $TOTAL lines / (first connect -> last line in the file)."
+echo
+printf '%-12s %12s %9s %10s %10s %8s %6s\n' system lines/s MiB/s \
+    "peak KiB" "idle KiB" "cpu s" check
+for s in $SYSTEMS; do
+	rate=$(median "$s" 4)
+	mib=$(echo "$rate" | awk '$1 == "-" { print "-"; exit }
+	    { printf "%.1f", $1 * 64 / 1048576 }')
+	okc=$(awk -v s="$s" '$1 == s && $3 !~ /^ok/ { b = 1 }
+	    $1 == s && $3 ~ /unordered/ { u = 1 }
+	    END { print (b ? "FAIL" : u ? "ok*" : "ok") }' "$RESULTS")
+	printf '%-12s %12s %9s %10s %10s %8s %6s\n' "$s" "$rate" "$mib" \
+	    "$(maxcol "$s" 6)" "$(maxcol "$s" 5)" "$(median "$s" 7)" "$okc"
+done
+
+has() { case " $SYSTEMS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# verdict NAME VALUE OP LIMIT: PASS/FAIL line ("-" values cannot pass).
+verdict() {
+	awk -v n="$1" -v v="$2" -v op="$3" -v l="$4" -v u="$5" 'BEGIN {
+		ok = v != "-" && (op == ">=" ? v + 0 >= l + 0 : v + 0 < l + 0)
+		printf "%-4s %s: %s (target %s %s)\n", ok ? "PASS" : "FAIL", n,
+		    v u, op, l u
+	}'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "-"
+		else printf "%.2f", a / b
+	}'
+}
+
+echo
+if has matt_daemon; then
+	md=$(median matt_daemon 4)
+	if has rsyslog; then
+		verdict "Matt_daemon/rsyslog throughput" \
+		    "$(ratio "$md" "$(median rsyslog 4)")" ">=" 4 x
+	fi
+	if has socat; then
+		verdict "Matt_daemon/socat throughput" \
+		    "$(ratio "$md" "$(median socat 4)")" ">=" 1.2 x
+	fi
+	verdict "Matt_daemon peak RSS during flood" \
+	    "$(maxcol matt_daemon 6 | awk '$1 == "-" { print; exit }
+	    { printf "%.2f", $1 / 1024 }')" "<" 8 " MiB"
+	verdict "Matt_daemon idle RSS" \
+	    "$(maxcol matt_daemon 5 | awk '$1 == "-" { print; exit }
+	    { printf "%.2f", $1 / 1024 }')" "<" 4 " MiB"
+fi
+
+case " $SYSTEMS " in *" rsyslog "*)
+	echo "ok* = every line exactly once, but not in order within its" \
+	    "connection (rsyslog's"
+	echo "default main queue has several workers; it does not promise order)"
+esac
+
+if [ $FAILED -ne 0 ]; then
+	echo "bench: FAILED: a server lost, duplicated, reordered or corrupted" \
+	    "lines, or did not run (see above)"
+	exit 1
+fi
+echo "bench: every line of every run arrived exactly once (in order unless ok*)"
+exit 0
