@@ -117,7 +117,13 @@ install: all
 	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 src/tintin/tintin.h $(DESTDIR)$(PREFIX)/include/
+	install -d $(DESTDIR)$(PREFIX)/include/tintin \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 src/tintin/tintin.h $(DESTDIR)$(PREFIX)/include/tintin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@LIBS@|$(LDLIBS_TINTIN)|g' src/tintin/tintin.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc
 	install -m 644 packaging/matt_daemon.conf \
 		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
 
