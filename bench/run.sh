@@ -102,12 +102,18 @@ wait_listen() {
 	while [ $i -lt 200 ]; do
 		awk -v h="$hex" '$2 == h && $4 == "0A" { f = 1 }
 		    END { exit !f }' /proc/net/tcp && return 0
-		[ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null &&
-			return 1
+		[ -n "$SERVER_PID" ] && ! alive "$SERVER_PID" && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# Is PID alive (a zombie is not: the daemon's parent is init, which may
+# reap it late)?
+alive() {
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $1 }')
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 # Stop the server this script started (by PID only), bounded.
@@ -115,16 +121,11 @@ stop_server() {
 	[ -n "$SERVER_PID" ] || return 0
 	kill -TERM "$SERVER_PID" 2>/dev/null
 	i=0
-	while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 100 ]; do
-		[ "$SERVER_IS_CHILD" -eq 1 ] &&
-		    [ "$(awk '{ print $3 }' "/proc/$SERVER_PID/stat" \
-		    2>/dev/null)" = Z ] && break
+	while alive "$SERVER_PID" && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if kill -0 "$SERVER_PID" 2>/dev/null &&
-	    [ "$(awk '{ print $3 }' "/proc/$SERVER_PID/stat" 2>/dev/null)" != Z ]
-	then
+	if alive "$SERVER_PID"; then
 		echo "bench: pid $SERVER_PID ignored SIGTERM, killing it" >&2
 		kill -KILL "$SERVER_PID" 2>/dev/null
 	fi
