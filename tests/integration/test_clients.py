@@ -184,3 +184,90 @@ def test_refused_clients_that_reset_at_once_do_not_hurt_the_daemon(daemon):
     daemon.wait_for_message("User input: survived")
     assert daemon.alive()
     assert not any(m.startswith("Signal handler") for m in daemon.messages())
+
+
+def test_no_descriptor_leak_over_many_connections(daemon):
+    fds_before = len(os.listdir(f"/proc/{daemon.pid}/fd"))
+    keep = fill(daemon, 2)
+    for i in range(150):
+        s = daemon.connect()
+        s.sendall(b"x%d\n" % i)
+        s.close()
+    s3 = daemon.connect()
+    extra = [daemon.connect() for _ in range(20)]     # refused ones
+    for s in extra:
+        recv_until_eof(s)
+    s3.close()
+    for s in keep:
+        s.close()
+    daemon.wait_for_message("User input: x149")
+
+    def settled():
+        return len(os.listdir(f"/proc/{daemon.pid}/fd")) == fds_before
+    assert wait_until(settled, timeout=5), (
+        fds_before, os.listdir(f"/proc/{daemon.pid}/fd"))
+
+
+def test_concurrent_clients_lines_never_interleave(daemon):
+    n = 3000
+    socks = fill(daemon)
+
+    def blast(k, s):
+        data = b"".join(b"client%d line %05d %s\n" % (k, i, b"p" * (i % 300))
+                        for i in range(n))
+        s.sendall(data)
+
+    ts = [threading.Thread(target=blast, args=(k, s)) for k, s in enumerate(socks)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=30)
+    for k in range(3):
+        daemon.wait_for_log(rf"^User input: client{k} line {n - 1:05d} ", timeout=15)
+    got = {0: [], 1: [], 2: []}
+    for lvl, m in daemon.records():            # asserts every line's shape
+        if m.startswith("User input: client"):
+            k = int(m[len("User input: client")])
+            got[k].append(m)
+    for k in range(3):
+        assert got[k] == ["User input: client%d line %05d %s" % (k, i, "p" * (i % 300))
+                          for i in range(n)]
+
+
+def test_idle_client_dropped_after_idle_timeout(daemon_factory):
+    d = daemon_factory(daemon_extra={"idle_timeout": "1s"}).start()
+    s = d.connect()
+    p = s.getsockname()[1]
+    t0 = time.monotonic()
+    recv_until_eof(s, timeout=6)                # any farewell, then EOF
+    took = time.monotonic() - t0
+    assert 0.9 <= took < 5, took
+    d.wait_for_log(rf"127\.0\.0\.1:{p}")
+    assert d.alive()
+    s2 = d.connect()                            # the slot is free again
+    s2.sendall(b"after idle\n")
+    d.wait_for_message("User input: after idle")
+
+
+def test_active_client_not_dropped_by_idle_timeout(daemon_factory):
+    d = daemon_factory(daemon_extra={"idle_timeout": "2"}).start()
+    s = d.connect()
+    for i in range(6):                          # 3 s, active every 0.5 s
+        s.sendall(b"tick %d\n" % i)
+        time.sleep(0.5)
+    d.wait_for_message("User input: tick 5")
+    s.settimeout(0.1)
+    try:
+        data = s.recv(100)
+    except socket.timeout:
+        data = None
+    assert data is None, f"active client got {data!r}"
+    s.close()
+
+
+def test_idle_timeout_0_never_drops(daemon):
+    s = daemon.connect()
+    time.sleep(1.5)
+    s.sendall(b"still connected\n")
+    daemon.wait_for_message("User input: still connected")
+    s.close()
