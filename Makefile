@@ -22,7 +22,9 @@ WARNINGS	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CFLAGS		?= -O2 -g
 CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
-LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+LDLIBS_TINTIN	= -lz -lzstd
+LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
+		  $(LDLIBS_TINTIN)
 
 ifeq ($(SANITIZE),1)
 BUILD		= build/san
@@ -33,12 +35,13 @@ else
 BUILD		= build/rel
 endif
 
-TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c
+TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
+		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c
 COMMON_SRCS	= src/common/escape.c src/common/framer.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
-		  src/daemon/crash.c
+		  src/daemon/crash.c src/daemon/command.c
 
 TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
@@ -77,11 +80,11 @@ $(BUILD)/%.o: %.c
 
 # Unit tests link the module under test plus what it needs.
 $(BUILD)/tests/test_tintin: $(BUILD)/tests/unit/test_tintin.o $(LIBTINTIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)

@@ -6,7 +6,7 @@ set -eu
 PKGS="
 gcc clang make pkg-config
 libinih-dev
-libcmocka-dev
+libcmocka-dev zlib1g-dev libzstd-dev
 python3 python3-pytest
 rsyslog socat netcat-openbsd
 procps util-linux gdb

@@ -14,10 +14,12 @@
 
 #include "common/escape.h"
 #include "daemon/client.h"
+#include "daemon/command.h"
 #include "daemon/daemon.h"
 
 #define READ_SIZE	(64 * 1024)
 #define READS_PER_TURN	8
+#define OUT_MAX		(16 * 1024)
 
 static char rbuf[READ_SIZE];
 
@@ -46,6 +48,9 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		daemon_stop(d, 0);
 		return 1;
 	}
+	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
+	    command_run(c, data, len))
+		return c->dead || d->stopping;
 	d->lines++;
 	if (!tintin_wants(d->log, TINTIN_LOG))
 		return 0;
@@ -100,6 +105,9 @@ client_release(struct client *c)
 	c->io.cb = NULL;	/* ignore events of this turn */
 	c->dead = 1;
 	framer_free(&c->fr);
+	free(c->out);
+	c->out = NULL;
+	c->outlen = 0;
 	d->nclients--;
 }
 
@@ -144,6 +152,51 @@ client_close_all(struct daemon *d)
 	client_reap(d);
 }
 
+/* Send what waits in the reply buffer; 0, or -1 if the client is gone. */
+static int
+flush_out(struct client *c)
+{
+	ssize_t n;
+
+	while (c->outlen > 0) {
+		n = send(c->io.fd, c->out, c->outlen, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			client_close(c, strerror(errno));
+			return -1;
+		}
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	(void)loop_mod(&c->d->loop, &c->io, EPOLLIN | EPOLLRDHUP |
+	    (c->outlen > 0 ? EPOLLOUT : 0));
+	return 0;
+}
+
+int
+client_reply(struct client *c, const char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (c->dead)
+		return -1;
+	if (c->outlen + len > OUT_MAX) {
+		client_close(c, "not reading its replies");
+		return -1;
+	}
+	if (c->out == NULL && (c->out = malloc(OUT_MAX)) == NULL) {
+		client_close(c, "out of memory");
+		return -1;
+	}
+	memcpy(c->out + c->outlen, msg, len);
+	c->outlen += len;
+	return flush_out(c);
+}
+
 static void
 on_client(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -153,7 +206,10 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	int i, rc;
 
 	(void)l;
-	(void)events;
+	if ((events & EPOLLOUT) && flush_out(c) == -1)
+		return;
+	if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
 	for (i = 0; i < READS_PER_TURN; i++) {
 		n = recv(io->fd, rbuf, sizeof(rbuf), 0);
 		if (n > 0) {
@@ -164,7 +220,7 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 				client_close(c, "out of memory");
 				return;
 			}
-			if (rc == 1 || d->stopping)
+			if (rc == 1 || d->stopping || c->dead)
 				return;
 			if ((size_t)n < sizeof(rbuf))
 				return;	/* drained: spare a recv call */

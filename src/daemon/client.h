@@ -17,6 +17,8 @@ struct client {
 	struct framer	 fr;
 	time_t		 last_active;	/* monotonic seconds */
 	int		 dead;		/* closed, freed before sleeping */
+	char		*out;		/* replies the socket did not take */
+	size_t		 outlen;
 	struct client	*next;
 };
 
@@ -28,6 +30,13 @@ struct client	*client_new(struct daemon *d, int fd, const char *addr);
  * memory is released by client_reap().
  */
 void		 client_close(struct client *c, const char *reason);
+
+/*
+ * Send reply line MSG (with its newline) to C without blocking; what the
+ * socket does not take waits in a small buffer.  A client whose buffer
+ * overflows is not reading its replies and is closed.  0 or -1.
+ */
+int		 client_reply(struct client *c, const char *msg);
 
 /* Free the clients closed during this loop turn. */
 void		 client_reap(struct daemon *d);

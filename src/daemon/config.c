@@ -215,11 +215,71 @@ set_daemon(struct config *c, int line, const char *key, const char *value)
 		config_error(c, line, "unknown key '%s' in [daemon]", key);
 }
 
+/* The archiving keys of [log]; 0 if KEY is not one of them. */
+static int
+set_rotation(struct config *c, int line, const char *key, const char *value)
+{
+	struct tintin_rotation *rot = &c->rotation;
+	size_t sz;
+	long v;
+
+	if (strcmp(key, "rotate_size") == 0) {
+		if (config_parse_size(value, &sz) == -1 ||
+		    (sz != 0 && sz < 4096))
+			config_error(c, line, "rotate_size: '%s' is not 0 or a "
+			    "size of at least 4K", value);
+		else
+			rot->size = sz;
+	} else if (strcmp(key, "rotate_every") == 0) {
+		if (strcmp(value, "never") == 0)
+			rot->every = TINTIN_EVERY_NEVER;
+		else if (strcmp(value, "hourly") == 0)
+			rot->every = TINTIN_EVERY_HOURLY;
+		else if (strcmp(value, "daily") == 0)
+			rot->every = TINTIN_EVERY_DAILY;
+		else if (strcmp(value, "weekly") == 0)
+			rot->every = TINTIN_EVERY_WEEKLY;
+		else
+			config_error(c, line, "rotate_every: '%s' is not one "
+			    "of never, hourly, daily, weekly", value);
+	} else if (strcmp(key, "compress") == 0) {
+		if (strcmp(value, "none") == 0)
+			rot->compress = TINTIN_COMPRESS_NONE;
+		else if (strcmp(value, "gzip") == 0)
+			rot->compress = TINTIN_COMPRESS_GZIP;
+		else if (strcmp(value, "zstd") == 0)
+			rot->compress = TINTIN_COMPRESS_ZSTD;
+		else
+			config_error(c, line, "compress: '%s' is not one of "
+			    "none, gzip, zstd", value);
+	} else if (strcmp(key, "compress_level") == 0) {
+		if (parse_int(value, 0, 19, &v) == -1)
+			config_error(c, line, "compress_level: '%s' is not a "
+			    "level from 0 (default) to 19", value);
+		else
+			rot->level = (int)v;
+	} else if (strcmp(key, "keep") == 0) {
+		if (parse_int(value, 0, 100000, &v) == -1)
+			config_error(c, line, "keep: '%s' is not a number of "
+			    "archives (0 = keep all)", value);
+		else
+			rot->keep = (unsigned)v;
+	} else if (strcmp(key, "max_age") == 0) {
+		if (config_parse_duration(value, &rot->max_age) == -1)
+			config_error(c, line, "max_age: '%s' is not a "
+			    "duration (e.g. 30d, 12h; 0 = forever)", value);
+	} else
+		return 0;
+	return 1;
+}
+
 static void
 set_log(struct config *c, int line, const char *key, const char *value)
 {
 	int lvl;
 
+	if (set_rotation(c, line, key, value))
+		return;
 	if (strcmp(key, "dir") == 0)
 		set_path(c, line, key, value, c->log_dir, sizeof(c->log_dir),
 		    1);
@@ -343,6 +403,10 @@ validate(struct config *c)
 	if (config_log_path(c, path, sizeof(path)) == -1)
 		config_error(c, 0, "log path %s/%s is too long", c->log_dir,
 		    c->log_file);
+	if (c->rotation.compress == TINTIN_COMPRESS_GZIP &&
+	    c->rotation.level > 9)
+		config_error(c, 0, "compress_level: gzip levels go from 1 to "
+		    "9");
 	for (i = 0; i < c->nsinks; i++) {
 		s = &c->sinks[i];
 		if (s->path[0] == '\0')

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "tintin/tintin.h"
+
 #define CONFIG_DEFAULT_PATH	"/etc/matt_daemon/matt_daemon.conf"
 #define CONFIG_MAX_SINKS	8
 #define CONFIG_MAX_ERRORS	32
@@ -33,6 +35,7 @@ struct config {
 	char		 log_dir[PATH_MAX];
 	char		 log_file[NAME_MAX + 1];
 	int		 log_level;
+	struct tintin_rotation rotation;	/* rotate_size ... max_age */
 
 	/* [sink NAME] */
 	struct config_sink sinks[CONFIG_MAX_SINKS];

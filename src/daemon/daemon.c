@@ -4,6 +4,7 @@
  * goes through.
  */
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "common/escape.h"
@@ -47,6 +49,8 @@ daemon_exit(struct daemon *d)
 	server_stop(d);
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
+	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
+		(void)kill(tintin_archiver_pid(d->log), SIGKILL);
 	tintin_free(d->log);
 	d->log = NULL;
 	exit(d->exit_status);
@@ -168,8 +172,10 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 
 	(void)l;
 	(void)events;
-	if (read(io->fd, &ticks, sizeof(ticks)) > 0)
+	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_check_idle(d);
+		tintin_tick(d->log);
+	}
 }
 
 static int
@@ -178,8 +184,6 @@ start_timer(struct daemon *d)
 	struct itimerspec its;
 	int fd;
 
-	if (d->cfg->idle_timeout == 0)
-		return 0;
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fd == -1)
 		return -1;
@@ -194,6 +198,19 @@ start_timer(struct daemon *d)
 	d->timer_io.cb = on_tick;
 	d->timer_io.arg = d;
 	return loop_add(&d->loop, &d->timer_io, EPOLLIN);
+}
+
+/* A log sink started failing (disk full...): tell syslog too. */
+static void
+on_log_error(void *arg, const char *msg)
+{
+	struct daemon *d = arg;
+
+	if (!d->syslog_open) {
+		openlog("Matt_daemon", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		d->syslog_open = 1;
+	}
+	syslog(LOG_ERR, "%s", msg);
 }
 
 /* End of every loop turn: free closed clients, write the turn's records. */
@@ -223,7 +240,10 @@ serve_setup(struct daemon *d, int listen_fd)
 	if (crash_start(d) == -1)
 		return "cannot set up crash handlers";
 	if (start_timer(d) == -1)
-		return "cannot create the idle timer";
+		return "cannot create the housekeeping timer";
+	tintin_set_error_cb(d->log, on_log_error, d);
+	if (tintin_set_rotation(d->log, &d->cfg->rotation) == -1)
+		return "cannot set up log rotation";
 	if (server_start(d, listen_fd) == -1)
 		return "cannot watch the listening socket";
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)

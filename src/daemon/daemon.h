@@ -26,7 +26,7 @@ struct daemon {
 	struct loop_io	 signal_io;	/* signalfd */
 	struct loop_io	 crash_io;	/* pipe from the fault handlers */
 	int		 crash_wfd;
-	struct loop_io	 timer_io;	/* 1 s tick for idle timeouts */
+	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
 
 	struct client	*clients;
 	int		 nclients;
@@ -34,6 +34,7 @@ struct daemon {
 	char		*scratch;	/* escaped record being built */
 	size_t		 scratch_size;
 
+	int		 syslog_open;
 	int		 stopping;
 	int		 exit_status;
 	time_t		 started;

@@ -124,6 +124,7 @@ reap_children(struct daemon *d)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		tintin_child_exited(d->log, (int)pid, status);
 		if (WIFEXITED(status))
 			tintin_log(d->log, TINTIN_DEBUG, "Child %ld exited "
 			    "with status %d.", (long)pid, WEXITSTATUS(status));

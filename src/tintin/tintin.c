@@ -14,40 +14,8 @@
 #include <unistd.h>
 
 #include "tintin/tintin.h"
+#include "tintin/tintin_int.h"
 #include "tintin/tintin_time.h"
-
-#define TINTIN_MAX_SINKS	16
-#define TINTIN_THRESHOLD	(64 * 1024)	/* flush a sink past this */
-#define TINTIN_PREFIX_MAX	128		/* " [ LEVEL ] - NAME: " */
-#define TINTIN_NAME_MAX		64
-
-struct sink {
-	int		 fd;
-	int		 owned;		/* opened by us, closed by us */
-	char		*path;
-	int		 min_level;
-	int		 format;
-	char		*buf;
-	size_t		 len;		/* complete records only */
-	size_t		 cap;
-	uint64_t	 pending;	/* records in buf */
-	struct tintin_sink_stats st;
-};
-
-struct tintin_reporter {
-	char		 name[TINTIN_NAME_MAX];
-	struct sink	 sinks[TINTIN_MAX_SINKS];
-	int		 nsinks;
-	int		 buffered;
-	int		 min_level;	/* lowest min_level of all sinks */
-	/* Text prefix per level: " [ INFO ] - NAME: " */
-	char		 prefix[TINTIN_NLEVELS][TINTIN_PREFIX_MAX];
-	size_t		 prefix_len[TINTIN_NLEVELS];
-	/* "[dd/mm/yyyy-hh:mm:ss]" for cached_sec, refreshed once a second. */
-	time_t		 cached_sec;
-	volatile long	 gmtoff;
-	char		 stamp[24];
-};
 
 static const char *const level_names[TINTIN_NLEVELS] = {
 	"DEBUG", "INFO", "LOG", "WARN", "ERROR"
@@ -119,24 +87,99 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int
-sink_flush(struct sink *s)
+/* Bytes up to and including the last newline of BUF[0..N), and the count. */
+static size_t
+whole_records(const char *buf, size_t n, uint64_t *count)
 {
-	int rc = 0;
+	size_t i, keep = 0;
 
-	if (s->len == 0)
+	*count = 0;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\n') {
+			keep = i + 1;
+			(*count)++;
+		}
+	return keep;
+}
+
+static void
+sink_failed(Tintin_reporter *r, struct sink *s, int err, uint64_t lost)
+{
+	char msg[TINTIN_NOTE_MAX];
+
+	s->st.lost += lost;
+	s->st.last_errno = err;
+	s->lost_run += lost;
+	if (s->failing)
+		return;
+	s->failing = 1;
+	snprintf(msg, sizeof(msg), "Cannot write to %s: %s; records are "
+	    "being dropped.", s->path ? s->path : "log descriptor",
+	    strerror(err));
+	if (r->error_cb != NULL)
+		r->error_cb(r->error_arg, msg);
+	tintin_note(r, TINTIN_ERROR, "%s", msg);
+}
+
+static void
+sink_recovered(Tintin_reporter *r, struct sink *s)
+{
+	s->failing = 0;
+	tintin_note(r, TINTIN_WARN, "Writing to %s works again: %llu "
+	    "records were lost.", s->path ? s->path : "log descriptor",
+	    (unsigned long long)s->lost_run);
+	s->lost_run = 0;
+}
+
+/*
+ * Write the buffer.  If the disk fills up half-way, cut the file back to
+ * the last complete record so that no torn line is ever left in it.
+ */
+int
+tintin_sink_flush(Tintin_reporter *r, struct sink *s)
+{
+	const char *p = s->buf;
+	size_t n = s->len, done = 0, keep;
+	uint64_t kept;
+	struct stat st;
+	ssize_t w;
+	int err;
+
+	if (n == 0)
 		return 0;
-	if (write_all(s->fd, s->buf, s->len) == -1) {
-		s->st.lost += s->pending;
-		s->st.last_errno = errno;
-		rc = -1;
-	} else {
-		s->st.records += s->pending;
-		s->st.bytes += s->len;
+	while (done < n) {
+		w = write(s->fd, p + done, n - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)w;
 	}
+	if (done < n) {
+		err = errno;
+		keep = whole_records(p, done, &kept);
+		if (done > keep && s->owned && fstat(s->fd, &st) == 0 &&
+		    (uint64_t)st.st_size >= done - keep)
+			(void)ftruncate(s->fd, st.st_size - (off_t)(done - keep));
+		s->st.records += kept;
+		s->st.bytes += keep;
+		s->size += keep;
+		s->len = 0;
+		sink_failed(r, s, err, s->pending - kept);
+		s->pending = 0;
+		return -1;
+	}
+	s->st.records += s->pending;
+	s->st.bytes += n;
+	s->size += n;
 	s->len = 0;
 	s->pending = 0;
-	return rc;
+	if (s->failing)
+		sink_recovered(r, s);
+	if (s->owned && r->rot.size > 0 && s->size >= r->rot.size)
+		(void)tintin_rotate_sink(r, s, r->cached_sec);
+	return 0;
 }
 
 int
@@ -145,15 +188,17 @@ tintin_flush(Tintin_reporter *r)
 	int i, rc = 0;
 
 	for (i = 0; i < r->nsinks; i++)
-		if (sink_flush(&r->sinks[i]) == -1)
+		if (tintin_sink_flush(r, &r->sinks[i]) == -1)
 			rc = -1;
+	if (r->depth == 0)
+		tintin_emit_notes(r);
 	return rc;
 }
 
 static void
-sink_close(struct sink *s)
+sink_close(Tintin_reporter *r, struct sink *s)
 {
-	sink_flush(s);
+	tintin_sink_flush(r, s);
 	if (s->owned && s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -170,8 +215,9 @@ tintin_free(Tintin_reporter *r)
 
 	if (r == NULL)
 		return;
+	r->rot.size = 0;	/* no rotation while closing */
 	for (i = 0; i < r->nsinks; i++)
-		sink_close(&r->sinks[i]);
+		sink_close(r, &r->sinks[i]);
 	free(r);
 }
 
@@ -217,8 +263,8 @@ add_sink(Tintin_reporter *r, int fd, int owned, const char *path,
 }
 
 /* Open a log file for appending; refuses links and non-regular files. */
-static int
-open_log(const char *path)
+int
+tintin_open_log(const char *path)
 {
 	struct stat st;
 	int fd, saved;
@@ -249,13 +295,18 @@ tintin_add_file(Tintin_reporter *r, const char *path, int min_level,
 {
 	int fd, idx, saved;
 
-	if ((fd = open_log(path)) == -1)
+	struct stat st;
+
+	if ((fd = tintin_open_log(path)) == -1)
 		return -1;
 	if ((idx = add_sink(r, fd, 1, path, min_level, format)) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
+		return -1;
 	}
+	if (fstat(fd, &st) == 0)
+		r->sinks[idx].size = (uint64_t)st.st_size;
 	return idx;
 }
 
@@ -329,14 +380,18 @@ refresh_stamp(Tintin_reporter *r, time_t now)
 
 /* Make room for NEED more bytes, flushing first in buffered mode. */
 static int
-sink_reserve(struct sink *s, size_t need)
+sink_reserve(Tintin_reporter *r, struct sink *s, size_t need)
 {
 	char *nb;
 	size_t ncap;
 
+	/* Keep each file under the rotation size, cutting between records. */
+	if (s->len > 0 && r->rot.size > 0 && s->owned &&
+	    s->size + s->len + need > r->rot.size)
+		tintin_sink_flush(r, s);
 	if (s->len + need <= s->cap)
 		return 0;
-	sink_flush(s);
+	tintin_sink_flush(r, s);
 	if (need <= s->cap)
 		return 0;
 	ncap = need + 4096;
@@ -384,7 +439,7 @@ sink_append_json(Tintin_reporter *r, struct sink *s, int level,
 	tintin_format_iso(iso, (int64_t)ts.tv_sec, (int)(ts.tv_nsec / 1000000),
 	    r->gmtoff);
 	need = 96 + strlen(r->name) * 6 + len * 6;
-	if (sink_reserve(s, need) == -1) {
+	if (sink_reserve(r, s, need) == -1) {
 		s->st.lost++;
 		return -1;
 	}
@@ -410,7 +465,7 @@ sink_append_text(Tintin_reporter *r, struct sink *s, int level,
 	char *p;
 
 	need = 21 + plen + len + 1;
-	if (sink_reserve(s, need) == -1) {
+	if (sink_reserve(r, s, need) == -1) {
 		s->st.lost++;
 		return -1;
 	}
@@ -436,18 +491,62 @@ tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
 		return 0;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	refresh_stamp(r, ts.tv_sec);
+	r->depth++;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
 		if (level < s->min_level || s->fd < 0)
 			continue;
+		if (s->boundary != 0 && ts.tv_sec >= s->boundary)
+			tintin_rotate_check_time(r, s, ts.tv_sec);
 		if (s->format == TINTIN_JSON)
 			rc |= sink_append_json(r, s, level, msg, len);
 		else
 			rc |= sink_append_text(r, s, level, msg, len);
 		if (!r->buffered || s->len >= TINTIN_THRESHOLD)
-			rc |= sink_flush(s);
+			rc |= tintin_sink_flush(r, s);
 	}
+	r->depth--;
+	if (r->depth == 0 && r->nnotes > 0)
+		tintin_emit_notes(r);
 	return rc ? -1 : 0;
+}
+
+void
+tintin_note(Tintin_reporter *r, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nnotes >= TINTIN_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->notes[r->nnotes], TINTIN_NOTE_MAX, fmt, ap);
+	va_end(ap);
+	r->note_level[r->nnotes++] = level;
+}
+
+void
+tintin_emit_notes(Tintin_reporter *r)
+{
+	char msg[TINTIN_NOTE_MAX];
+	int i, n, level;
+
+	/* Notes may queue more notes (a note can fill a disk, too). */
+	for (i = 0; i < TINTIN_NOTES && r->nnotes > 0; i++) {
+		memcpy(msg, r->notes[0], sizeof(msg));
+		level = r->note_level[0];
+		n = --r->nnotes;
+		memmove(r->notes[0], r->notes[1], (size_t)n * TINTIN_NOTE_MAX);
+		memmove(r->note_level, r->note_level + 1,
+		    (size_t)n * sizeof(int));
+		tintin_log_msg(r, level, msg, strlen(msg));
+	}
+}
+
+void
+tintin_set_error_cb(Tintin_reporter *r, tintin_error_cb cb, void *arg)
+{
+	r->error_cb = cb;
+	r->error_arg = arg;
 }
 
 int
@@ -476,29 +575,65 @@ tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
 	return rc;
 }
 
+/* mkdir -p of the directory holding PATH (it may have been removed). */
+static void
+make_parent(const char *path)
+{
+	char buf[4096], *p;
+
+	if (strlen(path) >= sizeof(buf))
+		return;
+	strcpy(buf, path);
+	if ((p = strrchr(buf, '/')) == NULL || p == buf)
+		return;
+	*p = '\0';
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(buf, 0755);
+		*p = '/';
+	}
+	(void)mkdir(buf, 0755);
+}
+
+/* Reopen sink S by its path, keeping its descriptor number. */
+int
+tintin_reopen_sink(Tintin_reporter *r, struct sink *s)
+{
+	struct stat st;
+	int fd;
+
+	if (!s->owned || s->path == NULL)
+		return 0;
+	tintin_sink_flush(r, s);
+	if ((fd = tintin_open_log(s->path)) == -1 && errno == ENOENT) {
+		make_parent(s->path);
+		fd = tintin_open_log(s->path);
+	}
+	if (fd == -1) {
+		s->st.last_errno = errno;
+		return -1;
+	}
+	/* Keep the descriptor number: a crash handler may use it. */
+	if (dup3(fd, s->fd, O_CLOEXEC) == -1) {
+		s->st.last_errno = errno;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	s->size = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
 int
 tintin_reopen(Tintin_reporter *r)
 {
-	struct sink *s;
-	int i, fd, rc = 0;
+	int i, rc = 0;
 
-	for (i = 0; i < r->nsinks; i++) {
-		s = &r->sinks[i];
-		if (!s->owned || s->path == NULL)
-			continue;
-		sink_flush(s);
-		if ((fd = open_log(s->path)) == -1) {
-			s->st.last_errno = errno;
+	for (i = 0; i < r->nsinks; i++)
+		if (tintin_reopen_sink(r, &r->sinks[i]) == -1)
 			rc = -1;
-			continue;
-		}
-		/* Keep the descriptor number: a crash handler may use it. */
-		if (dup3(fd, s->fd, O_CLOEXEC) == -1) {
-			s->st.last_errno = errno;
-			rc = -1;
-		}
-		close(fd);
-	}
 	return rc;
 }
 

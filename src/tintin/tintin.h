@@ -35,6 +35,29 @@ enum tintin_format {
 	TINTIN_JSON		/* {"time":ISO 8601 with ms,"level":..} */
 };
 
+enum tintin_every {
+	TINTIN_EVERY_NEVER = 0,
+	TINTIN_EVERY_HOURLY,
+	TINTIN_EVERY_DAILY,
+	TINTIN_EVERY_WEEKLY		/* weeks start on Monday 00:00 */
+};
+
+enum tintin_compress {
+	TINTIN_COMPRESS_NONE = 0,
+	TINTIN_COMPRESS_GZIP,		/* zlib, gzip format, .gz */
+	TINTIN_COMPRESS_ZSTD		/* libzstd, .zst */
+};
+
+/* How file sinks are archived; all zero = never rotate. */
+struct tintin_rotation {
+	uint64_t	size;		/* rotate past this many bytes, 0 = no */
+	int		every;		/* TINTIN_EVERY_* calendar period */
+	int		compress;	/* TINTIN_COMPRESS_* */
+	int		level;		/* compression level, 0 = default */
+	unsigned	keep;		/* archives kept per file, 0 = all */
+	unsigned	max_age;	/* seconds an archive is kept, 0 = ever */
+};
+
 /* Counters of one sink, for status reports. */
 struct tintin_sink_stats {
 	uint64_t	records;	/* records written */
@@ -100,6 +123,44 @@ int		 tintin_sink_stats(const Tintin_reporter *r, int sink,
  */
 void		 tintin_crash_log(Tintin_reporter *r, int level,
 		    const char *msg);
+
+/*
+ * Archive the file sinks: FILE is renamed FILE.YYYYMMDD-HHMMSS (plus -N if
+ * that exists) at a record boundary when it passes ROT->size bytes or when
+ * a new calendar period starts (checked now too, from the file's last
+ * modification), then compressed and pruned by a child process so the
+ * caller never waits.  Returns 0 or -1.
+ */
+int		 tintin_set_rotation(Tintin_reporter *r,
+		    const struct tintin_rotation *rot);
+
+/* Rotate every non-empty file sink now; 0 or -1 if one failed. */
+int		 tintin_rotate(Tintin_reporter *r);
+
+/*
+ * Housekeeping, to call about once a second: calendar rotation, reopening
+ * of files that were removed, retrying failed steps, reaping the archiver
+ * (for callers that do not reap children themselves).  Returns 0.
+ */
+int		 tintin_tick(Tintin_reporter *r);
+
+/*
+ * For callers that reap children themselves (waitpid(-1)): tell the
+ * reporter child PID ended with STATUS.  Returns 1 if it was its archiver.
+ */
+int		 tintin_child_exited(Tintin_reporter *r, int pid, int status);
+
+/* PID of the running archiver process, or 0. */
+int		 tintin_archiver_pid(const Tintin_reporter *r);
+
+/*
+ * Called with a one-line description when a sink starts failing (disk
+ * full...) so the caller can report it elsewhere (stderr, syslog).  The
+ * reporter also logs these events as records on the sinks that work.
+ */
+typedef void	(*tintin_error_cb)(void *arg, const char *msg);
+void		 tintin_set_error_cb(Tintin_reporter *r, tintin_error_cb cb,
+		    void *arg);
 
 /* "INFO" for TINTIN_INFO; NULL for an invalid level. */
 const char	*tintin_level_name(int level);

@@ -1,0 +1,15 @@
+/* Slash commands sent by clients (/rotate...). */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+#include <stddef.h>
+
+struct client;
+
+/*
+ * If the LEN bytes of LINE are a known command, run it, reply and return
+ * 1; return 0 for anything else, which is then logged as user input.
+ */
+int	command_run(struct client *c, const char *line, size_t len);
+
+#endif /* COMMAND_H */
