@@ -153,6 +153,33 @@ def test_daemon_has_no_controlling_tty(daemon):
     assert int(f[5]) == -1 or int(f[5]) == 0  # tpgid: no terminal
 
 
+def test_daemon_detaches_from_the_launchers_terminal(daemon_factory):
+    """Launch from a session that owns a pty: the daemon must end up with no
+    controlling terminal and outside that session."""
+    import fcntl
+    import termios
+    d = daemon_factory()
+    master, slave = os.openpty()
+    try:
+        def ctty():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        p = subprocess.Popen([BINARY, "-c", d.conf], stdin=slave, stdout=slave,
+                             stderr=slave, start_new_session=True,
+                             preexec_fn=ctty)
+        launcher_sid = os.getsid(p.pid)
+        assert p.wait(timeout=10) == 0
+        d.pid = d.read_lock_pid()
+        f = proc_stat_fields(d.pid)
+        sid, tty_nr = int(f[3]), int(f[4])
+        assert tty_nr == 0, f"daemon still has controlling tty {tty_nr:#x}"
+        assert sid != launcher_sid
+        for fd in (0, 1, 2):
+            assert os.readlink(f"/proc/{d.pid}/fd/{fd}") == "/dev/null"
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def test_daemon_cwd_is_root(daemon):
     assert os.readlink(f"/proc/{daemon.pid}/cwd") == "/"
 
@@ -214,7 +241,8 @@ def test_help_prints_usage_on_stdout_exit_0(flag, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("args", [["-x"], ["--bogus"], ["-c"], ["--config"]])
+@pytest.mark.parametrize("args", [["-x"], ["--bogus"], ["-c"], ["--config"],
+                                  ["extra-argument"]])
 def test_bad_usage_exits_2(args, tmp_path):
     r = run_binary(args, cwd=tmp_path)
     assert r.rc == 2, (r.rc, r.err)
