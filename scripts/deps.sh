@@ -9,7 +9,7 @@ libinih-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 python3 python3-pytest
 rsyslog socat netcat-openbsd
-procps util-linux gdb
+procps util-linux gdb groff-base
 "
 
 missing=""
