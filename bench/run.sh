@@ -142,6 +142,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 # --- servers: start_<system> DIR PORT sets SERVER_PID, OUT, MODE ------------
 # MODE: check option for the output: -r raw relay, -u order not promised.
