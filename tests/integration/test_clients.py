@@ -189,14 +189,21 @@ def test_refused_clients_that_reset_at_once_do_not_hurt_the_daemon(daemon):
 def test_no_descriptor_leak_over_many_connections(daemon):
     fds_before = len(os.listdir(f"/proc/{daemon.pid}/fd"))
     keep = fill(daemon, 2)
+    pos = 0
     for i in range(150):
         s = daemon.connect()
+        p = s.getsockname()[1]
         s.sendall(b"x%d\n" % i)
         s.close()
+        # the slot is free only once the daemon has seen the close
+        pos = daemon.wait_for_bytes(
+            b"Client disconnected: 127.0.0.1:%d.\n" % p, start=pos)
     s3 = daemon.connect()
+    daemon.wait_for_log(rf"^Client connected: 127\.0\.0\.1:{s3.getsockname()[1]} ")
     extra = [daemon.connect() for _ in range(20)]     # refused ones
     for s in extra:
-        recv_until_eof(s)
+        assert recv_until_eof(s) == REFUSAL
+        s.close()
     s3.close()
     for s in keep:
         s.close()
