@@ -8,7 +8,7 @@ gcc clang make pkg-config
 libinih-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 python3 python3-pytest
-rsyslog socat netcat-openbsd
+rsyslog socat netcat-openbsd zstd
 procps util-linux gdb groff-base
 "
 

@@ -2,9 +2,28 @@
  * Escaping of untrusted bytes (client input) before they reach a log file
  * or a terminal: the result is printable, valid UTF-8 and unambiguous.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "common/escape.h"
+
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+
+/*
+ * Does any byte of the 8 in X need escaping (below 0x20, above 0x7e, or a
+ * backslash)?  Exact, branch-free tests on a whole word at once.
+ */
+static inline int
+word_needs_escape(uint64_t x)
+{
+	uint64_t below = (x - ONES * 0x20) & ~x & HIGHS;
+	uint64_t above = ((x + ONES * (127 - 126)) | x) & HIGHS;
+	uint64_t bs = x ^ (ONES * '\\');
+
+	bs = (bs - ONES) & ~bs & HIGHS;
+	return (below | above | bs) != 0;
+}
 
 static const char hex[] = "0123456789abcdef";
 
@@ -70,6 +89,14 @@ escape_bytes(char *dst, const char *src, size_t len)
 	while (i < len) {
 		/* Fast path: a run of printable ASCII other than '\\'. */
 		run = i;
+		while (len - run >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + run, 8);
+			if (word_needs_escape(w))
+				break;
+			run += 8;
+		}
 		while (run < len && s[run] >= 0x20 && s[run] < 0x7f &&
 		    s[run] != '\\')
 			run++;

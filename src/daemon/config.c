@@ -3,6 +3,7 @@
  * with libinih.  Every problem is recorded with its line number; unknown
  * sections and keys are errors, so a typo never goes unnoticed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -57,6 +58,7 @@ config_defaults(struct config *c)
 	strcpy(c->log_dir, "/var/log/matt_daemon");
 	strcpy(c->log_file, "matt_daemon.log");
 	c->log_level = TINTIN_INFO;
+	c->forward_level = TINTIN_INFO;
 }
 
 int
@@ -176,6 +178,7 @@ set_path(struct config *c, int line, const char *key, const char *value,
 static void
 set_daemon(struct config *c, int line, const char *key, const char *value)
 {
+	struct in6_addr a6;
 	size_t sz;
 	long v;
 
@@ -186,9 +189,11 @@ set_daemon(struct config *c, int line, const char *key, const char *value)
 		else
 			c->port = (int)v;
 	} else if (strcmp(key, "listen") == 0) {
-		if (*value == '\0' || strlen(value) >= sizeof(c->listen))
-			config_error(c, line, "listen: bad address '%s'",
-			    value);
+		if (strcmp(value, "*") != 0 &&
+		    inet_pton(AF_INET, value, &a6) != 1 &&
+		    inet_pton(AF_INET6, value, &a6) != 1)
+			config_error(c, line, "listen: '%s' is not *, an IPv4 "
+			    "or an IPv6 address", value);
 		else
 			strcpy(c->listen, value);
 	} else if (strcmp(key, "lock_file") == 0) {
@@ -358,6 +363,32 @@ set_sink(struct config *c, int line, const char *name, const char *key,
 		    name);
 }
 
+static void
+set_forward(struct config *c, int line, const char *key, const char *value)
+{
+	int lvl;
+
+	if (strcmp(key, "target") == 0) {
+		if (strncmp(value, "tcp://", 6) != 0 &&
+		    strncmp(value, "udp://", 6) != 0 &&
+		    strncmp(value, "unix:", 5) != 0)
+			config_error(c, line, "target: '%s' is not "
+			    "tcp://HOST:PORT, udp://HOST:PORT or unix:PATH",
+			    value);
+		else if (strlen(value) >= sizeof(c->forward_target))
+			config_error(c, line, "target: too long");
+		else
+			strcpy(c->forward_target, value);
+	} else if (strcmp(key, "level") == 0) {
+		if ((lvl = tintin_level_parse(value)) == -1)
+			config_error(c, line, "level: '%s' is not one of "
+			    "debug, info, log, warn, error", value);
+		else
+			c->forward_level = lvl;
+	} else
+		config_error(c, line, "unknown key '%s' in [forward]", key);
+}
+
 static int
 handler(void *user, const char *section, const char *key, const char *value)
 {
@@ -368,6 +399,8 @@ handler(void *user, const char *section, const char *key, const char *value)
 		set_daemon(c, p->lineno, key, value);
 	else if (strcmp(section, "log") == 0)
 		set_log(c, p->lineno, key, value);
+	else if (strcmp(section, "forward") == 0)
+		set_forward(c, p->lineno, key, value);
 	else if (strncmp(section, "sink", 4) == 0 &&
 	    (section[4] == ' ' || section[4] == '\t' || section[4] == '\0')) {
 		section += 4;
@@ -381,15 +414,29 @@ handler(void *user, const char *section, const char *key, const char *value)
 	return 1;
 }
 
-/* inih reader: one line per call, which lets us count lines ourselves. */
+/*
+ * inih reader: one line per call, which lets us count lines ourselves.
+ * libinih has a fixed line buffer: a longer line is reported, not cut.
+ */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
+	size_t n;
 	char *s;
+	int ch;
 
-	if ((s = fgets(str, num, p->fp)) != NULL)
-		p->lineno++;
+	if ((s = fgets(str, num, p->fp)) == NULL)
+		return NULL;
+	p->lineno++;
+	n = strlen(s);
+	if (n > 0 && s[n - 1] != '\n' && !feof(p->fp)) {
+		config_error(p->c, p->lineno, "line too long (at most %d "
+		    "characters)", num - 2);
+		while ((ch = getc(p->fp)) != EOF && ch != '\n')
+			;
+		s[0] = '\0';	/* an empty line for inih */
+	}
 	return s;
 }
 

@@ -37,6 +37,10 @@ struct config {
 	int		 log_level;
 	struct tintin_rotation rotation;	/* rotate_size ... max_age */
 
+	/* [forward] */
+	char		 forward_target[512];
+	int		 forward_level;
+
 	/* [sink NAME] */
 	struct config_sink sinks[CONFIG_MAX_SINKS];
 	int		 nsinks;

@@ -106,6 +106,19 @@ mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* A log sink started failing (disk full...): tell syslog too. */
+static void
+on_log_error(void *arg, const char *msg)
+{
+	struct daemon *d = arg;
+
+	if (!d->syslog_open) {
+		openlog("Matt_daemon", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		d->syslog_open = 1;
+	}
+	syslog(LOG_ERR, "%s", msg);
+}
+
 static void
 open_logs(struct daemon *d)
 {
@@ -140,6 +153,9 @@ open_logs(struct daemon *d)
 	if (d->foreground)
 		tintin_add_fd(d->log, STDERR_FILENO, c->log_level,
 		    TINTIN_TEXT);
+	tintin_set_error_cb(d->log, on_log_error, d);
+	/* Before the first record: a file of an earlier period goes first. */
+	tintin_set_rotation(d->log, &c->rotation);
 }
 
 static void
@@ -200,19 +216,6 @@ start_timer(struct daemon *d)
 	return loop_add(&d->loop, &d->timer_io, EPOLLIN);
 }
 
-/* A log sink started failing (disk full...): tell syslog too. */
-static void
-on_log_error(void *arg, const char *msg)
-{
-	struct daemon *d = arg;
-
-	if (!d->syslog_open) {
-		openlog("Matt_daemon", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		d->syslog_open = 1;
-	}
-	syslog(LOG_ERR, "%s", msg);
-}
-
 /* End of every loop turn: free closed clients, write the turn's records. */
 static void
 before_sleep(struct loop *l, void *arg)
@@ -241,9 +244,7 @@ serve_setup(struct daemon *d, int listen_fd)
 		return "cannot set up crash handlers";
 	if (start_timer(d) == -1)
 		return "cannot create the housekeeping timer";
-	tintin_set_error_cb(d->log, on_log_error, d);
-	if (tintin_set_rotation(d->log, &d->cfg->rotation) == -1)
-		return "cannot set up log rotation";
+
 	if (server_start(d, listen_fd) == -1)
 		return "cannot watch the listening socket";
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -105,6 +106,8 @@ main(int argc, char **argv)
 		    "starting\n");
 		return 1;
 	}
+	/* Our files get the modes we ask for, whatever the caller's umask. */
+	umask(022);
 	/* Close whatever descriptors we inherited (not 0, 1, 2). */
 	(void)close_range(3, ~0U, 0);
 	daemon_main(&cfg, foreground);

@@ -386,9 +386,13 @@ sink_reserve(Tintin_reporter *r, struct sink *s, size_t need)
 	size_t ncap;
 
 	/* Keep each file under the rotation size, cutting between records. */
-	if (s->len > 0 && r->rot.size > 0 && s->owned &&
-	    s->size + s->len + need > r->rot.size)
-		tintin_sink_flush(r, s);
+	if (r->rot.size > 0 && s->owned &&
+	    s->size + s->len + need > r->rot.size) {
+		if (s->len > 0)
+			tintin_sink_flush(r, s);
+		if (s->size > 0 && s->size + need > r->rot.size)
+			(void)tintin_rotate_sink(r, s, r->cached_sec);
+	}
 	if (s->len + need <= s->cap)
 		return 0;
 	tintin_sink_flush(r, s);

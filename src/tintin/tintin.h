@@ -128,8 +128,8 @@ void		 tintin_crash_log(Tintin_reporter *r, int level,
  * Archive the file sinks: FILE is renamed FILE.YYYYMMDD-HHMMSS (plus -N if
  * that exists) at a record boundary when it passes ROT->size bytes or when
  * a new calendar period starts (checked now too, from the file's last
- * modification), then compressed and pruned by a child process so the
- * caller never waits.  Returns 0 or -1.
+ * modification), then compressed and pruned by a child process that
+ * tintin_tick() starts, so the caller never waits.  Returns 0 or -1.
  */
 int		 tintin_set_rotation(Tintin_reporter *r,
 		    const struct tintin_rotation *rot);

@@ -15,8 +15,11 @@
 #define TINTIN_NOTES		8
 #define TINTIN_NOTE_MAX		320
 
+struct tintin_fwd;
+
 struct sink {
-	int		 fd;
+	int		 fd;		/* -1 for a forwarding sink */
+	struct tintin_fwd *fwd;		/* syslog forwarding, or NULL */
 	int		 owned;		/* opened by us, closed by us */
 	char		*path;
 	int		 min_level;
@@ -57,6 +60,7 @@ struct tintin_reporter {
 	int		 note_level[TINTIN_NOTES];
 	int		 nnotes;
 	int		 depth;		/* inside tintin_log_msg */
+	int		 in_note;	/* logging one of the notes */
 	tintin_error_cb	 error_cb;
 	void		*error_arg;
 };

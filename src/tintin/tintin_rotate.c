@@ -2,8 +2,10 @@
  * Rotation of the file sinks.  In the event loop's thread, at a record
  * boundary: write what is buffered, rename the file to its archive name,
  * reopen the path.  The slow part, compression and pruning, runs in a
- * child process started here; a step that fails is logged and retried
- * later, and an unfinished job is redone by the next one.
+ * child process started by the next tick (so a burst of rotations makes
+ * one job, and nothing forks before the daemon has detached); a step that
+ * fails is logged and retried later, and an unfinished job is redone by
+ * the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,7 +169,8 @@ tintin_rotate_sink(Tintin_reporter *r, struct sink *s, time_t now)
 	base = strrchr(archive, '/');
 	tintin_note(r, TINTIN_INFO, "Log rotated: %s.", base ? base + 1 :
 	    archive);
-	archiver_start(r);
+	/* Started by the next tick: one job for a burst of rotations. */
+	r->archive_again = 1;
 	return 0;
 }
 
@@ -208,9 +211,15 @@ tintin_set_rotation(Tintin_reporter *r, const struct tintin_rotation *rot)
 		else
 			s->boundary = tintin_next_boundary(rot->every, now);
 	}
-	tintin_tick(r);
-	/* Archives left uncompressed by an earlier run. */
-	archiver_start(r);
+	/* Rotate a file of an earlier period now, before any new record. */
+	for (i = 0; i < r->nsinks; i++) {
+		s = &r->sinks[i];
+		if (s->boundary != 0 && now >= s->boundary)
+			tintin_rotate_check_time(r, s, now);
+	}
+	/* The next tick compresses what an earlier run left uncompressed. */
+	r->archive_again = 1;
+	tintin_emit_notes(r);
 	return 0;
 }
 
@@ -263,10 +272,10 @@ tintin_tick(Tintin_reporter *r)
 	    r->archiver)
 		tintin_child_exited(r, r->archiver, status);
 	if (r->archiver == 0 && r->archive_retry != 0 &&
-	    now >= r->archive_retry) {
+	    now >= r->archive_retry)
 		r->archive_retry = 0;
+	if (r->archiver == 0 && r->archive_retry == 0 && r->archive_again)
 		archiver_start(r);
-	}
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
 		check_removed(r, s);
@@ -293,8 +302,7 @@ tintin_child_exited(Tintin_reporter *r, int pid, int status)
 		    WIFEXITED(status) ? WEXITSTATUS(status) :
 		    WTERMSIG(status));
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
-	} else if (r->archive_again)
-		archiver_start(r);
+	}
 	if (r->depth == 0)
 		tintin_emit_notes(r);
 	return 1;

@@ -102,8 +102,42 @@ test_bad_values_are_refused(void **state)
 	assert_int_equal(load("[log]\nfile = ../escape.log\n"), 1);
 	assert_int_equal(load("[sink a]\nlevel = info\n"), 1); /* no path */
 	assert_int_equal(load("no section = 1\n"), 1);
+	assert_int_equal(load("[daemon]\nlisten = localhost\n"), 1);
+	assert_int_equal(load("[daemon]\nlisten = ::1\n"), 0);
+	assert_int_equal(load("[log]\nrotate_every = monthly\n"), 1);
+	assert_int_equal(load("[log]\ncompress = bzip2\n"), 1);
+	assert_int_equal(load("[log]\nrotate_size = 100\n"), 1);
+	assert_int_equal(load("[log]\ncompress = gzip\ncompress_level = 12\n"),
+	    1);
+	assert_int_equal(load("[forward]\ntarget = http://x\n"), 1);
 	assert_true(load("[daemon\nport = 1\n") >= 1);	/* syntax */
 	assert_non_null(strstr(cfg.errors[cfg.nerrors - 1], ":1: syntax error"));
+}
+
+static void
+test_overlong_line_is_reported_with_its_number(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[daemon]\nlock_file = /%0400d\n"
+	    "port = 99999\n", 0);
+	assert_int_equal(load(text), 2);
+	assert_non_null(strstr(cfg.errors[0], ":2: line too long"));
+	assert_non_null(strstr(cfg.errors[1], ":3: port"));
+}
+
+static void
+test_rotation_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[log]\nrotate_size = 1M\nrotate_every = weekly\n"
+	    "compress = zstd\nkeep = 7\nmax_age = 30d\n"), 0);
+	assert_int_equal(cfg.rotation.size, 1048576);
+	assert_int_equal(cfg.rotation.every, TINTIN_EVERY_WEEKLY);
+	assert_int_equal(cfg.rotation.compress, TINTIN_COMPRESS_ZSTD);
+	assert_int_equal(cfg.rotation.keep, 7);
+	assert_int_equal(cfg.rotation.max_age, 30 * 86400);
 }
 
 static void
@@ -137,6 +171,8 @@ main(void)
 		cmocka_unit_test(test_keys_are_read),
 		cmocka_unit_test(test_errors_carry_line_numbers),
 		cmocka_unit_test(test_bad_values_are_refused),
+		cmocka_unit_test(test_overlong_line_is_reported_with_its_number),
+		cmocka_unit_test(test_rotation_keys),
 		cmocka_unit_test(test_sizes_and_durations),
 	};
 

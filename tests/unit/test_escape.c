@@ -106,6 +106,42 @@ test_output_never_has_raw_controls(void **state)
 	}
 }
 
+/* Each special byte at each offset of a long line: the word-at-a-time
+ * fast path must notice it wherever it sits. */
+static void
+test_special_byte_at_every_offset(void **state)
+{
+	static const unsigned char probes[] = { 0x00, 0x1f, 0x20, 0x7e, 0x7f,
+	    0x80, '\\', 0xff, 'a' };
+	char in[40], want[64];
+	size_t pos, k, n, w;
+
+	(void)state;
+	for (k = 0; k < sizeof(probes); k++) {
+		for (pos = 0; pos < sizeof(in); pos++) {
+			unsigned char c = probes[k];
+
+			memset(in, 'a', sizeof(in));
+			in[pos] = (char)c;
+			w = 0;
+			memset(want, 'a', pos);
+			w = pos;
+			if (c == '\\') {
+				memcpy(want + w, "\\\\", 2);
+				w += 2;
+			} else if (c < 0x20 || c >= 0x7f) {
+				w += (size_t)sprintf(want + w, "\\x%02x", c);
+			} else
+				want[w++] = (char)c;
+			memset(want + w, 'a', sizeof(in) - pos - 1);
+			w += sizeof(in) - pos - 1;
+			n = escape_bytes(out, in, sizeof(in));
+			assert_int_equal(n, w);
+			assert_memory_equal(out, want, w);
+		}
+	}
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -138,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_is_hex),
 		cmocka_unit_test(test_c1_controls_are_hex),
 		cmocka_unit_test(test_output_never_has_raw_controls),
+		cmocka_unit_test(test_special_byte_at_every_offset),
 		cmocka_unit_test(test_round_trip),
 	};
 
