@@ -343,7 +343,7 @@ main(int argc, char **argv)
 	const char *host = "127.0.0.1", *port = NULL;
 	unsigned long nconn = 3, lines = 3000000;
 	int timeout = 120, ch, failed = 0, eofs = 0, i;
-	struct timespec start, last = { 0, 0 };
+	struct timespec start, closed, last = { 0, 0 };
 	struct conn *conns;
 	long sum = 0, max = 0;
 
@@ -429,9 +429,12 @@ main(int argc, char **argv)
 		monitor_sample();
 	}
 
+	clock_gettime(CLOCK_REALTIME, &closed);
 	print_time("start", &start);
 	if (!failed)
 		print_time("sent", &last);
+	if (!failed && eofs == (int)nconn)
+		print_time("closed", &closed);
 	printf("connections=%lu\nlines=%lu\nserver_closed=%d\n", nconn, lines,
 	    eofs);
 	if (mon.pid != 0) {

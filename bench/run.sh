@@ -5,7 +5,10 @@
 #
 #   BENCH_LINES=3000000   lines per connection
 #   BENCH_RUNS=3          runs per system (interleaved); medians reported
-#   BENCH_SYSTEMS="matt_daemon rsyslog socat"   subset, for development
+#   BENCH_SYSTEMS="matt_daemon md_rotate rsyslog socat"   subset
+#
+# md_rotate is Matt_daemon rotating its log every 1 MiB with gzip: its
+# archiver compresses in a child while the flood goes on.
 #   MATT_DAEMON=./Matt_daemon   the daemon binary
 #   BUILD=build/rel       where flood and check were built
 #
@@ -17,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build/rel}
 LINES=${BENCH_LINES:-3000000}
 RUNS=${BENCH_RUNS:-3}
-SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon rsyslog socat"}
+SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate rsyslog socat"}
 MD=${MATT_DAEMON:-$ROOT/Matt_daemon}
 CONNS=3
 PORT_LO=15000
@@ -40,7 +43,7 @@ case $RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number" ;; esac
 	die "$FLOOD or $CHECK missing: run 'make bench'"
 for s in $SYSTEMS; do
 	case $s in
-	matt_daemon) [ -x "$MD" ] || die "$MD missing: run 'make'" ;;
+	matt_daemon|md_rotate) [ -x "$MD" ] || die "$MD missing: run 'make'" ;;
 	rsyslog) command -v rsyslogd >/dev/null || die "rsyslogd not found" ;;
 	socat) command -v socat >/dev/null || die "socat not found" ;;
 	*) die "unknown system '$s' in BENCH_SYSTEMS" ;;
@@ -157,6 +160,7 @@ lock_file = $1/md.lock
 max_clients = $CONNS
 [log]
 dir = $1
+${MD_EXTRA:-}
 EOF
 	OUT=$1/matt_daemon.log
 	MODE=
@@ -170,6 +174,31 @@ EOF
 		return 1
 	}
 	wait_listen "$2"
+}
+
+# Matt_daemon rotating every 1 MiB with gzip.  Its lines are spread over
+# the archives: see assemble_rotated.
+start_md_rotate() {
+	MD_EXTRA="rotate_size = 1M
+compress = gzip" start_matt_daemon "$@" || return 1
+	MODE=ROT
+}
+
+# Archives in rotation order (stamp, then -N), decompressed, then the live
+# file, into $1/all.log.  Unfinished .tmp files are skipped: the archiver
+# renames an archive only when it is whole and removes its source after.
+assemble_rotated() {
+	for f in $(cd "$1" && ls | grep '^matt_daemon\.log\.[0-9]' |
+	    grep -v '\.tmp$' | sed 's/^matt_daemon\.log\.//' |
+	    awk -F'[-.]' '{ n = ($3 ~ /^[0-9]+$/) ? $3 : 0
+	        print $1 " " $2 " " n " " $0 }' |
+	    sort -k1,1 -k2,2 -k3,3n | awk '{ print $4 }'); do
+		case $f in
+		*.gz) gzip -dc "$1/matt_daemon.log.$f" ;;
+		*) cat "$1/matt_daemon.log.$f" ;;
+		esac
+	done >"$1/all.log"
+	cat "$1/matt_daemon.log" >>"$1/all.log"
 }
 
 start_rsyslog() {
@@ -235,12 +264,32 @@ run_one() {
 	"$FLOOD" -c "$CONNS" -l "$LINES" -p "$PORT" -m "$SERVER_PID" \
 	    -t "$TIMEOUT" >"$RUN_DIR/flood.out"
 	frc=$?
-	"$CHECK" -c "$CONNS" -l "$LINES" $MODE -w "$TIMEOUT" -s 60 "$OUT" \
-	    >"$RUN_DIR/wait.out"
-	wrc=$?
-	sleep 0.3	# let socat reap its children, for their CPU time
-	hwm=$(proc_kb "$SERVER_PID" VmHWM)
-	cpu=$(proc_cpu "$SERVER_PID")
+	if [ "$MODE" = ROT ]; then
+		# The lines are spread over archives being compressed: time
+		# until the daemon closed the connections (all lines read and
+		# logged), then check every line once the daemon has stopped.
+		awk -F= '$1 == "closed" { print "done=" $2 }' \
+		    "$RUN_DIR/flood.out" >"$RUN_DIR/wait.out"
+		grep -q '^done=' "$RUN_DIR/wait.out"
+		wrc=$?
+		narch=$(ls "$RUN_DIR" | grep -c '^matt_daemon\.log\.[0-9]')
+		hwm=$(proc_kb "$SERVER_PID" VmHWM)
+		cpu=$(proc_cpu "$SERVER_PID")
+		stop_server
+		assemble_rotated "$RUN_DIR"
+		OUT=$RUN_DIR/all.log
+		MODE=
+	else
+		"$CHECK" -c "$CONNS" -l "$LINES" $MODE -w "$TIMEOUT" -s 60 \
+		    "$OUT" >"$RUN_DIR/wait.out"
+		wrc=$?
+		hwm=
+	fi
+	if [ -z "$hwm" ]; then
+		sleep 0.3	# let socat reap its children, for their CPU time
+		hwm=$(proc_kb "$SERVER_PID" VmHWM)
+		cpu=$(proc_cpu "$SERVER_PID")
+	fi
 	kids=$(awk -F= '$1 == "children_hwm_sum_kb" { print $2 }' \
 	    "$RUN_DIR/flood.out")
 	nkids=$(awk -F= '$1 == "children" { print $2 }' "$RUN_DIR/flood.out")
@@ -353,6 +402,10 @@ if has matt_daemon; then
 	if has socat; then
 		verdict "Matt_daemon/socat throughput" \
 		    "$(ratio "$md" "$(median socat 4)")" ">=" 1.2 x
+	fi
+	if has md_rotate; then
+		verdict "Matt_daemon rotating 1 MiB+gzip / not rotating" \
+		    "$(ratio "$(median md_rotate 4)" "$md")" ">=" 0.70 x
 	fi
 	verdict "Matt_daemon peak RSS during flood" \
 	    "$(maxcol matt_daemon 6 | awk '$1 == "-" { print; exit }
