@@ -141,6 +141,29 @@ def test_long_line_with_crlf_drops_only_the_cr(daemon_factory):
     ]
 
 
+def test_max_line_bytes_plus_crlf_is_a_normal_record(daemon_factory):
+    d = daemon_factory(max_line=64).start()
+    p = "c" * 64
+    d.send_and_close(p + "\r\n")
+    d.wait_for_log("^Client disconnected")
+    assert user_inputs(d) == [("LOG", f"User input: {p}")]
+
+
+def test_max_line_bytes_then_crlf_in_later_packets_is_a_normal_record(daemon_factory):
+    d = daemon_factory(max_line=64).start()
+    p = "d" * 64
+    s = d.connect()
+    s.sendall(p.encode())
+    time.sleep(0.15)
+    s.sendall(b"\r")
+    time.sleep(0.15)
+    s.sendall(b"\n")
+    d.wait_for_log("^User input")
+    s.close()
+    d.wait_for_log("^Client disconnected")
+    assert user_inputs(d) == [("LOG", f"User input: {p}")]
+
+
 def test_next_line_after_long_line_is_normal(daemon_factory):
     d = daemon_factory(max_line=64).start()
     d.send_and_close("y" * 70 + "\nshort\n")

@@ -274,6 +274,27 @@ def test_test_config_ok(daemon_factory):
     assert not d.connectable()
 
 
+@pytest.mark.parametrize("form", [["--test-config", "--config"],
+                                  ["-t", "--config="], ["-tc"]])
+def test_test_config_long_and_bundled_forms(daemon_factory, form):
+    d = daemon_factory()
+    if form[-1].endswith("="):
+        args = form[:-1] + [form[-1] + d.conf]
+    else:
+        args = form + [d.conf]
+    r = run_binary(args)
+    assert r.rc == 0, (args, r.err)
+    assert "configuration OK" in r.out
+
+
+def test_relative_config_path(daemon_factory):
+    d = daemon_factory()
+    r = run_binary(["-c", os.path.basename(d.conf)], cwd=d.tmp)
+    assert r.rc == 0, r.err
+    d.pid = d.read_lock_pid()
+    assert d.connectable()
+
+
 @pytest.mark.parametrize("text", [
     "[daemon]\nport = 1\n",
     "[daemon]\nport = 65535\n",
