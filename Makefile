@@ -36,7 +36,8 @@ BUILD		= build/rel
 endif
 
 TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
-		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c
+		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c \
+		  src/tintin/tintin_syslog.c
 COMMON_SRCS	= src/common/escape.c src/common/framer.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
@@ -51,7 +52,7 @@ LIBTINTIN	= $(BUILD)/libtintin.a
 LIBCOMMON	= $(BUILD)/libcommon.a
 DAEMON_BIN	= $(BUILD)/$(NAME)
 
-UNIT_TESTS	= tintin escape framer config
+UNIT_TESTS	= tintin escape framer config syslog
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
@@ -80,6 +81,8 @@ $(BUILD)/%.o: %.c
 
 # Unit tests link the module under test plus what it needs.
 $(BUILD)/tests/test_tintin: $(BUILD)/tests/unit/test_tintin.o $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
+$(BUILD)/tests/test_syslog: $(BUILD)/tests/unit/test_syslog.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)

@@ -15,6 +15,7 @@
 
 #include "tintin/tintin.h"
 #include "tintin/tintin_int.h"
+#include "tintin/tintin_syslog.h"
 #include "tintin/tintin_time.h"
 
 static const char *const level_names[TINTIN_NLEVELS] = {
@@ -145,6 +146,10 @@ tintin_sink_flush(Tintin_reporter *r, struct sink *s)
 	ssize_t w;
 	int err;
 
+	if (s->fwd != NULL) {
+		tintin_fwd_flush(s->fwd);
+		return 0;
+	}
 	if (n == 0)
 		return 0;
 	while (done < n) {
@@ -202,6 +207,8 @@ sink_close(Tintin_reporter *r, struct sink *s)
 	if (s->owned && s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	tintin_fwd_free(s->fwd);
+	s->fwd = NULL;
 	free(s->buf);
 	free(s->path);
 	s->buf = NULL;
@@ -317,6 +324,34 @@ tintin_add_fd(Tintin_reporter *r, int fd, int min_level, int format)
 }
 
 int
+tintin_add_syslog(Tintin_reporter *r, const char *target, int min_level,
+    char *err, size_t errlen)
+{
+	struct tintin_fwd *f;
+	struct sink *s;
+
+	if (r->nsinks >= TINTIN_MAX_SINKS || min_level < 0 ||
+	    min_level >= TINTIN_NLEVELS) {
+		snprintf(err, errlen, "%s", r->nsinks >= TINTIN_MAX_SINKS ?
+		    "too many sinks" : "bad level");
+		errno = EINVAL;
+		return -1;
+	}
+	if ((f = tintin_fwd_new(target, r->name, err, errlen)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	s = &r->sinks[r->nsinks];
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;		/* the file code skips it */
+	s->fwd = f;
+	s->min_level = min_level;
+	r->nsinks++;
+	update_min_level(r);
+	return r->nsinks - 1;
+}
+
+int
 tintin_set_level(Tintin_reporter *r, int sink, int min_level)
 {
 	if (sink < 0 || sink >= r->nsinks || min_level < 0 ||
@@ -358,6 +393,15 @@ tintin_sink_stats(const Tintin_reporter *r, int sink,
 		return -1;
 	}
 	*st = r->sinks[sink].st;
+	if (r->sinks[sink].fwd != NULL) {
+		struct tintin_fwd_stats fs;
+
+		tintin_fwd_stats(r->sinks[sink].fwd, &fs);
+		st->records = fs.sent;
+		st->bytes = fs.bytes;
+		st->lost = fs.dropped;
+		st->last_errno = fs.last_errno;
+	}
 	return 0;
 }
 
@@ -484,6 +528,17 @@ sink_append_text(Tintin_reporter *r, struct sink *s, int level,
 	return 0;
 }
 
+/* Queue a record for a forwarding sink; send it unless buffered. */
+static void
+sink_forward(Tintin_reporter *r, struct sink *s, int level,
+    const struct timespec *ts, const char *msg, size_t len)
+{
+	(void)tintin_fwd_record(s->fwd, level, ts->tv_sec,
+	    (int)(ts->tv_nsec / 1000000), r->gmtoff, msg, len, r->in_note);
+	if (!r->buffered || tintin_fwd_backlog(s->fwd) >= TINTIN_THRESHOLD)
+		tintin_fwd_flush(s->fwd);
+}
+
 int
 tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
 {
@@ -498,7 +553,13 @@ tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
 	r->depth++;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
-		if (level < s->min_level || s->fd < 0)
+		if (level < s->min_level)
+			continue;
+		if (s->fwd != NULL) {
+			sink_forward(r, s, level, &ts, msg, len);
+			continue;
+		}
+		if (s->fd < 0)
 			continue;
 		if (s->boundary != 0 && ts.tv_sec >= s->boundary)
 			tintin_rotate_check_time(r, s, ts.tv_sec);
@@ -532,7 +593,7 @@ void
 tintin_emit_notes(Tintin_reporter *r)
 {
 	char msg[TINTIN_NOTE_MAX];
-	int i, n, level;
+	int i, n, level, in_note = r->in_note;
 
 	/* Notes may queue more notes (a note can fill a disk, too). */
 	for (i = 0; i < TINTIN_NOTES && r->nnotes > 0; i++) {
@@ -542,7 +603,9 @@ tintin_emit_notes(Tintin_reporter *r)
 		memmove(r->notes[0], r->notes[1], (size_t)n * TINTIN_NOTE_MAX);
 		memmove(r->note_level, r->note_level + 1,
 		    (size_t)n * sizeof(int));
+		r->in_note = 1;
 		tintin_log_msg(r, level, msg, strlen(msg));
+		r->in_note = in_note;
 	}
 }
 

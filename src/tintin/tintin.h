@@ -83,6 +83,19 @@ int		 tintin_add_file(Tintin_reporter *r, const char *path,
 int		 tintin_add_fd(Tintin_reporter *r, int fd, int min_level,
 		    int format);
 
+/*
+ * Forward records at MIN_LEVEL or above as RFC 5424 syslog messages to
+ * TARGET: "tcp://HOST:PORT" (octet-counted framing, RFC 6587),
+ * "udp://HOST:PORT" or "unix:/PATH" (datagram like /dev/log, or stream).
+ * HOST is resolved now, once; the connection is made later and remade
+ * with backoff, never blocking: records wait in a bounded queue (1 MiB),
+ * the newest are dropped when it is full, and tintin_tick() logs how many
+ * and every connection change.  Returns the sink's index, or -1 with a
+ * message in ERR (ERRLEN bytes).
+ */
+int		 tintin_add_syslog(Tintin_reporter *r, const char *target,
+		    int min_level, char *err, size_t errlen);
+
 /* Change a sink's minimum level. */
 int		 tintin_set_level(Tintin_reporter *r, int sink, int min_level);
 
@@ -112,7 +125,10 @@ int		 tintin_reopen(Tintin_reporter *r);
 /* Is a record at LEVEL wanted by at least one sink? */
 int		 tintin_wants(const Tintin_reporter *r, int level);
 
-/* Number of sinks, and one sink's counters. */
+/*
+ * Number of sinks, and one sink's counters (for a forwarding sink: records
+ * and bytes sent, records dropped because its queue was full).
+ */
 int		 tintin_sink_count(const Tintin_reporter *r);
 int		 tintin_sink_stats(const Tintin_reporter *r, int sink,
 		    struct tintin_sink_stats *st);

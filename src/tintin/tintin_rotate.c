@@ -23,6 +23,7 @@
 
 #include "tintin/tintin_archive.h"
 #include "tintin/tintin_int.h"
+#include "tintin/tintin_syslog.h"
 
 #define RETRY_SECONDS	10
 
@@ -260,6 +261,18 @@ check_removed(Tintin_reporter *r, struct sink *s)
 	}
 }
 
+/* Reconnect or send, and log what changed (these records forward too). */
+static void
+tick_forward(Tintin_reporter *r, struct sink *s, time_t now)
+{
+	char note[TINTIN_NOTE_MAX];
+	int level;
+
+	tintin_fwd_tick(s->fwd, now);
+	while ((level = tintin_fwd_report(s->fwd, note, sizeof(note))) != -1)
+		tintin_note(r, level, "%s", note);
+}
+
 int
 tintin_tick(Tintin_reporter *r)
 {
@@ -278,6 +291,10 @@ tintin_tick(Tintin_reporter *r)
 		archiver_start(r);
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
+		if (s->fwd != NULL) {
+			tick_forward(r, s, now);
+			continue;
+		}
 		check_removed(r, s);
 		if (s->boundary != 0 && now >= s->boundary)
 			tintin_rotate_check_time(r, s, now);

@@ -1,0 +1,682 @@
+/*
+ * The syslog forwarding sink: records formatted as RFC 5424 messages wait
+ * in a bounded queue and go to a collector over TCP (octet-counted framing,
+ * RFC 6587), UDP or a unix socket, through a non-blocking socket that is
+ * reconnected with backoff.  Nothing here ever waits.
+ *
+ * The queue holds every record as its TCP frame, "LEN SP MSG", so the
+ * record boundaries are always known: a datagram sends MSG alone, a stream
+ * sends the frames as they are, and a record half sent when a connection
+ * breaks is sent again whole on the next one.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tintin/tintin.h"
+#include "tintin/tintin_syslog.h"
+#include "tintin/tintin_time.h"
+
+#define FACILITY_DAEMON	3
+#define QUEUE_MIN	(16 * 1024)	/* first allocation */
+#define QUEUE_KEEP	(64 * 1024)	/* freed when empty past this */
+#define TARGET_MAX	256
+#define REPORT_MAX	320
+
+enum fwd_proto { FWD_TCP, FWD_UDP, FWD_UNIX };
+enum fwd_state { FWD_DOWN, FWD_CONNECTING, FWD_UP };
+
+struct tintin_fwd {
+	char		 target[TARGET_MAX];	/* as given, for reports */
+	int		 proto;
+	int		 socktype;	/* SOCK_STREAM or SOCK_DGRAM */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+
+	char		 host[256];	/* HOSTNAME */
+	char		 app[49];	/* APP-NAME */
+	char		 procid[24];	/* PROCID */
+	pid_t		 pid;
+	unsigned	 fork_gen;	/* fork_gen when pid was read */
+
+	int		 fd;
+	int		 state;
+	time_t		 retry_at;	/* next connect attempt */
+	time_t		 connect_start;
+	int		 backoff;	/* seconds, 1 .. TINTIN_FWD_BACKOFF_MAX */
+	int		 was_up;	/* connected since the last loss */
+
+	char		*buf;		/* frames: [head, len) waits */
+	size_t		 head;		/* start of the first unsent frame */
+	size_t		 part;		/* bytes of it already sent */
+	size_t		 len;
+	size_t		 cap;
+	uint64_t	 nqueued;
+
+	uint64_t	 sent;
+	uint64_t	 bytes;
+	uint64_t	 dropped;
+	uint64_t	 drop_run;	/* dropped since the last report */
+	int		 last_errno;
+	char		 report[REPORT_MAX];	/* pending connection report */
+	int		 report_level;		/* -1: none */
+};
+
+/* RFC 5424 severities by TINTIN_* level. */
+static const int severity[TINTIN_NLEVELS] = { 7, 6, 5, 4, 3 };
+
+/*
+ * Counts forks, so a record made by a child (a daemon that detached after
+ * setting up its log) carries the child's PID without a getpid() a record.
+ */
+static volatile unsigned fork_gen;
+
+static void	fwd_fail(struct tintin_fwd *, int, const char *, time_t);
+
+static void
+on_fork_child(void)
+{
+	fork_gen++;
+}
+
+/* Copy S into DST (SIZE bytes) as PRINTUSASCII, or "-" when empty. */
+static void
+copy_token(char *dst, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		dst[i] = s[i] > ' ' && s[i] < 0x7f ? s[i] : '_';
+	dst[i] = '\0';
+	if (i == 0)
+		strcpy(dst, "-");
+}
+
+static void
+set_pid(struct tintin_fwd *f)
+{
+	f->fork_gen = fork_gen;
+	f->pid = getpid();
+	snprintf(f->procid, sizeof(f->procid), "%ld", (long)f->pid);
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT" (in place); 0 or -1 with ERR. */
+static int
+split_hostport(const struct tintin_fwd *f, char *s, char **host,
+    unsigned long *port, char *err, size_t errlen)
+{
+	char *p, *end;
+
+	*host = s;
+	if (*s == '[') {
+		if ((p = strchr(s, ']')) == NULL || p == s + 1 ||
+		    (p[1] != ':' && p[1] != '\0')) {
+			snprintf(err, errlen, "bad IPv6 address in '%s'",
+			    f->target);
+			return -1;
+		}
+		*host = s + 1;
+		*p++ = '\0';
+		p = *p == ':' ? p + 1 : NULL;
+	} else if ((p = strchr(s, ':')) != NULL) {
+		*p++ = '\0';
+		if (strchr(p, ':') != NULL) {
+			snprintf(err, errlen, "IPv6 address without brackets "
+			    "in '%s'", f->target);
+			return -1;
+		}
+	}
+	if (**host == '\0') {
+		snprintf(err, errlen, "no host in '%s'", f->target);
+		return -1;
+	}
+	*port = 514;
+	if (p == NULL)
+		return 0;
+	errno = 0;
+	*port = strtoul(p, &end, 10);
+	if (*p < '0' || *p > '9' || *end != '\0' || errno != 0 ||
+	    *port == 0 || *port > 65535) {
+		snprintf(err, errlen, "bad port in '%s'", f->target);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolve "HOST:PORT" once, at set-up; 0 or -1 with ERR. */
+static int
+parse_inet(struct tintin_fwd *f, const char *s, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res;
+	char buf[TARGET_MAX], serv[8], *host;
+	unsigned long port;
+	int rc;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (split_hostport(f, buf, &host, &port, err, errlen) == -1)
+		return -1;
+	snprintf(serv, sizeof(serv), "%lu", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = f->socktype;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
+		snprintf(err, errlen, "cannot resolve '%s': %s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&f->addr, res->ai_addr, res->ai_addrlen);
+	f->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+parse_unix(struct tintin_fwd *f, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&f->addr;
+
+	if (path[0] != '/') {
+		snprintf(err, errlen, "unix socket path must be absolute in "
+		    "'%s'", f->target);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		snprintf(err, errlen, "unix socket path too long in '%s'",
+		    f->target);
+		return -1;
+	}
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	f->addrlen = sizeof(*sun);
+	return 0;
+}
+
+struct tintin_fwd *
+tintin_fwd_new(const char *target, const char *app, char *err,
+    size_t errlen)
+{
+	static int atfork_set;
+	struct tintin_fwd *f;
+	char host[256];
+	int rc;
+
+	if (strlen(target) >= TARGET_MAX) {
+		snprintf(err, errlen, "target too long");
+		return NULL;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	strcpy(f->target, target);
+	f->fd = -1;
+	f->backoff = 1;
+	f->report_level = -1;
+	if (strncmp(target, "tcp://", 6) == 0) {
+		f->proto = FWD_TCP;
+		f->socktype = SOCK_STREAM;
+		rc = parse_inet(f, target + 6, err, errlen);
+	} else if (strncmp(target, "udp://", 6) == 0) {
+		f->proto = FWD_UDP;
+		f->socktype = SOCK_DGRAM;
+		rc = parse_inet(f, target + 6, err, errlen);
+	} else if (strncmp(target, "unix:", 5) == 0) {
+		f->proto = FWD_UNIX;
+		f->socktype = SOCK_DGRAM;	/* like /dev/log */
+		target += strncmp(target, "unix://", 7) == 0 ? 7 : 5;
+		rc = parse_unix(f, target, err, errlen);
+	} else {
+		snprintf(err, errlen, "bad target '%s': expected "
+		    "tcp://HOST:PORT, udp://HOST:PORT or unix:/PATH", target);
+		rc = -1;
+	}
+	if (rc == -1) {
+		free(f);
+		return NULL;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	copy_token(f->host, sizeof(f->host), host);
+	copy_token(f->app, sizeof(f->app), app != NULL ? app : "");
+	if (!atfork_set && pthread_atfork(NULL, NULL, on_fork_child) == 0)
+		atfork_set = 1;
+	set_pid(f);
+	return f;
+}
+
+/* Length of the frame at P: "LEN SP" plus LEN; *SKIP gets "LEN SP". */
+static size_t
+frame_len(const char *p, size_t *skip)
+{
+	size_t n = 0, i = 0;
+
+	while (p[i] != ' ')
+		n = n * 10 + (size_t)(p[i++] - '0');
+	*skip = i + 1;
+	return i + 1 + n;
+}
+
+/* Escape newlines of MSG into P (up to END), never cutting a character. */
+static char *
+copy_msg(char *p, char *end, const char *msg, size_t len)
+{
+	unsigned char c;
+	size_t i, k;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)msg[i];
+		if (c == '\n' || c == '\r') {
+			if (end - p < 2)
+				break;
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : 'r';
+			continue;
+		}
+		/* Bytes of this UTF-8 character: copy it whole or stop. */
+		k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (k > len - i)
+			k = len - i;
+		if ((size_t)(end - p) < k)
+			break;
+		memcpy(p, msg + i, k);
+		p += k;
+		i += k - 1;
+	}
+	return p;
+}
+
+size_t
+tintin_fwd_format(const struct tintin_fwd *f, char *buf, size_t size,
+    int level, time_t t, int ms, long gmtoff, const char *msg, size_t len)
+{
+	char iso[32];
+	int n;
+
+	if (level < 0 || level >= TINTIN_NLEVELS)
+		level = TINTIN_ERROR;
+	tintin_format_iso(iso, (int64_t)t, ms, gmtoff);
+	n = snprintf(buf, size, "<%d>1 %s %s %s %s - - ",
+	    FACILITY_DAEMON * 8 + severity[level], iso, f->host, f->app,
+	    f->procid);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= size)
+		return size - 1;
+	return (size_t)(copy_msg(buf + n, buf + size, msg, len) - buf);
+}
+
+/* Room for NEED more bytes at the end of the queue; 0 or -1. */
+static int
+queue_reserve(struct tintin_fwd *f, size_t need)
+{
+	size_t ncap;
+	char *nb;
+
+	if (f->len + need <= f->cap)
+		return 0;
+	if (f->head > 0) {
+		memmove(f->buf, f->buf + f->head, f->len - f->head);
+		f->len -= f->head;
+		f->head = 0;
+		if (f->len + need <= f->cap)
+			return 0;
+	}
+	ncap = f->cap < QUEUE_MIN ? QUEUE_MIN : f->cap;
+	while (ncap < f->len + need)
+		ncap *= 2;
+	if (ncap > TINTIN_FWD_QUEUE_MAX + TINTIN_FWD_HEADROOM)
+		ncap = TINTIN_FWD_QUEUE_MAX + TINTIN_FWD_HEADROOM;
+	if (ncap < f->len + need || (nb = realloc(f->buf, ncap)) == NULL)
+		return -1;
+	f->buf = nb;
+	f->cap = ncap;
+	return 0;
+}
+
+int
+tintin_fwd_record(struct tintin_fwd *f, int level, time_t t, int ms,
+    long gmtoff, const char *msg, size_t len, int note)
+{
+	char rec[TINTIN_FWD_MSG_MAX], pfx[16];
+	size_t n, max, need, limit;
+	int plen;
+
+	if (f->fork_gen != fork_gen)
+		set_pid(f);
+	max = f->proto == FWD_UDP ? TINTIN_FWD_UDP_MAX : TINTIN_FWD_MSG_MAX;
+	n = tintin_fwd_format(f, rec, max, level, t, ms, gmtoff, msg, len);
+	plen = snprintf(pfx, sizeof(pfx), "%zu ", n);
+	need = (size_t)plen + n;
+	limit = TINTIN_FWD_QUEUE_MAX + (note ? TINTIN_FWD_HEADROOM : 0);
+	if (f->len - f->head + need > limit || queue_reserve(f, need) == -1) {
+		f->dropped++;
+		if (!note)
+			f->drop_run++;
+		return -1;
+	}
+	memcpy(f->buf + f->len, pfx, (size_t)plen);
+	memcpy(f->buf + f->len + plen, rec, n);
+	f->len += need;
+	f->nqueued++;
+	return 0;
+}
+
+size_t
+tintin_fwd_backlog(const struct tintin_fwd *f)
+{
+	return f->len - f->head;
+}
+
+static void	set_report(struct tintin_fwd *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Keep a connection report for the next tintin_fwd_report(). */
+static void
+set_report(struct tintin_fwd *f, int level, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(f->report, sizeof(f->report), "Forwarding to %s: ",
+	    f->target);
+	if (n > 0 && (size_t)n < sizeof(f->report)) {
+		va_start(ap, fmt);
+		vsnprintf(f->report + n, sizeof(f->report) - (size_t)n, fmt,
+		    ap);
+		va_end(ap);
+	}
+	f->report_level = level;
+}
+
+static void
+fwd_up(struct tintin_fwd *f)
+{
+	f->state = FWD_UP;
+	f->backoff = 1;
+	f->was_up = 1;
+	f->last_errno = 0;
+	set_report(f, TINTIN_INFO, "connected.");
+}
+
+/*
+ * Close the socket and schedule the next attempt.  The frame being sent
+ * starts again from its first byte on the next connection.  Reported when
+ * a working connection is lost, then at each attempt while the delay still
+ * grows, so a collector away for long costs a handful of lines.
+ */
+static void
+fwd_fail(struct tintin_fwd *f, int err, const char *why, time_t now)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->part = 0;
+	f->last_errno = err;
+	f->retry_at = now + f->backoff;
+	if (why == NULL)
+		why = strerror(err);
+	if (f->state == FWD_UP)
+		set_report(f, TINTIN_WARN, "connection lost: %s; retrying in "
+		    "%ds.", why, f->backoff);
+	else if (f->was_up || f->backoff < TINTIN_FWD_BACKOFF_MAX)
+		set_report(f, TINTIN_WARN, "cannot connect: %s; retrying in "
+		    "%ds.", why, f->backoff);
+	f->was_up = 0;
+	f->state = FWD_DOWN;
+	f->backoff = f->backoff * 2 > TINTIN_FWD_BACKOFF_MAX ?
+	    TINTIN_FWD_BACKOFF_MAX : f->backoff * 2;
+}
+
+static void
+fwd_connect(struct tintin_fwd *f, time_t now)
+{
+	int tries;
+
+	/* A unix socket may be a stream (syslog-ng) or a datagram one. */
+	for (tries = 0; tries < 2; tries++) {
+		f->fd = socket(f->addr.ss_family, f->socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (f->fd == -1) {
+			fwd_fail(f, errno, NULL, now);
+			return;
+		}
+		if (connect(f->fd, (struct sockaddr *)&f->addr,
+		    f->addrlen) == 0) {
+			fwd_up(f);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			f->state = FWD_CONNECTING;
+			f->connect_start = now;
+			return;
+		}
+		if (errno != EPROTOTYPE || f->proto != FWD_UNIX)
+			break;
+		close(f->fd);
+		f->fd = -1;
+		f->socktype = f->socktype == SOCK_DGRAM ? SOCK_STREAM :
+		    SOCK_DGRAM;
+	}
+	fwd_fail(f, errno, NULL, now);
+}
+
+/* Has the non-blocking connect finished?  Never waits. */
+static void
+fwd_check_connect(struct tintin_fwd *f, time_t now)
+{
+	struct pollfd pfd;
+	socklen_t sl;
+	int err;
+
+	pfd.fd = f->fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0) {
+		if (now - f->connect_start >= TINTIN_FWD_CONNECT_TIMEOUT)
+			fwd_fail(f, ETIMEDOUT, NULL, now);
+		return;
+	}
+	sl = sizeof(err);
+	if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		err = errno;
+	if (err != 0)
+		fwd_fail(f, err, NULL, now);
+	else
+		fwd_up(f);
+}
+
+/* A collector never talks: EOF or an error here means the link is gone. */
+static int
+fwd_check_peer(struct tintin_fwd *f, time_t now)
+{
+	char junk[512];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		n = recv(f->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == 0) {
+			fwd_fail(f, ECONNRESET, "closed by the collector", now);
+			return -1;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		fwd_fail(f, errno, NULL, now);
+		return -1;
+	}
+	return 0;
+}
+
+/* Account for N more bytes sent on a stream: whole frames leave. */
+static void
+stream_advance(struct tintin_fwd *f, size_t n)
+{
+	size_t fl, skip;
+
+	f->part += n;
+	while (f->head < f->len) {
+		fl = frame_len(f->buf + f->head, &skip);
+		if (f->part < fl)
+			break;
+		f->part -= fl;
+		f->head += fl;
+		f->nqueued--;
+		f->sent++;
+		f->bytes += fl;
+	}
+}
+
+static void
+send_stream(struct tintin_fwd *f, time_t now)
+{
+	ssize_t n;
+
+	if (fwd_check_peer(f, now) == -1)
+		return;
+	while (f->head + f->part < f->len) {
+		n = send(f->fd, f->buf + f->head + f->part,
+		    f->len - f->head - f->part, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fwd_fail(f, errno, NULL, now);
+			return;
+		}
+		stream_advance(f, (size_t)n);
+	}
+}
+
+static void
+send_dgram(struct tintin_fwd *f, time_t now)
+{
+	size_t fl, skip;
+	ssize_t n;
+
+	while (f->head < f->len) {
+		fl = frame_len(f->buf + f->head, &skip);
+		n = send(f->fd, f->buf + f->head + skip, fl - skip,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS)
+				return;
+			if (errno != EMSGSIZE) {
+				fwd_fail(f, errno, NULL, now);
+				return;
+			}
+			f->dropped++;
+			f->drop_run++;
+		} else {
+			f->sent++;
+			f->bytes += fl - skip;
+		}
+		f->head += fl;
+		f->nqueued--;
+	}
+}
+
+static void
+fwd_send(struct tintin_fwd *f, time_t now)
+{
+	if (f->state == FWD_DOWN && now >= f->retry_at)
+		fwd_connect(f, now);
+	if (f->state == FWD_CONNECTING)
+		fwd_check_connect(f, now);
+	if (f->state != FWD_UP || f->head == f->len)
+		return;
+	if (f->socktype == SOCK_STREAM)
+		send_stream(f, now);
+	else
+		send_dgram(f, now);
+	if (f->head == f->len) {
+		f->head = f->len = f->part = 0;
+		/* Give a burst's memory back. */
+		if (f->cap > QUEUE_KEEP) {
+			free(f->buf);
+			f->buf = NULL;
+			f->cap = 0;
+		}
+	}
+}
+
+void
+tintin_fwd_flush(struct tintin_fwd *f)
+{
+	if (f->head == f->len && f->state != FWD_CONNECTING)
+		return;
+	fwd_send(f, time(NULL));
+}
+
+void
+tintin_fwd_tick(struct tintin_fwd *f, time_t now)
+{
+	/* The caller may have forked (a daemon detaching) since set-up. */
+	if (getpid() != f->pid)
+		set_pid(f);
+	if (f->state == FWD_UP && f->socktype == SOCK_STREAM &&
+	    f->head == f->len)
+		(void)fwd_check_peer(f, now);
+	fwd_send(f, now);
+}
+
+int
+tintin_fwd_report(struct tintin_fwd *f, char *note, size_t notesz)
+{
+	int level;
+
+	if (f->report_level != -1) {
+		snprintf(note, notesz, "%s", f->report);
+		level = f->report_level;
+		f->report_level = -1;
+		return level;
+	}
+	if (f->drop_run > 0) {
+		snprintf(note, notesz, "Forwarding to %s: %llu records "
+		    "dropped (queue full).", f->target,
+		    (unsigned long long)f->drop_run);
+		f->drop_run = 0;
+		return TINTIN_WARN;
+	}
+	return -1;
+}
+
+void
+tintin_fwd_stats(const struct tintin_fwd *f, struct tintin_fwd_stats *st)
+{
+	st->sent = f->sent;
+	st->bytes = f->bytes;
+	st->dropped = f->dropped;
+	st->queued = f->nqueued;
+	st->queued_bytes = f->len - f->head;
+	st->connected = f->state == FWD_UP;
+	st->last_errno = f->last_errno;
+}
+
+void
+tintin_fwd_free(struct tintin_fwd *f)
+{
+	if (f == NULL)
+		return;
+	if (f->state == FWD_UP)
+		fwd_send(f, time(NULL));
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->buf);
+	free(f);
+}
