@@ -31,6 +31,7 @@
 #define QUEUE_KEEP	(64 * 1024)	/* freed when empty past this */
 #define TARGET_MAX	256
 #define REPORT_MAX	320
+#define REPORTS		4	/* connection reports kept between ticks */
 
 enum fwd_proto { FWD_TCP, FWD_UDP, FWD_UNIX };
 enum fwd_state { FWD_DOWN, FWD_CONNECTING, FWD_UP };
@@ -67,8 +68,10 @@ struct tintin_fwd {
 	uint64_t	 dropped;
 	uint64_t	 drop_run;	/* dropped since the last report */
 	int		 last_errno;
-	char		 report[REPORT_MAX];	/* pending connection report */
-	int		 report_level;		/* -1: none */
+	/* Connection reports not yet taken by tintin_fwd_report(). */
+	char		 report[REPORTS][REPORT_MAX];
+	int		 report_level[REPORTS];
+	int		 nreports;
 };
 
 /* RFC 5424 severities by TINTIN_* level. */
@@ -221,7 +224,6 @@ tintin_fwd_new(const char *target, const char *app, char *err,
 	strcpy(f->target, target);
 	f->fd = -1;
 	f->backoff = 1;
-	f->report_level = -1;
 	if (strncmp(target, "tcp://", 6) == 0) {
 		f->proto = FWD_TCP;
 		f->socktype = SOCK_STREAM;
@@ -381,22 +383,24 @@ tintin_fwd_backlog(const struct tintin_fwd *f)
 static void	set_report(struct tintin_fwd *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* Keep a connection report for the next tintin_fwd_report(). */
+/* Keep a connection report for tintin_fwd_report(); a few at most. */
 static void
 set_report(struct tintin_fwd *f, int level, const char *fmt, ...)
 {
+	char line[REPORT_MAX];
 	va_list ap;
 	int n;
 
-	n = snprintf(f->report, sizeof(f->report), "Forwarding to %s: ",
-	    f->target);
-	if (n > 0 && (size_t)n < sizeof(f->report)) {
+	if (f->nreports >= REPORTS)
+		return;
+	n = snprintf(line, sizeof(line), "Forwarding to %s: ", f->target);
+	if (n > 0 && (size_t)n < sizeof(line)) {
 		va_start(ap, fmt);
-		vsnprintf(f->report + n, sizeof(f->report) - (size_t)n, fmt,
-		    ap);
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	f->report_level = level;
+	memcpy(f->report[f->nreports], line, sizeof(line));
+	f->report_level[f->nreports++] = level;
 }
 
 static void
@@ -640,10 +644,14 @@ tintin_fwd_report(struct tintin_fwd *f, char *note, size_t notesz)
 {
 	int level;
 
-	if (f->report_level != -1) {
-		snprintf(note, notesz, "%s", f->report);
-		level = f->report_level;
-		f->report_level = -1;
+	if (f->nreports > 0) {
+		snprintf(note, notesz, "%s", f->report[0]);
+		level = f->report_level[0];
+		f->nreports--;
+		memmove(f->report[0], f->report[1],
+		    (size_t)f->nreports * REPORT_MAX);
+		memmove(f->report_level, f->report_level + 1,
+		    (size_t)f->nreports * sizeof(int));
 		return level;
 	}
 	if (f->drop_run > 0) {
