@@ -10,8 +10,6 @@
  * breaks is sent again whole on the next one.
  */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,63 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "tintin/tintin.h"
 #include "tintin/tintin_syslog.h"
-#include "tintin/tintin_time.h"
 
-#define FACILITY_DAEMON	3
 #define QUEUE_MIN	(16 * 1024)	/* first allocation */
 #define QUEUE_KEEP	(64 * 1024)	/* freed when empty past this */
-#define TARGET_MAX	256
-#define REPORT_MAX	320
-#define REPORTS		4	/* connection reports kept between ticks */
-
-enum fwd_proto { FWD_TCP, FWD_UDP, FWD_UNIX };
-enum fwd_state { FWD_DOWN, FWD_CONNECTING, FWD_UP };
-
-struct tintin_fwd {
-	char		 target[TARGET_MAX];	/* as given, for reports */
-	int		 proto;
-	int		 socktype;	/* SOCK_STREAM or SOCK_DGRAM */
-	struct sockaddr_storage addr;
-	socklen_t	 addrlen;
-
-	char		 host[256];	/* HOSTNAME */
-	char		 app[49];	/* APP-NAME */
-	char		 procid[24];	/* PROCID */
-	pid_t		 pid;
-	unsigned	 fork_gen;	/* fork_gen when pid was read */
-
-	int		 fd;
-	int		 state;
-	time_t		 retry_at;	/* next connect attempt */
-	time_t		 connect_start;
-	int		 backoff;	/* seconds, 1 .. TINTIN_FWD_BACKOFF_MAX */
-	int		 was_up;	/* connected since the last loss */
-
-	char		*buf;		/* frames: [head, len) waits */
-	size_t		 head;		/* start of the first unsent frame */
-	size_t		 part;		/* bytes of it already sent */
-	size_t		 len;
-	size_t		 cap;
-	uint64_t	 nqueued;
-
-	uint64_t	 sent;
-	uint64_t	 bytes;
-	uint64_t	 dropped;
-	uint64_t	 drop_run;	/* dropped since the last report */
-	int		 last_errno;
-	/* Connection reports not yet taken by tintin_fwd_report(). */
-	char		 report[REPORTS][REPORT_MAX];
-	int		 report_level[REPORTS];
-	int		 nreports;
-};
-
-/* RFC 5424 severities by TINTIN_* level. */
-static const int severity[TINTIN_NLEVELS] = { 7, 6, 5, 4, 3 };
+#define STABLE		10	/* seconds up before the backoff restarts */
 
 /*
  * Counts forks, so a record made by a child (a daemon that detached after
@@ -91,19 +40,6 @@ on_fork_child(void)
 	fork_gen++;
 }
 
-/* Copy S into DST (SIZE bytes) as PRINTUSASCII, or "-" when empty. */
-static void
-copy_token(char *dst, size_t size, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-		dst[i] = s[i] > ' ' && s[i] < 0x7f ? s[i] : '_';
-	dst[i] = '\0';
-	if (i == 0)
-		strcpy(dst, "-");
-}
-
 static void
 set_pid(struct tintin_fwd *f)
 {
@@ -112,108 +48,14 @@ set_pid(struct tintin_fwd *f)
 	snprintf(f->procid, sizeof(f->procid), "%ld", (long)f->pid);
 }
 
-/* Split "HOST:PORT" or "[V6]:PORT" (in place); 0 or -1 with ERR. */
-static int
-split_hostport(const struct tintin_fwd *f, char *s, char **host,
-    unsigned long *port, char *err, size_t errlen)
-{
-	char *p, *end;
-
-	*host = s;
-	if (*s == '[') {
-		if ((p = strchr(s, ']')) == NULL || p == s + 1 ||
-		    (p[1] != ':' && p[1] != '\0')) {
-			snprintf(err, errlen, "bad IPv6 address in '%s'",
-			    f->target);
-			return -1;
-		}
-		*host = s + 1;
-		*p++ = '\0';
-		p = *p == ':' ? p + 1 : NULL;
-	} else if ((p = strchr(s, ':')) != NULL) {
-		*p++ = '\0';
-		if (strchr(p, ':') != NULL) {
-			snprintf(err, errlen, "IPv6 address without brackets "
-			    "in '%s'", f->target);
-			return -1;
-		}
-	}
-	if (**host == '\0') {
-		snprintf(err, errlen, "no host in '%s'", f->target);
-		return -1;
-	}
-	*port = 514;
-	if (p == NULL)
-		return 0;
-	errno = 0;
-	*port = strtoul(p, &end, 10);
-	if (*p < '0' || *p > '9' || *end != '\0' || errno != 0 ||
-	    *port == 0 || *port > 65535) {
-		snprintf(err, errlen, "bad port in '%s'", f->target);
-		return -1;
-	}
-	return 0;
-}
-
-/* Resolve "HOST:PORT" once, at set-up; 0 or -1 with ERR. */
-static int
-parse_inet(struct tintin_fwd *f, const char *s, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res;
-	char buf[TARGET_MAX], serv[8], *host;
-	unsigned long port;
-	int rc;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	if (split_hostport(f, buf, &host, &port, err, errlen) == -1)
-		return -1;
-	snprintf(serv, sizeof(serv), "%lu", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = f->socktype;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve '%s': %s", host,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&f->addr, res->ai_addr, res->ai_addrlen);
-	f->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
-parse_unix(struct tintin_fwd *f, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)&f->addr;
-
-	if (path[0] != '/') {
-		snprintf(err, errlen, "unix socket path must be absolute in "
-		    "'%s'", f->target);
-		return -1;
-	}
-	if (strlen(path) >= sizeof(sun->sun_path)) {
-		snprintf(err, errlen, "unix socket path too long in '%s'",
-		    f->target);
-		return -1;
-	}
-	sun->sun_family = AF_UNIX;
-	strcpy(sun->sun_path, path);
-	f->addrlen = sizeof(*sun);
-	return 0;
-}
-
 struct tintin_fwd *
 tintin_fwd_new(const char *target, const char *app, char *err,
     size_t errlen)
 {
 	static int atfork_set;
 	struct tintin_fwd *f;
-	char host[256];
-	int rc;
 
-	if (strlen(target) >= TARGET_MAX) {
+	if (strlen(target) >= TINTIN_FWD_TARGET_MAX) {
 		snprintf(err, errlen, "target too long");
 		return NULL;
 	}
@@ -224,33 +66,11 @@ tintin_fwd_new(const char *target, const char *app, char *err,
 	strcpy(f->target, target);
 	f->fd = -1;
 	f->backoff = 1;
-	if (strncmp(target, "tcp://", 6) == 0) {
-		f->proto = FWD_TCP;
-		f->socktype = SOCK_STREAM;
-		rc = parse_inet(f, target + 6, err, errlen);
-	} else if (strncmp(target, "udp://", 6) == 0) {
-		f->proto = FWD_UDP;
-		f->socktype = SOCK_DGRAM;
-		rc = parse_inet(f, target + 6, err, errlen);
-	} else if (strncmp(target, "unix:", 5) == 0) {
-		f->proto = FWD_UNIX;
-		f->socktype = SOCK_DGRAM;	/* like /dev/log */
-		target += strncmp(target, "unix://", 7) == 0 ? 7 : 5;
-		rc = parse_unix(f, target, err, errlen);
-	} else {
-		snprintf(err, errlen, "bad target '%s': expected "
-		    "tcp://HOST:PORT, udp://HOST:PORT or unix:/PATH", target);
-		rc = -1;
-	}
-	if (rc == -1) {
+	if (tintin_fwd_parse_target(f, target, err, errlen) == -1) {
 		free(f);
 		return NULL;
 	}
-	if (gethostname(host, sizeof(host)) == -1)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	copy_token(f->host, sizeof(f->host), host);
-	copy_token(f->app, sizeof(f->app), app != NULL ? app : "");
+	tintin_fwd_set_names(f, app);
 	if (!atfork_set && pthread_atfork(NULL, NULL, on_fork_child) == 0)
 		atfork_set = 1;
 	set_pid(f);
@@ -267,55 +87,6 @@ frame_len(const char *p, size_t *skip)
 		n = n * 10 + (size_t)(p[i++] - '0');
 	*skip = i + 1;
 	return i + 1 + n;
-}
-
-/* Escape newlines of MSG into P (up to END), never cutting a character. */
-static char *
-copy_msg(char *p, char *end, const char *msg, size_t len)
-{
-	unsigned char c;
-	size_t i, k;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)msg[i];
-		if (c == '\n' || c == '\r') {
-			if (end - p < 2)
-				break;
-			*p++ = '\\';
-			*p++ = c == '\n' ? 'n' : 'r';
-			continue;
-		}
-		/* Bytes of this UTF-8 character: copy it whole or stop. */
-		k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		if (k > len - i)
-			k = len - i;
-		if ((size_t)(end - p) < k)
-			break;
-		memcpy(p, msg + i, k);
-		p += k;
-		i += k - 1;
-	}
-	return p;
-}
-
-size_t
-tintin_fwd_format(const struct tintin_fwd *f, char *buf, size_t size,
-    int level, time_t t, int ms, long gmtoff, const char *msg, size_t len)
-{
-	char iso[32];
-	int n;
-
-	if (level < 0 || level >= TINTIN_NLEVELS)
-		level = TINTIN_ERROR;
-	tintin_format_iso(iso, (int64_t)t, ms, gmtoff);
-	n = snprintf(buf, size, "<%d>1 %s %s %s %s - - ",
-	    FACILITY_DAEMON * 8 + severity[level], iso, f->host, f->app,
-	    f->procid);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= size)
-		return size - 1;
-	return (size_t)(copy_msg(buf + n, buf + size, msg, len) - buf);
 }
 
 /* Room for NEED more bytes at the end of the queue; 0 or -1. */
@@ -387,11 +158,11 @@ static void	set_report(struct tintin_fwd *, int, const char *, ...)
 static void
 set_report(struct tintin_fwd *f, int level, const char *fmt, ...)
 {
-	char line[REPORT_MAX];
+	char line[TINTIN_FWD_REPORT_MAX];
 	va_list ap;
 	int n;
 
-	if (f->nreports >= REPORTS)
+	if (f->nreports >= TINTIN_FWD_REPORTS)
 		return;
 	n = snprintf(line, sizeof(line), "Forwarding to %s: ", f->target);
 	if (n > 0 && (size_t)n < sizeof(line)) {
@@ -407,7 +178,7 @@ static void
 fwd_up(struct tintin_fwd *f)
 {
 	f->state = FWD_UP;
-	f->backoff = 1;
+	f->up_since = time(NULL);
 	f->was_up = 1;
 	f->last_errno = 0;
 	set_report(f, TINTIN_INFO, "connected.");
@@ -427,6 +198,9 @@ fwd_fail(struct tintin_fwd *f, int err, const char *why, time_t now)
 	f->fd = -1;
 	f->part = 0;
 	f->last_errno = err;
+	/* A collector that accepts and hangs up at once still backs off. */
+	if (f->state == FWD_UP && now - f->up_since >= STABLE)
+		f->backoff = 1;
 	f->retry_at = now + f->backoff;
 	if (why == NULL)
 		why = strerror(err);
@@ -569,6 +343,7 @@ send_dgram(struct tintin_fwd *f, time_t now)
 {
 	size_t fl, skip;
 	ssize_t n;
+	int refused = 0;
 
 	while (f->head < f->len) {
 		fl = frame_len(f->buf + f->head, &skip);
@@ -577,6 +352,15 @@ send_dgram(struct tintin_fwd *f, time_t now)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/*
+			 * UDP: an ICMP error about an earlier datagram, not
+			 * a lost link; this one was not sent: send it again.
+			 */
+			if (errno == ECONNREFUSED && f->proto == FWD_UDP) {
+				if (refused++ == 0)
+					continue;
+				return;
+			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == ENOBUFS)
 				return;
@@ -590,6 +374,7 @@ send_dgram(struct tintin_fwd *f, time_t now)
 			f->sent++;
 			f->bytes += fl - skip;
 		}
+		refused = 0;
 		f->head += fl;
 		f->nqueued--;
 	}
@@ -649,7 +434,7 @@ tintin_fwd_report(struct tintin_fwd *f, char *note, size_t notesz)
 		level = f->report_level[0];
 		f->nreports--;
 		memmove(f->report[0], f->report[1],
-		    (size_t)f->nreports * REPORT_MAX);
+		    (size_t)f->nreports * TINTIN_FWD_REPORT_MAX);
 		memmove(f->report_level, f->report_level + 1,
 		    (size_t)f->nreports * sizeof(int));
 		return level;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 /*
@@ -19,8 +21,52 @@
 #define TINTIN_FWD_UDP_MAX	2048	/* one UDP datagram */
 #define TINTIN_FWD_BACKOFF_MAX	30	/* seconds between connect attempts */
 #define TINTIN_FWD_CONNECT_TIMEOUT 10	/* seconds for a connect to finish */
+#define TINTIN_FWD_TARGET_MAX	256
+#define TINTIN_FWD_REPORT_MAX	320
+#define TINTIN_FWD_REPORTS	4	/* connection reports kept a tick */
 
-struct tintin_fwd;
+enum tintin_fwd_proto { FWD_TCP, FWD_UDP, FWD_UNIX };
+enum tintin_fwd_state { FWD_DOWN, FWD_CONNECTING, FWD_UP };
+
+/* One forwarding sink; tintin_rfc5424.c fills the first two groups. */
+struct tintin_fwd {
+	char		 target[TINTIN_FWD_TARGET_MAX];	/* for reports */
+	int		 proto;
+	int		 socktype;	/* SOCK_STREAM or SOCK_DGRAM */
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+
+	char		 host[256];	/* HOSTNAME */
+	char		 app[49];	/* APP-NAME */
+	char		 procid[24];	/* PROCID */
+	pid_t		 pid;
+	unsigned	 fork_gen;	/* fork_gen when pid was read */
+
+	int		 fd;
+	int		 state;
+	time_t		 retry_at;	/* next connect attempt */
+	time_t		 connect_start;
+	int		 backoff;	/* seconds, up to the max */
+	time_t		 up_since;	/* connected then */
+	int		 was_up;	/* connected since the last loss */
+
+	char		*buf;		/* frames: [head, len) waits */
+	size_t		 head;		/* start of the first unsent frame */
+	size_t		 part;		/* bytes of it already sent */
+	size_t		 len;
+	size_t		 cap;
+	uint64_t	 nqueued;
+
+	uint64_t	 sent;
+	uint64_t	 bytes;
+	uint64_t	 dropped;
+	uint64_t	 drop_run;	/* dropped since the last report */
+	int		 last_errno;
+	/* Connection reports not yet taken by tintin_fwd_report(). */
+	char		 report[TINTIN_FWD_REPORTS][TINTIN_FWD_REPORT_MAX];
+	int		 report_level[TINTIN_FWD_REPORTS];
+	int		 nreports;
+};
 
 /* Counters of a forwarding sink. */
 struct tintin_fwd_stats {
@@ -80,9 +126,19 @@ void		 tintin_fwd_stats(const struct tintin_fwd *f,
 		    struct tintin_fwd_stats *st);
 
 /*
+ * tintin_rfc5424.c: parse TARGET into F's protocol and address (names are
+ * resolved here); 0, or -1 with a message in ERR.
+ */
+int		 tintin_fwd_parse_target(struct tintin_fwd *f,
+		    const char *target, char *err, size_t errlen);
+
+/* Set F's HOSTNAME (gethostname) and APP-NAME (APP) fields. */
+void		 tintin_fwd_set_names(struct tintin_fwd *f, const char *app);
+
+/*
  * One RFC 5424 message, without framing, into BUF (SIZE bytes, at least
  * 128): "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID - - MSG" with newlines
- * of MSG escaped and MSG cut to fit.  Returns its length.  For tests.
+ * of MSG escaped and MSG cut to fit.  Returns its length.
  */
 size_t		 tintin_fwd_format(const struct tintin_fwd *f, char *buf,
 		    size_t size, int level, time_t t, int ms, long gmtoff,

@@ -396,6 +396,35 @@ test_udp_datagrams(void **state)
 	close(fd);
 }
 
+/* UDP with nobody listening: ICMP errors are not connection changes. */
+static void
+test_udp_unreachable_is_quiet(void **state)
+{
+	struct tintin_fwd *f;
+	struct tintin_fwd_stats st;
+	char note[400];
+	int fd, port, i;
+
+	(void)state;
+	fd = inet_socket(SOCK_DGRAM, &port, 0);
+	close(fd);			/* the port answers ICMP unreachable */
+	f = fwd_to("udp", port);
+	wait_connected(f);
+	assert_int_equal(tintin_fwd_report(f, note, sizeof(note)),
+	    TINTIN_INFO);
+	for (i = 0; i < 20; i++) {
+		tintin_fwd_record(f, TINTIN_LOG, time(NULL), 0, 0, "x", 1, 0);
+		tintin_fwd_flush(f);
+		usleep(5000);
+		tintin_fwd_tick(f, time(NULL));
+	}
+	tintin_fwd_stats(f, &st);
+	assert_int_equal(st.connected, 1);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(tintin_fwd_report(f, note, sizeof(note)), -1);
+	tintin_fwd_free(f);
+}
+
 static void
 test_unix_datagram(void **state)
 {
@@ -688,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_bad_targets),
 		cmocka_unit_test(test_tcp_octet_counting),
 		cmocka_unit_test(test_udp_datagrams),
+		cmocka_unit_test(test_udp_unreachable_is_quiet),
 		cmocka_unit_test(test_unix_datagram),
 		cmocka_unit_test(test_unix_stream_fallback),
 		cmocka_unit_test(test_queue_overflow_is_counted),
