@@ -104,7 +104,13 @@ run: deps all
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# Under the sanitizers: our own SIGSEGV handler must run (crash tests),
+# and a report fails the test that caused it (the daemon exits non-zero).
+SAN_ENV		= ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=0 \
+		  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MATT_SANITIZE=1
+
 integration: all
+	$(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
 	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) $(PYTHON) -m pytest -q tests/integration
 
 test: deps

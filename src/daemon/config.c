@@ -409,9 +409,45 @@ handler(void *user, const char *section, const char *key, const char *value)
 	} else if (*section == '\0')
 		config_error(c, p->lineno, "key '%s' outside of any section",
 		    key);
-	else
-		config_error(c, p->lineno, "unknown section [%s]", section);
+	/* Keys of an unknown section: its header was reported already. */
 	return 1;
+}
+
+static int
+known_section(const char *name)
+{
+	return strcmp(name, "daemon") == 0 || strcmp(name, "log") == 0 ||
+	    strcmp(name, "forward") == 0 ||
+	    (strncmp(name, "sink", 4) == 0 && (name[4] == '\0' ||
+	    name[4] == ' ' || name[4] == '\t'));
+}
+
+/*
+ * libinih tells nothing about a section without keys: look at section
+ * headers as lines go by, so that every unknown one is reported at its
+ * own line.
+ */
+static void
+check_section(struct parse *p, const char *line)
+{
+	char name[128];
+	const char *b, *e;
+	size_t n;
+
+	b = line + strspn(line, " \t");
+	if (*b != '[' || (e = strchr(b, ']')) == NULL)
+		return;
+	b++;
+	b += strspn(b, " \t");
+	n = (size_t)(e - b);
+	while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, b, n);
+	name[n] = '\0';
+	if (!known_section(name))
+		config_error(p->c, p->lineno, "unknown section [%s]", name);
 }
 
 /*
@@ -429,6 +465,7 @@ reader(char *str, int num, void *stream)
 	if ((s = fgets(str, num, p->fp)) == NULL)
 		return NULL;
 	p->lineno++;
+	check_section(p, s);
 	n = strlen(s);
 	if (n > 0 && s[n - 1] != '\n' && !feof(p->fp)) {
 		config_error(p->c, p->lineno, "line too long (at most %d "

@@ -53,6 +53,8 @@ daemon_exit(struct daemon *d)
 		(void)kill(tintin_archiver_pid(d->log), SIGKILL);
 	tintin_free(d->log);
 	d->log = NULL;
+	free(d->scratch);
+	d->scratch = NULL;
 	exit(d->exit_status);
 }
 
@@ -123,7 +125,7 @@ static void
 open_logs(struct daemon *d)
 {
 	struct config *c = d->cfg;
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[256];
 	int i;
 
 	if ((d->log = tintin_create("Matt_daemon")) == NULL) {
@@ -149,6 +151,12 @@ open_logs(struct daemon *d)
 			    c->sinks[i].name, strerror(errno));
 			exit(1);
 		}
+	}
+	if (c->forward_target[0] != '\0' && tintin_add_syslog(d->log,
+	    c->forward_target, c->forward_level, err, sizeof(err)) == -1) {
+		fprintf(stderr, "Matt_daemon: [forward] target %s: %s\n",
+		    c->forward_target, err);
+		exit(1);
 	}
 	if (d->foreground)
 		tintin_add_fd(d->log, STDERR_FILENO, c->log_level,

@@ -94,7 +94,9 @@ signals_name(int sig, char *buf, size_t size)
 			snprintf(buf, size, "SIGRTMIN+%d", sig - min);
 		else
 			snprintf(buf, size, "SIGRTMAX-%d", max - sig);
-	} else if ((abbrev = sigabbrev_np(sig)) != NULL)
+	} else if (sig == SIGIO)
+		snprintf(buf, size, "SIGIO");	/* glibc says POLL; kill -l IO */
+	else if ((abbrev = sigabbrev_np(sig)) != NULL)
 		snprintf(buf, size, "SIG%s", abbrev);
 	else
 		snprintf(buf, size, "SIG%d", sig);

@@ -391,11 +391,11 @@ def sanitizer_reports(tmp_path_factory, monkeypatch):
     detached; send them to files instead and fail the test that caused one.
     Harmless for a normal build."""
     d = tmp_path_factory.mktemp("sanitizer")
-    if "ASAN_OPTIONS" not in os.environ:
-        monkeypatch.setenv("ASAN_OPTIONS", f"log_path={d}/asan")
-    if "UBSAN_OPTIONS" not in os.environ:
-        monkeypatch.setenv("UBSAN_OPTIONS",
-                           f"log_path={d}/ubsan:print_stacktrace=1")
+    for var, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan")):
+        base = os.environ.get(var, "print_stacktrace=1" if name == "ubsan"
+                              else "")
+        monkeypatch.setenv(var, (base + ":" if base else "") +
+                           f"log_path={d}/{name}")
     yield
     reports = sorted(os.listdir(d))
     if reports:

@@ -86,7 +86,7 @@ test_errors_carry_line_numbers(void **state)
 	    "level = loud\n[nope]\nx = 1\n"), 3);
 	assert_non_null(strstr(cfg.errors[0], ":4: unknown key 'prot'"));
 	assert_non_null(strstr(cfg.errors[1], ":6: level: 'loud'"));
-	assert_non_null(strstr(cfg.errors[2], ":8: unknown section [nope]"));
+	assert_non_null(strstr(cfg.errors[2], ":7: unknown section [nope]"));
 }
 
 static void
