@@ -63,7 +63,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		p += n;
 	}
 	p += escape_bytes(p, data, len);
-	tintin_log_msg(d->log, TINTIN_LOG, d->scratch,
+	tintin_log_msg_cat(d->log, TINTIN_LOG, CAT_INPUT, d->scratch,
 	    (size_t)(p - d->scratch));
 	return 0;
 }
@@ -89,7 +89,8 @@ client_new(struct daemon *d, int fd, const char *addr)
 	c->next = d->clients;
 	d->clients = c;
 	d->nclients++;
-	tintin_log(d->log, TINTIN_INFO, "Client connected: %s (%d/%d).",
+	tintin_log_cat(d->log, TINTIN_INFO, CAT_CONN,
+	    "Client connected: %s (%d/%d).",
 	    c->addr, d->nclients, d->cfg->max_clients);
 	return c;
 }
@@ -119,11 +120,11 @@ client_close(struct client *c, const char *reason)
 	if (!c->d->stopping)
 		(void)framer_finish(&c->fr, on_record, c);
 	if (reason != NULL)
-		tintin_log(c->d->log, TINTIN_INFO, "Client disconnected: "
-		    "%s (%s).", c->addr, reason);
+		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_CONN, "Client "
+		    "disconnected: %s (%s).", c->addr, reason);
 	else
-		tintin_log(c->d->log, TINTIN_INFO, "Client disconnected: %s.",
-		    c->addr);
+		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_CONN, "Client "
+		    "disconnected: %s.", c->addr);
 	client_release(c);
 }
 

@@ -20,7 +20,8 @@ cmd_rotate(struct client *c)
 {
 	struct daemon *d = c->d;
 
-	tintin_log(d->log, TINTIN_INFO, "Command from %s: /rotate.", c->addr);
+	tintin_log_cat(d->log, TINTIN_INFO, CAT_COMMAND, "Command from %s: "
+	    "/rotate.", c->addr);
 	if (tintin_rotate(d->log) == 0)
 		client_reply(c, "+OK logs rotated\n");
 	else

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "tintin/tintin.h"
 
 /* State shared with the inih callbacks. */
@@ -306,6 +307,39 @@ set_log(struct config *c, int line, const char *key, const char *value)
 		config_error(c, line, "unknown key '%s' in [log]", key);
 }
 
+int
+config_parse_events(const char *value, unsigned *out)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bits;
+	} names[] = {
+		{ "daemon", CAT_DAEMON }, { "connection", CAT_CONN },
+		{ "input", CAT_INPUT }, { "command", CAT_COMMAND },
+		{ "auth", CAT_AUTH }, { "all", TINTIN_CAT_ALL },
+	};
+	char buf[256], *tok, *save = NULL;
+	unsigned bits = 0;
+	size_t i;
+
+	if (strlen(value) >= sizeof(buf))
+		return -1;
+	strcpy(buf, value);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(tok, names[i].name) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		bits |= names[i].bits;
+	}
+	if (bits == 0)
+		return -1;
+	*out = bits;
+	return 0;
+}
+
 static struct config_sink *
 find_sink(struct config *c, int line, const char *name)
 {
@@ -350,6 +384,11 @@ set_sink(struct config *c, int line, const char *name, const char *key,
 			    "debug, info, log, warn, error", value);
 		else
 			s->level = lvl;
+	} else if (strcmp(key, "events") == 0) {
+		if (config_parse_events(value, &s->events) == -1)
+			config_error(c, line, "events: '%s' is not a list of "
+			    "daemon, connection, input, command, auth, all",
+			    value);
 	} else if (strcmp(key, "format") == 0) {
 		if (strcmp(value, "text") == 0)
 			s->format = TINTIN_TEXT;

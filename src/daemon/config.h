@@ -17,6 +17,7 @@ struct config_sink {
 	char		path[PATH_MAX];
 	int		level;
 	int		format;
+	unsigned	events;		/* categories (CAT_*), 0 = all */
 	int		line;		/* where the section started */
 };
 
@@ -62,6 +63,9 @@ int	config_load(struct config *c, const char *path, int required);
 
 /* Full path of the main log file into BUF. 0, or -1 if too long. */
 int	config_log_path(const struct config *c, char *buf, size_t size);
+
+/* Parse "connection, auth" into CAT_* bits (daemon.h); 0 or -1. */
+int	config_parse_events(const char *value, unsigned *out);
 
 /* Parse "4096", "64K", "1M", "2G"; 0 or -1. */
 int	config_parse_size(const char *s, size_t *out);

@@ -126,7 +126,7 @@ open_logs(struct daemon *d)
 {
 	struct config *c = d->cfg;
 	char path[PATH_MAX], err[256];
-	int i;
+	int i, idx;
 
 	if ((d->log = tintin_create("Matt_daemon")) == NULL) {
 		fprintf(stderr, "Matt_daemon: out of memory\n");
@@ -144,13 +144,15 @@ open_logs(struct daemon *d)
 		exit(1);
 	}
 	for (i = 0; i < c->nsinks; i++) {
-		if (tintin_add_file(d->log, c->sinks[i].path,
-		    c->sinks[i].level, c->sinks[i].format) == -1) {
+		if ((idx = tintin_add_file(d->log, c->sinks[i].path,
+		    c->sinks[i].level, c->sinks[i].format)) == -1) {
 			fprintf(stderr, "Matt_daemon: cannot open log file %s "
 			    "([sink %s]): %s\n", c->sinks[i].path,
 			    c->sinks[i].name, strerror(errno));
 			exit(1);
 		}
+		if (c->sinks[i].events != 0)
+			tintin_set_categories(d->log, idx, c->sinks[i].events);
 	}
 	if (c->forward_target[0] != '\0' && tintin_add_syslog(d->log,
 	    c->forward_target, c->forward_level, err, sizeof(err)) == -1) {

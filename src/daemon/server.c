@@ -115,8 +115,9 @@ refuse(struct daemon *d, int fd, const char *addr)
 	    i++)
 		;
 	close(fd);
-	tintin_log(d->log, TINTIN_WARN, "Client refused: %s: too many "
-	    "clients (%d/%d).", addr, d->nclients, d->cfg->max_clients);
+	tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client refused: %s: "
+	    "too many clients (%d/%d).", addr, d->nclients,
+	    d->cfg->max_clients);
 }
 
 /* Out of descriptors: accept with the spare one and drop the connection. */

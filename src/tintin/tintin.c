@@ -264,6 +264,7 @@ add_sink(Tintin_reporter *r, int fd, int owned, const char *path,
 	s->owned = owned;
 	s->min_level = min_level;
 	s->format = format;
+	s->cats = TINTIN_CAT_ALL;
 	r->nsinks++;
 	update_min_level(r);
 	return r->nsinks - 1;
@@ -346,6 +347,7 @@ tintin_add_syslog(Tintin_reporter *r, const char *target, int min_level,
 	s->fd = -1;		/* the file code skips it */
 	s->fwd = f;
 	s->min_level = min_level;
+	s->cats = TINTIN_CAT_ALL;
 	r->nsinks++;
 	update_min_level(r);
 	return r->nsinks - 1;
@@ -542,6 +544,13 @@ sink_forward(Tintin_reporter *r, struct sink *s, int level,
 int
 tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
 {
+	return tintin_log_msg_cat(r, level, TINTIN_CAT_DEFAULT, msg, len);
+}
+
+int
+tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
+    const char *msg, size_t len)
+{
 	struct timespec ts;
 	struct sink *s;
 	int i, rc = 0;
@@ -553,7 +562,7 @@ tintin_log_msg(Tintin_reporter *r, int level, const char *msg, size_t len)
 	r->depth++;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
-		if (level < s->min_level)
+		if (level < s->min_level || (s->cats & cat) == 0)
 			continue;
 		if (s->fwd != NULL) {
 			sink_forward(r, s, level, &ts, msg, len);
@@ -616,30 +625,69 @@ tintin_set_error_cb(Tintin_reporter *r, tintin_error_cb cb, void *arg)
 	r->error_arg = arg;
 }
 
-int
-tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
+static int
+log_va(Tintin_reporter *r, int level, uint32_t cat, const char *fmt,
+    va_list ap)
 {
 	char small[1024], *big = NULL;
-	va_list ap;
+	va_list ap2;
 	int n, rc;
 
 	if (level < r->min_level || level >= TINTIN_NLEVELS)
 		return 0;
-	va_start(ap, fmt);
+	va_copy(ap2, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		va_end(ap2);
 		return -1;
-	if ((size_t)n >= sizeof(small)) {
-		if ((big = malloc((size_t)n + 1)) == NULL)
-			return -1;
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
 	}
-	rc = tintin_log_msg(r, level, big ? big : small, (size_t)n);
+	if ((size_t)n >= sizeof(small)) {
+		if ((big = malloc((size_t)n + 1)) == NULL) {
+			va_end(ap2);
+			return -1;
+		}
+		vsnprintf(big, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	rc = tintin_log_msg_cat(r, level, cat, big ? big : small, (size_t)n);
 	free(big);
 	return rc;
+}
+
+int
+tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = log_va(r, level, TINTIN_CAT_DEFAULT, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+tintin_log_cat(Tintin_reporter *r, int level, uint32_t cat,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = log_va(r, level, cat, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+tintin_set_categories(Tintin_reporter *r, int sink, uint32_t mask)
+{
+	if (sink < 0 || sink >= r->nsinks || mask == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->sinks[sink].cats = mask;
+	return 0;
 }
 
 /* mkdir -p of the directory holding PATH (it may have been removed). */

@@ -58,6 +58,15 @@ struct tintin_rotation {
 	unsigned	max_age;	/* seconds an archive is kept, 0 = ever */
 };
 
+/*
+ * Categories: besides its level, a record belongs to one category, a bit
+ * the caller chooses (tintin_log_cat); a sink can take only some of them
+ * (tintin_set_categories).  tintin_log and the library's own records use
+ * TINTIN_CAT_DEFAULT.
+ */
+#define TINTIN_CAT_DEFAULT	0x1u
+#define TINTIN_CAT_ALL		0xffffffffu
+
 /* Counters of one sink, for status reports. */
 struct tintin_sink_stats {
 	uint64_t	records;	/* records written */
@@ -112,6 +121,16 @@ int		 tintin_log(Tintin_reporter *r, int level, const char *fmt, ...)
 /* Log LEN bytes of MSG as one record, as they are (the caller escapes). */
 int		 tintin_log_msg(Tintin_reporter *r, int level, const char *msg,
 		    size_t len);
+
+/* The same, for a record of category CAT (one bit). */
+int		 tintin_log_cat(Tintin_reporter *r, int level, uint32_t cat,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int		 tintin_log_msg_cat(Tintin_reporter *r, int level,
+		    uint32_t cat, const char *msg, size_t len);
+
+/* Let SINK take only the categories in MASK (default: all); 0 or -1. */
+int		 tintin_set_categories(Tintin_reporter *r, int sink,
+		    uint32_t mask);
 
 /* Write everything buffered.  Returns -1 if a sink failed (kept counting). */
 int		 tintin_flush(Tintin_reporter *r);

@@ -23,6 +23,7 @@ struct sink {
 	int		 owned;		/* opened by us, closed by us */
 	char		*path;
 	int		 min_level;
+	uint32_t	 cats;		/* categories wanted (bit mask) */
 	int		 format;
 	char		*buf;
 	size_t		 len;		/* complete records only */

@@ -235,6 +235,25 @@ def test_json_sink_gets_its_levels_and_rotates(daemon_factory, tmp_path):
     assert d.stop()
 
 
+def test_security_sink_takes_only_connection_events(daemon_factory,
+                                                    tmp_path):
+    spath = tmp_path / "security.log"
+    d = daemon_factory(extra=(
+        f"[sink security]\npath = {spath}\nlevel = info\n"
+        "events = connection, auth\n")).start()
+    d.send_and_close(b"secret input\n")
+    assert d.wait_for_message("User input: secret input")
+    assert d.wait_for_log(r"^Client disconnected: 127\.0\.0\.1:\d+\.$")
+    text = spath.read_text()
+    lines = text.splitlines()
+    assert len(lines) == 2, text
+    assert all(LINE_RE.match(l) for l in lines)
+    assert "Client connected: 127.0.0.1:" in lines[0]
+    assert "Client disconnected: 127.0.0.1:" in lines[1]
+    assert "secret input" not in text and "Started." not in text
+    assert d.stop()
+
+
 def test_removed_log_directory_is_recreated(daemon_factory):
     d = daemon_factory().start()
     subprocess.run(["rm", "-rf", d.logdir], check=True)
@@ -279,6 +298,11 @@ def test_disk_full_drops_whole_records_and_recovers(daemon_factory,
                      errpath.read_bytes(), timeout=10)
     assert err, "no disk-full error on stderr"
     # One clear error, not one per lost record.
+    # The stderr sink sees every record: wait until the daemon has read
+    # all of them, so that freeing the disk is not followed by more flood.
+    assert wait_until(lambda: b"line 01999" in errpath.read_bytes() and
+                      b"Client disconnected" in errpath.read_bytes(),
+                      timeout=30)
     assert errpath.read_bytes().count(b"records are being dropped") == 1
     os.unlink(filler)
     d.send_and_close(b"after the disk was freed\n")

@@ -141,6 +141,23 @@ test_rotation_keys(void **state)
 }
 
 static void
+test_sink_events(void **state)
+{
+	unsigned ev;
+
+	(void)state;
+	assert_int_equal(config_parse_events("connection, auth", &ev), 0);
+	assert_int_equal(ev, 0x02 | 0x10);
+	assert_int_equal(config_parse_events("all", &ev), 0);
+	assert_int_equal(ev, 0xffffffffu);
+	assert_int_equal(config_parse_events("connection,bogus", &ev), -1);
+	assert_int_equal(config_parse_events("", &ev), -1);
+	assert_int_equal(load("[sink sec]\npath = /tmp/s.log\n"
+	    "events = connection auth\n"), 0);
+	assert_int_equal(cfg.sinks[0].events, 0x12);
+}
+
+static void
 test_sizes_and_durations(void **state)
 {
 	size_t sz;
@@ -173,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_bad_values_are_refused),
 		cmocka_unit_test(test_overlong_line_is_reported_with_its_number),
 		cmocka_unit_test(test_rotation_keys),
+		cmocka_unit_test(test_sink_events),
 		cmocka_unit_test(test_sizes_and_durations),
 	};
 
