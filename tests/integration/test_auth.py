@@ -1,0 +1,492 @@
+"""[auth]: passwords, public keys, roles, delays and lockout
+(docs/PROTOCOL.md, 4 and 5).
+
+Each test owns its daemon, users file, authorized keys and client
+certificates in its temp directory; lockout state lives in the daemon, so
+tests cannot disturb each other.
+"""
+
+import os
+import re
+import stat
+import time
+
+from tls_helpers import (SClient, add_key, add_user, log_everything,
+                         make_client_cert, make_daemon, plain, run_cmd,
+                         spki_b64, tls)
+
+PASSWORD = "Correct Horse-7b1f battery"      # contains spaces
+WRONG = "Wrong Guess-93ac2 staple"
+
+OK_ADMIN = "+OK authenticated as {} (admin)"
+OK_USER = "+OK authenticated as {} (user)"
+FAILED = "-ERR authentication failed"
+DENIED = "-ERR permission denied"
+NEED_TLS = "-ERR password authentication needs TLS"
+REQUIRED = "-ERR authentication required"
+LOCKED_RE = re.compile(r"^-ERR locked out, try again in (\d+)s$")
+
+# slow replies: each failure delays the next reply (1, 2, 4, 8 s)
+SLOW = 15.0
+
+
+def auth_daemon(factory, mode="optional", tls_mode="optional", **auth):
+    return make_daemon(factory, tls_mode, dict(mode=mode, **auth))
+
+
+# --- the maintenance commands --------------------------------------------------
+
+def test_add_user_stores_a_yescrypt_hash_in_a_0600_file(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    add_user(d, "bob", "another secret 42")
+    st = os.stat(d.users)
+    assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    text = open(d.users).read()
+    assert PASSWORD not in text and "another secret 42" not in text
+    assert "Horse" not in text
+    lines = text.splitlines()
+    entries = {}
+    for line in lines:
+        name, hsh, role = line.split(":")
+        assert hsh.startswith("$y$"), hsh
+        entries[name] = (hsh, role)
+    assert entries["alice"][1] == "admin"
+    assert entries["bob"][1] == "user"
+    assert entries["alice"][0] != entries["bob"][0]
+
+
+def test_add_user_twice_changes_the_password(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", "first password")
+    add_user(d, "alice", PASSWORD, admin=True)
+    names = [l.split(":")[0] for l in open(d.users).read().splitlines()]
+    assert names.count("alice") == 1
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {PASSWORD}") == OK_ADMIN.format("alice")
+
+
+def test_add_key_stores_the_public_key_only(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert, admin=True)
+    text = open(d.authorized_keys).read()
+    assert text.splitlines() == [f"carol admin {spki_b64(cert)}"]
+    assert "PRIVATE" not in text
+
+
+def test_add_key_accepts_a_pem_public_key(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "dave")
+    pub = str(tmp_path / "c" / "dave.pub.pem")
+    r = run_cmd(["openssl", "pkey", "-in", key, "-pubout", "-out", pub])
+    assert r.returncode == 0, r.stderr
+    add_key(d, "dave", pub)
+    assert f"dave user {spki_b64(cert)}" in open(d.authorized_keys).read()
+
+
+# --- passwords -------------------------------------------------------------------
+
+def test_password_over_tls_authenticates_admin(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask("/whoami") == "+OK anonymous, tls"
+    assert t.ask(f"/auth password alice {PASSWORD}") == OK_ADMIN.format("alice")
+    assert t.ask("/whoami") == "+OK alice (admin), tls"
+
+
+def test_password_over_tls_authenticates_user(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "bob", PASSWORD)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password bob {PASSWORD}") == OK_USER.format("bob")
+    assert t.ask("/whoami") == "+OK bob (user), tls"
+
+
+def test_wrong_password_fails(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {WRONG}", SLOW) == FAILED
+    assert t.ask("/whoami", SLOW) == "+OK anonymous, tls"
+
+
+def test_unknown_user_fails_with_the_same_text(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password mallory {PASSWORD}", SLOW) == FAILED
+
+
+def test_password_prefix_or_extension_fails(daemon_factory):
+    d = auth_daemon(daemon_factory, max_failures=10)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {PASSWORD[:-1]}", SLOW) == FAILED
+    assert t.ask(f"/auth password alice {PASSWORD}x", SLOW) == FAILED
+
+
+def test_plaintext_password_refused(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    p = plain(d)
+    assert p.ask(f"/auth password alice {PASSWORD}", SLOW) == NEED_TLS
+    assert p.ask("/whoami", SLOW) == "+OK anonymous"
+    p.sync()
+    assert PASSWORD.encode() not in log_everything(d)
+
+
+def test_plaintext_password_allowed_when_configured(daemon_factory):
+    d = auth_daemon(daemon_factory, allow_plaintext="yes")
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    p = plain(d)
+    assert p.ask(f"/auth password alice {PASSWORD}") == OK_ADMIN.format("alice")
+    assert p.ask("/whoami") == "+OK alice (admin)"
+
+
+def test_plaintext_allowed_without_tls_at_all(daemon_factory):
+    d = auth_daemon(daemon_factory, tls_mode="off", allow_plaintext="yes")
+    add_user(d, "bob", PASSWORD)
+    d.start()
+    p = plain(d)
+    assert p.ask(f"/auth password bob {PASSWORD}") == OK_USER.format("bob")
+
+
+def test_auth_off_answers_auth_is_off(daemon_factory):
+    d = auth_daemon(daemon_factory, mode="off")
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {PASSWORD}") == \
+        "-ERR authentication is off"
+    assert t.ask("/whoami") == "+OK anonymous, tls"
+
+
+# --- public keys -------------------------------------------------------------------
+
+def test_key_auth_with_registered_certificate(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert)
+    d.start()
+    t = tls(d, cert=cert, key=key)
+    assert t.ask("/auth key carol") == OK_USER.format("carol")
+    assert t.ask("/whoami") == "+OK carol (user), tls"
+
+
+def test_key_auth_admin_with_s_client(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory, mode="required", tls_mode="required")
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert, admin=True)
+    d.start()
+    c = SClient(d.port, cert=cert, key=key)
+    try:
+        c.send("/auth key carol\n")
+        assert c.line() == OK_ADMIN.format("carol")
+        c.send("logged by s_client\n/ping\n")
+        assert c.line() == "+OK pong"
+    finally:
+        c.close()
+    assert "User input: logged by s_client" in d.messages()
+
+
+def test_key_auth_with_unregistered_certificate_fails(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    other, okey = make_client_cert(tmp_path / "c", "eve")
+    add_key(d, "carol", cert)
+    d.start()
+    t = tls(d, cert=other, key=okey)
+    assert t.ask("/auth key carol", SLOW) == FAILED
+    assert t.ask("/whoami", SLOW) == "+OK anonymous, tls"
+
+
+def test_key_registered_for_another_name_fails(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    other, okey = make_client_cert(tmp_path / "c", "admin")
+    add_key(d, "carol", cert)
+    add_key(d, "root", other, admin=True)
+    d.start()
+    t = tls(d, cert=cert, key=key)
+    assert t.ask("/auth key root", SLOW) == FAILED
+    assert t.ask("/whoami", SLOW) == "+OK anonymous, tls"
+
+
+def test_key_auth_without_client_certificate_fails(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert)
+    d.start()
+    t = tls(d)
+    assert t.ask("/auth key carol", SLOW).startswith("-ERR ")
+    assert t.ask("/whoami", SLOW) == "+OK anonymous, tls"
+
+
+def test_key_auth_on_plain_session_fails(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert)
+    d.start()
+    p = plain(d)
+    assert p.ask("/auth key carol", SLOW).startswith("-ERR ")
+    assert p.ask("/whoami", SLOW) == "+OK anonymous"
+
+
+# --- required mode ------------------------------------------------------------------
+
+def test_required_rejects_lines_before_auth_without_logging_them(daemon_factory):
+    d = auth_daemon(daemon_factory, mode="required")
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    secret_line = "unauthenticated words 5f3e"
+    assert t.ask(secret_line) == REQUIRED
+    assert t.ask("/status") == REQUIRED
+    assert t.ask("/ping") == "+OK pong"
+    assert t.ask("/whoami") == "+OK anonymous, tls"
+    assert t.ask("/help").startswith("+OK commands: ")
+    t.sync()
+    assert secret_line.encode() not in log_everything(d)
+    n = len(secret_line)
+    d.wait_for_log(rf"(?i)(reject|refus|denied|required).*\b{n}\b")
+    # after authenticating, lines are logged
+    assert t.ask(f"/auth password alice {PASSWORD}") == OK_ADMIN.format("alice")
+    t.send("now it counts\n")
+    t.sync()
+    assert "User input: now it counts" in d.messages()
+    assert t.ask("/status").startswith("+OK version=")
+
+
+def test_required_plain_session_quit_is_refused(daemon_factory):
+    d = auth_daemon(daemon_factory, mode="required")
+    d.start()
+    p = plain(d)
+    assert p.ask("quit") in (REQUIRED, DENIED)
+    time.sleep(0.2)
+    assert d.alive()
+
+
+def test_help_lists_only_what_the_session_may_run(daemon_factory):
+    d = auth_daemon(daemon_factory, mode="required")
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    before = t.ask("/help")
+    assert before.startswith("+OK commands: ")
+    assert "/auth" in before and "/rotate" not in before
+    t.ask(f"/auth password alice {PASSWORD}")
+    after = t.ask("/help")
+    assert "/rotate" in after and "/status" in after
+
+
+# --- roles ------------------------------------------------------------------------------
+
+def test_user_role_cannot_quit_or_rotate(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "bob", PASSWORD)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password bob {PASSWORD}") == OK_USER.format("bob")
+    assert t.ask("/rotate") == DENIED
+    assert t.ask("quit") == DENIED
+    time.sleep(0.2)
+    assert d.alive()
+    assert "Request quit." not in d.messages()
+
+
+def test_anonymous_cannot_quit_when_auth_is_optional(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    d.start()
+    p = plain(d)
+    assert p.ask("quit") == DENIED
+    assert p.ask("/rotate") == DENIED
+    time.sleep(0.2)
+    assert d.alive()
+
+
+def test_admin_can_rotate_and_quit(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {PASSWORD}") == OK_ADMIN.format("alice")
+    assert t.ask("/rotate") == "+OK logs rotated"
+    t.send("quit\n")
+    assert d.wait_gone()
+
+
+def test_key_admin_can_quit(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory)
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert, admin=True)
+    d.start()
+    t = tls(d, cert=cert, key=key)
+    assert t.ask("/auth key carol") == OK_ADMIN.format("carol")
+    t.send("quit\n")
+    assert d.wait_gone()
+
+
+# --- delays and lockout ---------------------------------------------------------------------
+
+def test_each_failure_delays_the_next_reply_longer(daemon_factory):
+    d = auth_daemon(daemon_factory, max_failures=10)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    r1, t1 = t.timed_ask(f"/auth password alice {WRONG}", SLOW)
+    r2, t2 = t.timed_ask(f"/auth password alice {WRONG}", SLOW)
+    r3, t3 = t.timed_ask(f"/auth password alice {WRONG}", SLOW)
+    assert (r1, r2, r3) == (FAILED, FAILED, FAILED)
+    # ordering, not absolute timing (nominally 1, 2, 4 s)
+    assert t2 > t1 + 0.3, (t1, t2, t3)
+    assert t3 > t2 + 0.3, (t1, t2, t3)
+    assert t3 < 12.0
+
+
+def test_delay_does_not_block_other_clients(daemon_factory):
+    d = auth_daemon(daemon_factory, max_failures=10)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    t.ask(f"/auth password alice {WRONG}", SLOW)
+    t.send(f"/auth password alice {WRONG}\n")      # reply will be delayed
+    p = plain(d)
+    t0 = time.monotonic()
+    p.send("others go on\n")
+    p.sync()
+    assert time.monotonic() - t0 < 0.9
+    assert t.line(SLOW).rstrip(b"\n").decode() == FAILED
+
+
+def test_lockout_after_max_failures_then_expiry(daemon_factory):
+    lockout = 6
+    d = auth_daemon(daemon_factory, max_failures=2, lockout=f"{lockout}s")
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    # two failures at once, from two sessions of the same address
+    a, b = tls(d), tls(d)
+    a.send(f"/auth password alice {WRONG}\n")
+    b.send(f"/auth password alice {WRONG}\n")
+    replies = [a.line(SLOW).decode().rstrip("\n"),
+               b.line(SLOW).decode().rstrip("\n")]
+    assert all(r == FAILED or LOCKED_RE.match(r) for r in replies), replies
+    # now locked out: even the right password is refused
+    r = a.ask(f"/auth password alice {PASSWORD}", SLOW)
+    m = LOCKED_RE.match(r)
+    assert m, r
+    n = int(m.group(1))
+    assert 1 <= n <= lockout
+    t_locked = time.monotonic()
+    # still locked a moment later (unless the lockout is about to end)
+    if n >= 3:
+        assert LOCKED_RE.match(b.ask(f"/auth password alice {PASSWORD}",
+                                     SLOW))
+    # after the lockout has passed, the right password works
+    wait = n + 1.0 - (time.monotonic() - t_locked)
+    if wait > 0:
+        time.sleep(wait)
+    c = tls(d)
+    got = c.ask(f"/auth password alice {PASSWORD}", SLOW)
+    deadline = time.monotonic() + lockout + 3
+    while LOCKED_RE.match(got) and time.monotonic() < deadline:
+        time.sleep(1.0)
+        got = c.ask(f"/auth password alice {PASSWORD}", SLOW)
+    assert got == OK_ADMIN.format("alice")
+    d.wait_for_log(r"(?i)lock")
+
+
+def test_lockout_applies_to_key_auth_too(daemon_factory, tmp_path):
+    d = auth_daemon(daemon_factory, max_failures=2, lockout="30s")
+    cert, key = make_client_cert(tmp_path / "c", "carol")
+    add_key(d, "carol", cert, admin=True)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    a, b = tls(d), tls(d)
+    a.send(f"/auth password alice {WRONG}\n")
+    b.send(f"/auth password alice {WRONG}\n")
+    a.line(SLOW)
+    b.line(SLOW)
+    a.close()
+    c = tls(d, cert=cert, key=key)
+    assert LOCKED_RE.match(c.ask("/auth key carol", SLOW))
+
+
+# --- logging and secrets --------------------------------------------------------------------
+
+def test_attempts_are_logged_with_address_and_name(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {WRONG}", SLOW) == FAILED
+    assert t.ask(f"/auth password alice {PASSWORD}", SLOW) == \
+        OK_ADMIN.format("alice")
+    t.sync()
+    hits = [m for m in d.messages() if t.addr in m and "alice" in m]
+    assert len(hits) >= 2, d.messages()[-10:]
+    assert any(re.search(r"(?i)fail", m) for m in hits), hits
+    assert any(re.search(r"(?i)success|authenticated|ok\b", m)
+               for m in hits), hits
+
+
+def test_password_never_in_any_log_or_sink(daemon_factory, tmp_path):
+    sink_text = tmp_path / "all.log"
+    sink_json = tmp_path / "all.json"
+    d = make_daemon(daemon_factory, "optional", dict(mode="optional"),
+                    level="debug", extra=(
+                        f"[sink t]\npath = {sink_text}\nlevel = debug\n"
+                        f"format = text\n"
+                        f"[sink j]\npath = {sink_json}\nlevel = debug\n"
+                        f"format = json\n"))
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    # a failed attempt, then the password sent as a plain line on its own
+    # (typed where the client expected a prompt)
+    assert t.ask(f"/auth password alice {WRONG}", SLOW) == FAILED
+    t.send(PASSWORD + "\n")
+    t.send("visible after the secret\n")
+    t.sync()
+    # plaintext attempt (refused) and a good one
+    p = plain(d)
+    assert p.ask(f"/auth password alice {PASSWORD}", SLOW) == NEED_TLS
+    p.sync()
+    assert t.ask(f"/auth password alice {PASSWORD}", SLOW) == \
+        OK_ADMIN.format("alice")
+    t.sync()
+    all_logs = log_everything(d, sink_text, sink_json)
+    assert b"visible after the secret" in all_logs
+    for secret in (PASSWORD, WRONG, "Horse-7b1f", "Guess-93ac2"):
+        assert secret.encode() not in all_logs, f"{secret!r} was logged"
+    # and not in the users file either
+    assert PASSWORD.encode() not in open(d.users, "rb").read()
+
+
+def test_password_never_in_foreground_stderr(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    errfile = open(d.tmp / "stderr.txt", "wb")
+    try:
+        d.start_foreground(stderr=errfile)
+        t = tls(d)
+        t.ask(f"/auth password alice {WRONG}", SLOW)
+        t.send(PASSWORD + "\n")
+        t.ask(f"/auth password alice {PASSWORD}", SLOW)
+        t.sync()
+        t.send("quit\n")
+        assert d.wait_gone()
+    finally:
+        errfile.close()
+    err = open(d.tmp / "stderr.txt", "rb").read()
+    assert b"Request quit." in err
+    assert PASSWORD.encode() not in err and WRONG.encode() not in err
