@@ -92,6 +92,8 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 
+$(BUILD)/bench/flood: $(BUILD)/bench/flood.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lssl -lcrypto
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 

@@ -1,6 +1,10 @@
-/* flood: send N connections x L numbered 64-byte lines to a TCP server. */
+/*
+ * flood: send N connections x L numbered 64-byte lines to a TCP server,
+ * in the clear or over TLS.
+ */
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -10,12 +14,16 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "line.h"
 
@@ -26,6 +34,7 @@
 struct conn {
 	pthread_t	 thread;
 	int		 fd;
+	SSL		*ssl;		/* NULL in the clear */
 	unsigned int	 id;		/* 1..N, written into every line */
 	unsigned long	 lines;
 	int		 timeout;	/* seconds to wait for the server's EOF */
@@ -55,7 +64,7 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: flood [-h] [-c connections] [-H host] [-l lines] "
+	    "usage: flood [-hT] [-c connections] [-H host] [-l lines] "
 	    "[-m pid] [-p port]\n"
 	    "             [-t timeout]\n"
 	    "  -c, --connections N  parallel connections, 1..%d (default 3)\n"
@@ -67,6 +76,8 @@ usage(FILE *fp, int status)
 	    "  -p, --port PORT      server port (required)\n"
 	    "  -t, --timeout SECS   wait this long for the server to close "
 	    "(default 120)\n"
+	    "  -T, --tls            speak TLS (any server certificate is "
+	    "accepted)\n"
 	    "Each line is 64 bytes: \"c=<conn> n=<9-digit seq> <padding>\\n\".\n"
 	    "Prints key=value results on stdout; exit 0 if every byte was "
 	    "sent.\n", LINE_MAX_CONNS);
@@ -115,10 +126,27 @@ print_time(const char *key, const struct timespec *ts)
 }
 
 static int
-send_all(int fd, const char *buf, size_t len)
+send_all(int fd, SSL *ssl, const char *buf, size_t len)
 {
 	ssize_t n;
+	int r;
 
+	if (ssl != NULL) {
+		/* Blocking socket, no partial writes: all or an error. */
+		while (len > 0) {
+			errno = 0;
+			r = SSL_write(ssl, buf, len > INT_MAX ? INT_MAX :
+			    (int)len);
+			if (r <= 0) {
+				if (errno == 0)
+					errno = EPROTO;
+				return -1;
+			}
+			buf += r;
+			len -= (size_t)r;
+		}
+		return 0;
+	}
 	while (len > 0) {
 		n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -130,6 +158,55 @@ send_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * TLS: wait (bounded) for the server's close_notify or EOF; 1 if it came.
+ * SSL_read also consumes TLS 1.3 session tickets, which are no data.
+ */
+static int
+wait_eof_tls(SSL *ssl, int fd, int timeout)
+{
+	struct timespec now, end;
+	struct timeval tv;
+	char buf[4096];
+	long ms;
+	int n, e;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (end.tv_sec - now.tv_sec) * 1000 +
+		    (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return 0;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		errno = 0;
+		n = SSL_read(ssl, buf, sizeof(buf));
+		if (n > 0) {
+			fprintf(stderr, "flood: unexpected %d bytes from "
+			    "server: %.*s\n", n, n > 200 ? 200 : n, buf);
+			continue;
+		}
+		e = SSL_get_error(ssl, n);
+		if (e == SSL_ERROR_ZERO_RETURN)
+			return 1;
+		if (e == SSL_ERROR_SYSCALL && (errno == 0 ||
+		    errno == ECONNRESET))
+			return 1;
+		if (e == SSL_ERROR_SSL) {
+			/* EOF without close_notify (OpenSSL 3) */
+			ERR_clear_error();
+			return 1;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    e == SSL_ERROR_WANT_READ)
+			continue;
+		return 0;
+	}
 }
 
 /* Wait (bounded) until the server closes its side; 1 if it did. */
@@ -187,7 +264,7 @@ conn_run(void *arg)
 			batch = BATCH_LINES;
 		for (i = 0; i < batch; i++)
 			line_make(buf + i * LINE_LEN, c->id, seq + i);
-		if (send_all(c->fd, buf, batch * LINE_LEN) == -1) {
+		if (send_all(c->fd, c->ssl, buf, batch * LINE_LEN) == -1) {
 			c->err = errno;
 			c->what = "send";
 			free(buf);
@@ -196,13 +273,18 @@ conn_run(void *arg)
 		seq += batch;
 	}
 	free(buf);
+	if (c->ssl != NULL)
+		(void)SSL_shutdown(c->ssl);	/* our close_notify */
 	if (shutdown(c->fd, SHUT_WR) == -1) {
 		c->err = errno;
 		c->what = "shutdown";
 		return NULL;
 	}
 	clock_gettime(CLOCK_REALTIME, &c->sent);
-	c->got_eof = wait_eof(c->fd, c->timeout);
+	if (c->ssl != NULL)
+		c->got_eof = wait_eof_tls(c->ssl, c->fd, c->timeout);
+	else
+		c->got_eof = wait_eof(c->fd, c->timeout);
 	return NULL;
 }
 
@@ -297,6 +379,37 @@ monitor_run(void *arg)
 	return NULL;
 }
 
+/* A client context that offers TLS 1.2+ and accepts any certificate. */
+static SSL_CTX *
+tls_context(void)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		die("SSL_CTX_new failed");
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		die("SSL_CTX_set_min_proto_version failed");
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/* Handshake on connected fd; dies on failure (nothing measured yet). */
+static SSL *
+tls_connect(SSL_CTX *ctx, int fd)
+{
+	unsigned long e;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
+		die("SSL_new failed");
+	if (SSL_connect(ssl) != 1) {
+		e = ERR_get_error();
+		die("TLS handshake failed: %s", e != 0 ?
+		    ERR_error_string(e, NULL) : strerror(errno));
+	}
+	return ssl;
+}
+
 static int
 connect_to(const char *host, const char *port)
 {
@@ -338,16 +451,18 @@ main(int argc, char **argv)
 		{ "monitor",		required_argument,	NULL, 'm' },
 		{ "port",		required_argument,	NULL, 'p' },
 		{ "timeout",		required_argument,	NULL, 't' },
+		{ "tls",		no_argument,		NULL, 'T' },
 		{ NULL,			0,			NULL, 0 }
 	};
 	const char *host = "127.0.0.1", *port = NULL;
 	unsigned long nconn = 3, lines = 3000000;
-	int timeout = 120, ch, failed = 0, eofs = 0, i;
+	int timeout = 120, ch, failed = 0, eofs = 0, use_tls = 0, i;
+	SSL_CTX *ctx = NULL;
 	struct timespec start, closed, last = { 0, 0 };
 	struct conn *conns;
 	long sum = 0, max = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:Tt:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -370,6 +485,9 @@ main(int argc, char **argv)
 			parse_num(optarg, "port", 1, 65535);
 			port = optarg;
 			break;
+		case 'T':
+			use_tls = 1;
+			break;
 		case 't':
 			timeout = (int)parse_num(optarg, "timeout", 1, 86400);
 			break;
@@ -387,6 +505,11 @@ main(int argc, char **argv)
 		usage(stderr, 2);
 	}
 
+	if (use_tls) {
+		/* SSL_write uses write(2): no MSG_NOSIGNAL there. */
+		signal(SIGPIPE, SIG_IGN);
+		ctx = tls_context();
+	}
 	if ((conns = calloc(nconn, sizeof(*conns))) == NULL)
 		die("calloc: %s", strerror(errno));
 	if (mon.pid != 0) {
@@ -395,10 +518,12 @@ main(int argc, char **argv)
 			die("pthread_create failed");
 	}
 
-	/* The clock starts before the first connect. */
+	/* The clock starts before the first connect (and handshake). */
 	clock_gettime(CLOCK_REALTIME, &start);
 	for (i = 0; i < (int)nconn; i++) {
 		conns[i].fd = connect_to(host, port);
+		if (ctx != NULL)
+			conns[i].ssl = tls_connect(ctx, conns[i].fd);
 		conns[i].id = (unsigned int)i + 1;
 		conns[i].lines = lines;
 		conns[i].timeout = timeout;
@@ -420,6 +545,7 @@ main(int argc, char **argv)
 		    (conns[i].sent.tv_sec == last.tv_sec &&
 		    conns[i].sent.tv_nsec > last.tv_nsec))
 			last = conns[i].sent;
+		SSL_free(conns[i].ssl);
 		close(conns[i].fd);
 	}
 
@@ -452,5 +578,6 @@ main(int argc, char **argv)
 		    "%lu connections within %d s\n", (int)nconn - eofs, nconn,
 		    timeout);
 	free(conns);
+	SSL_CTX_free(ctx);
 	return failed;
 }

@@ -5,10 +5,12 @@
 #
 #   BENCH_LINES=3000000   lines per connection
 #   BENCH_RUNS=3          runs per system (interleaved); medians reported
-#   BENCH_SYSTEMS="matt_daemon md_rotate rsyslog socat"   subset
+#   BENCH_SYSTEMS="matt_daemon md_rotate md_tls rsyslog socat"   subset
 #
 # md_rotate is Matt_daemon rotating its log every 1 MiB with gzip: its
-# archiver compresses in a child while the flood goes on.
+# archiver compresses in a child while the flood goes on.  md_tls is
+# Matt_daemon with [tls] mode = required (its own key and certificate in
+# the run's temp dir), flooded over 3 TLS connections (flood --tls).
 #   MATT_DAEMON=./Matt_daemon   the daemon binary
 #   BUILD=build/rel       where flood and check were built
 #
@@ -20,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build/rel}
 LINES=${BENCH_LINES:-3000000}
 RUNS=${BENCH_RUNS:-3}
-SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate rsyslog socat"}
+SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate md_tls rsyslog socat"}
 MD=${MATT_DAEMON:-$ROOT/Matt_daemon}
 CONNS=3
 PORT_LO=15000
@@ -43,7 +45,8 @@ case $RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number" ;; esac
 	die "$FLOOD or $CHECK missing: run 'make bench'"
 for s in $SYSTEMS; do
 	case $s in
-	matt_daemon|md_rotate) [ -x "$MD" ] || die "$MD missing: run 'make'" ;;
+	matt_daemon|md_rotate|md_tls)
+		[ -x "$MD" ] || die "$MD missing: run 'make'" ;;
 	rsyslog) command -v rsyslogd >/dev/null || die "rsyslogd not found" ;;
 	socat) command -v socat >/dev/null || die "socat not found" ;;
 	*) die "unknown system '$s' in BENCH_SYSTEMS" ;;
@@ -59,6 +62,7 @@ RESULTS=$WORK/results
 : >"$RESULTS"
 SERVER_PID=
 SERVER_IS_CHILD=0
+FLOOD_OPTS=
 RUN_DIR=
 FAILED=0
 NEXT_PORT=$((PORT_LO + $$ % (PORT_HI - PORT_LO + 1)))
@@ -150,6 +154,7 @@ trap 'exit 141' PIPE
 
 # --- servers: start_<system> DIR PORT sets SERVER_PID, OUT, MODE ------------
 # MODE: check option for the output: -r raw relay, -u order not promised.
+# FLOOD_OPTS: extra flood options (--tls).
 
 start_matt_daemon() {
 	cat >"$1/md.conf" <<EOF
@@ -164,6 +169,7 @@ ${MD_EXTRA:-}
 EOF
 	OUT=$1/matt_daemon.log
 	MODE=
+	FLOOD_OPTS=
 	SERVER_IS_CHILD=0
 	# The launcher returns once the daemon listens; its PID is in the lock.
 	"$MD" -c "$1/md.conf" >"$1/server.err" 2>&1 || return 1
@@ -184,6 +190,16 @@ compress = gzip" start_matt_daemon "$@" || return 1
 	MODE=ROT
 }
 
+# Matt_daemon accepting TLS only; it creates its key and certificate at
+# start (not timed: the flood starts once it listens).
+start_md_tls() {
+	MD_EXTRA="[tls]
+mode = required
+cert = $1/cert.pem
+key = $1/key.pem" start_matt_daemon "$@" || return 1
+	FLOOD_OPTS=--tls
+}
+
 # Archives in rotation order (stamp, then -N), decompressed, then the live
 # file, into $1/all.log.  Unfinished .tmp files are skipped: the archiver
 # renames an archive only when it is whole and removes its source after.
@@ -202,6 +218,7 @@ assemble_rotated() {
 }
 
 start_rsyslog() {
+	FLOOD_OPTS=
 	# Stock settings: default main queue, imtcp and omfile defaults; only
 	# imtcp loaded (no imuxsock/imklog); same record shape as Matt_daemon.
 	# %rawmsg% is the received line (%msg% would lose its first word to
@@ -229,6 +246,7 @@ EOF
 }
 
 start_socat() {
+	FLOOD_OPTS=
 	OUT=$1/socat.out
 	MODE=-r
 	socat -u "TCP-LISTEN:$2,fork,reuseaddr,bind=127.0.0.1" \
@@ -262,7 +280,7 @@ run_one() {
 	idle=$(proc_kb "$SERVER_PID" VmRSS)
 
 	"$FLOOD" -c "$CONNS" -l "$LINES" -p "$PORT" -m "$SERVER_PID" \
-	    -t "$TIMEOUT" >"$RUN_DIR/flood.out"
+	    -t "$TIMEOUT" $FLOOD_OPTS >"$RUN_DIR/flood.out"
 	frc=$?
 	if [ "$MODE" = ROT ]; then
 		# The lines are spread over archives being compressed: time
@@ -406,6 +424,10 @@ if has matt_daemon; then
 	if has md_rotate; then
 		verdict "Matt_daemon rotating 1 MiB+gzip / not rotating" \
 		    "$(ratio "$(median md_rotate 4)" "$md")" ">=" 0.70 x
+	fi
+	if has md_tls; then
+		verdict "Matt_daemon TLS / plain" \
+		    "$(ratio "$(median md_tls 4)" "$md")" ">=" 0.60 x
 	fi
 	verdict "Matt_daemon peak RSS during flood" \
 	    "$(maxcol matt_daemon 6 | awk '$1 == "-" { print; exit }
