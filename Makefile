@@ -24,7 +24,7 @@ CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
 LDLIBS_TINTIN	= -lz -lzstd
 LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
-		  $(LDLIBS_TINTIN)
+		  -lssl -lcrypto -lcrypt $(LDLIBS_TINTIN)
 
 ifeq ($(SANITIZE),1)
 BUILD		= build/san
@@ -42,7 +42,8 @@ COMMON_SRCS	= src/common/escape.c src/common/framer.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
-		  src/daemon/crash.c src/daemon/command.c
+		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
+		  src/daemon/auth.c
 
 TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)

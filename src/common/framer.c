@@ -112,14 +112,17 @@ framer_feed(struct framer *f, const char *data, size_t len, framer_cb cb,
 	size_t n;
 	int rc;
 
+	f->consumed = len;	/* unless a stop says otherwise */
 	if (len == 0)
 		return 0;
 	if (f->cr) {
 		f->cr = 0;
 		if (*p == '\n') {
 			p++;
-			if ((rc = complete(f, "", 0, cb, arg)) != 0)
+			if ((rc = complete(f, "", 0, cb, arg)) != 0) {
+				f->consumed = (size_t)(p - data);
 				return rc;
+			}
 		} else if ((rc = add(f, "\r", 1, cb, arg)) != 0) {
 			if (rc == -1)
 				f->cr = 1;
@@ -140,8 +143,10 @@ framer_feed(struct framer *f, const char *data, size_t len, framer_cb cb,
 		n = (size_t)(nl - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if ((rc = complete(f, p, n, cb, arg)) != 0)
+		if ((rc = complete(f, p, n, cb, arg)) != 0) {
+			f->consumed = (size_t)(nl + 1 - data);
 			return rc;
+		}
 		p = nl + 1;
 	}
 	return 0;

@@ -24,6 +24,7 @@ struct framer {
 	size_t		 max;		/* max_line: bytes per record */
 	unsigned	 part;		/* pieces already emitted of this line */
 	int		 cr;		/* a '\r' ended the last feed */
+	size_t		 consumed;	/* bytes of the last feed used up */
 };
 
 /* Prepare F for records of at most MAX bytes (MAX >= 1). */
@@ -32,6 +33,8 @@ void	framer_init(struct framer *f, size_t max);
 /*
  * Frame LEN bytes of DATA, calling CB for every record completed.
  * Returns 0, 1 if CB asked to stop, or -1 (ENOMEM) without losing state.
+ * After a stop at the end of a whole line, f->consumed tells how many
+ * bytes of DATA were used: the caller may feed the rest later.
  */
 int	framer_feed(struct framer *f, const char *data, size_t len,
 	    framer_cb cb, void *arg);

@@ -1,7 +1,8 @@
 /*
- * Clients: each connected socket is read in large chunks, framed into
- * lines and logged as "User input: ...".  Reading stops after a budget per
- * turn so that one flooding client cannot starve the others.
+ * Clients: each connection is plain or TLS (told apart by its first
+ * byte), read in large chunks, framed into lines and logged as "User
+ * input: ...", or handed to the command module.  Reading stops after a
+ * budget per turn so that one flooding client cannot starve the others.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,10 +18,12 @@
 #include "daemon/client.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
+#include "daemon/tls.h"
 
 #define READ_SIZE	(64 * 1024)
 #define READS_PER_TURN	8
 #define OUT_MAX		(16 * 1024)
+#define TLS_RECORD	0x16	/* first byte of a TLS handshake */
 
 static char rbuf[READ_SIZE];
 
@@ -34,37 +38,84 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
-/* Build "User input...: <escaped>" in the scratch buffer and log it. */
+static int
+paused(const struct client *c)
+{
+	return c->hold_until != 0 || c->check_pid != 0;
+}
+
+/* Watch what this client needs now. */
+static void
+update_events(struct client *c)
+{
+	uint32_t ev = 0;
+
+	if (c->dead)
+		return;
+	if (!paused(c))
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if (c->outlen > 0 || c->want_write)
+		ev |= EPOLLOUT;
+	(void)loop_mod(&c->d->loop, &c->io, ev);
+}
+
+static void
+log_input(struct client *c, const char *data, size_t len, int kind,
+    unsigned part)
+{
+	struct daemon *d = c->d;
+	char *p = d->scratch;
+
+	if (kind == FRAMER_LINE) {
+		memcpy(p, "User input: ", 12);
+		p += 12;
+	} else
+		p += snprintf(p, 64, "User input [part %u, %s]: ", part,
+		    kind == FRAMER_PART ? "continues" : "end");
+	if (c->redact_next) {
+		/* Maybe the password of the failed /auth, typed again. */
+		p += snprintf(p, 96, "[not logged: %zu bytes right after a "
+		    "failed authentication]", len);
+		if (kind != FRAMER_PART)
+			c->redact_next = 0;
+	} else
+		p += escape_bytes(p, data, len);
+	tintin_log_msg_cat(d->log, TINTIN_LOG, CAT_INPUT, d->scratch,
+	    (size_t)(p - d->scratch));
+}
+
+/* One line (or piece) from the client: quit, a command, or input. */
 static int
 on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 {
 	struct client *c = arg;
 	struct daemon *d = c->d;
-	char *p = d->scratch;
-	int n;
+	int auth = d->cfg->auth_mode != MODE_OFF;
 
 	if (kind == FRAMER_LINE && len == 4 && memcmp(data, "quit", 4) == 0) {
+		if (auth && c->role != ROLE_ADMIN) {
+			tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Refused "
+			    "quit from %s (%s): not an admin.", c->addr,
+			    c->role ? c->user : "anonymous");
+			client_reply(c, "-ERR permission denied\n");
+			return c->dead;
+		}
 		tintin_log(d->log, TINTIN_INFO, "Request quit.");
 		daemon_stop(d, 0);
 		return 1;
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
 	    command_run(c, data, len))
-		return c->dead || d->stopping;
-	d->lines++;
-	if (!tintin_wants(d->log, TINTIN_LOG))
-		return 0;
-	if (kind == FRAMER_LINE) {
-		memcpy(p, "User input: ", 12);
-		p += 12;
-	} else {
-		n = snprintf(p, 64, "User input [part %u, %s]: ", part,
-		    kind == FRAMER_PART ? "continues" : "end");
-		p += n;
+		return c->dead || d->stopping || paused(c);
+	if (d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Rejected line "
+		    "from %s (not authenticated): %zu bytes.", c->addr, len);
+		client_reply(c, "-ERR authentication required\n");
+		return c->dead;
 	}
-	p += escape_bytes(p, data, len);
-	tintin_log_msg_cat(d->log, TINTIN_LOG, CAT_INPUT, d->scratch,
-	    (size_t)(p - d->scratch));
+	d->lines++;
+	if (tintin_wants(d->log, TINTIN_LOG))
+		log_input(c, data, len, kind, part);
 	return 0;
 }
 
@@ -72,6 +123,7 @@ struct client *
 client_new(struct daemon *d, int fd, const char *addr)
 {
 	struct client *c;
+	char *colon;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -79,7 +131,12 @@ client_new(struct daemon *d, int fd, const char *addr)
 	c->io.fd = fd;
 	c->io.cb = on_client;
 	c->io.arg = c;
+	c->check_io.fd = -1;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	snprintf(c->ip, sizeof(c->ip), "%s", addr);
+	if ((colon = strrchr(c->ip, ':')) != NULL)
+		*colon = '\0';
+	c->state = d->cfg->tls_mode == MODE_OFF ? CLIENT_OPEN : CLIENT_DETECT;
 	framer_init(&c->fr, d->cfg->max_line);
 	c->last_active = mono_now();
 	if (loop_add(&d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
@@ -90,8 +147,8 @@ client_new(struct daemon *d, int fd, const char *addr)
 	d->clients = c;
 	d->nclients++;
 	tintin_log_cat(d->log, TINTIN_INFO, CAT_CONN,
-	    "Client connected: %s (%d/%d).",
-	    c->addr, d->nclients, d->cfg->max_clients);
+	    "Client connected: %s (%d/%d).", c->addr, d->nclients,
+	    d->cfg->max_clients);
 	return c;
 }
 
@@ -101,11 +158,26 @@ client_release(struct client *c)
 	struct daemon *d = c->d;
 
 	(void)loop_del(&d->loop, &c->io);
+	if (c->tls != NULL)
+		tls_free(c->tls);
+	c->tls = NULL;
 	close(c->io.fd);
 	c->io.fd = -1;
 	c->io.cb = NULL;	/* ignore events of this turn */
+	if (c->check_pid != 0) {
+		(void)kill(c->check_pid, SIGKILL);
+		c->check_pid = 0;
+	}
+	if (c->check_io.fd >= 0) {
+		(void)loop_del(&d->loop, &c->check_io);
+		close(c->check_io.fd);
+		c->check_io.fd = -1;
+		c->check_io.cb = NULL;
+	}
 	c->dead = 1;
 	framer_free(&c->fr);
+	free(c->stash);
+	c->stash = NULL;
 	free(c->out);
 	c->out = NULL;
 	c->outlen = 0;
@@ -117,8 +189,10 @@ client_close(struct client *c, const char *reason)
 {
 	if (c->dead)
 		return;
-	if (!c->d->stopping)
+	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c))
 		(void)framer_finish(&c->fr, on_record, c);
+	if (c->dead)
+		return;
 	if (reason != NULL)
 		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_CONN, "Client "
 		    "disconnected: %s (%s).", c->addr, reason);
@@ -153,15 +227,30 @@ client_close_all(struct daemon *d)
 	client_reap(d);
 }
 
+static ssize_t
+conn_recv(struct client *c, void *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return tls_read(c->tls, buf, n, &c->want_write);
+	return recv(c->io.fd, buf, n, 0);
+}
+
+static ssize_t
+conn_send(struct client *c, const void *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return tls_write(c->tls, buf, n, &c->want_write);
+	return send(c->io.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Send what waits in the reply buffer; 0, or -1 if the client is gone. */
 static int
 flush_out(struct client *c)
 {
 	ssize_t n;
 
-	while (c->outlen > 0) {
-		n = send(c->io.fd, c->out, c->outlen, MSG_NOSIGNAL |
-		    MSG_DONTWAIT);
+	while (c->outlen > 0 && c->state == CLIENT_OPEN) {
+		n = conn_send(c, c->out, c->outlen);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -173,8 +262,7 @@ flush_out(struct client *c)
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
 	}
-	(void)loop_mod(&c->d->loop, &c->io, EPOLLIN | EPOLLRDHUP |
-	    (c->outlen > 0 ? EPOLLOUT : 0));
+	update_events(c);
 	return 0;
 }
 
@@ -198,21 +286,109 @@ client_reply(struct client *c, const char *msg)
 	return flush_out(c);
 }
 
+/* Plain text to a client that is about to be closed (no TLS). */
 static void
-on_client(struct loop *l, struct loop_io *io, uint32_t events)
+say_plain(struct client *c, const char *msg)
 {
-	struct client *c = io->arg;
+	(void)send(c->io.fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* First byte: a TLS ClientHello starts TLS, anything else is plain. */
+static int
+detect(struct client *c)
+{
+	struct daemon *d = c->d;
+	unsigned char b;
+	ssize_t n;
+
+	n = recv(c->io.fd, &b, 1, MSG_PEEK);
+	if (n == 0) {
+		client_close(c, NULL);
+		return -1;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return -1;
+		client_close(c, strerror(errno));
+		return -1;
+	}
+	if (b == TLS_RECORD) {
+		if ((c->tls = tls_new(c->io.fd)) == NULL) {
+			client_close(c, "cannot start TLS");
+			return -1;
+		}
+		c->state = CLIENT_HANDSHAKE;
+		return 0;
+	}
+	if (d->cfg->tls_mode == MODE_REQUIRED) {
+		say_plain(c, "-ERR TLS required\n");
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client %s "
+		    "refused: TLS required, plain connection.", c->addr);
+		client_close(c, "TLS required");
+		return -1;
+	}
+	c->state = CLIENT_OPEN;
+	return 0;
+}
+
+static int
+handshake(struct client *c)
+{
+	char err[256], desc[128];
+	int rc;
+
+	rc = tls_handshake(c->tls, &c->want_write, err, sizeof(err));
+	if (rc == 0) {
+		update_events(c);
+		return -1;
+	}
+	if (rc < 0) {
+		tintin_log_cat(c->d->log, TINTIN_WARN, CAT_CONN, "TLS handshake "
+		    "with %s failed: %s.", c->addr, err);
+		client_close(c, "TLS handshake failed");
+		return -1;
+	}
+	c->state = CLIENT_OPEN;
+	tls_describe(c->tls, desc, sizeof(desc));
+	tintin_log_cat(c->d->log, TINTIN_INFO, CAT_CONN, "TLS session with "
+	    "%s: %s.", c->addr, desc);
+	update_events(c);
+	return 0;
+}
+
+/*
+ * A command paused the client (a password check, a delayed reply) in the
+ * middle of DATA: keep what follows it for client_resume().
+ */
+static void
+stash_rest(struct client *c, const char *data, size_t len)
+{
+	size_t used = c->fr.consumed, rest;
+	char *p;
+
+	if (used >= len)
+		return;
+	rest = len - used;
+	if ((p = malloc(rest)) == NULL) {
+		client_close(c, "out of memory");
+		return;
+	}
+	memcpy(p, data + used, rest);
+	free(c->stash);
+	c->stash = p;
+	c->stashlen = rest;
+}
+
+/* Read and frame; stops after a budget, at a pause, or when drained. */
+static void
+read_input(struct client *c)
+{
 	struct daemon *d = c->d;
 	ssize_t n;
 	int i, rc;
 
-	(void)l;
-	if ((events & EPOLLOUT) && flush_out(c) == -1)
-		return;
-	if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-		return;
-	for (i = 0; i < READS_PER_TURN; i++) {
-		n = recv(io->fd, rbuf, sizeof(rbuf), 0);
+	for (i = 0; i < READS_PER_TURN && !paused(c); i++) {
+		n = conn_recv(c, rbuf, sizeof(rbuf));
 		if (n > 0) {
 			c->last_active = mono_now();
 			d->bytes += (uint64_t)n;
@@ -221,39 +397,112 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 				client_close(c, "out of memory");
 				return;
 			}
+			if (rc == 1 && paused(c) && !c->dead && !d->stopping)
+				stash_rest(c, rbuf, (size_t)n);
 			if (rc == 1 || d->stopping || c->dead)
 				return;
-			if ((size_t)n < sizeof(rbuf))
-				return;	/* drained: spare a recv call */
+			/* Drained (TLS: nothing decrypted left either). */
+			if ((size_t)n < sizeof(rbuf) && (c->tls == NULL ||
+			    tls_pending(c->tls) == 0))
+				return;
 			continue;
 		}
 		if (n == 0) {
 			client_close(c, NULL);
 			return;
 		}
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			if (c->want_write)
+				update_events(c);
 			return;
+		}
 		client_close(c, strerror(errno));
 		return;
 	}
 }
 
-void
-client_check_idle(struct daemon *d)
+static void
+on_client(struct loop *l, struct loop_io *io, uint32_t events)
 {
-	static const char msg[] = "-ERR idle timeout\n";
+	struct client *c = io->arg;
+
+	(void)l;
+	if ((events & EPOLLOUT) && c->outlen > 0 && flush_out(c) == -1)
+		return;
+	if (c->want_write && (events & EPOLLOUT)) {
+		c->want_write = 0;
+		update_events(c);
+	}
+	if (paused(c))
+		return;
+	if (c->state == CLIENT_DETECT && detect(c) == -1)
+		return;
+	if (c->state == CLIENT_HANDSHAKE && handshake(c) == -1)
+		return;
+	read_input(c);
+}
+
+void
+client_hold(struct client *c, unsigned seconds, const char *reply)
+{
+	snprintf(c->held_reply, sizeof(c->held_reply), "%s", reply);
+	c->hold_until = mono_now() + (time_t)seconds;
+	update_events(c);
+}
+
+void
+client_pause(struct client *c)
+{
+	update_events(c);
+}
+
+void
+client_resume(struct client *c)
+{
+	char *data;
+	size_t len;
+	int rc;
+
+	update_events(c);
+	if (c->dead || paused(c) || c->stash == NULL)
+		return;
+	/* Lines that arrived in the same read as the command. */
+	data = c->stash;
+	len = c->stashlen;
+	c->stash = NULL;
+	c->stashlen = 0;
+	rc = framer_feed(&c->fr, data, len, on_record, c);
+	if (rc == -1)
+		client_close(c, "out of memory");
+	else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
+		stash_rest(c, data, len);
+	free(data);
+}
+
+void
+client_tick(struct daemon *d)
+{
+	static const char idle[] = "-ERR idle timeout\n";
 	struct client *c;
 	time_t now = mono_now();
 	char why[64];
 
-	if (d->cfg->idle_timeout == 0)
-		return;
 	for (c = d->clients; c != NULL; c = c->next) {
-		if (c->dead ||
+		if (c->dead)
+			continue;
+		if (c->hold_until != 0 && now >= c->hold_until) {
+			c->hold_until = 0;
+			client_reply(c, c->held_reply);
+			client_resume(c);
+			continue;
+		}
+		if (d->cfg->idle_timeout == 0 || paused(c) ||
 		    now - c->last_active < (time_t)d->cfg->idle_timeout)
 			continue;
-		(void)send(c->io.fd, msg, sizeof(msg) - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (c->tls == NULL)
+			say_plain(c, idle);
+		else
+			client_reply(c, idle);
 		snprintf(why, sizeof(why), "idle for %us",
 		    d->cfg->idle_timeout);
 		client_close(c, why);

@@ -1,24 +1,51 @@
-/* A connected client: reading, framing and logging its lines. */
+/* A connected client: TLS or plain, reading, framing, logging its lines. */
 #ifndef CLIENT_H
 #define CLIENT_H
 
 #include <netinet/in.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "common/framer.h"
+#include "daemon/auth.h"
 #include "daemon/loop.h"
 
 struct daemon;
+struct tls_conn;
+
+enum client_state {
+	CLIENT_DETECT = 0,	/* waiting for the first byte: TLS or not */
+	CLIENT_HANDSHAKE,	/* TLS handshake in progress */
+	CLIENT_OPEN		/* lines flow */
+};
 
 struct client {
 	struct loop_io	 io;
 	struct daemon	*d;
-	char		 addr[INET6_ADDRSTRLEN + 16];
+	char		 addr[INET6_ADDRSTRLEN + 16];	/* "ip:port" */
+	char		 ip[INET6_ADDRSTRLEN + 2];	/* for the guard */
+	int		 state;
+	struct tls_conn	*tls;		/* NULL on a plain session */
+	int		 want_write;	/* TLS needs the socket writable */
 	struct framer	 fr;
 	time_t		 last_active;	/* monotonic seconds */
 	int		 dead;		/* closed, freed before sleeping */
+	char		*stash;		/* input read while paused */
+	size_t		 stashlen;
 	char		*out;		/* replies the socket did not take */
 	size_t		 outlen;
+
+	/* Authentication. */
+	char		 user[AUTH_NAME_MAX];
+	int		 role;		/* enum auth_role */
+	int		 redact_next;	/* line after a failed /auth */
+	time_t		 hold_until;	/* reply delayed: not reading */
+	char		 held_reply[128];
+	pid_t		 check_pid;	/* password being checked */
+	struct loop_io	 check_io;	/* its answer */
+	char		 check_user[AUTH_NAME_MAX];
+	int		 check_role;
+
 	struct client	*next;
 };
 
@@ -38,13 +65,23 @@ void		 client_close(struct client *c, const char *reason);
  */
 int		 client_reply(struct client *c, const char *msg);
 
+/* Send REPLY only in SECONDS, reading nothing from C meanwhile. */
+void		 client_hold(struct client *c, unsigned seconds,
+		    const char *reply);
+
+/* Stop reading C's input for now (a check or a delay is pending). */
+void		 client_pause(struct client *c);
+
+/* Read C's input again, starting with what is already buffered. */
+void		 client_resume(struct client *c);
+
 /* Free the clients closed during this loop turn. */
 void		 client_reap(struct daemon *d);
 
 /* Close every client (shutdown), without logging each one. */
 void		 client_close_all(struct daemon *d);
 
-/* Close clients idle for idle_timeout seconds or more. */
-void		 client_check_idle(struct daemon *d);
+/* Once a second: idle timeouts and delayed replies. */
+void		 client_tick(struct daemon *d);
 
 #endif /* CLIENT_H */

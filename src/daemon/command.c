@@ -1,48 +1,363 @@
 /*
- * Slash commands.  Only lines that are exactly a known command are taken
- * as commands; any other line, even one starting with '/', is user input,
- * so plain `nc` users see no difference.  Replies are one line starting
- * with +OK or -ERR (docs/PROTOCOL.md).
+ * Slash commands (docs/PROTOCOL.md).  Only lines that are a known command
+ * are taken as commands; any other line, even one starting with '/', is
+ * user input, so plain `nc` users see no difference.  Every command gets
+ * one reply line, +OK or -ERR, and is logged without its secrets.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "common/escape.h"
+#include "daemon/auth.h"
 #include "daemon/client.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
+#include "daemon/tls.h"
+
+#define ARGS_MAX	512
+
+enum need {
+	NEED_NOTHING = 0,	/* anyone, even before /auth */
+	NEED_SESSION,		/* authenticated when auth is required */
+	NEED_ADMIN		/* an admin when auth is on */
+};
 
 struct command {
 	const char	*name;
-	void		(*run)(struct client *c);
+	int		 need;
+	int		 takes_args;
+	void		(*run)(struct client *c, char *args);
 };
 
+static void	cmd_auth(struct client *, char *);
+static void	cmd_help(struct client *, char *);
+static void	cmd_ping(struct client *, char *);
+static void	cmd_rotate(struct client *, char *);
+static void	cmd_status(struct client *, char *);
+static void	cmd_whoami(struct client *, char *);
+
+static const struct command commands[] = {
+	{ "/help",	NEED_NOTHING,	0, cmd_help },
+	{ "/ping",	NEED_NOTHING,	0, cmd_ping },
+	{ "/status",	NEED_SESSION,	0, cmd_status },
+	{ "/whoami",	NEED_NOTHING,	0, cmd_whoami },
+	{ "/auth",	NEED_NOTHING,	1, cmd_auth },
+	{ "/rotate",	NEED_ADMIN,	0, cmd_rotate },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const char *
+who(const struct client *c)
+{
+	return c->role != ROLE_NONE ? c->user : "anonymous";
+}
+
+/* May C run a command that needs NEED?  0, or the -ERR reply. */
+static const char *
+refusal(const struct client *c, int need)
+{
+	int mode = c->d->cfg->auth_mode;
+
+	if (need == NEED_NOTHING || mode == MODE_OFF)
+		return NULL;
+	if (c->role == ROLE_NONE && (mode == MODE_REQUIRED ||
+	    need == NEED_ADMIN))
+		return mode == MODE_REQUIRED && need != NEED_ADMIN ?
+		    "-ERR authentication required\n" :
+		    "-ERR permission denied\n";
+	if (need == NEED_ADMIN && c->role != ROLE_ADMIN)
+		return "-ERR permission denied\n";
+	return NULL;
+}
+
 static void
-cmd_rotate(struct client *c)
+cmd_help(struct client *c, char *args)
+{
+	char buf[256];
+	size_t i;
+
+	(void)args;
+	snprintf(buf, sizeof(buf), "+OK commands:");
+	for (i = 0; i < NCOMMANDS; i++)
+		if (refusal(c, commands[i].need) == NULL)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    " %s", commands[i].name);
+	if (refusal(c, NEED_ADMIN) == NULL)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+		    " quit");
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "\n");
+	client_reply(c, buf);
+}
+
+static void
+cmd_ping(struct client *c, char *args)
+{
+	(void)args;
+	/* Every line before this one is in the files when we answer. */
+	tintin_flush(c->d->log);
+	client_reply(c, "+OK pong\n");
+}
+
+static void
+cmd_whoami(struct client *c, char *args)
+{
+	char buf[160];
+
+	(void)args;
+	if (c->role == ROLE_NONE)
+		snprintf(buf, sizeof(buf), "+OK anonymous%s\n",
+		    c->tls ? ", tls" : "");
+	else
+		snprintf(buf, sizeof(buf), "+OK %s (%s)%s\n", c->user,
+		    auth_role_name(c->role), c->tls ? ", tls" : "");
+	client_reply(c, buf);
+}
+
+static void
+cmd_status(struct client *c, char *args)
 {
 	struct daemon *d = c->d;
+	char buf[320];
 
-	tintin_log_cat(d->log, TINTIN_INFO, CAT_COMMAND, "Command from %s: "
-	    "/rotate.", c->addr);
-	if (tintin_rotate(d->log) == 0)
+	(void)args;
+	snprintf(buf, sizeof(buf), "+OK version=%s pid=%ld uptime=%ld "
+	    "clients=%d lines=%llu bytes=%llu tls=%s auth=%s\n", MD_VERSION,
+	    (long)getpid(), (long)(time(NULL) - d->started), d->nclients,
+	    (unsigned long long)d->lines, (unsigned long long)d->bytes,
+	    config_mode_name(d->cfg->tls_mode),
+	    config_mode_name(d->cfg->auth_mode));
+	client_reply(c, buf);
+}
+
+static void
+cmd_rotate(struct client *c, char *args)
+{
+	(void)args;
+	if (tintin_rotate(c->d->log) == 0)
 		client_reply(c, "+OK logs rotated\n");
 	else
 		client_reply(c, "-ERR rotation failed, see the log\n");
 }
 
-static const struct command commands[] = {
-	{ "/rotate",	cmd_rotate },
-};
+/* The end of an authentication attempt, whatever its method. */
+static void
+auth_done(struct client *c, const char *name, const char *method, int role)
+{
+	struct daemon *d = c->d;
+	char reply[160];
+	unsigned delay;
+	int locked;
+
+	if (role != ROLE_NONE) {
+		snprintf(c->user, sizeof(c->user), "%s", name);
+		c->role = role;
+		c->redact_next = 0;
+		auth_success(c->ip);
+		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Authentication "
+		    "of %s from %s succeeded (%s, %s).", name, c->addr, method,
+		    auth_role_name(role));
+		snprintf(reply, sizeof(reply), "+OK authenticated as %s (%s)\n",
+		    name, auth_role_name(role));
+		client_reply(c, reply);
+		client_resume(c);
+		return;
+	}
+	c->redact_next = 1;
+	delay = auth_failure(c->ip, time(NULL), d->cfg->auth_max_failures,
+	    d->cfg->auth_lockout, &locked);
+	tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication of %s "
+	    "from %s failed (%s).", name, c->addr, method);
+	if (locked)
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Address %s "
+		    "locked out for %us after %u failures.", c->ip,
+		    d->cfg->auth_lockout, d->cfg->auth_max_failures);
+	client_hold(c, delay, "-ERR authentication failed\n");
+}
+
+/* The child checking a password answered (one byte) or died. */
+static void
+on_check(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct client *c = io->arg;
+	char ok = 0;
+
+	(void)events;
+	if (read(io->fd, &ok, 1) != 1)
+		ok = 0;
+	(void)loop_del(l, io);
+	close(io->fd);
+	io->fd = -1;
+	io->cb = NULL;
+	c->check_pid = 0;	/* reaped by the SIGCHLD handler */
+	auth_done(c, c->check_user, "password", ok == 1 ? c->check_role :
+	    ROLE_NONE);
+}
+
+/*
+ * yescrypt takes tens of milliseconds on purpose: a child does it so the
+ * event loop never waits.  An unknown user's password is hashed all the
+ * same, so the time of the answer tells nothing.
+ */
+static void
+check_password(struct client *c, const char *name, char *password)
+{
+	char hash[AUTH_HASH_MAX];
+	int p[2], role = ROLE_NONE;
+	pid_t pid;
+	char ok;
+
+	if (auth_find_user(c->d->cfg->auth_users, name, hash, sizeof(hash),
+	    &role) == -1) {
+		hash[0] = '\0';	/* hashed all the same, then refused */
+		role = ROLE_NONE;
+	}
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		client_reply(c, "-ERR server error\n");
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		client_reply(c, "-ERR server error\n");
+		return;
+	}
+	if (pid == 0) {
+		ok = auth_password_ok(hash[0] ? hash : NULL, password) ? 1 : 0;
+		(void)write(p[1], &ok, 1);
+		_exit(0);
+	}
+	close(p[1]);
+	explicit_bzero(hash, sizeof(hash));
+	c->check_pid = pid;
+	c->check_role = role;
+	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
+	c->check_io.fd = p[0];
+	c->check_io.cb = on_check;
+	c->check_io.arg = c;
+	if (loop_add(&c->d->loop, &c->check_io, EPOLLIN) == -1) {
+		(void)kill(pid, SIGKILL);
+		close(p[0]);
+		c->check_io.fd = -1;
+		c->check_pid = 0;
+		client_reply(c, "-ERR server error\n");
+		return;
+	}
+	client_pause(c);
+}
+
+static void
+cmd_auth(struct client *c, char *args)
+{
+	struct daemon *d = c->d;
+	char *method, *name, *secret = NULL, key[AUTH_KEY_MAX], reply[96];
+	unsigned left;
+
+	if (d->cfg->auth_mode == MODE_OFF) {
+		client_reply(c, "-ERR authentication is off\n");
+		return;
+	}
+	method = strtok_r(args, " ", &secret);
+	name = method ? strtok_r(NULL, " ", &secret) : NULL;
+	if (method == NULL || name == NULL || !auth_valid_name(name) ||
+	    (strcmp(method, "password") == 0 && (secret == NULL ||
+	    *secret == '\0')) || (strcmp(method, "password") != 0 &&
+	    strcmp(method, "key") != 0)) {
+		client_reply(c, "-ERR usage: /auth password NAME PASSWORD | "
+		    "/auth key NAME\n");
+		return;
+	}
+	if ((left = auth_locked(c->ip, time(NULL))) > 0) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "
+		    "of %s from %s refused: address locked out (%us left).",
+		    name, c->addr, left);
+		snprintf(reply, sizeof(reply), "-ERR locked out, try again in "
+		    "%us\n", left);
+		client_reply(c, reply);
+		return;
+	}
+	if (strcmp(method, "key") == 0) {
+		if (c->tls == NULL || tls_peer_key(c->tls, key,
+		    sizeof(key)) == -1) {
+			client_reply(c, "-ERR key authentication needs TLS "
+			    "with a client certificate\n");
+			return;
+		}
+		auth_done(c, name, "key", auth_find_key(d->cfg->auth_keys,
+		    name, key));
+		return;
+	}
+	if (c->tls == NULL && !d->cfg->auth_plaintext) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Password of %s "
+		    "from %s refused: not over TLS.", name, c->addr);
+		c->redact_next = 1;
+		client_reply(c, "-ERR password authentication needs TLS\n");
+		return;
+	}
+	check_password(c, name, secret);
+}
+
+/* "/auth password bob" without what follows: never log a secret. */
+static void
+log_command(struct client *c, const char *line, size_t len)
+{
+	char esc[ESCAPE_BOUND(96) + 1];
+	size_t n, keep = len, words = 0, i;
+
+	if (len > 5 && memcmp(line, "/auth ", 6) == 0) {
+		for (i = 0; i < len && words < 3; i++)
+			if (line[i] == ' ' && ++words == 3)
+				keep = i;
+	}
+	if (keep > 96)
+		keep = 96;
+	n = escape_bytes(esc, line, keep);
+	esc[n] = '\0';
+	tintin_log_cat(c->d->log, TINTIN_INFO, CAT_COMMAND, "Command from %s "
+	    "(%s): %s%s.", c->addr, who(c), esc, keep < len &&
+	    memcmp(line, "/auth ", 6) != 0 ? "..." : "");
+}
 
 int
 command_run(struct client *c, const char *line, size_t len)
 {
-	size_t i;
+	char args[ARGS_MAX];
+	const struct command *cmd = NULL;
+	const char *no;
+	size_t i, nl;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strlen(commands[i].name) == len &&
-		    memcmp(commands[i].name, line, len) == 0) {
-			commands[i].run(c);
-			return 1;
+	for (i = 0; i < NCOMMANDS; i++) {
+		nl = strlen(commands[i].name);
+		if (len >= nl && memcmp(commands[i].name, line, nl) == 0 &&
+		    (len == nl || (commands[i].takes_args &&
+		    line[nl] == ' '))) {
+			cmd = &commands[i];
+			break;
 		}
 	}
-	return 0;
+	if (cmd == NULL)
+		return 0;
+	log_command(c, line, len);
+	if ((no = refusal(c, cmd->need)) != NULL) {
+		tintin_log_cat(c->d->log, TINTIN_WARN, CAT_AUTH, "Refused %s "
+		    "from %s (%s).", cmd->name, c->addr, who(c));
+		client_reply(c, no);
+		return 1;
+	}
+	nl = strlen(cmd->name);
+	if (len - nl >= sizeof(args) || memchr(line, '\0', len) != NULL) {
+		client_reply(c, "-ERR line too long or not text\n");
+		return 1;
+	}
+	memcpy(args, line + nl, len - nl);
+	args[len - nl] = '\0';
+	cmd->run(c, args[0] == ' ' ? args + 1 : args);
+	explicit_bzero(args, sizeof(args));
+	return 1;
 }

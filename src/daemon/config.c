@@ -60,6 +60,43 @@ config_defaults(struct config *c)
 	strcpy(c->log_file, "matt_daemon.log");
 	c->log_level = TINTIN_INFO;
 	c->forward_level = TINTIN_INFO;
+	strcpy(c->tls_cert, "/etc/matt_daemon/cert.pem");
+	strcpy(c->tls_key, "/etc/matt_daemon/key.pem");
+	strcpy(c->auth_users, "/etc/matt_daemon/users");
+	strcpy(c->auth_keys, "/etc/matt_daemon/authorized_keys");
+	c->auth_max_failures = 5;
+	c->auth_lockout = 60;
+}
+
+const char *
+config_mode_name(int mode)
+{
+	return mode == MODE_REQUIRED ? "required" : mode == MODE_OPTIONAL ?
+	    "optional" : "off";
+}
+
+static int
+parse_mode(const char *s)
+{
+	if (strcmp(s, "off") == 0)
+		return MODE_OFF;
+	if (strcmp(s, "optional") == 0)
+		return MODE_OPTIONAL;
+	if (strcmp(s, "required") == 0)
+		return MODE_REQUIRED;
+	return -1;
+}
+
+static int
+parse_bool(const char *s)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
+	    strcmp(s, "on") == 0 || strcmp(s, "1") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "off") == 0 || strcmp(s, "0") == 0)
+		return 0;
+	return -1;
 }
 
 int
@@ -403,6 +440,65 @@ set_sink(struct config *c, int line, const char *name, const char *key,
 }
 
 static void
+set_tls(struct config *c, int line, const char *key, const char *value)
+{
+	int m;
+
+	if (strcmp(key, "mode") == 0) {
+		if ((m = parse_mode(value)) == -1)
+			config_error(c, line, "mode: '%s' is not off, optional "
+			    "or required", value);
+		else
+			c->tls_mode = m;
+	} else if (strcmp(key, "cert") == 0)
+		set_path(c, line, key, value, c->tls_cert,
+		    sizeof(c->tls_cert), 1);
+	else if (strcmp(key, "key") == 0)
+		set_path(c, line, key, value, c->tls_key, sizeof(c->tls_key),
+		    1);
+	else
+		config_error(c, line, "unknown key '%s' in [tls]", key);
+}
+
+static void
+set_auth(struct config *c, int line, const char *key, const char *value)
+{
+	long v;
+	int m;
+
+	if (strcmp(key, "mode") == 0) {
+		if ((m = parse_mode(value)) == -1)
+			config_error(c, line, "mode: '%s' is not off, optional "
+			    "or required", value);
+		else
+			c->auth_mode = m;
+	} else if (strcmp(key, "users") == 0)
+		set_path(c, line, key, value, c->auth_users,
+		    sizeof(c->auth_users), 1);
+	else if (strcmp(key, "authorized_keys") == 0)
+		set_path(c, line, key, value, c->auth_keys,
+		    sizeof(c->auth_keys), 1);
+	else if (strcmp(key, "max_failures") == 0) {
+		if (parse_int(value, 0, 1000, &v) == -1)
+			config_error(c, line, "max_failures: '%s' is not a "
+			    "number from 0 (never lock out) to 1000", value);
+		else
+			c->auth_max_failures = (unsigned)v;
+	} else if (strcmp(key, "lockout") == 0) {
+		if (config_parse_duration(value, &c->auth_lockout) == -1)
+			config_error(c, line, "lockout: '%s' is not a "
+			    "duration (e.g. 60s, 5m)", value);
+	} else if (strcmp(key, "allow_plaintext") == 0) {
+		if ((m = parse_bool(value)) == -1)
+			config_error(c, line, "allow_plaintext: '%s' is not "
+			    "yes or no", value);
+		else
+			c->auth_plaintext = m;
+	} else
+		config_error(c, line, "unknown key '%s' in [auth]", key);
+}
+
+static void
 set_forward(struct config *c, int line, const char *key, const char *value)
 {
 	int lvl;
@@ -440,6 +536,10 @@ handler(void *user, const char *section, const char *key, const char *value)
 		set_log(c, p->lineno, key, value);
 	else if (strcmp(section, "forward") == 0)
 		set_forward(c, p->lineno, key, value);
+	else if (strcmp(section, "tls") == 0)
+		set_tls(c, p->lineno, key, value);
+	else if (strcmp(section, "auth") == 0)
+		set_auth(c, p->lineno, key, value);
 	else if (strncmp(section, "sink", 4) == 0 &&
 	    (section[4] == ' ' || section[4] == '\t' || section[4] == '\0')) {
 		section += 4;
@@ -456,7 +556,8 @@ static int
 known_section(const char *name)
 {
 	return strcmp(name, "daemon") == 0 || strcmp(name, "log") == 0 ||
-	    strcmp(name, "forward") == 0 ||
+	    strcmp(name, "forward") == 0 || strcmp(name, "tls") == 0 ||
+	    strcmp(name, "auth") == 0 ||
 	    (strncmp(name, "sink", 4) == 0 && (name[4] == '\0' ||
 	    name[4] == ' ' || name[4] == '\t'));
 }
@@ -526,6 +627,11 @@ validate(struct config *c)
 	if (config_log_path(c, path, sizeof(path)) == -1)
 		config_error(c, 0, "log path %s/%s is too long", c->log_dir,
 		    c->log_file);
+	if (c->auth_mode != MODE_OFF && c->tls_mode == MODE_OFF &&
+	    !c->auth_plaintext)
+		config_error(c, 0, "[auth] mode = %s needs [tls] mode = "
+		    "optional or required (or [auth] allow_plaintext = yes)",
+		    config_mode_name(c->auth_mode));
 	if (c->rotation.compress == TINTIN_COMPRESS_GZIP &&
 	    c->rotation.level > 9)
 		config_error(c, 0, "compress_level: gzip levels go from 1 to "

@@ -12,6 +12,11 @@
 #define CONFIG_MAX_ERRORS	32
 #define CONFIG_NAME_MAX		64
 
+/* tls and auth modes */
+#define MODE_OFF	0
+#define MODE_OPTIONAL	1
+#define MODE_REQUIRED	2
+
 struct config_sink {
 	char		name[CONFIG_NAME_MAX];
 	char		path[PATH_MAX];
@@ -38,6 +43,19 @@ struct config {
 	int		 log_level;
 	struct tintin_rotation rotation;	/* rotate_size ... max_age */
 
+	/* [tls] */
+	int		 tls_mode;		/* MODE_OFF, _OPTIONAL, _REQUIRED */
+	char		 tls_cert[PATH_MAX];
+	char		 tls_key[PATH_MAX];
+
+	/* [auth] */
+	int		 auth_mode;
+	char		 auth_users[PATH_MAX];
+	char		 auth_keys[PATH_MAX];
+	unsigned	 auth_max_failures;
+	unsigned	 auth_lockout;		/* seconds */
+	int		 auth_plaintext;	/* passwords over plain TCP */
+
 	/* [forward] */
 	char		 forward_target[512];
 	int		 forward_level;
@@ -63,6 +81,9 @@ int	config_load(struct config *c, const char *path, int required);
 
 /* Full path of the main log file into BUF. 0, or -1 if too long. */
 int	config_log_path(const struct config *c, char *buf, size_t size);
+
+/* "off", "optional", "required" of a MODE_*. */
+const char *config_mode_name(int mode);
 
 /* Parse "connection, auth" into CAT_* bits (daemon.h); 0 or -1. */
 int	config_parse_events(const char *value, unsigned *out);

@@ -24,6 +24,7 @@
 #include "daemon/lock.h"
 #include "daemon/server.h"
 #include "daemon/signals.h"
+#include "daemon/tls.h"
 
 static struct daemon the_daemon;
 
@@ -199,7 +200,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)l;
 	(void)events;
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
-		client_check_idle(d);
+		client_tick(d);
 		tintin_tick(d->log);
 	}
 }
@@ -286,6 +287,11 @@ daemon_main(struct config *cfg, int foreground)
 		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
 		    cfg->port, strerror(errno));
 	d->listen_io.fd = lfd;
+	if (cfg->tls_mode != MODE_OFF &&
+	    (tls_ensure_files(cfg->tls_cert, cfg->tls_key, msg,
+	    sizeof(msg)) == -1 || tls_init(cfg->tls_cert, cfg->tls_key, msg,
+	    sizeof(msg)) == -1))
+		startup_fail(d, "TLS: %s", msg);
 	tintin_log(d->log, TINTIN_INFO, "Server created.");
 	tintin_log(d->log, TINTIN_INFO, "Entering Daemon mode.");
 	if (!foreground && (ready = daemonize()) == -1)

@@ -4,12 +4,16 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/auth.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/signals.h"
+#include "daemon/tls.h"
 
 #ifndef MD_VERSION
 #define MD_VERSION "dev"
@@ -20,12 +24,22 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: Matt_daemon [-fhtV] [-c file]\n"
+	    "       Matt_daemon [-c file] --fingerprint\n"
+	    "       Matt_daemon [-c file] --add-user name [--admin]\n"
+	    "       Matt_daemon [-c file] --add-key name file [--admin]\n"
 	    "\n"
 	    "  -c, --config FILE    configuration file (default %s)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr too\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -t, --test-config    check the configuration and exit\n"
 	    "  -V, --version        show the version and exit\n"
+	    "      --fingerprint    print the TLS certificate's SHA-256\n"
+	    "                       fingerprint (creating it if needed)\n"
+	    "      --add-user NAME  add or replace a user; the password is read\n"
+	    "                       from the terminal (or one line of stdin)\n"
+	    "      --add-key NAME FILE\n"
+	    "                       authorize the public key in PEM FILE for NAME\n"
+	    "      --admin          with --add-user/--add-key: an admin"
 	    "\n"
 	    "Logs every line received on TCP port 4242 into\n"
 	    "/var/log/matt_daemon/matt_daemon.log; a line \"quit\" stops it.\n"
@@ -44,6 +58,113 @@ print_errors(const struct config *c)
 	return c->nerrors;
 }
 
+/* Read a password: twice without echo on a terminal, else one line. */
+static int
+read_password(char *buf, size_t size)
+{
+	struct termios old, noecho;
+	char again[512];
+	FILE *tty;
+	size_t n;
+	int ok;
+
+	if (!isatty(STDIN_FILENO)) {
+		if (fgets(buf, (int)size, stdin) == NULL)
+			return -1;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return buf[0] ? 0 : -1;
+	}
+	if ((tty = fopen("/dev/tty", "r+e")) == NULL)
+		return -1;
+	tcgetattr(fileno(tty), &old);
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+	fputs("Password: ", tty);
+	fflush(tty);
+	ok = fgets(buf, (int)size, tty) != NULL;
+	fputs("\nAgain: ", tty);
+	fflush(tty);
+	ok = ok && fgets(again, sizeof(again), tty) != NULL;
+	fputs("\n", tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fclose(tty);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	again[strcspn(again, "\r\n")] = '\0';
+	n = strlen(buf);
+	ok = n > 0 && strcmp(buf, again) == 0;
+	explicit_bzero(again, sizeof(again));
+	if (!ok)
+		fprintf(stderr, "Matt_daemon: %s\n", n == 0 ?
+		    "empty password" : "the passwords differ");
+	return ok ? 0 : -1;
+}
+
+static int
+do_fingerprint(const struct config *c)
+{
+	char err[512], fp[TLS_FP_LEN];
+
+	if (tls_ensure_files(c->tls_cert, c->tls_key, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "Matt_daemon: %s\n", err);
+		return 1;
+	}
+	if (tls_fingerprint(c->tls_cert, fp, sizeof(fp)) == -1) {
+		fprintf(stderr, "Matt_daemon: cannot read the certificate "
+		    "%s\n", c->tls_cert);
+		return 1;
+	}
+	printf("%s\n", fp);
+	return 0;
+}
+
+static int
+do_add_user(const struct config *c, const char *name, int role)
+{
+	char password[512], err[512];
+	int rc;
+
+	if (!auth_valid_name(name)) {
+		fprintf(stderr, "Matt_daemon: bad user name '%s' (letters, "
+		    "digits, '.', '_', '-')\n", name);
+		return 1;
+	}
+	if (read_password(password, sizeof(password)) == -1) {
+		fprintf(stderr, "Matt_daemon: no password given\n");
+		return 1;
+	}
+	rc = auth_add_user(c->auth_users, name, role, password, err,
+	    sizeof(err));
+	explicit_bzero(password, sizeof(password));
+	if (rc == -1) {
+		fprintf(stderr, "Matt_daemon: %s\n", err);
+		return 1;
+	}
+	printf("user %s (%s) saved in %s\n", name, auth_role_name(role),
+	    c->auth_users);
+	return 0;
+}
+
+static int
+do_add_key(const struct config *c, const char *name, const char *file,
+    int role)
+{
+	char key[AUTH_KEY_MAX], err[512];
+
+	if (tls_file_key(file, key, sizeof(key), err, sizeof(err)) == -1 ||
+	    auth_add_key(c->auth_keys, name, role, key, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "Matt_daemon: %s\n", err);
+		return 1;
+	}
+	printf("key of %s (%s) added to %s\n", name, auth_role_name(role),
+	    c->auth_keys);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -53,11 +174,16 @@ main(int argc, char **argv)
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "test-config", no_argument,	    NULL, 't' },
 		{ "version",	 no_argument,	    NULL, 'V' },
+		{ "add-key",	 required_argument, NULL, 'K' },
+		{ "add-user",	 required_argument, NULL, 'U' },
+		{ "admin",	 no_argument,	    NULL, 'A' },
+		{ "fingerprint", no_argument,	    NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct config cfg;
 	const char *path = CONFIG_DEFAULT_PATH;
-	int ch, foreground = 0, test = 0, required = 0;
+	int ch, foreground = 0, test = 0, required = 0, admin = 0, fprint = 0;
+	const char *add_user = NULL, *add_key = NULL;
 
 	/* First of all, so that no signal is lost (or fatal) from now on. */
 	if (signals_block() == -1) {
@@ -81,15 +207,42 @@ main(int argc, char **argv)
 		case 'V':
 			printf("Matt_daemon %s\n", MD_VERSION);
 			return 0;
+		case 'A':
+			admin = 1;
+			break;
+		case 'F':
+			fprint = 1;
+			break;
+		case 'K':
+			add_key = optarg;
+			break;
+		case 'U':
+			add_user = optarg;
+			break;
 		default:
 			usage(stderr, 2);
 		}
 	}
-	if (optind != argc)
+	if (add_key != NULL ? optind != argc - 1 : optind != argc)
+		usage(stderr, 2);
+	if ((add_user != NULL) + (add_key != NULL) + fprint + test > 1 ||
+	    (admin && add_user == NULL && add_key == NULL))
 		usage(stderr, 2);
 
 	config_defaults(&cfg);
 	config_load(&cfg, path, required);
+	if (fprint || add_user != NULL || add_key != NULL) {
+		if (print_errors(&cfg) > 0)
+			return 1;
+		umask(077);
+		if (fprint)
+			return do_fingerprint(&cfg);
+		if (add_user != NULL)
+			return do_add_user(&cfg, add_user,
+			    admin ? ROLE_ADMIN : ROLE_USER);
+		return do_add_key(&cfg, add_key, argv[optind],
+		    admin ? ROLE_ADMIN : ROLE_USER);
+	}
 	if (test) {
 		if (print_errors(&cfg) > 0)
 			return 1;
