@@ -8,6 +8,7 @@
  * the next one.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,11 +118,14 @@ archiver_start(Tintin_reporter *r)
 		return;
 	}
 	if (pid == 0) {
+		struct sched_param sp;
 		sigset_t none;
 
-		/* Die with the parent; leave the CPU to it. */
+		/* Die with the parent; run only on CPU time nobody wants. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		(void)setpriority(PRIO_PROCESS, 0, 10);
+		memset(&sp, 0, sizeof(sp));
+		if (sched_setscheduler(0, SCHED_IDLE, &sp) == -1)
+			(void)setpriority(PRIO_PROCESS, 0, 19);
 		sigemptyset(&none);
 		(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
 		    (size_t)8);
