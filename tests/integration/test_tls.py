@@ -6,6 +6,7 @@ client; `openssl s_client` is used where the issue names it.
 """
 
 import os
+import re
 import socket
 import ssl
 import stat
@@ -250,7 +251,9 @@ def test_s_client_tls11_is_refused(daemon_factory):
     if "no protocols available" in err or "unknown option" in err:
         pytest.skip(f"local openssl cannot speak TLS 1.1: {err[:200]}")
     out = p.stdout.decode("utf-8", "replace")
-    assert "Protocol  : TLSv1.1" not in out
+    # on failure s_client still prints "Protocol : TLSv1.1" (the one it
+    # tried) but no cipher
+    assert "Cipher is (NONE)" in out, out[-800:]
     assert p.returncode != 0, out[-500:]
     time.sleep(0.2)
     assert not any("old line" in m for m in d.messages())
@@ -381,3 +384,116 @@ def test_s_client_on_port_4242(daemon_factory):
         c.close()
     assert "User input: hello on 4242" in d.messages()
     assert d.stop()
+
+
+# --- more edges ---------------------------------------------------------------------
+
+def test_status_reports_the_tls_mode(daemon_factory):
+    d = make_daemon(daemon_factory, "optional").start()
+    r = tls(d).ask("/status")
+    assert r.startswith("+OK version=") and " tls=optional " in r + " ", r
+    assert " auth=off" in r
+
+
+def test_records_already_decrypted_are_processed_without_more_traffic(
+        daemon_factory):
+    # many small TLS records in a row, then silence: OpenSSL may have read
+    # them all from the socket at once, epoll will not fire again
+    d = make_daemon(daemon_factory, "optional").start()
+    t = tls(d)
+    for i in range(200):
+        t.send(f"rec {i:03d}\n")
+    d.wait_for_message("User input: rec 199", timeout=5.0)
+    got = [m for m in d.messages() if m.startswith("User input: rec ")]
+    assert got == [f"User input: rec {i:03d}" for i in range(200)]
+
+
+def test_partial_tls_line_logged_at_abrupt_close(daemon_factory):
+    d = make_daemon(daemon_factory, "optional").start()
+    t = tls(d)
+    t.send("no newline here")
+    t.sock.close()          # no close_notify
+    d.wait_for_message("User input: no newline here")
+    d.wait_for_log(r"^Client disconnected: ")
+    assert d.alive()
+
+
+def test_partial_tls_line_logged_at_clean_close(daemon_factory):
+    d = make_daemon(daemon_factory, "optional").start()
+    t = tls(d)
+    t.send("clean end")
+    raw = t.sock.unwrap()   # close_notify
+    raw.close()
+    d.wait_for_message("User input: clean end")
+
+
+def test_idle_timeout_closes_a_stalled_handshake(daemon_factory):
+    d = make_daemon(daemon_factory, "optional",
+                    daemon_extra={"idle_timeout": "1s"}).start()
+    s = d.connect()
+    s.sendall(client_hello()[:30])
+    t0 = time.monotonic()
+    recv_until_eof(s, timeout=6.0)
+    assert time.monotonic() - t0 < 6.0
+    assert d.alive()
+
+
+def test_idle_timeout_on_tls_session_replies_then_closes(daemon_factory):
+    d = make_daemon(daemon_factory, "optional",
+                    daemon_extra={"idle_timeout": "1s"}).start()
+    t = tls(d)
+    assert t.line(timeout=6.0) == b"-ERR idle timeout\n"
+    t.eof(timeout=5.0)
+
+
+def test_tls_refusal_beyond_max_clients(daemon_factory):
+    d = make_daemon(daemon_factory, "required", max_clients=1).start()
+    t = tls(d)
+    t.sync()
+    s = d.connect()
+    # the refusal is plain text, sent before any TLS
+    assert recv_until_eof(s) == b"-ERR too many clients (max 1)\n"
+    assert t.ask("/ping") == "+OK pong"
+
+
+def test_auth_without_tls_or_plaintext_is_a_config_error(daemon_factory):
+    d = make_daemon(daemon_factory, "off", dict(mode="optional"))
+    r = d.run("-t")
+    assert r.rc == 1
+    assert "tls" in (r.out + r.err).lower()
+
+
+def test_bad_tls_mode_is_a_config_error(daemon_factory):
+    d = make_daemon(daemon_factory, "sometimes")
+    r = d.run("-t")
+    assert r.rc == 1
+    assert re.search(r":\d+: ", r.err + r.out), r.err
+
+
+def test_unreadable_cert_path_fails_at_start(daemon_factory, tmp_path):
+    d = make_daemon(daemon_factory, "optional")
+    with open(d.cert, "w") as f:
+        f.write("not a certificate\n")
+    with open(d.key, "w") as f:
+        f.write("not a key\n")
+    os.chmod(d.key, 0o600)
+    r = d.run()
+    assert r.rc != 0
+    assert r.err.strip(), "no error message"
+    assert not d.connectable()
+
+
+def test_replies_to_a_vanished_tls_client_do_not_kill_the_daemon(
+        daemon_factory):
+    # the client asks a lot and leaves without reading: writing the
+    # replies must not raise SIGPIPE in the daemon (it would stop it)
+    d = make_daemon(daemon_factory, "optional").start()
+    for _ in range(3):
+        t = tls(d)
+        t.send(b"/ping\n" * 2000)
+        t.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        t.sock.close()
+    time.sleep(0.5)
+    assert d.alive(), d.messages()[-4:]
+    assert tls(d).ask("/ping") == "+OK pong"
