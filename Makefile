@@ -98,6 +98,30 @@ $(BUILD)/bench/flood: $(BUILD)/bench/flood.o
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
+# libFuzzer harnesses (clang only), run FUZZ_SECONDS each; see fuzz/README.md.
+FUZZ_SECONDS	?= 30
+FUZZ_CC		= clang
+FUZZ_FLAGS	= -std=c11 -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc -g -O1 \
+		  -fsanitize=fuzzer,address,undefined
+FUZZ_BINS	= build/fuzz/fuzz_framer build/fuzz/fuzz_config
+
+build/fuzz/fuzz_framer: fuzz/fuzz_framer.c $(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+
+build/fuzz/fuzz_config: fuzz/fuzz_config.c src/daemon/config.c $(TINTIN_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		n=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$n \
+		    fuzz/corpus/$$n 2>&1 | tail -n 3; \
+	done
+
 deps:
 	@./scripts/deps.sh
 

@@ -1,0 +1,74 @@
+/*
+ * libFuzzer harness: the line framer and the escaper, on input cut into
+ * arbitrary reads.  Checks the invariants the log relies on: no record is
+ * longer than max_line, every byte of input comes out once (newlines and
+ * the CR before them aside), and escaped records hold no control byte.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/escape.h"
+#include "common/framer.h"
+
+#define MAXREC	64
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static size_t total;
+
+static int
+on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
+{
+	char out[ESCAPE_BOUND(MAXREC)], back[MAXREC];
+	size_t n, i;
+
+	(void)arg;
+	(void)kind;
+	(void)part;
+	assert(len <= MAXREC);
+	total += len;
+	n = escape_bytes(out, p, len);
+	assert(n <= ESCAPE_BOUND(len));
+	for (i = 0; i < n; i++)
+		assert((unsigned char)out[i] >= 0x20 &&
+		    (unsigned char)out[i] != 0x7f);
+	assert(escape_undo(back, out, n) == len);
+	assert(memcmp(back, p, len) == 0);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct framer f;
+	size_t off = 0, chunk, content = 0, i;
+
+	if (size < 1)
+		return 0;
+	/* The first byte chooses the size of the reads. */
+	chunk = (size_t)data[0] % 17 + 1;
+	data++;
+	size--;
+	for (i = 0; i < size; i++) {
+		if (data[i] == '\n')
+			continue;
+		if (data[i] == '\r' && (i + 1 == size || data[i + 1] == '\n'))
+			continue;
+		content++;
+	}
+	total = 0;
+	framer_init(&f, MAXREC);
+	while (off < size) {
+		size_t n = size - off < chunk ? size - off : chunk;
+
+		assert(framer_feed(&f, (const char *)data + off, n, on_record,
+		    NULL) == 0);
+		off += n;
+	}
+	assert(framer_finish(&f, on_record, NULL) == 0);
+	framer_free(&f);
+	assert(total == content);
+	return 0;
+}
