@@ -608,3 +608,39 @@ def test_add_user_without_a_password_line_fails(daemon_factory):
     d = auth_daemon(daemon_factory)
     r = run_cmd([BINARY, "-c", d.conf, "--add-user", "alice"], input="")
     assert r.returncode != 0
+
+
+def test_overlong_auth_line_is_not_logged_in_pieces(daemon_factory):
+    d = make_daemon(daemon_factory, "optional", dict(mode="optional"),
+                    max_line=64)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    secret = "LongSecret-" + "q" * 120
+    t.send(f"/auth password alice {secret}\n")
+    t.send("after the long one\n")
+    t.sync()
+    logs = log_everything(d)
+    assert b"qqqqqqqqqq" not in logs, "pieces of an /auth line were logged"
+    assert b"LongSecret" not in logs
+
+
+def test_overlong_line_after_failed_auth_is_not_logged(daemon_factory):
+    d = make_daemon(daemon_factory, "optional", dict(mode="optional"),
+                    max_line=64)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    t = tls(d)
+    assert t.ask(f"/auth password alice {WRONG}", SLOW) == FAILED
+    t.send("Mistyped-" + "z" * 120 + "\n")
+    t.sync()
+    assert b"zzzzzzzzzz" not in log_everything(d)
+
+
+def test_user_added_while_running_can_log_in(daemon_factory):
+    d = auth_daemon(daemon_factory)
+    add_user(d, "alice", PASSWORD, admin=True)
+    d.start()
+    add_user(d, "late", "late comer 9")
+    t = tls(d)
+    assert t.ask("/auth password late late comer 9") == OK_USER.format("late")

@@ -497,3 +497,77 @@ def test_replies_to_a_vanished_tls_client_do_not_kill_the_daemon(
     time.sleep(0.5)
     assert d.alive(), d.messages()[-4:]
     assert tls(d).ask("/ping") == "+OK pong"
+
+
+def manual_handshake(sock, ctx, chunk=1, pause=0.0):
+    """Client handshake through memory BIOs, sending our bytes to sock
+    `chunk` bytes at a time; returns the SSLObject."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            obj.do_handshake()
+            done = True
+        except ssl.SSLWantReadError:
+            done = False
+        data = out.read()
+        for i in range(0, len(data), chunk):
+            sock.sendall(data[i:i + chunk])
+            if pause:
+                time.sleep(pause)
+        if done:
+            return obj, inc, out
+        got = sock.recv(65536)
+        if not got:
+            raise AssertionError("server closed during the handshake")
+        inc.write(got)
+    raise AssertionError("handshake did not finish")
+
+
+def test_client_hello_one_byte_at_a_time(daemon_factory):
+    d = make_daemon(daemon_factory, "required").start()
+    s = d.connect()
+    obj, inc, out = manual_handshake(s, client_context(), chunk=1,
+                                     pause=0.001)
+    assert obj.version() == "TLSv1.3"
+    obj.write(b"slow hello worked\n")
+    s.sendall(out.read())
+    d.wait_for_message("User input: slow hello worked")
+    s.close()
+
+
+def test_first_byte_then_a_pause(daemon_factory):
+    d = make_daemon(daemon_factory, "optional").start()
+    s = d.connect()
+    hello = client_hello()
+    s.sendall(hello[:1])
+    time.sleep(0.5)
+    # the daemon must still be waiting for the rest, not have decided
+    p = plain(d)
+    p.sync()
+    assert not any(m.startswith("User input: \\x16") for m in d.messages())
+    s.close()
+    t = tls(d)
+    assert t.ask("/ping") == "+OK pong"
+
+
+def test_plain_first_byte_then_a_pause(daemon_factory):
+    d = make_daemon(daemon_factory, "optional").start()
+    p = plain(d)
+    p.send("h")
+    time.sleep(0.3)
+    p.send("ello in two parts\n")
+    p.sync()
+    assert "User input: hello in two parts" in d.messages()
+
+
+def test_key_readable_by_others_is_refused_at_start(daemon_factory):
+    d = make_daemon(daemon_factory, "optional")
+    assert md(d, "--fingerprint").returncode == 0
+    os.chmod(d.key, 0o644)
+    r = d.run()
+    assert r.rc == 1
+    assert d.key in r.err
+    assert not d.connectable()
