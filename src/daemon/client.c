@@ -107,6 +107,11 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
 	    command_run(c, data, len))
 		return c->dead || d->stopping || paused(c);
+	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
+	    memcmp(data, "/auth", 5) == 0) {
+		/* An /auth too long to be a command: it may hold a secret. */
+		c->redact_next = 1;
+	}
 	if (d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Rejected line "
 		    "from %s (not authenticated): %zu bytes.", c->addr, len);

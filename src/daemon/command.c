@@ -303,25 +303,43 @@ cmd_auth(struct client *c, char *args)
 	check_password(c, name, secret);
 }
 
-/* "/auth password bob" without what follows: never log a secret. */
+/*
+ * How much of LINE may be logged: "/auth password bob" without what
+ * follows, and only "/auth" when its method is not one we know (the
+ * secret could be anywhere then).
+ */
+static size_t
+loggable(const char *line, size_t len)
+{
+	const char *method = line + 6, *name, *end;
+	size_t mlen;
+
+	if (len < 5 || memcmp(line, "/auth", 5) != 0)
+		return len;
+	if (len < 6)
+		return 5;
+	end = memchr(method, ' ', len - 6);
+	mlen = end ? (size_t)(end - method) : len - 6;
+	if (!((mlen == 8 && memcmp(method, "password", 8) == 0) ||
+	    (mlen == 3 && memcmp(method, "key", 3) == 0)) || end == NULL)
+		return 5;
+	name = end + 1;
+	end = memchr(name, ' ', len - (size_t)(name - line));
+	return end ? (size_t)(end - line) : len;
+}
+
 static void
 log_command(struct client *c, const char *line, size_t len)
 {
 	char esc[ESCAPE_BOUND(96) + 1];
-	size_t n, keep = len, words = 0, i;
+	size_t n, keep = loggable(line, len), cut = keep;
 
-	if (len > 5 && memcmp(line, "/auth ", 6) == 0) {
-		for (i = 0; i < len && words < 3; i++)
-			if (line[i] == ' ' && ++words == 3)
-				keep = i;
-	}
-	if (keep > 96)
-		keep = 96;
-	n = escape_bytes(esc, line, keep);
+	if (cut > 96)
+		cut = 96;
+	n = escape_bytes(esc, line, cut);
 	esc[n] = '\0';
 	tintin_log_cat(c->d->log, TINTIN_INFO, CAT_COMMAND, "Command from %s "
-	    "(%s): %s%s.", c->addr, who(c), esc, keep < len &&
-	    memcmp(line, "/auth ", 6) != 0 ? "..." : "");
+	    "(%s): %s%s.", c->addr, who(c), esc, cut < keep ? "..." : "");
 }
 
 int

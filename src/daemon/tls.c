@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,17 +240,89 @@ tls_fingerprint(const char *cert, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own writes with
+ * write(2), and a write to a peer that is gone would raise SIGPIPE, which
+ * the daemon takes as an order to stop.
+ */
+static BIO_METHOD *nosig_method;
+
+static int
+nosig_write(BIO *b, const char *buf, int n)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t w;
+
+	BIO_clear_retry_flags(b);
+	w = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)w;
+}
+
+static int
+nosig_read(BIO *b, char *buf, int n)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	r = recv(fd, buf, (size_t)n, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		BIO_set_retry_read(b);
+	return (int)r;
+}
+
+static long
+nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+nosig_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO *
+nosig_bio(int fd)
+{
+	BIO *b;
+
+	if (nosig_method == NULL) {
+		nosig_method = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_SOURCE_SINK, "matt_daemon socket");
+		if (nosig_method == NULL ||
+		    !BIO_meth_set_write(nosig_method, nosig_write) ||
+		    !BIO_meth_set_read(nosig_method, nosig_read) ||
+		    !BIO_meth_set_ctrl(nosig_method, nosig_ctrl) ||
+		    !BIO_meth_set_create(nosig_method, nosig_create))
+			return NULL;
+	}
+	if ((b = BIO_new(nosig_method)) == NULL)
+		return NULL;
+	BIO_set_data(b, (void *)(intptr_t)fd);
+	return b;
+}
+
 struct tls_conn *
 tls_new(int fd)
 {
 	SSL *ssl;
+	BIO *b;
 
 	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)
 		return NULL;
-	if (!SSL_set_fd(ssl, fd)) {
+	if ((b = nosig_bio(fd)) == NULL) {
 		SSL_free(ssl);
 		return NULL;
 	}
+	SSL_set_bio(ssl, b, b);
 	SSL_set_accept_state(ssl);
 	return (struct tls_conn *)ssl;
 }
