@@ -25,6 +25,8 @@ ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
 LDLIBS_TINTIN	= -lz -lzstd
 LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
 		  -lssl -lcrypto -lcrypt $(LDLIBS_TINTIN)
+LDLIBS_CLIENT	= -lssl -lcrypto \
+		  $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
 ifeq ($(SANITIZE),1)
 BUILD		= build/san
@@ -44,16 +46,25 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c
+# Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
+CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
+		  src/client/proto.c
+CLI_SRCS	= src/client/main.c src/client/term.c src/client/repl.c \
+		  src/client/batch.c
 
 TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS	= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+CLIENT_OBJS	= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS	= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 LIBTINTIN	= $(BUILD)/libtintin.a
 LIBCOMMON	= $(BUILD)/libcommon.a
 DAEMON_BIN	= $(BUILD)/$(NAME)
+LIBAFK		= $(BUILD)/libafk.a
+CLIENT_BIN	= $(BUILD)/Ben_AFK
 
-UNIT_TESTS	= tintin escape framer config syslog
+UNIT_TESTS	= tintin escape framer config syslog known_hosts proto
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
@@ -62,13 +73,20 @@ BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
 
 # ./Matt_daemon always names the release build; sanitizer builds are
 # reached through $(BUILD) (the test targets pass the path explicitly).
-all: $(DAEMON_BIN)
+all: $(DAEMON_BIN) $(CLIENT_BIN)
 ifeq ($(SANITIZE),0)
 	@ln -sfn $(DAEMON_BIN) $(NAME)
+	@ln -sfn $(CLIENT_BIN) Ben_AFK
 endif
 
 $(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+$(CLIENT_BIN): $(CLI_OBJS) $(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLIENT)
+
+$(LIBAFK): $(CLIENT_OBJS)
+	$(AR) rcs $@ $^
 
 $(LIBTINTIN): $(TINTIN_OBJS)
 	$(AR) rcs $@ $^
@@ -92,6 +110,11 @@ $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+$(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
+		$(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
+$(BUILD)/tests/test_proto: $(BUILD)/tests/unit/test_proto.o $(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
 
 $(BUILD)/bench/flood: $(BUILD)/bench/flood.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lssl -lcrypto
@@ -138,7 +161,8 @@ SAN_ENV		= ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=
 
 integration: all
 	$(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
-	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) $(PYTHON) -m pytest -q tests/integration
+	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) BEN_AFK=$(CURDIR)/$(CLIENT_BIN) \
+	$(PYTHON) -m pytest -q tests/integration
 
 test: deps
 	$(MAKE) all
@@ -150,10 +174,13 @@ bench: deps all $(BENCH_BINS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/matt_daemon
 	install -m 755 $(DAEMON_BIN) $(DESTDIR)$(PREFIX)/sbin/$(NAME)
 	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 755 $(CLIENT_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK
+	install -m 644 man/Ben_AFK.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
@@ -171,7 +198,7 @@ clean:
 		build/rel/bench build/san/bench
 
 fclean:
-	rm -rf build $(NAME)
+	rm -rf build $(NAME) Ben_AFK
 
 re: fclean
 	$(MAKE) all

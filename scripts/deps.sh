@@ -5,11 +5,11 @@ set -eu
 
 PKGS="
 gcc clang make pkg-config
-libinih-dev
+libinih-dev libssl-dev libedit-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 python3 python3-pytest
 rsyslog socat netcat-openbsd zstd
-procps util-linux gdb groff-base
+procps util-linux gdb groff-base tmux
 "
 
 missing=""

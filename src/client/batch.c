@@ -1,0 +1,216 @@
+/* Pipe mode: every line of stdin goes to the daemon, then a /ping whose
+ * "+OK pong" proves that the daemon has logged all of them. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+
+#define BATCH_BUF	65536
+
+struct batch {
+	char		 in[BATCH_BUF];
+	size_t		 len, off;	/* bytes read from stdin, sent */
+	int		 stdin_open;
+	int		 tail_sent;	/* the final /ping is queued */
+	int		 last_nl;	/* last stdin byte was \n */
+	int		 sent_any;
+	char		 cur[8];	/* start of the current line */
+	size_t		 curlen;
+	unsigned long	 pings;		/* "/ping" lines, ours included */
+	unsigned long	 pongs;
+	int		 quit;		/* a "quit" line went out */
+};
+
+/* Note the lines that get special answers: /ping (a pong each) and quit
+ * (no answer, the daemon stops). */
+static void
+scan_line_end(struct batch *b)
+{
+	size_t n = b->curlen;
+
+	if (n > 0 && n <= sizeof(b->cur) && b->cur[n - 1] == '\r')
+		n--;
+	if (n == 5 && memcmp(b->cur, "/ping", 5) == 0)
+		b->pings++;
+	if (n == 4 && memcmp(b->cur, "quit", 4) == 0)
+		b->quit = 1;
+	b->curlen = 0;
+}
+
+static void
+scan(struct batch *b, const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n')
+			scan_line_end(b);
+		else if (b->curlen < sizeof(b->cur))
+			b->cur[b->curlen++] = p[i];
+		else
+			b->curlen = sizeof(b->cur) + 1;
+	}
+}
+
+/* Stdin is done: queue the end of the last line and our /ping. */
+static void
+queue_tail(struct batch *b)
+{
+	b->len = b->off = 0;
+	if (b->sent_any && !b->last_nl) {
+		b->in[b->len++] = '\n';
+		scan_line_end(b);
+	}
+	memcpy(b->in + b->len, "/ping\n", 6);
+	b->len += 6;
+	b->pings++;
+	b->tail_sent = 1;
+}
+
+static int
+read_stdin(struct batch *b)
+{
+	ssize_t n;
+
+	n = read(STDIN_FILENO, b->in, sizeof(b->in));
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n == -1) {
+		fprintf(stderr, "Ben_AFK: stdin: %s\n", strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		b->stdin_open = 0;
+		queue_tail(b);
+		return 0;
+	}
+	b->len = (size_t)n;
+	b->off = 0;
+	b->sent_any = 1;
+	b->last_nl = b->in[n - 1] == '\n';
+	scan(b, b->in, b->len);
+	return 0;
+}
+
+/*
+ * Handle the replies buffered in C: 1 all done, 0 go on, or an exit
+ * status + 2 (so that 0 and 1 stay free) on an -ERR.
+ */
+static int
+replies(struct conn *c, struct batch *b)
+{
+	char line[AFK_LINE_MAX];
+	enum proto_reply kind;
+
+	while (conn_line(c, line, sizeof(line))) {
+		kind = proto_classify(line);
+		if (kind == PROTO_OK && strcmp(line, "+OK pong") == 0) {
+			b->pongs++;
+			/* Pongs come in order: the last one is ours. */
+			if (b->tail_sent && b->off == b->len &&
+			    b->pongs == b->pings)
+				return 1;
+		}
+		if (kind != PROTO_OK && kind != PROTO_NONE) {
+			cli_report(line, kind);
+			return proto_exit_status(kind) + 2;
+		}
+		printf("%s\n", line);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* The daemon is gone or a write failed: read what it said last. */
+static int
+lost(struct conn *c, struct batch *b)
+{
+	char err[AFK_ERRLEN];
+	int rc;
+
+	snprintf(err, sizeof(err), "%s", c->err);
+	while (!c->eof && conn_fill(c) > 0)
+		;
+	c->eof = 1;
+	rc = replies(c, b);
+	if (rc == 1)
+		return AFK_EXIT_OK;
+	if (rc > 1)
+		return rc - 2;
+	if (b->quit)
+		return AFK_EXIT_OK;	/* quit stopped the daemon */
+	if (strcmp(err, "connection closed by the daemon") == 0)
+		fprintf(stderr, "Ben_AFK: the daemon closed the connection "
+		    "before confirming every line\n");
+	else
+		fprintf(stderr, "Ben_AFK: %s\n", err);
+	return AFK_EXIT_ERROR;
+}
+
+int
+batch_run(struct conn *c, const struct cli *o)
+{
+	static struct batch b;
+	struct pollfd pfd[2];
+	ssize_t n;
+	int rc, timeout;
+
+	memset(&b, 0, sizeof(b));
+	b.stdin_open = 1;
+	b.last_nl = 1;
+	for (;;) {
+		/* TLS may hold decrypted bytes that poll cannot see. */
+		while (conn_pending(c) || c->len > 0) {
+			if (conn_pending(c) && conn_fill(c) == -1)
+				return lost(c, &b);
+			rc = replies(c, &b);
+			if (rc == 1)
+				return AFK_EXIT_OK;
+			if (rc > 1)
+				return rc - 2;
+			if (!conn_pending(c))
+				break;
+		}
+		pfd[0].fd = b.off == b.len && b.stdin_open ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->fd;
+		pfd[1].events = POLLIN | (b.off < b.len ? conn_events(c) : 0);
+		/* Waiting for stdin may take forever (tail -f); waiting for
+		 * the daemon may not. */
+		timeout = pfd[0].fd == -1 && b.off == b.len ? o->timeout_ms :
+		    -1;
+		n = poll(pfd, 2, timeout);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "Ben_AFK: poll: %s\n", strerror(errno));
+			return AFK_EXIT_ERROR;
+		}
+		if (n == 0) {
+			fprintf(stderr, "Ben_AFK: no answer from the daemon "
+			    "within %d s\n", o->timeout_ms / 1000);
+			return AFK_EXIT_ERROR;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (conn_fill(c) == -1)
+				return lost(c, &b);
+			rc = replies(c, &b);
+			if (rc == 1)
+				return AFK_EXIT_OK;
+			if (rc > 1)
+				return rc - 2;
+		}
+		if (b.off < b.len && (pfd[1].revents & (POLLOUT | POLLIN))) {
+			n = conn_write_some(c, b.in + b.off, b.len - b.off);
+			if (n == -1)
+				return lost(c, &b);
+			if (n > 0)
+				b.off += (size_t)n;
+		}
+		if (pfd[0].revents && read_stdin(&b) == -1)
+			return AFK_EXIT_ERROR;
+	}
+}

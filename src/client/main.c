@@ -1,0 +1,412 @@
+/* Ben_AFK: command line, connection, server identity, login, then the
+ * interactive or the pipe mode. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+#include "client/term.h"
+
+#ifndef MD_VERSION
+#define MD_VERSION "dev"
+#endif
+
+#define PASSWORD_MAX	1024
+
+static void __attribute__((noreturn))
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
+	    "[-t seconds] [-u user] [--keygen file] [--known-hosts file] "
+	    "[--password-file file] [--tls]\n"
+	    "\n"
+	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
+	    "  -h, --help               show this help and exit\n"
+	    "  -i, --identity KEYFILE   log in with this private key "
+	    "(implies --tls)\n"
+	    "  -p, --port PORT          daemon port (default 4242)\n"
+	    "  -q, --quiet              no notices on stderr, errors only\n"
+	    "  -t, --timeout SECONDS    connect, handshake and reply timeout "
+	    "(default 30)\n"
+	    "  -u, --user USER          log in as USER (password, or key "
+	    "with -i)\n"
+	    "  -V, --version            show the version and exit\n"
+	    "      --keygen FILE        write a new key to FILE and "
+	    "FILE.pub, and exit\n"
+	    "      --known-hosts FILE   pinned server fingerprints (default\n"
+	    "                           ~/.config/ben_afk/known_hosts)\n"
+	    "      --password-file FILE read the password from FILE\n"
+	    "      --tls                talk TLS (the server is pinned on "
+	    "first use)\n"
+	    "\n"
+	    "Sends lines to Matt_daemon: typed ones when stdin is a terminal,\n"
+	    "else every line of stdin, then waits until the daemon has them "
+	    "all.\n"
+	    "See Ben_AFK(1).\n");
+	exit(status);
+}
+
+void
+cli_report(const char *reply, enum proto_reply kind)
+{
+	const char *hint = proto_hint(kind);
+
+	if (hint != NULL)
+		fprintf(stderr, "Ben_AFK: %s (%s)\n", reply, hint);
+	else
+		fprintf(stderr, "Ben_AFK: %s\n", reply);
+}
+
+static int
+keygen(const char *path)
+{
+	char fp[AFK_FPLEN], err[AFK_ERRLEN];
+
+	if (tls_keygen(path, fp, err, sizeof(err)) == -1) {
+		fprintf(stderr, "Ben_AFK: %s\n", err);
+		return AFK_EXIT_ERROR;
+	}
+	printf("Private key: %s (keep it secret)\n"
+	    "Public key:  %s.pub\n"
+	    "SHA-256:     %s\n"
+	    "On the daemon's host, as root:\n"
+	    "  Matt_daemon --add-key NAME %s.pub\n", path, path, fp, path);
+	return AFK_EXIT_OK;
+}
+
+static void
+changed_banner(const char *key, const char *path, int lineno,
+    const char *old, const char *fp)
+{
+	fprintf(stderr,
+	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+	    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
+	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+	    "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n"
+	    "Someone could be eavesdropping on you right now "
+	    "(man-in-the-middle attack)!\n"
+	    "It is also possible that the daemon's certificate was just "
+	    "replaced.\n"
+	    "The fingerprint pinned for %s is\n"
+	    "  %s\n"
+	    "but the server now presents\n"
+	    "  %s\n"
+	    "The pinned one is line %d of %s.\n"
+	    "Check the new one on the server with 'Matt_daemon --fingerprint';"
+	    "\nif it is right, remove that line and connect again.\n"
+	    "Host identification failed: nothing was sent.\n",
+	    key, old, fp, lineno, path);
+}
+
+/* Pin the server: 0 trusted, else an exit status. */
+static int
+check_host(struct conn *c, const struct cli *o, int interactive)
+{
+	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
+	const char *file = o->known_hosts;
+	int lineno = 0, yes;
+
+	if (tls_fingerprint(c->tls, fp) == -1) {
+		fprintf(stderr, "Ben_AFK: the server sent no certificate\n");
+		return AFK_EXIT_TLS;
+	}
+	if (file == NULL) {
+		if (known_hosts_default(path, sizeof(path), "known_hosts") ==
+		    -1) {
+			fprintf(stderr, "Ben_AFK: no HOME for the known hosts "
+			    "file (use --known-hosts)\n");
+			return AFK_EXIT_TLS;
+		}
+		file = path;
+	}
+	if (known_hosts_key(key, sizeof(key), o->host, o->port) == -1) {
+		fprintf(stderr, "Ben_AFK: host name too long\n");
+		return AFK_EXIT_USAGE;
+	}
+	switch (known_hosts_check(file, key, fp, old, &lineno)) {
+	case KNOWN_HOSTS_MATCH:
+		return 0;
+	case KNOWN_HOSTS_CHANGED:
+		changed_banner(key, file, lineno, old, fp);
+		return AFK_EXIT_TLS;
+	case KNOWN_HOSTS_ERROR:
+		fprintf(stderr, "Ben_AFK: %s: %s\n", file, strerror(errno));
+		return AFK_EXIT_TLS;
+	case KNOWN_HOSTS_UNKNOWN:
+		break;
+	}
+	if (interactive) {
+		fprintf(stderr, "The authenticity of %s can't be established.\n"
+		    "Its certificate's SHA-256 fingerprint is\n  %s\n"
+		    "(on the server: Matt_daemon --fingerprint)\n", key, fp);
+		yes = term_yes_no("Are you sure you want to continue "
+		    "connecting (yes/no)? ");
+		if (yes != 1) {
+			fprintf(stderr, "Ben_AFK: host identification "
+			    "refused: nothing was sent\n");
+			return AFK_EXIT_TLS;
+		}
+	}
+	if (known_hosts_add(file, key, fp) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", file, strerror(errno));
+		return AFK_EXIT_TLS;
+	}
+	if (!o->quiet || interactive)
+		fprintf(stderr, "Ben_AFK: trusting %s on first use: "
+		    "fingerprint %s added to %s\n", key, fp, file);
+	return 0;
+}
+
+/* The password from --password-file, $BEN_AFK_PASSWORD or the terminal. */
+static int
+get_password(const struct cli *o, char *buf, size_t size)
+{
+	char prompt[600];
+	const char *env = getenv("BEN_AFK_PASSWORD");
+	FILE *fh;
+	size_t len;
+
+	if (o->password_file != NULL) {
+		if ((fh = fopen(o->password_file, "re")) == NULL) {
+			fprintf(stderr, "Ben_AFK: %s: %s\n", o->password_file,
+			    strerror(errno));
+			return -1;
+		}
+		if (fgets(buf, (int)size, fh) == NULL)
+			buf[0] = '\0';
+		fclose(fh);
+		len = strcspn(buf, "\r\n");
+		buf[len] = '\0';
+		return 0;
+	}
+	if (env != NULL) {
+		snprintf(buf, size, "%s", env);
+		return 0;
+	}
+	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", o->user,
+	    o->host);
+	if (term_password(prompt, buf, size) == -1) {
+		fprintf(stderr, "Ben_AFK: cannot read the password: %s (use "
+		    "--password-file or BEN_AFK_PASSWORD)\n",
+		    errno ? strerror(errno) : "end of input");
+		return -1;
+	}
+	return 0;
+}
+
+/* Log in as asked: 0, or an exit status. */
+static int
+login(struct conn *c, const struct cli *o, int interactive)
+{
+	char pass[PASSWORD_MAX], reply[AFK_LINE_MAX];
+	enum proto_reply kind;
+
+	if (o->user == NULL)
+		return 0;
+	if (o->keyfile == NULL) {
+		if (get_password(o, pass, sizeof(pass)) == -1)
+			return AFK_EXIT_AUTH;
+		kind = proto_auth(c, o->user, pass, reply, sizeof(reply),
+		    o->timeout_ms);
+		explicit_bzero(pass, sizeof(pass));
+	} else
+		kind = proto_auth(c, o->user, NULL, reply, sizeof(reply),
+		    o->timeout_ms);
+	if (kind == PROTO_NONE) {
+		fprintf(stderr, "Ben_AFK: %s\n", c->err);
+		return AFK_EXIT_ERROR;
+	}
+	if (kind != PROTO_OK) {
+		cli_report(reply, kind);
+		return proto_exit_status(kind);
+	}
+	if (interactive && !o->quiet)
+		fprintf(stderr, "Ben_AFK: %s\n", reply + 4);
+	return 0;
+}
+
+/* Whether the daemon refused us right away ("-ERR too many clients"):
+ * a short look before the terminal user is told "connected". */
+static int
+refused_early(struct conn *c)
+{
+	char line[AFK_LINE_MAX];
+	enum proto_reply kind;
+
+	if (conn_read_line(c, line, sizeof(line), 100) != 1)
+		return 0;
+	kind = proto_classify(line);
+	if (kind == PROTO_OK || kind == PROTO_NONE) {
+		printf("%s\n", line);
+		return 0;
+	}
+	cli_report(line, kind);
+	return proto_exit_status(kind);
+}
+
+static int
+connect_and_run(const struct cli *o)
+{
+	static struct conn c;
+	int interactive = isatty(STDIN_FILENO);
+	enum proto_reply kind;
+	int rc;
+
+	if (conn_open(&c, o->host, o->port, o->timeout_ms) == -1) {
+		fprintf(stderr, "Ben_AFK: %s\n", c.err);
+		return AFK_EXIT_CONNECT;
+	}
+	if (o->tls) {
+		if (conn_start_tls(&c, o->host, o->keyfile, o->timeout_ms) ==
+		    -1) {
+			kind = proto_classify(c.err);
+			if (kind != PROTO_NONE) {
+				cli_report(c.err, kind);
+				rc = proto_exit_status(kind);
+			} else {
+				fprintf(stderr, "Ben_AFK: %s\n", c.err);
+				rc = AFK_EXIT_TLS;
+			}
+			conn_close(&c);
+			return rc;
+		}
+		if ((rc = check_host(&c, o, interactive)) != 0)
+			goto out;
+	} else if (interactive && (rc = refused_early(&c)) != 0)
+		goto out;
+	if ((rc = login(&c, o, interactive)) != 0)
+		goto out;
+	if (interactive) {
+		if (!o->quiet)
+			fprintf(stderr, "Connected to %s port %s%s%s%s. Type "
+			    "/help for the commands, Ctrl-D to leave.\n",
+			    o->host, o->port, c.tls ? " (" : " (no TLS",
+			    c.tls ? tls_version(c.tls) : "", ")");
+		rc = repl_run(&c, o);
+	} else
+		rc = batch_run(&c, o);
+out:
+	conn_close(&c);
+	return rc;
+}
+
+static const char *
+login_name(void)
+{
+	struct passwd *pw;
+	const char *name = getenv("USER");
+
+	if (name != NULL && *name != '\0')
+		return name;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_KEYGEN = 256, OPT_KNOWN_HOSTS, OPT_PASSWORD_FILE, OPT_TLS };
+	static const struct option opts[] = {
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ "host",	   required_argument, NULL, 'H' },
+		{ "identity",	   required_argument, NULL, 'i' },
+		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
+		{ "known-hosts",   required_argument, NULL, OPT_KNOWN_HOSTS },
+		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+		{ "port",	   required_argument, NULL, 'p' },
+		{ "quiet",	   no_argument,	      NULL, 'q' },
+		{ "timeout",	   required_argument, NULL, 't' },
+		{ "tls",	   no_argument,	      NULL, OPT_TLS },
+		{ "user",	   required_argument, NULL, 'u' },
+		{ "version",	   no_argument,	      NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli o = { .host = "127.0.0.1", .port = "4242",
+	    .timeout_ms = 30000 };
+	const char *keygen_path = NULL;
+	char *end;
+	long v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "H:hi:p:qt:u:V", opts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'H':
+			o.host = optarg;
+			break;
+		case 'h':
+			usage(stdout, AFK_EXIT_OK);
+		case 'i':
+			o.keyfile = optarg;
+			o.tls = 1;
+			break;
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > 65535) {
+				fprintf(stderr, "Ben_AFK: bad port: %s\n",
+				    optarg);
+				usage(stderr, AFK_EXIT_USAGE);
+			}
+			o.port = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 't':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > INT_MAX / 1000) {
+				fprintf(stderr, "Ben_AFK: bad timeout: %s\n",
+				    optarg);
+				usage(stderr, AFK_EXIT_USAGE);
+			}
+			o.timeout_ms = (int)v * 1000;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'V':
+			printf("Ben_AFK %s\n", MD_VERSION);
+			return AFK_EXIT_OK;
+		case OPT_KEYGEN:
+			keygen_path = optarg;
+			break;
+		case OPT_KNOWN_HOSTS:
+			o.known_hosts = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			o.password_file = optarg;
+			break;
+		case OPT_TLS:
+			o.tls = 1;
+			break;
+		default:
+			usage(stderr, AFK_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, AFK_EXIT_USAGE);
+	if (keygen_path != NULL)
+		return keygen(keygen_path);
+	if (o.keyfile != NULL && o.user == NULL &&
+	    (o.user = login_name()) == NULL) {
+		fprintf(stderr, "Ben_AFK: -i needs -u USER\n");
+		return AFK_EXIT_USAGE;
+	}
+	if (o.keyfile != NULL && access(o.keyfile, R_OK) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", o.keyfile,
+		    strerror(errno));
+		return AFK_EXIT_TLS;
+	}
+	/* A vanished daemon is an error to report, not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
+	return connect_and_run(&o);
+}

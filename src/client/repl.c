@@ -1,0 +1,206 @@
+/* Interactive mode: libedit line editing, history and Tab completion of
+ * the commands; replies are shown as they arrive. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "client/cli.h"
+
+#define REPL_PROMPT	"Ben_AFK> "
+#define REPL_HISTORY	1000
+
+static const char *const commands[] = {
+	"/auth", "/help", "/ping", "/rotate", "/status", "/whoami", "quit",
+	NULL
+};
+
+static struct {
+	struct conn	*conn;
+	const struct cli *opts;
+	int		 done;
+	int		 status;
+	int		 quit;		/* "quit" was sent */
+	enum proto_reply last;		/* last -ERR kind seen */
+} repl;
+
+static char *
+command_generator(const char *text, int state)
+{
+	static size_t i, len;
+	const char *name;
+
+	if (state == 0) {
+		i = 0;
+		len = strlen(text);
+	}
+	while ((name = commands[i]) != NULL) {
+		i++;
+		if (strncmp(name, text, len) == 0)
+			return strdup(name);
+	}
+	return NULL;
+}
+
+/* Only the first word is a command; nothing else is completed (no file
+ * names). */
+static char **
+complete(const char *text, int start, int end)
+{
+	(void)end;
+	rl_attempted_completion_over = 1;
+	if (start != 0)
+		return NULL;
+	return rl_completion_matches(text, command_generator);
+}
+
+/* Print LINE above the prompt and what is being typed. */
+static void
+show(FILE *fp, const char *line)
+{
+	fputs("\r\033[K", stdout);
+	fflush(stdout);
+	fprintf(fp, "%s\n", line);
+	fflush(fp);
+	rl_forced_update_display();
+}
+
+static void
+on_line(char *line)
+{
+	if (line == NULL) {		/* Ctrl-D */
+		fputc('\n', stdout);
+		repl.done = 1;
+		repl.status = AFK_EXIT_OK;
+		return;
+	}
+	/* libedit leaves its unbuffered mode after each line: set it back
+	 * so that replies keep showing while the next line is typed. */
+	rl_callback_handler_install(REPL_PROMPT, on_line);
+	if (*line != '\0') {
+		/* Never keep a password in the history. */
+		if (strncmp(line, "/auth", 5) != 0)
+			add_history(line);
+		if (strcmp(line, "quit") == 0)
+			repl.quit = 1;
+		if (proto_send(repl.conn, line, repl.opts->timeout_ms) == -1) {
+			show(stderr, "");
+			fprintf(stderr, "Ben_AFK: %s\n", repl.conn->err);
+			repl.done = 1;
+			repl.status = AFK_EXIT_ERROR;
+		}
+	}
+	free(line);
+}
+
+/* Show every complete reply; at the end of the stream, finish. */
+static void
+on_replies(void)
+{
+	char line[AFK_LINE_MAX], msg[AFK_LINE_MAX + 64];
+	enum proto_reply kind;
+	const char *hint;
+
+	while (conn_line(repl.conn, line, sizeof(line))) {
+		kind = proto_classify(line);
+		hint = proto_hint(kind);
+		if (kind != PROTO_OK && kind != PROTO_NONE && kind != PROTO_ERR)
+			repl.last = kind;
+		if (kind != PROTO_OK && kind != PROTO_NONE && hint != NULL) {
+			snprintf(msg, sizeof(msg), "%s (%s)", line, hint);
+			show(stdout, msg);
+		} else
+			show(stdout, line);
+	}
+	if (!repl.conn->eof)
+		return;
+	repl.done = 1;
+	if (repl.quit && repl.last == PROTO_NONE) {
+		show(stderr, "Ben_AFK: the daemon stopped (quit)");
+		repl.status = AFK_EXIT_OK;
+		return;
+	}
+	show(stderr, "Ben_AFK: connection closed by the daemon");
+	repl.status = repl.last != PROTO_NONE ?
+	    proto_exit_status(repl.last) : AFK_EXIT_ERROR;
+	if (repl.status == AFK_EXIT_OK)
+		repl.status = AFK_EXIT_ERROR;
+}
+
+static void
+history_load(char *path, size_t size)
+{
+	if (known_hosts_default(path, size, "history") == -1) {
+		*path = '\0';
+		return;
+	}
+	stifle_history(REPL_HISTORY);
+	(void)read_history(path);
+}
+
+static void
+history_save(const char *path)
+{
+	if (*path == '\0' || known_hosts_mkdirs(path) == -1)
+		return;
+	if (write_history(path) == 0)
+		(void)chmod(path, 0600);
+}
+
+int
+repl_run(struct conn *c, const struct cli *o)
+{
+	char histfile[4096];
+	struct pollfd pfd[2];
+	int n;
+
+	memset(&repl, 0, sizeof(repl));
+	repl.conn = c;
+	repl.opts = o;
+	rl_readline_name = "Ben_AFK";
+	rl_attempted_completion_function = complete;
+	using_history();
+	history_load(histfile, sizeof(histfile));
+	rl_callback_handler_install(REPL_PROMPT, on_line);
+	while (!repl.done) {
+		/* TLS may hold decrypted bytes that poll cannot see. */
+		while (!repl.done && conn_pending(c)) {
+			if (conn_fill(c) == -1 && !c->eof)
+				break;
+			on_replies();
+		}
+		if (repl.done)
+			break;
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->fd;
+		pfd[1].events = POLLIN;
+		n = poll(pfd, 2, -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "Ben_AFK: poll: %s\n", strerror(errno));
+			repl.status = AFK_EXIT_ERROR;
+			break;
+		}
+		if (pfd[1].revents) {
+			if (conn_fill(c) == -1 && !c->eof) {
+				show(stderr, "");
+				fprintf(stderr, "Ben_AFK: %s\n", c->err);
+				repl.status = AFK_EXIT_ERROR;
+				break;
+			}
+			on_replies();
+		}
+		if (!repl.done && (pfd[0].revents & (POLLIN | POLLHUP)))
+			rl_callback_read_char();
+	}
+	rl_callback_handler_remove();
+	history_save(histfile);
+	return repl.status;
+}
