@@ -164,6 +164,8 @@ repl_run(struct conn *c, const struct cli *o)
 	repl.opts = o;
 	rl_readline_name = "Ben_AFK";
 	rl_attempted_completion_function = complete;
+	/* "/status " would be user input, not the command. */
+	rl_completion_append_character = '\0';
 	using_history();
 	history_load(histfile, sizeof(histfile));
 	rl_callback_handler_install(REPL_PROMPT, on_line);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -182,16 +183,36 @@ wait_fd(int fd, short events, struct timespec *deadline)
 	}
 }
 
+/* Complete the plain text line started in P from FD (briefly). */
+static void
+rest_of_line(int fd, struct peek *p)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (p->len < sizeof(p->buf) - 1 &&
+	    memchr(p->buf, '\n', p->len) == NULL) {
+		if (poll(&pfd, 1, 500) != 1)
+			return;
+		n = recv(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, 0);
+		if (n <= 0)
+			return;
+		p->len += (size_t)n;
+	}
+}
+
 /* Why the handshake failed, as clearly as we can tell. */
 static void
-handshake_error(struct tls *t, struct peek *p, int rc, char *err,
+handshake_error(struct tls *t, int fd, struct peek *p, int rc, char *err,
     size_t errlen)
 {
 	int e = SSL_get_error(t->ssl, rc);
 	char *nl;
 
 	if (p->len >= 4 && memcmp(p->buf, "-ERR", 4) == 0) {
-		/* The daemon refused us in plain text before any TLS. */
+		/* The daemon refused us in plain text before any TLS.  OpenSSL
+		 * read only a record header's worth: fetch the line's end. */
+		rest_of_line(fd, p);
 		p->buf[p->len < sizeof(p->buf) ? p->len : sizeof(p->buf) - 1] =
 		    '\0';
 		if ((nl = strpbrk(p->buf, "\r\n")) != NULL)
@@ -267,7 +288,7 @@ tls_connect(int fd, const char *servername, const char *keyfile,
 			break;
 		e = SSL_get_error(t->ssl, rc);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			handshake_error(t, &p, rc, err, errlen);
+			handshake_error(t, fd, &p, rc, err, errlen);
 			goto fail;
 		}
 		n = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
