@@ -16,8 +16,8 @@
 #define REPL_HISTORY	1000
 
 static const char *const commands[] = {
-	"/auth", "/help", "/ping", "/rotate", "/status", "/whoami", "quit",
-	NULL
+	"/auth", "/clients", "/follow", "/help", "/ping", "/rotate", "/status",
+	"/tail", "/whoami", "quit", NULL
 };
 
 static struct {
@@ -82,7 +82,11 @@ on_line(char *line)
 	/* libedit leaves its unbuffered mode after each line: set it back
 	 * so that replies keep showing while the next line is typed. */
 	rl_callback_handler_install(REPL_PROMPT, on_line);
-	if (*line != '\0') {
+	if (strcmp(line, "/shell") == 0 || strncmp(line, "/shell ", 7) == 0) {
+		/* After "+OK shell" the session carries frames, not lines. */
+		show(stderr, "Ben_AFK: /shell is not supported by this client "
+		    "(nothing sent)");
+	} else if (*line != '\0') {
 		/* Never keep a password in the history. */
 		if (strncmp(line, "/auth", 5) != 0)
 			add_history(line);

@@ -514,10 +514,14 @@ def test_interactive_completion_and_replies(daemon_factory, tmux_factory):
     # history: Up brings back the last line
     t.keys("Up")
     wait_until(lambda: t.screen().rstrip().endswith("Ben_AFK> /whoami"), 5)
-    t.keys("C-u", "C-d")
+    # /shell would turn the session into frames: refused locally
+    t.keys("C-u", "/shell", "Enter")
+    t.wait("/shell is not supported by this client")
+    t.keys("C-d")
     t.wait("EXIT=0")
     hist = (d.tmp / ".config" / "ben_afk" / "history").read_text()
     assert "typed\\040by\\040hand" in hist     # libedit escapes spaces
+    assert not any("/shell" in m for m in d.messages_raw())
 
 
 def test_interactive_password_prompt_and_tofu_question(daemon_factory,
