@@ -177,6 +177,7 @@ known_hosts_add(const char *path, const char *key, const char *fp)
 	    0600);
 	if (fd == -1)
 		return -1;
+	errno = 0;
 	if (write(fd, line, (size_t)n) != n) {
 		saved = errno ? errno : EIO;
 		close(fd);

@@ -234,15 +234,53 @@ handshake_error(struct tls *t, int fd, struct peek *p, int rc, char *err,
 	ssl_error(err, errlen, "TLS handshake failed", "unknown error");
 }
 
+/* Drive SSL_connect on the non-blocking FD until done or TIMEOUT_MS. */
+static int
+handshake(struct tls *t, int fd, struct peek *p, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct timespec deadline;
+	int rc, e, n;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		errno = 0;
+		rc = SSL_connect(t->ssl);
+		if (rc == 1)
+			break;
+		e = SSL_get_error(t->ssl, rc);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			handshake_error(t, fd, p, rc, err, errlen);
+			return -1;
+		}
+		n = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+		    &deadline);
+		if (n == 0) {
+			snprintf(err, errlen, "TLS handshake timed out (does "
+			    "the server have TLS on?)");
+			return -1;
+		}
+		if (n == -1) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct tls *
 tls_connect(int fd, const char *servername, const char *keyfile,
     int timeout_ms, char *err, size_t errlen)
 {
 	struct tls *t;
 	struct peek p = { 0 };
-	struct timespec deadline;
 	BIO *bio;
-	int rc, e, n;
 
 	if (peek_index == -1)
 		peek_index = BIO_get_ex_new_index(0, NULL, NULL, NULL, NULL);
@@ -274,35 +312,8 @@ tls_connect(int fd, const char *servername, const char *keyfile,
 	    strlen(servername))
 		SSL_set_tlsext_host_name(t->ssl, servername);
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
-	for (;;) {
-		errno = 0;
-		rc = SSL_connect(t->ssl);
-		if (rc == 1)
-			break;
-		e = SSL_get_error(t->ssl, rc);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			handshake_error(t, fd, &p, rc, err, errlen);
-			goto fail;
-		}
-		n = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-		    &deadline);
-		if (n == 0) {
-			snprintf(err, errlen, "TLS handshake timed out (does "
-			    "the server have TLS on?)");
-			goto fail;
-		}
-		if (n == -1) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			goto fail;
-		}
-	}
+	if (handshake(t, fd, &p, timeout_ms, err, errlen) == -1)
+		goto fail;
 	/* The peek buffer lives on this stack frame only. */
 	BIO_set_callback_ex(SSL_get_rbio(t->ssl), NULL);
 	BIO_set_ex_data(SSL_get_rbio(t->ssl), peek_index, NULL);

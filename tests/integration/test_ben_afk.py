@@ -579,3 +579,10 @@ def test_interactive_too_many_clients(daemon_factory, tmux_factory):
     finally:
         for s in held:
             s.close()
+
+
+def test_tls_to_a_daemon_without_tls_times_out_clearly(daemon_factory):
+    d = make(daemon_factory, tls="off").start()
+    p = afk(d, "--tls", "-t", "2", input="x\n")
+    assert p.returncode == 4
+    assert "TLS handshake timed out" in p.stderr
