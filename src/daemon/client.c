@@ -18,6 +18,7 @@
 #include "daemon/client.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
+#include "daemon/shell.h"
 #include "daemon/tls.h"
 
 #define READ_SIZE	(64 * 1024)
@@ -92,6 +93,15 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	struct daemon *d = c->d;
 	int auth = d->cfg->auth_mode != MODE_OFF;
 
+	if (c->following && kind != FRAMER_PART) {
+		/* Any line ends /follow; it is not logged. */
+		client_follow(c, 0);
+		client_reply(c, "+OK follow ended\n");
+		return c->dead;
+	}
+	if (c->following)
+		return 0;
+
 	if (kind == FRAMER_LINE && len == 4 && memcmp(data, "quit", 4) == 0) {
 		if (auth && c->role != ROLE_ADMIN) {
 			tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Refused "
@@ -106,7 +116,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
 	    command_run(c, data, len))
-		return c->dead || d->stopping || paused(c);
+		return c->dead || d->stopping || paused(c) || c->shell != NULL;
 	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
 	    memcmp(data, "/auth", 5) == 0) {
 		/* An /auth too long to be a command: it may hold a secret. */
@@ -144,6 +154,7 @@ client_new(struct daemon *d, int fd, const char *addr)
 	c->state = d->cfg->tls_mode == MODE_OFF ? CLIENT_OPEN : CLIENT_DETECT;
 	framer_init(&c->fr, d->cfg->max_line);
 	c->last_active = mono_now();
+	c->since = time(NULL);
 	if (loop_add(&d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
 		free(c);
 		return NULL;
@@ -162,6 +173,8 @@ client_release(struct client *c)
 {
 	struct daemon *d = c->d;
 
+	shell_stop(c);
+	client_follow(c, 0);
 	(void)loop_del(&d->loop, &c->io);
 	if (c->tls != NULL)
 		tls_free(c->tls);
@@ -194,7 +207,8 @@ client_close(struct client *c, const char *reason)
 {
 	if (c->dead)
 		return;
-	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c))
+	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c) &&
+	    c->shell == NULL && !c->following)
 		(void)framer_finish(&c->fr, on_record, c);
 	if (c->dead)
 		return;
@@ -267,8 +281,72 @@ flush_out(struct client *c)
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
 	}
+	if (c->outlen == 0 && c->closing) {
+		client_close(c, c->closing == 2 ? "shell ended" : NULL);
+		return -1;
+	}
 	update_events(c);
+	if (c->shell != NULL && client_room(c) >= CLIENT_RAW_MAX / 2)
+		shell_drained(c);
 	return 0;
+}
+
+/* Make room for LEN more bytes of output, up to LIMIT waiting. */
+static int
+out_reserve(struct client *c, size_t len, size_t limit)
+{
+	size_t ncap;
+	char *nb;
+
+	if (c->outlen + len > limit)
+		return -1;
+	if (c->outlen + len <= c->outcap)
+		return 0;
+	ncap = c->outcap ? c->outcap : 4096;
+	while (ncap < c->outlen + len)
+		ncap *= 2;
+	if (ncap > limit)
+		ncap = limit;
+	if ((nb = realloc(c->out, ncap)) == NULL)
+		return -1;
+	c->out = nb;
+	c->outcap = ncap;
+	return 0;
+}
+
+size_t
+client_room(const struct client *c)
+{
+	return c->outlen >= CLIENT_RAW_MAX ? 0 : CLIENT_RAW_MAX - c->outlen;
+}
+
+int
+client_send_raw(struct client *c, const void *hdr, size_t hlen,
+    const void *data, size_t len)
+{
+	if (c->dead)
+		return -1;
+	if (out_reserve(c, hlen + len, CLIENT_RAW_MAX) == -1) {
+		client_close(c, "not reading what it is sent");
+		return -1;
+	}
+	if (hlen > 0)
+		memcpy(c->out + c->outlen, hdr, hlen);
+	if (len > 0)
+		memcpy(c->out + c->outlen + hlen, data, len);
+	c->outlen += hlen + len;
+	return flush_out(c);
+}
+
+void
+client_close_when_sent(struct client *c, const char *reason)
+{
+	(void)reason;
+	c->closing = 2;
+	if (c->outlen == 0)
+		client_close(c, "shell ended");
+	else
+		update_events(c);
 }
 
 int
@@ -278,12 +356,9 @@ client_reply(struct client *c, const char *msg)
 
 	if (c->dead)
 		return -1;
-	if (c->outlen + len > OUT_MAX) {
+	if (out_reserve(c, len, c->following ? CLIENT_RAW_MAX : OUT_MAX) ==
+	    -1) {
 		client_close(c, "not reading its replies");
-		return -1;
-	}
-	if (c->out == NULL && (c->out = malloc(OUT_MAX)) == NULL) {
-		client_close(c, "out of memory");
 		return -1;
 	}
 	memcpy(c->out + c->outlen, msg, len);
@@ -397,7 +472,21 @@ read_input(struct client *c)
 		if (n > 0) {
 			c->last_active = mono_now();
 			d->bytes += (uint64_t)n;
+			if (c->shell != NULL) {
+				shell_input(c, rbuf, (size_t)n);
+				if (c->dead)
+					return;
+				continue;
+			}
 			rc = framer_feed(&c->fr, rbuf, (size_t)n, on_record, c);
+			if (rc == 1 && c->shell != NULL && !c->dead) {
+				/* Frames right behind the /shell line. */
+				shell_input(c, rbuf + c->fr.consumed,
+				    (size_t)n - c->fr.consumed);
+				if (c->dead)
+					return;
+				continue;
+			}
 			if (rc == -1) {
 				client_close(c, "out of memory");
 				return;
@@ -445,6 +534,28 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	if (c->state == CLIENT_HANDSHAKE && handshake(c) == -1)
 		return;
 	read_input(c);
+}
+
+void
+client_follow(struct client *c, int on)
+{
+	struct daemon *d = c->d;
+
+	if (c->following == on)
+		return;
+	c->following = on;
+	d->nfollowers += on ? 1 : -1;
+	tintin_set_enabled(d->log, d->follow_sink, d->nfollowers > 0);
+}
+
+void
+client_follow_records(struct daemon *d, const char *records, size_t len)
+{
+	struct client *c;
+
+	for (c = d->clients; c != NULL; c = c->next)
+		if (!c->dead && c->following)
+			(void)client_send_raw(c, NULL, 0, records, len);
 }
 
 void
@@ -502,6 +613,7 @@ client_tick(struct daemon *d)
 			continue;
 		}
 		if (d->cfg->idle_timeout == 0 || paused(c) ||
+		    c->shell != NULL || c->following ||
 		    now - c->last_active < (time_t)d->cfg->idle_timeout)
 			continue;
 		if (c->tls == NULL)

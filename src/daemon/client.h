@@ -11,6 +11,7 @@
 #include "daemon/loop.h"
 
 struct daemon;
+struct shell;
 struct tls_conn;
 
 enum client_state {
@@ -34,6 +35,11 @@ struct client {
 	size_t		 stashlen;
 	char		*out;		/* replies the socket did not take */
 	size_t		 outlen;
+	size_t		 outcap;
+	int		 closing;	/* close once the output is sent */
+	int		 following;	/* /follow: gets every record */
+	time_t		 since;		/* connected at (wall clock) */
+	struct shell	*shell;		/* /shell session, or NULL */
 
 	/* Authentication. */
 	char		 user[AUTH_NAME_MAX];
@@ -64,6 +70,28 @@ void		 client_close(struct client *c, const char *reason);
  * overflows is not reading its replies and is closed.  0 or -1.
  */
 int		 client_reply(struct client *c, const char *msg);
+
+/*
+ * Queue HDR then DATA (either may be empty) for C without the reply-line
+ * limit (shell frames, followed records), up to CLIENT_RAW_MAX bytes
+ * waiting; beyond that the client is closed.  0 or -1.
+ */
+#define CLIENT_RAW_MAX	(256 * 1024)
+int		 client_send_raw(struct client *c, const void *hdr,
+		    size_t hlen, const void *data, size_t len);
+
+/* Bytes C's output buffer can still take. */
+size_t		 client_room(const struct client *c);
+
+/* Close C with REASON once everything queued for it is sent. */
+void		 client_close_when_sent(struct client *c, const char *reason);
+
+/* Start (ON) or stop /follow for C. */
+void		 client_follow(struct client *c, int on);
+
+/* Records just written to the log: to every follower. */
+void		 client_follow_records(struct daemon *d, const char *records,
+		    size_t len);
 
 /* Send REPLY only in SECONDS, reading nothing from C meanwhile. */
 void		 client_hold(struct client *c, unsigned seconds,

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "daemon/client.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
+#include "daemon/shell.h"
 #include "daemon/tls.h"
 
 #define ARGS_MAX	512
@@ -37,6 +40,10 @@ struct command {
 };
 
 static void	cmd_auth(struct client *, char *);
+static void	cmd_clients(struct client *, char *);
+static void	cmd_follow(struct client *, char *);
+static void	cmd_shell(struct client *, char *);
+static void	cmd_tail(struct client *, char *);
 static void	cmd_help(struct client *, char *);
 static void	cmd_ping(struct client *, char *);
 static void	cmd_rotate(struct client *, char *);
@@ -50,6 +57,10 @@ static const struct command commands[] = {
 	{ "/whoami",	NEED_NOTHING,	0, cmd_whoami },
 	{ "/auth",	NEED_NOTHING,	1, cmd_auth },
 	{ "/rotate",	NEED_ADMIN,	0, cmd_rotate },
+	{ "/clients",	NEED_ADMIN,	0, cmd_clients },
+	{ "/tail",	NEED_SESSION,	1, cmd_tail },
+	{ "/follow",	NEED_SESSION,	0, cmd_follow },
+	{ "/shell",	NEED_ADMIN,	1, cmd_shell },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -134,6 +145,159 @@ cmd_status(struct client *c, char *args)
 	    config_mode_name(d->cfg->tls_mode),
 	    config_mode_name(d->cfg->auth_mode));
 	client_reply(c, buf);
+}
+
+static void
+cmd_clients(struct client *c, char *args)
+{
+	struct daemon *d = c->d;
+	struct client *o;
+	char line[256];
+	int n = 0;
+
+	(void)args;
+	for (o = d->clients; o != NULL; o = o->next)
+		n += !o->dead;
+	snprintf(line, sizeof(line), "+OK %d clients\n", n);
+	client_reply(c, line);
+	for (o = d->clients; o != NULL && !c->dead; o = o->next) {
+		if (o->dead)
+			continue;
+		snprintf(line, sizeof(line), "%s user=%s role=%s tls=%s "
+		    "since=%ld mode=%s\n", o->addr, o->role ? o->user : "-",
+		    auth_role_name(o->role), o->tls ? "yes" : "no",
+		    (long)o->since, o->shell ? "shell" : o->following ?
+		    "follow" : "lines");
+		client_reply(c, line);
+	}
+}
+
+/*
+ * The last N lines of the main log: read backwards from its end in
+ * blocks until N newlines are seen (at most 1 MiB).
+ */
+static void
+cmd_tail(struct client *c, char *args)
+{
+	char path[PATH_MAX], hdr[64], *buf = NULL, *p;
+	long want = 10, lines = 0;
+	off_t size, start;
+	struct stat st;
+	ssize_t got;
+	size_t len;
+	int fd;
+
+	if (*args != '\0') {
+		char *end;
+
+		want = strtol(args, &end, 10);
+		if (*end != '\0' || want < 1 || want > 1000) {
+			client_reply(c, "-ERR usage: /tail [1-1000]\n");
+			return;
+		}
+	}
+	tintin_flush(c->d->log);
+	config_log_path(c->d->cfg, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		if (fd != -1)
+			close(fd);
+		client_reply(c, "-ERR cannot read the log\n");
+		return;
+	}
+	size = st.st_size;
+	start = size > 1024 * 1024 ? size - 1024 * 1024 : 0;
+	len = (size_t)(size - start);
+	if (len > 0 && (buf = malloc(len)) == NULL) {
+		close(fd);
+		client_reply(c, "-ERR out of memory\n");
+		return;
+	}
+	got = len > 0 ? pread(fd, buf, len, start) : 0;
+	close(fd);
+	if (got < 0)
+		got = 0;
+	len = (size_t)got;
+	/* Walk back over WANT line ends (the last byte ends a line). */
+	p = buf + len;
+	if (len > 0 && p[-1] == '\n')
+		p--;
+	while (p > buf && lines < want) {
+		p--;
+		if (*p == '\n') {
+			lines++;
+			if (lines == want) {
+				p++;
+				break;
+			}
+		}
+	}
+	if (p == buf && len > 0)
+		lines++;	/* the first line of the block */
+	if (len == 0)
+		lines = 0;
+	if (lines > want)
+		lines = want;
+	snprintf(hdr, sizeof(hdr), "+OK %ld records\n", lines);
+	client_reply(c, hdr);
+	if (lines > 0 && !c->dead)
+		client_send_raw(c, NULL, 0, p, (size_t)(buf + len - p));
+	free(buf);
+}
+
+static void
+cmd_follow(struct client *c, char *args)
+{
+	(void)args;
+	client_reply(c, "+OK following\n");
+	if (!c->dead)
+		client_follow(c, 1);
+}
+
+static void
+cmd_shell(struct client *c, char *args)
+{
+	struct daemon *d = c->d;
+	char term[64] = "xterm", err[160], *save = NULL, *tok;
+	int rows = 24, cols = 80;
+
+	if (!d->cfg->shell_enabled) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
+		    "to %s (%s): disabled.", c->addr, who(c));
+		client_reply(c, "-ERR shell is disabled\n");
+		return;
+	}
+	if (c->tls == NULL) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
+		    "to %s (%s): not over TLS.", c->addr, who(c));
+		client_reply(c, "-ERR shell needs TLS\n");
+		return;
+	}
+	if (c->role != ROLE_ADMIN) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
+		    "to %s (%s): not an authenticated admin.", c->addr, who(c));
+		client_reply(c, "-ERR permission denied\n");
+		return;
+	}
+	if ((tok = strtok_r(args, " ", &save)) != NULL) {
+		snprintf(term, sizeof(term), "%s", tok);
+		if ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+			rows = atoi(tok);
+			tok = strtok_r(NULL, " ", &save);
+			cols = tok ? atoi(tok) : 0;
+		}
+	}
+	if (shell_start(c, term, rows, cols, err, sizeof(err)) == -1) {
+		tintin_log_cat(d->log, TINTIN_ERROR, CAT_AUTH, "Shell for %s "
+		    "from %s failed: %s.", c->user, c->addr, err);
+		client_reply(c, "-ERR cannot start the shell\n");
+		return;
+	}
+	tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell session of %s "
+	    "from %s started: pid %ld, %s %dx%d, %s as %s.", c->user, c->addr,
+	    (long)shell_pid(c), term, cols, rows, d->cfg->shell_command,
+	    d->cfg->shell_user);
+	client_reply(c, "+OK shell\n");
 }
 
 static void

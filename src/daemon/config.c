@@ -66,6 +66,8 @@ config_defaults(struct config *c)
 	strcpy(c->auth_keys, "/etc/matt_daemon/authorized_keys");
 	c->auth_max_failures = 5;
 	c->auth_lockout = 60;
+	strcpy(c->shell_user, "root");
+	strcpy(c->shell_command, "/bin/sh");
 }
 
 const char *
@@ -499,6 +501,30 @@ set_auth(struct config *c, int line, const char *key, const char *value)
 }
 
 static void
+set_shell(struct config *c, int line, const char *key, const char *value)
+{
+	int b;
+
+	if (strcmp(key, "enabled") == 0) {
+		if ((b = parse_bool(value)) == -1)
+			config_error(c, line, "enabled: '%s' is not yes or no",
+			    value);
+		else
+			c->shell_enabled = b;
+	} else if (strcmp(key, "user") == 0) {
+		if (*value == '\0' || strlen(value) >= sizeof(c->shell_user))
+			config_error(c, line, "user: bad user name '%s'",
+			    value);
+		else
+			strcpy(c->shell_user, value);
+	} else if (strcmp(key, "command") == 0)
+		set_path(c, line, key, value, c->shell_command,
+		    sizeof(c->shell_command), 1);
+	else
+		config_error(c, line, "unknown key '%s' in [shell]", key);
+}
+
+static void
 set_forward(struct config *c, int line, const char *key, const char *value)
 {
 	int lvl;
@@ -540,6 +566,8 @@ handler(void *user, const char *section, const char *key, const char *value)
 		set_tls(c, p->lineno, key, value);
 	else if (strcmp(section, "auth") == 0)
 		set_auth(c, p->lineno, key, value);
+	else if (strcmp(section, "shell") == 0)
+		set_shell(c, p->lineno, key, value);
 	else if (strncmp(section, "sink", 4) == 0 &&
 	    (section[4] == ' ' || section[4] == '\t' || section[4] == '\0')) {
 		section += 4;
@@ -557,7 +585,7 @@ known_section(const char *name)
 {
 	return strcmp(name, "daemon") == 0 || strcmp(name, "log") == 0 ||
 	    strcmp(name, "forward") == 0 || strcmp(name, "tls") == 0 ||
-	    strcmp(name, "auth") == 0 ||
+	    strcmp(name, "auth") == 0 || strcmp(name, "shell") == 0 ||
 	    (strncmp(name, "sink", 4) == 0 && (name[4] == '\0' ||
 	    name[4] == ' ' || name[4] == '\t'));
 }

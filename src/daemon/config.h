@@ -56,6 +56,11 @@ struct config {
 	unsigned	 auth_lockout;		/* seconds */
 	int		 auth_plaintext;	/* passwords over plain TCP */
 
+	/* [shell] */
+	int		 shell_enabled;
+	char		 shell_user[64];
+	char		 shell_command[PATH_MAX];
+
 	/* [forward] */
 	char		 forward_target[512];
 	int		 forward_level;

@@ -23,6 +23,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/lock.h"
 #include "daemon/server.h"
+#include "daemon/shell.h"
 #include "daemon/signals.h"
 #include "daemon/tls.h"
 
@@ -46,6 +47,7 @@ daemon_exit(struct daemon *d)
 		tintin_flush(d->log);
 	}
 	d->stopping = 1;
+	shell_kill_all(d);
 	client_close_all(d);
 	server_stop(d);
 	lock_release(d->lock_fd, d->lock_path);
@@ -201,6 +203,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)events;
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_tick(d);
+		shell_tick(d);
 		tintin_tick(d->log);
 	}
 }
@@ -225,6 +228,12 @@ start_timer(struct daemon *d)
 	d->timer_io.cb = on_tick;
 	d->timer_io.arg = d;
 	return loop_add(&d->loop, &d->timer_io, EPOLLIN);
+}
+
+static void
+on_follow(void *arg, const char *records, size_t len)
+{
+	client_follow_records(arg, records, len);
 }
 
 /* End of every loop turn: free closed clients, write the turn's records. */
@@ -255,6 +264,12 @@ serve_setup(struct daemon *d, int listen_fd)
 		return "cannot set up crash handlers";
 	if (start_timer(d) == -1)
 		return "cannot create the housekeeping timer";
+	/* /follow: a sink that stays off while nobody follows. */
+	d->follow_sink = tintin_add_callback(d->log, d->cfg->log_level,
+	    TINTIN_TEXT, on_follow, d);
+	if (d->follow_sink == -1 ||
+	    tintin_set_enabled(d->log, d->follow_sink, 0) == -1)
+		return "cannot set up /follow";
 
 	if (server_start(d, listen_fd) == -1)
 		return "cannot watch the listening socket";

@@ -37,6 +37,8 @@ struct daemon {
 
 	struct client	*clients;
 	int		 nclients;
+	int		 follow_sink;	/* callback sink feeding /follow */
+	int		 nfollowers;
 
 	char		*scratch;	/* escaped record being built */
 	size_t		 scratch_size;

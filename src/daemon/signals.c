@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/shell.h"
 #include "daemon/signals.h"
 
 #define KSIG_MAX	64		/* signals the kernel knows */
@@ -126,7 +127,8 @@ reap_children(struct daemon *d)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		tintin_child_exited(d->log, (int)pid, status);
+		if (!tintin_child_exited(d->log, (int)pid, status))
+			(void)shell_exited(d, pid, status);
 		if (WIFEXITED(status))
 			tintin_log(d->log, TINTIN_DEBUG, "Child %ld exited "
 			    "with status %d.", (long)pid, WEXITSTATUS(status));

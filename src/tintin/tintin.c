@@ -150,8 +150,20 @@ tintin_sink_flush(Tintin_reporter *r, struct sink *s)
 		tintin_fwd_flush(s->fwd);
 		return 0;
 	}
-	if (n == 0)
+	if (n == 0 || s->in_cb)
 		return 0;
+	if (s->cb != NULL) {
+		/* Records logged by the callback itself are not given to it
+		 * (they would overwrite the buffer it is reading). */
+		s->st.records += s->pending;
+		s->st.bytes += n;
+		s->pending = 0;
+		s->in_cb = 1;
+		s->cb(s->cb_arg, p, n);
+		s->in_cb = 0;
+		s->len = 0;
+		return 0;
+	}
 	while (done < n) {
 		w = write(s->fd, p + done, n - done);
 		if (w < 0) {
@@ -235,7 +247,8 @@ update_min_level(Tintin_reporter *r)
 
 	r->min_level = TINTIN_NLEVELS;
 	for (i = 0; i < r->nsinks; i++)
-		if (r->sinks[i].min_level < r->min_level)
+		if (!r->sinks[i].disabled &&
+		    r->sinks[i].min_level < r->min_level)
 			r->min_level = r->sinks[i].min_level;
 }
 
@@ -322,6 +335,33 @@ int
 tintin_add_fd(Tintin_reporter *r, int fd, int min_level, int format)
 {
 	return add_sink(r, fd, 0, NULL, min_level, format);
+}
+
+int
+tintin_add_callback(Tintin_reporter *r, int min_level, int format,
+    tintin_record_cb cb, void *arg)
+{
+	int idx;
+
+	if ((idx = add_sink(r, -1, 0, NULL, min_level, format)) == -1)
+		return -1;
+	r->sinks[idx].cb = cb;
+	r->sinks[idx].cb_arg = arg;
+	return idx;
+}
+
+int
+tintin_set_enabled(Tintin_reporter *r, int sink, int on)
+{
+	if (sink < 0 || sink >= r->nsinks) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!on)
+		tintin_sink_flush(r, &r->sinks[sink]);
+	r->sinks[sink].disabled = !on;
+	update_min_level(r);
+	return 0;
 }
 
 int
@@ -562,13 +602,14 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 	r->depth++;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
-		if (level < s->min_level || (s->cats & cat) == 0)
+		if (level < s->min_level || (s->cats & cat) == 0 ||
+		    s->disabled || s->in_cb)
 			continue;
 		if (s->fwd != NULL) {
 			sink_forward(r, s, level, &ts, msg, len);
 			continue;
 		}
-		if (s->fd < 0)
+		if (s->fd < 0 && s->cb == NULL)
 			continue;
 		if (s->boundary != 0 && ts.tv_sec >= s->boundary)
 			tintin_rotate_check_time(r, s, ts.tv_sec);

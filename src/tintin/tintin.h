@@ -105,6 +105,19 @@ int		 tintin_add_fd(Tintin_reporter *r, int fd, int min_level,
 int		 tintin_add_syslog(Tintin_reporter *r, const char *target,
 		    int min_level, char *err, size_t errlen);
 
+/*
+ * A sink that hands whole formatted records (one or more lines, each
+ * ending in '\n') to CB instead of a file, when they would be written:
+ * for live views of the log.  Returns the sink's index or -1.
+ */
+typedef void	(*tintin_record_cb)(void *arg, const char *records,
+		    size_t len);
+int		 tintin_add_callback(Tintin_reporter *r, int min_level,
+		    int format, tintin_record_cb cb, void *arg);
+
+/* Switch a sink off (it takes nothing, costs nothing) or on again. */
+int		 tintin_set_enabled(Tintin_reporter *r, int sink, int on);
+
 /* Change a sink's minimum level. */
 int		 tintin_set_level(Tintin_reporter *r, int sink, int min_level);
 

@@ -23,6 +23,10 @@ struct sink {
 	int		 owned;		/* opened by us, closed by us */
 	char		*path;
 	int		 min_level;
+	int		 disabled;	/* takes nothing for now */
+	tintin_record_cb cb;		/* callback sink, or NULL */
+	void		*cb_arg;
+	int		 in_cb;		/* inside the callback */
 	uint32_t	 cats;		/* categories wanted (bit mask) */
 	int		 format;
 	char		*buf;

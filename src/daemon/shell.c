@@ -1,0 +1,387 @@
+/*
+ * Remote shell.  /shell on an authenticated admin's TLS session starts
+ * the configured command on a pseudo-terminal (forkpty) as the configured
+ * user, with a clean environment; the session then carries frames both
+ * ways (docs/PROTOCOL.md, section 7).  The shell's process group gets
+ * SIGHUP when the connection drops and SIGKILL if it lingers; the daemon
+ * kills its shells when it quits, so no shell outlives its session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pty.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/client.h"
+#include "daemon/daemon.h"
+#include "daemon/shell.h"
+#include "daemon/signals.h"
+
+#define FRAME_MAX	4096
+#define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
+#define STRAGGLERS	16
+
+struct shell {
+	pid_t		 pid;
+	struct loop_io	 io;		/* the pty master */
+	int		 reading;	/* master watched for input */
+	unsigned char	 fin[3 + FRAME_MAX];	/* partial frame from client */
+	size_t		 finlen;
+	time_t		 started;
+};
+
+/* Shells hung up whose death we wait for. */
+static struct {
+	pid_t	pid;
+	time_t	deadline;
+} stragglers[STRAGGLERS];
+
+static void	on_master(struct loop *, struct loop_io *, uint32_t);
+
+/* In the child: become USER, with a clean environment, and exec CMD. */
+static void __attribute__((noreturn))
+child(const char *user, const char *cmd, const char *term)
+{
+	const struct passwd *pw;
+	const char *base;
+	char argv0[PATH_MAX + 2];
+
+	signals_reset();
+	(void)close_range(3, ~0U, 0);
+	if ((pw = getpwnam(user)) == NULL) {
+		fprintf(stderr, "Matt_daemon: no user %s\r\n", user);
+		_exit(127);
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		fprintf(stderr, "Matt_daemon: cannot become %s\r\n", user);
+		_exit(127);
+	}
+	clearenv();
+	setenv("TERM", term, 1);
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("PATH", pw->pw_uid == 0 ?
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" :
+	    "/usr/local/bin:/usr/bin:/bin", 1);
+	setenv("SHELL", cmd, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
+	if (chdir(pw->pw_dir) == -1)
+		(void)chdir("/");
+	base = strrchr(cmd, '/');
+	snprintf(argv0, sizeof(argv0), "-%s", base ? base + 1 : cmd);
+	execl(cmd, argv0, (char *)NULL);
+	fprintf(stderr, "Matt_daemon: cannot run %s: %s\r\n", cmd,
+	    strerror(errno));
+	_exit(127);
+}
+
+static int
+valid_term(const char *t)
+{
+	size_t i, n = strlen(t);
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' &&
+		    t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '-' || t[i] == '_' || t[i] == '.' || t[i] == '+'))
+			return 0;
+	return 1;
+}
+
+int
+shell_start(struct client *c, const char *term, int rows, int cols,
+    char *err, size_t errlen)
+{
+	struct daemon *d = c->d;
+	struct winsize ws;
+	struct shell *sh;
+	int master, flags;
+	pid_t pid;
+
+	if (!valid_term(term) || rows < 1 || rows > 1000 || cols < 1 ||
+	    cols > 1000) {
+		snprintf(err, errlen, "bad terminal or size");
+		return -1;
+	}
+	if ((sh = calloc(1, sizeof(*sh))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	if ((pid = forkpty(&master, NULL, NULL, &ws)) == -1) {
+		snprintf(err, errlen, "forkpty: %s", strerror(errno));
+		free(sh);
+		return -1;
+	}
+	if (pid == 0)
+		child(d->cfg->shell_user, d->cfg->shell_command, term);
+	flags = fcntl(master, F_GETFL);
+	(void)fcntl(master, F_SETFL, flags | O_NONBLOCK);
+	(void)fcntl(master, F_SETFD, FD_CLOEXEC);
+	sh->pid = pid;
+	sh->io.fd = master;
+	sh->io.cb = on_master;
+	sh->io.arg = c;
+	sh->reading = 1;
+	sh->started = time(NULL);
+	if (loop_add(&d->loop, &sh->io, EPOLLIN) == -1) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		(void)kill(-pid, SIGKILL);
+		close(master);
+		free(sh);
+		return -1;
+	}
+	c->shell = sh;
+	return 0;
+}
+
+pid_t
+shell_pid(const struct client *c)
+{
+	return c->shell != NULL ? c->shell->pid : 0;
+}
+
+static void
+send_frame(struct client *c, char type, const void *data, size_t len)
+{
+	unsigned char hdr[3];
+
+	hdr[0] = (unsigned char)type;
+	hdr[1] = (unsigned char)(len >> 8);
+	hdr[2] = (unsigned char)len;
+	client_send_raw(c, hdr, 3, data, len);
+}
+
+/* Terminal output to the client, as long as it takes it. */
+static void
+on_master(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct client *c = io->arg;
+	struct shell *sh = c->shell;
+	char buf[FRAME_MAX];
+	ssize_t n;
+	int i;
+
+	(void)l;
+	(void)events;
+	for (i = 0; i < 16; i++) {
+		if (client_room(c) < sizeof(buf) + 3) {
+			/* The client lags: stop reading until it drains. */
+			(void)loop_mod(&c->d->loop, &sh->io, 0);
+			sh->reading = 0;
+			return;
+		}
+		n = read(io->fd, buf, sizeof(buf));
+		if (n > 0) {
+			send_frame(c, 'd', buf, (size_t)n);
+			if (c->dead)
+				return;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EIO: every slave is closed, the shell is ending. */
+		(void)loop_del(&c->d->loop, &sh->io);
+		sh->reading = 0;
+		return;
+	}
+}
+
+void
+shell_drained(struct client *c)
+{
+	struct shell *sh = c->shell;
+
+	if (sh == NULL || sh->reading || sh->io.fd < 0)
+		return;
+	if (loop_mod(&c->d->loop, &sh->io, EPOLLIN) == 0)
+		sh->reading = 1;
+}
+
+static void
+set_size(struct shell *sh, const unsigned char *p)
+{
+	struct winsize ws;
+
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = (unsigned short)(p[0] << 8 | p[1]);
+	ws.ws_col = (unsigned short)(p[2] << 8 | p[3]);
+	if (ws.ws_row > 0 && ws.ws_col > 0)
+		(void)ioctl(sh->io.fd, TIOCSWINSZ, &ws);	/* SIGWINCH */
+}
+
+static void
+to_terminal(struct shell *sh, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	/* A pty takes small writes at once; a full one drops (rare). */
+	while (n > 0) {
+		w = write(sh->io.fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+shell_input(struct client *c, const char *data, size_t len)
+{
+	struct shell *sh = c->shell;
+	size_t need, take, plen;
+
+	while (len > 0 && sh != NULL && !c->dead) {
+		need = sh->finlen < 3 ? 3 : 3 + (size_t)(sh->fin[1] << 8 |
+		    sh->fin[2]);
+		take = need - sh->finlen;
+		if (take > len)
+			take = len;
+		memcpy(sh->fin + sh->finlen, data, take);
+		sh->finlen += take;
+		data += take;
+		len -= take;
+		if (sh->finlen == 3) {
+			plen = (size_t)(sh->fin[1] << 8 | sh->fin[2]);
+			if (plen > FRAME_MAX || (sh->fin[0] != 'd' &&
+			    sh->fin[0] != 'w') || (sh->fin[0] == 'w' &&
+			    plen != 4)) {
+				client_close(c, "bad shell frame");
+				return;
+			}
+			if (plen > 0)
+				continue;
+		}
+		if (sh->finlen < 3 || sh->finlen < need)
+			continue;
+		if (sh->fin[0] == 'd')
+			to_terminal(sh, sh->fin + 3, sh->finlen - 3);
+		else
+			set_size(sh, sh->fin + 3);
+		sh->finlen = 0;
+	}
+}
+
+static void
+straggler_add(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < STRAGGLERS; i++) {
+		if (stragglers[i].pid == 0) {
+			stragglers[i].pid = pid;
+			stragglers[i].deadline = time(NULL) + HANGUP_GRACE;
+			return;
+		}
+	}
+	(void)kill(-pid, SIGKILL);	/* no room to wait: now */
+}
+
+void
+shell_stop(struct client *c)
+{
+	struct shell *sh = c->shell;
+
+	if (sh == NULL)
+		return;
+	if (sh->io.fd >= 0) {
+		(void)loop_del(&c->d->loop, &sh->io);
+		close(sh->io.fd);
+	}
+	if (sh->pid > 0) {
+		(void)kill(-sh->pid, SIGHUP);
+		(void)kill(-sh->pid, SIGCONT);
+		straggler_add(sh->pid);
+		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_AUTH, "Shell session "
+		    "of %s from %s hung up: pid %ld.", c->user, c->addr,
+		    (long)sh->pid);
+	}
+	free(sh);
+	c->shell = NULL;
+}
+
+int
+shell_exited(struct daemon *d, pid_t pid, int status)
+{
+	unsigned char st[4];
+	struct client *c;
+	char buf[FRAME_MAX];
+	ssize_t n;
+	int code;
+	size_t i;
+
+	for (i = 0; i < STRAGGLERS; i++)
+		if (stragglers[i].pid == pid) {
+			stragglers[i].pid = 0;
+			return 1;
+		}
+	for (c = d->clients; c != NULL; c = c->next)
+		if (!c->dead && c->shell != NULL && c->shell->pid == pid)
+			break;
+	if (c == NULL)
+		return 0;
+	/* What the shell wrote last, then its status. */
+	while (c->shell->io.fd >= 0 && client_room(c) > sizeof(buf) + 3 &&
+	    (n = read(c->shell->io.fd, buf, sizeof(buf))) > 0)
+		send_frame(c, 'd', buf, (size_t)n);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) :
+	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+	st[0] = (unsigned char)((unsigned)code >> 24);
+	st[1] = (unsigned char)((unsigned)code >> 16);
+	st[2] = (unsigned char)((unsigned)code >> 8);
+	st[3] = (unsigned char)code;
+	send_frame(c, 'x', st, 4);
+	tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell session of %s "
+	    "from %s ended: pid %ld, status %d, %lds.", c->user, c->addr,
+	    (long)pid, code, (long)(time(NULL) - c->shell->started));
+	c->shell->pid = 0;	/* nothing left to hang up */
+	client_close_when_sent(c, "shell ended");
+	return 1;
+}
+
+void
+shell_tick(struct daemon *d)
+{
+	time_t now = time(NULL);
+	size_t i;
+
+	(void)d;
+	for (i = 0; i < STRAGGLERS; i++)
+		if (stragglers[i].pid != 0 && now >= stragglers[i].deadline) {
+			(void)kill(-stragglers[i].pid, SIGKILL);
+			stragglers[i].deadline = now + 60;
+		}
+}
+
+void
+shell_kill_all(struct daemon *d)
+{
+	struct client *c;
+	size_t i;
+
+	for (c = d->clients; c != NULL; c = c->next)
+		if (c->shell != NULL && c->shell->pid > 0)
+			(void)kill(-c->shell->pid, SIGKILL);
+	for (i = 0; i < STRAGGLERS; i++)
+		if (stragglers[i].pid != 0)
+			(void)kill(-stragglers[i].pid, SIGKILL);
+}

@@ -1,0 +1,40 @@
+/* The remote shell: a pseudo-terminal relayed over a client's session. */
+#ifndef SHELL_H
+#define SHELL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct client;
+struct daemon;
+
+/*
+ * Start the configured command on a new pty of ROWS x COLS with TERM, for
+ * client C (already checked: TLS, admin, enabled).  From then on C's
+ * input is frames (docs/PROTOCOL.md, section 7).  0, or -1 with ERR.
+ */
+int	shell_start(struct client *c, const char *term, int rows, int cols,
+	    char *err, size_t errlen);
+
+/* PID of C's shell, or 0. */
+pid_t	shell_pid(const struct client *c);
+
+/* Frames from the client: data for the terminal, window sizes. */
+void	shell_input(struct client *c, const char *data, size_t len);
+
+/* The client is going: hang up its shell (SIGKILL later if needed). */
+void	shell_stop(struct client *c);
+
+/* Room came back in C's output buffer: read the terminal again. */
+void	shell_drained(struct client *c);
+
+/* Child PID ended with STATUS: 1 if it was a shell (then handled). */
+int	shell_exited(struct daemon *d, pid_t pid, int status);
+
+/* Once a second: kill shells that outlived their hang-up. */
+void	shell_tick(struct daemon *d);
+
+/* The daemon quits: kill every shell now. */
+void	shell_kill_all(struct daemon *d);
+
+#endif /* SHELL_H */
