@@ -12,6 +12,7 @@ struct cli {
 	const char	*known_hosts;	/* NULL: the default file */
 	const char	*password_file;
 	int		 tls;
+	int		 plaintext;	/* may send a password without TLS */
 	int		 timeout_ms;	/* connect, handshake, each reply */
 	int		 quiet;
 };

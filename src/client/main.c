@@ -25,7 +25,7 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
 	    "[-t seconds] [-u user] [--keygen file] [--known-hosts file] "
-	    "[--password-file file] [--tls]\n"
+	    "[--password-file file] [--plaintext-password] [--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
@@ -43,6 +43,7 @@ usage(FILE *fp, int status)
 	    "      --known-hosts FILE   pinned server fingerprints (default\n"
 	    "                           ~/.config/ben_afk/known_hosts)\n"
 	    "      --password-file FILE read the password from FILE\n"
+	    "      --plaintext-password allow sending a password without TLS\n"
 	    "      --tls                talk TLS (the server is pinned on "
 	    "first use)\n"
 	    "\n"
@@ -211,6 +212,12 @@ login(struct conn *c, const struct cli *o, int interactive)
 	if (o->user == NULL)
 		return 0;
 	if (o->keyfile == NULL) {
+		if (!o->tls && !o->plaintext) {
+			fprintf(stderr, "Ben_AFK: refusing to send a password "
+			    "over a plain connection: use --tls (or "
+			    "--plaintext-password if you must)\n");
+			return AFK_EXIT_AUTH;
+		}
 		if (get_password(o, pass, sizeof(pass)) == -1)
 			return AFK_EXIT_AUTH;
 		kind = proto_auth(c, o->user, pass, reply, sizeof(reply),
@@ -312,7 +319,8 @@ login_name(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_KEYGEN = 256, OPT_KNOWN_HOSTS, OPT_PASSWORD_FILE, OPT_TLS };
+	enum { OPT_KEYGEN = 256, OPT_KNOWN_HOSTS, OPT_PASSWORD_FILE, OPT_TLS,
+	    OPT_PLAINTEXT };
 	static const struct option opts[] = {
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ "host",	   required_argument, NULL, 'H' },
@@ -320,6 +328,7 @@ main(int argc, char **argv)
 		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
 		{ "known-hosts",   required_argument, NULL, OPT_KNOWN_HOSTS },
 		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+		{ "plaintext-password", no_argument, NULL, OPT_PLAINTEXT },
 		{ "port",	   required_argument, NULL, 'p' },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
 		{ "timeout",	   required_argument, NULL, 't' },
@@ -381,6 +390,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_KNOWN_HOSTS:
 			o.known_hosts = optarg;
+			break;
+		case OPT_PLAINTEXT:
+			o.plaintext = 1;
 			break;
 		case OPT_PASSWORD_FILE:
 			o.password_file = optarg;

@@ -395,13 +395,25 @@ def test_lockout_is_reported(daemon_factory):
     assert "too many failed attempts" in p.stderr
 
 
-def test_plaintext_password_is_refused_by_the_daemon(daemon_factory):
+def test_plaintext_password_is_refused_by_the_client(daemon_factory):
     d = auth_daemon(daemon_factory, mode="optional")
     p = afk(d, "-u", "alice", input="x\n",
             env={"BEN_AFK_PASSWORD": PASSWORD})
     assert p.returncode == 5
+    assert "refusing to send a password over a plain connection" in \
+        p.stderr
+    assert "--tls" in p.stderr
+    assert "/auth" not in d.log_text()
+
+
+def test_plaintext_password_is_refused_by_the_daemon(daemon_factory):
+    d = auth_daemon(daemon_factory, mode="optional")
+    p = afk(d, "-u", "alice", "--plaintext-password", input="x\n",
+            env={"BEN_AFK_PASSWORD": PASSWORD})
+    assert p.returncode == 5
     assert "-ERR password authentication needs TLS" in p.stderr
     assert "--tls" in p.stderr
+    assert PASSWORD not in d.log_text()
 
 
 def test_auth_required_without_credentials(daemon_factory):
