@@ -40,7 +40,7 @@ endif
 TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
 		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c \
 		  src/tintin/tintin_syslog.c src/tintin/tintin_rfc5424.c
-COMMON_SRCS	= src/common/escape.c src/common/framer.c
+COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \

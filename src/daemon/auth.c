@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/mkdirs.h"
 #include "daemon/auth.h"
 
 #define GUARD_SLOTS	256
@@ -62,28 +63,6 @@ parse_role(const char *s)
 	return ROLE_NONE;
 }
 
-/* mkdir -p of the directory of PATH (0755). */
-static void
-make_dir_of(const char *path)
-{
-	char buf[4096], *p;
-
-	if (strlen(path) >= sizeof(buf))
-		return;
-	strcpy(buf, path);
-	if ((p = strrchr(buf, '/')) == NULL || p == buf)
-		return;
-	*p = '\0';
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			(void)mkdir(buf, 0755);
-			*p = '/';
-		}
-	}
-	(void)mkdir(buf, 0755);
-}
-
 /*
  * Rewrite PATH: its lines not starting with "NAME" + SEP, then LINE.
  * Written to a temporary file (0600) and renamed over PATH.
@@ -97,7 +76,7 @@ replace_entry(const char *path, const char *name, char sep,
 	FILE *in, *out;
 	int fd;
 
-	make_dir_of(path);
+	(void)mkdirs_for(path, 0755);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/escape.h"
+#include "common/mkdirs.h"
 #include "daemon/client.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
@@ -79,38 +80,6 @@ startup_fail(struct daemon *d, const char *fmt, ...)
 	daemon_exit(d);
 }
 
-/* mkdir -p with MODE for the components we create. */
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-	struct stat st;
-
-	if (strlen(path) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(buf, path);
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) == -1 && errno != EEXIST)
-			return -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
 /* A log sink started failing (disk full...): tell syslog too. */
 static void
 on_log_error(void *arg, const char *msg)
@@ -135,7 +104,7 @@ open_logs(struct daemon *d)
 		fprintf(stderr, "Matt_daemon: out of memory\n");
 		exit(1);
 	}
-	if (mkdir_p(c->log_dir, 0755) == -1) {
+	if (mkdirs(c->log_dir, 0755) == -1) {
 		fprintf(stderr, "Matt_daemon: cannot create log directory "
 		    "%s: %s\n", c->log_dir, strerror(errno));
 		exit(1);

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/mkdirs.h"
 #include "daemon/tls.h"
 
 static SSL_CTX *ctx;
@@ -35,28 +36,6 @@ ssl_error(char *err, size_t errlen, const char *what)
 	} else
 		snprintf(err, errlen, "%s", what);
 	ERR_clear_error();
-}
-
-/* mkdir -p of the directory of PATH. */
-static void
-make_dir_of(const char *path)
-{
-	char buf[4096], *p;
-
-	if (strlen(path) >= sizeof(buf))
-		return;
-	strcpy(buf, path);
-	if ((p = strrchr(buf, '/')) == NULL || p == buf)
-		return;
-	*p = '\0';
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			(void)mkdir(buf, 0755);
-			*p = '/';
-		}
-	}
-	(void)mkdir(buf, 0755);
 }
 
 /* fopen for writing a new file with MODE, never through a link. */
@@ -132,8 +111,8 @@ tls_ensure_files(const char *cert, const char *key, char *err,
 		    "neither", have_cert ? cert : key, have_cert ? key : cert);
 		return -1;
 	}
-	make_dir_of(key);
-	make_dir_of(cert);
+	(void)mkdirs_for(key, 0755);
+	(void)mkdirs_for(cert, 0755);
 	if ((pk = EVP_EC_gen("P-256")) == NULL) {
 		ssl_error(err, errlen, "cannot create a key");
 		return -1;

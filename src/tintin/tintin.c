@@ -70,9 +70,10 @@ tintin_create(const char *name)
 	return r;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+tintin_write_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
 	ssize_t w;
 
 	while (n > 0) {
@@ -818,7 +819,7 @@ tintin_crash_log(Tintin_reporter *r, int level, const char *msg)
 		if (s->fd < 0)
 			continue;
 		if (s->len > 0)
-			(void)write_all(s->fd, s->buf, s->len);
+			(void)tintin_write_all(s->fd, s->buf, s->len);
 		s->len = 0;
 		if (level < s->min_level)
 			continue;
@@ -845,6 +846,6 @@ tintin_crash_log(Tintin_reporter *r, int level, const char *msg)
 			p = put_str(p, end, msg);
 		}
 		*p++ = '\n';
-		(void)write_all(s->fd, line, (size_t)(p - line));
+		(void)tintin_write_all(s->fd, line, (size_t)(p - line));
 	}
 }

@@ -22,6 +22,7 @@
 
 #include "tintin/tintin.h"
 #include "tintin/tintin_archive.h"
+#include "tintin/tintin_int.h"
 
 #define IOBUF	(128 * 1024)
 
@@ -92,25 +93,6 @@ tintin_archive_cmp(const char *base, const char *a, const char *b)
 }
 
 static int
-write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 gzip_fd(int in, int out, int level)
 {
 	static unsigned char ibuf[IOBUF], obuf[IOBUF];
@@ -137,7 +119,7 @@ gzip_fd(int in, int out, int level)
 			z.avail_out = sizeof(obuf);
 			if (deflate(&z, flush) == Z_STREAM_ERROR)
 				goto out;
-			if (write_all(out, obuf, sizeof(obuf) - z.avail_out))
+			if (tintin_write_all(out, obuf, sizeof(obuf) - z.avail_out))
 				goto out;
 		} while (z.avail_out == 0);
 	} while (flush != Z_FINISH);
@@ -182,7 +164,7 @@ zstd_fd(int in, int out, int level)
 			    last ? ZSTD_e_end : ZSTD_e_continue);
 			if (ZSTD_isError(left))
 				goto out;
-			if (write_all(out, obuf, zo.pos) == -1)
+			if (tintin_write_all(out, obuf, zo.pos) == -1)
 				goto out;
 		} while (last ? left != 0 : zi.pos < zi.size);
 		if (last)

@@ -77,6 +77,9 @@ void	tintin_note(Tintin_reporter *r, int level, const char *fmt, ...)
 /* Log the queued events. */
 void	tintin_emit_notes(Tintin_reporter *r);
 
+/* write(2) all N bytes (async-signal-safe); 0, or -1 with errno. */
+int	tintin_write_all(int fd, const void *buf, size_t n);
+
 /* Open a log file for appending (no links, regular files only). */
 int	tintin_open_log(const char *path);
 
