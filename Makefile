@@ -45,7 +45,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
-		  src/daemon/auth.c src/daemon/shell.c
+		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c
@@ -190,6 +190,9 @@ install: all
 		-e 's|@LIBS@|$(LDLIBS_TINTIN)|g' src/tintin/tintin.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc
 	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's#/usr/local/sbin#$(PREFIX)/sbin#' packaging/matt_daemon.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service
 	install -m 644 packaging/matt_daemon.conf \
 		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
 

@@ -23,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
 #include "daemon/lock.h"
+#include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/shell.h"
 #include "daemon/signals.h"
@@ -43,6 +44,7 @@ daemon_stop(struct daemon *d, int status)
 static void __attribute__((noreturn))
 daemon_exit(struct daemon *d)
 {
+	(void)notify_send("STOPPING=1");
 	if (d->log != NULL) {
 		tintin_log(d->log, TINTIN_INFO, "Quitting.");
 		tintin_flush(d->log);
@@ -293,6 +295,8 @@ daemon_main(struct config *cfg, int foreground)
 	}
 	tintin_log(d->log, TINTIN_INFO, "started. PID: %ld.", (long)getpid());
 	daemonize_ready(ready);
+	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
+	(void)notify_send(msg);
 	tintin_set_buffered(d->log, 1);
 	if (loop_run(&d->loop) == -1) {
 		tintin_log(d->log, TINTIN_ERROR, "Event loop failed: %s.",
