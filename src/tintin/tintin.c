@@ -352,6 +352,19 @@ tintin_add_callback(Tintin_reporter *r, int min_level, int format,
 }
 
 int
+tintin_add_hook(Tintin_reporter *r, int min_level, tintin_hook_cb cb,
+    void *arg)
+{
+	int idx;
+
+	if ((idx = add_sink(r, -1, 0, NULL, min_level, TINTIN_TEXT)) == -1)
+		return -1;
+	r->sinks[idx].hook = cb;
+	r->sinks[idx].cb_arg = arg;
+	return idx;
+}
+
+int
 tintin_set_enabled(Tintin_reporter *r, int sink, int on)
 {
 	if (sink < 0 || sink >= r->nsinks) {
@@ -608,6 +621,12 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 			continue;
 		if (s->fwd != NULL) {
 			sink_forward(r, s, level, &ts, msg, len);
+			continue;
+		}
+		if (s->hook != NULL) {
+			s->in_cb = 1;
+			s->hook(s->cb_arg, level, cat, msg, len);
+			s->in_cb = 0;
 			continue;
 		}
 		if (s->fd < 0 && s->cb == NULL)

@@ -115,6 +115,17 @@ typedef void	(*tintin_record_cb)(void *arg, const char *records,
 int		 tintin_add_callback(Tintin_reporter *r, int min_level,
 		    int format, tintin_record_cb cb, void *arg);
 
+/*
+ * A sink that is a function called with each record it takes, before any
+ * formatting: LEVEL, category CAT and the LEN bytes of MSG (no newline).
+ * For filters and alerts.  Records the hook logs itself do not come back
+ * to it.  Returns the sink's index or -1.
+ */
+typedef void	(*tintin_hook_cb)(void *arg, int level, uint32_t cat,
+		    const char *msg, size_t len);
+int		 tintin_add_hook(Tintin_reporter *r, int min_level,
+		    tintin_hook_cb cb, void *arg);
+
 /* Switch a sink off (it takes nothing, costs nothing) or on again. */
 int		 tintin_set_enabled(Tintin_reporter *r, int sink, int on);
 

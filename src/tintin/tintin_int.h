@@ -25,6 +25,7 @@ struct sink {
 	int		 min_level;
 	int		 disabled;	/* takes nothing for now */
 	tintin_record_cb cb;		/* callback sink, or NULL */
+	tintin_hook_cb	 hook;		/* hook sink, or NULL */
 	void		*cb_arg;
 	int		 in_cb;		/* inside the callback */
 	uint32_t	 cats;		/* categories wanted (bit mask) */

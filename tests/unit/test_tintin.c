@@ -294,6 +294,38 @@ test_long_message_is_whole(void **state)
 	free(big);
 }
 
+static int hook_calls;
+static Tintin_reporter *hook_r;
+
+static void
+hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+{
+	(void)arg;
+	hook_calls++;
+	assert_int_equal(level, TINTIN_WARN);
+	assert_int_equal(cat, 0x4);
+	assert_int_equal(len, 5);
+	assert_memory_equal(msg, "alert", 5);
+	/* What the hook logs does not come back to it. */
+	tintin_log_cat(hook_r, TINTIN_WARN, 0x4, "alert");
+}
+
+static void
+test_hook_sees_each_record_once(void **state)
+{
+	(void)state;
+	hook_r = tintin_create("x");
+	assert_non_null(hook_r);
+	assert_int_equal(tintin_add_file(hook_r, path_of("hook.log"),
+	    TINTIN_DEBUG, TINTIN_TEXT), 0);
+	assert_int_equal(tintin_add_hook(hook_r, TINTIN_WARN, hook, NULL), 1);
+	tintin_log_cat(hook_r, TINTIN_INFO, 0x4, "too low");
+	tintin_log_cat(hook_r, TINTIN_WARN, 0x4, "alert");
+	assert_int_equal(hook_calls, 1);
+	tintin_free(hook_r);
+	assert_int_equal(count_lines(slurp(path_of("hook.log"))), 3);
+}
+
 static void
 test_level_names_parse(void **state)
 {
@@ -320,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_symlink_is_refused),
 		cmocka_unit_test(test_reopen_follows_a_renamed_file),
 		cmocka_unit_test(test_long_message_is_whole),
+		cmocka_unit_test(test_hook_sees_each_record_once),
 		cmocka_unit_test(test_level_names_parse),
 	};
 
