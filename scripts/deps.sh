@@ -7,6 +7,7 @@ PKGS="
 gcc clang make pkg-config
 libinih-dev libssl-dev libedit-dev
 libcmocka-dev zlib1g-dev libzstd-dev
+libpcre2-dev libcurl4-openssl-dev python3-aiosmtpd
 python3 python3-pytest
 rsyslog socat netcat-openbsd zstd
 procps util-linux gdb groff-base tmux
