@@ -15,6 +15,7 @@ struct cli {
 	int		 plaintext;	/* may send a password without TLS */
 	int		 timeout_ms;	/* connect, handshake, each reply */
 	int		 quiet;
+	int		 shell;		/* --shell: a remote terminal */
 };
 
 /* Print "Ben_AFK: REPLY (hint)" to stderr for an -ERR reply. */
@@ -25,5 +26,13 @@ int	batch_run(struct conn *c, const struct cli *o);
 
 /* Interactive mode with line editing; exit status. */
 int	repl_run(struct conn *c, const struct cli *o);
+
+/*
+ * Remote shell: send /shell, then relay the terminal (raw mode when stdin
+ * is one) until the shell ends.  Returns its exit status, or an exit status
+ * of ours after reporting an error; *OPENED (if not NULL) says whether the
+ * daemon started the shell.
+ */
+int	shell_run(struct conn *c, const struct cli *o, int *opened);
 
 #endif /* CLI_H */

@@ -1,5 +1,5 @@
 /* Ben_AFK: command line, connection, server identity, login, then the
- * interactive or the pipe mode. */
+ * interactive, the pipe or the remote shell mode. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -25,7 +25,8 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
 	    "[-t seconds] [-u user] [--keygen file] [--known-hosts file] "
-	    "[--password-file file] [--plaintext-password] [--tls]\n"
+	    "[--password-file file] [--plaintext-password] [--shell] "
+	    "[--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
@@ -44,12 +45,15 @@ usage(FILE *fp, int status)
 	    "                           ~/.config/ben_afk/known_hosts)\n"
 	    "      --password-file FILE read the password from FILE\n"
 	    "      --plaintext-password allow sending a password without TLS\n"
+	    "      --shell              open a remote shell (an admin's; "
+	    "implies --tls)\n"
 	    "      --tls                talk TLS (the server is pinned on "
 	    "first use)\n"
 	    "\n"
 	    "Sends lines to Matt_daemon: typed ones when stdin is a terminal,\n"
 	    "else every line of stdin, then waits until the daemon has them "
 	    "all.\n"
+	    "With --shell, a terminal on the daemon's host instead.\n"
 	    "See Ben_AFK(1).\n");
 	exit(status);
 }
@@ -290,7 +294,9 @@ connect_and_run(const struct cli *o)
 		goto out;
 	if ((rc = login(&c, o, interactive)) != 0)
 		goto out;
-	if (interactive) {
+	if (o->shell)
+		rc = shell_run(&c, o, NULL);
+	else if (interactive) {
 		if (!o->quiet)
 			fprintf(stderr, "Connected to %s port %s%s%s%s. Type "
 			    "/help for the commands, Ctrl-D to leave.\n",
@@ -320,7 +326,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_KEYGEN = 256, OPT_KNOWN_HOSTS, OPT_PASSWORD_FILE, OPT_TLS,
-	    OPT_PLAINTEXT };
+	    OPT_PLAINTEXT, OPT_SHELL };
 	static const struct option opts[] = {
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ "host",	   required_argument, NULL, 'H' },
@@ -331,6 +337,7 @@ main(int argc, char **argv)
 		{ "plaintext-password", no_argument, NULL, OPT_PLAINTEXT },
 		{ "port",	   required_argument, NULL, 'p' },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
+		{ "shell",	   no_argument,	      NULL, OPT_SHELL },
 		{ "timeout",	   required_argument, NULL, 't' },
 		{ "tls",	   no_argument,	      NULL, OPT_TLS },
 		{ "user",	   required_argument, NULL, 'u' },
@@ -396,6 +403,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_PASSWORD_FILE:
 			o.password_file = optarg;
+			break;
+		case OPT_SHELL:
+			o.shell = 1;
+			o.tls = 1;	/* the daemon requires it */
 			break;
 		case OPT_TLS:
 			o.tls = 1;
