@@ -30,8 +30,9 @@ int	repl_run(struct conn *c, const struct cli *o);
 /*
  * Remote shell: send /shell, then relay the terminal (raw mode when stdin
  * is one) until the shell ends.  Returns its exit status, or an exit status
- * of ours after reporting an error; *OPENED (if not NULL) says whether the
- * daemon started the shell.
+ * of ours after reporting an error.  *OPENED (if not NULL): 1 the shell
+ * ran, 0 the daemon refused it (the session goes on), -1 the session
+ * failed.
  */
 int	shell_run(struct conn *c, const struct cli *o, int *opened);
 

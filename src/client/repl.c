@@ -16,8 +16,8 @@
 #define REPL_HISTORY	1000
 
 static const char *const commands[] = {
-	"/auth", "/clients", "/follow", "/help", "/ping", "/rotate", "/status",
-	"/tail", "/whoami", "quit", NULL
+	"/auth", "/clients", "/follow", "/help", "/ping", "/rotate", "/shell",
+	"/status", "/tail", "/whoami", "quit", NULL
 };
 
 static struct {
@@ -26,6 +26,7 @@ static struct {
 	int		 done;
 	int		 status;
 	int		 quit;		/* "quit" was sent */
+	int		 shell;		/* "/shell" typed: start it */
 	enum proto_reply last;		/* last -ERR kind seen */
 } repl;
 
@@ -83,9 +84,13 @@ on_line(char *line)
 	 * so that replies keep showing while the next line is typed. */
 	rl_callback_handler_install(REPL_PROMPT, on_line);
 	if (strcmp(line, "/shell") == 0 || strncmp(line, "/shell ", 7) == 0) {
-		/* After "+OK shell" the session carries frames, not lines. */
-		show(stderr, "Ben_AFK: /shell is not supported by this client "
-		    "(nothing sent)");
+		add_history(line);
+		/* The daemon would refuse it; say why without a round trip. */
+		if (repl.conn->tls == NULL)
+			show(stderr, "Ben_AFK: /shell needs a TLS session: "
+			    "connect with --tls -u ADMIN (nothing sent)");
+		else
+			repl.shell = 1;	/* out of libedit first */
 	} else if (*line != '\0') {
 		/* Never keep a password in the history. */
 		if (strncmp(line, "/auth", 5) != 0)
@@ -100,6 +105,23 @@ on_line(char *line)
 		}
 	}
 	free(line);
+}
+
+/* Leave line editing for the remote shell; its end ends the session, a
+ * refusal brings the prompt back. */
+static void
+start_shell(void)
+{
+	int opened;
+
+	repl.shell = 0;
+	rl_callback_handler_remove();
+	repl.status = shell_run(repl.conn, repl.opts, &opened);
+	if (opened != 0) {
+		repl.done = 1;
+		return;
+	}
+	rl_callback_handler_install(REPL_PROMPT, on_line);
 }
 
 /* Show every complete reply; at the end of the stream, finish. */
@@ -205,6 +227,8 @@ repl_run(struct conn *c, const struct cli *o)
 		}
 		if (!repl.done && (pfd[0].revents & (POLLIN | POLLHUP)))
 			rl_callback_read_char();
+		if (!repl.done && repl.shell)
+			start_shell();
 	}
 	rl_callback_handler_remove();
 	history_save(histfile);

@@ -104,10 +104,11 @@ report_refusal(const char *reply)
 /*
  * Send /shell and wait for "+OK shell".  Lines that came before it (replies
  * to earlier commands, in the interactive mode) are printed.  Returns 0, or
- * an exit status once the refusal is reported.
+ * an exit status once the error is reported, with *REFUSED set if it was
+ * the daemon's answer (the session goes on in lines).
  */
 static int
-shell_open(struct conn *c, const struct cli *o)
+shell_open(struct conn *c, const struct cli *o, int *refused)
 {
 	char line[AFK_LINE_MAX];
 	enum proto_reply kind;
@@ -138,6 +139,7 @@ shell_open(struct conn *c, const struct cli *o)
 			return 0;
 		kind = proto_classify(line);
 		if (kind != PROTO_OK && kind != PROTO_NONE) {
+			*refused = 1;
 			report_refusal(line);
 			return proto_exit_status(kind);
 		}
@@ -399,12 +401,13 @@ int
 shell_run(struct conn *c, const struct cli *o, int *opened)
 {
 	static struct relay r;
-	int rc, tty;
+	int rc, tty, refused = 0;
 
-	if (opened != NULL)
-		*opened = 0;
-	if ((rc = shell_open(c, o)) != 0)
+	if ((rc = shell_open(c, o, &refused)) != 0) {
+		if (opened != NULL)
+			*opened = refused ? 0 : -1;
 		return rc;
+	}
 	if (opened != NULL)
 		*opened = 1;
 	memset(&r, 0, sizeof(r));

@@ -526,9 +526,9 @@ def test_interactive_completion_and_replies(daemon_factory, tmux_factory):
     # history: Up brings back the last line
     t.keys("Up")
     wait_until(lambda: t.screen().rstrip().endswith("Ben_AFK> /whoami"), 5)
-    # /shell would turn the session into frames: refused locally
+    # /shell needs TLS: refused locally on this plain session
     t.keys("C-u", "/shell", "Enter")
-    t.wait("/shell is not supported by this client")
+    t.wait("/shell needs a TLS session")
     t.keys("C-d")
     t.wait("EXIT=0")
     hist = (d.tmp / ".config" / "ben_afk" / "history").read_text()
