@@ -686,6 +686,9 @@ tintin_set_error_cb(Tintin_reporter *r, tintin_error_cb cb, void *arg)
 	r->error_arg = arg;
 }
 
+static int log_va(Tintin_reporter *, int, uint32_t, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static int
 log_va(Tintin_reporter *r, int level, uint32_t cat, const char *fmt,
     va_list ap)
