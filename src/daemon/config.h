@@ -11,6 +11,8 @@
 #define CONFIG_MAX_SINKS	8
 #define CONFIG_MAX_ERRORS	32
 #define CONFIG_NAME_MAX		64
+#define CONFIG_MAX_ALERTS	16
+#define CONFIG_MAX_RCPTS	16
 
 /* tls and auth modes */
 #define MODE_OFF	0
@@ -24,6 +26,27 @@ struct config_sink {
 	int		format;
 	unsigned	events;		/* categories (CAT_*), 0 = all */
 	int		line;		/* where the section started */
+};
+
+/* STARTTLS on smtp:// URLs */
+#define STARTTLS_NO		0
+#define STARTTLS_YES		1	/* when the server offers it */
+#define STARTTLS_REQUIRED	2
+
+/* [alert NAME]: a rule that mails the records it matches. */
+struct config_alert {
+	char		name[CONFIG_NAME_MAX];
+	char		match[1024];	/* PCRE2 pattern */
+	int		level;		/* minimum level of the record */
+	unsigned	events;		/* categories (CAT_*), 0 = all */
+	char		source[256];	/* client address prefix, ~REGEX */
+	char		to[CONFIG_MAX_RCPTS][256];
+	int		nto;
+	char		subject[256];	/* template: %r %h %m %% */
+	unsigned	window;		/* seconds matches are collected */
+	unsigned	max_items;	/* matches listed in one mail */
+	int		line;		/* where the section started */
+	int		match_line;
 };
 
 struct config {
@@ -64,6 +87,22 @@ struct config {
 	/* [forward] */
 	char		 forward_target[512];
 	int		 forward_level;
+
+	/* [mail] */
+	char		 mail_url[512];
+	char		 mail_from[256];	/* "" = matt_daemon@HOST */
+	char		 mail_user[256];
+	char		 mail_password[256];
+	int		 mail_starttls;		/* STARTTLS_* */
+	char		 mail_ca_file[PATH_MAX];
+	unsigned	 mail_timeout;		/* seconds per attempt */
+	unsigned	 mail_max_retries;
+	unsigned	 mail_retry;		/* first retry delay, seconds */
+	unsigned	 mail_queue;		/* mails waiting, at most */
+
+	/* [alert NAME] */
+	struct config_alert alerts[CONFIG_MAX_ALERTS];
+	int		 nalerts;
 
 	/* [sink NAME] */
 	struct config_sink sinks[CONFIG_MAX_SINKS];
