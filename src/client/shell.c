@@ -383,6 +383,9 @@ relay_loop(struct relay *r)
 		}
 		if (pfd[0].revents && (sig = signals(r)) != 0)
 			return sig;
+		/* The new size before the keys typed after it. */
+		if (r->winch)
+			queue_size(r);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			/* TLS drained to the end: poll sees nothing of it. */
 			if ((rc = from_daemon(r)) != 0)
@@ -390,8 +393,6 @@ relay_loop(struct relay *r)
 		}
 		if (pfd[2].revents)
 			from_stdin(r);
-		if (r->winch)
-			queue_size(r);
 		if (r->outlen > 0 && to_daemon(r) == -1)
 			return -1;
 	}
