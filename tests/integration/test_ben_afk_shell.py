@@ -271,6 +271,31 @@ def test_killing_the_client_leaves_no_shell(daemon_factory, tmux):
     assert d.alive()
 
 
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def test_sigterm_restores_the_terminal_and_hangs_up(daemon_factory, tmux):
+    d = shell_daemon(daemon_factory)
+    t = tmux(client_script(d))
+    t.prompt()
+    pid = shell_pid(d)
+    # the pane runs sh pane.sh, whose child is env exec'ing Ben_AFK
+    kids = wait_until(lambda: child_pids(t.pane_pid()), 5)
+    assert len(kids) == 1, kids
+    with open(f"/proc/{kids[0]}/cmdline", "rb") as f:
+        assert os.path.basename(f.read().split(b"\0")[0]) == b"Ben_AFK"
+    os.kill(kids[0], signal.SIGTERM)
+    assert status(d) == 128 + signal.SIGTERM
+    assert (d.tmp / "tty.before").read_text() == \
+        (d.tmp / "tty.after").read_text()
+    assert wait_gone(pid, 10), f"shell {pid} outlived its client"
+
+
 def test_quitting_the_daemon_kills_the_shell(daemon_factory, tmux):
     d = shell_daemon(daemon_factory)
     t = tmux(client_script(d))
