@@ -67,7 +67,7 @@ CLIENT_BIN	= $(BUILD)/Ben_AFK
 UNIT_TESTS	= tintin escape framer config syslog known_hosts proto
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
-BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check
+BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
 
 .PHONY: all clean fclean re run test unit integration deps install bench fuzz
 

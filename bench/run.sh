@@ -11,6 +11,9 @@
 # archiver compresses in a child while the flood goes on.  md_tls is
 # Matt_daemon with [tls] mode = required (its own key and certificate in
 # the run's temp dir), flooded over 3 TLS connections (flood --tls).
+#   BENCH_LATENCY_LINES=10000   latency step: lines sent at 10,000 lines/s
+#                         over one connection (0 skips the step); p50/p99
+#                         from a line's send to its record in the log file
 #   MATT_DAEMON=./Matt_daemon   the daemon binary
 #   BUILD=build/rel       where flood and check were built
 #
@@ -29,6 +32,9 @@ PORT_LO=15000
 PORT_HI=15099
 FLOOD=$ROOT/$BUILD/bench/flood
 CHECK=$ROOT/$BUILD/bench/check
+LATENCY=$ROOT/$BUILD/bench/latency
+LAT_LINES=${BENCH_LATENCY_LINES:-10000}
+LAT_RATE=10000
 
 die() {
 	echo "bench: $*" >&2
@@ -40,6 +46,11 @@ case $RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number" ;; esac
 [ "$LINES" -ge 1 ] && [ "$LINES" -le 1000000000 ] ||
 	die "BENCH_LINES must be 1..1000000000"
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
+case $LAT_LINES in ''|*[!0-9]*) die "BENCH_LATENCY_LINES must be a number" ;;
+esac
+[ "$LAT_LINES" -le 10000000 ] || die "BENCH_LATENCY_LINES must be 0..10000000"
+[ "$LAT_LINES" -eq 0 ] || [ -x "$LATENCY" ] ||
+	die "$LATENCY missing: run 'make bench'"
 [ "$(id -u)" -eq 0 ] || die "must run as root (Matt_daemon needs it)"
 [ -x "$FLOOD" ] && [ -x "$CHECK" ] ||
 	die "$FLOOD or $CHECK missing: run 'make bench'"
@@ -343,6 +354,41 @@ run_one() {
 	RUN_DIR=
 }
 
+# --- latency: one line to its record ----------------------------------------
+
+# LAT_LINES lines at LAT_RATE lines/s over one connection to Matt_daemon;
+# bench/latency times each from its send to its record appearing in the
+# log file, and prints p50/p99/max in microseconds.
+run_latency() {
+	RUN_DIR=$(mktemp -d /tmp/mdbench.XXXXXX) || die "mktemp failed"
+	pick_port
+	p50=- p99=- max=-
+	if ! start_matt_daemon "$RUN_DIR" "$PORT"; then
+		echo "bench: latency: Matt_daemon did not start on port $PORT:" >&2
+		sed 's/^/bench:   /' "$RUN_DIR/server.err" >&2
+		FAILED=1
+	elif ! "$LATENCY" -p "$PORT" -f "$RUN_DIR/matt_daemon.log" \
+	    -l "$LAT_LINES" -r "$LAT_RATE" -t 60 >"$RUN_DIR/lat.out"; then
+		echo "bench: latency: lines lost or not parsed:" >&2
+		sed 's/^/bench:   /' "$RUN_DIR/lat.out" >&2
+		FAILED=1
+	else
+		p50=$(awk -F= '$1 == "p50_us" { print $2 }' "$RUN_DIR/lat.out")
+		p99=$(awk -F= '$1 == "p99_us" { print $2 }' "$RUN_DIR/lat.out")
+		max=$(awk -F= '$1 == "max_us" { print $2 }' "$RUN_DIR/lat.out")
+	fi
+	stop_server
+	rm -rf "$RUN_DIR"
+	RUN_DIR=
+	awk -v a="$p50" -v b="$p99" -v m="$max" -v n="$LAT_LINES" \
+	    -v r="$LAT_RATE" 'BEGIN {
+		ok = b != "-" && b + 0 < 1000
+		printf "%-4s Matt_daemon latency, %d lines at %d lines/s: " \
+		    "p50=%s us p99=%s us max=%s us (target p99 < 1000 us)\n",
+		    ok ? "PASS" : "FAIL", n, r, a, b, m
+	}'
+}
+
 # --- main -----------------------------------------------------------------------
 
 median() {	# median of column $2 for system $1 ("-" if any run failed)
@@ -436,6 +482,7 @@ if has matt_daemon; then
 	    "$(maxcol matt_daemon 5 | awk '$1 == "-" { print; exit }
 	    { printf "%.2f", $1 / 1024 }')" "<" 4 " MiB"
 fi
+[ "$LAT_LINES" -eq 0 ] || run_latency
 
 case " $SYSTEMS " in *" rsyslog "*)
 	echo "ok* = every line exactly once, but not in order within its" \

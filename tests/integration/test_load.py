@@ -269,8 +269,8 @@ def test_half_closed_connections_are_logged_and_closed(daemon_factory):
 
 
 FLOOD_RE = re.compile(r"^User input: k=(\d+) n=(\d{8}) (p*)$")
-KILL_ROUNDS = 5 if SLOW else 20
-KILL_AFTER = (512 << 10) if SLOW else (2 << 20)
+KILL_ROUNDS = 8 if VALGRIND else 20
+KILL_AFTER = (512 << 10) if VALGRIND else (2 << 20)
 
 
 def flood_line(k, n):
