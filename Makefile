@@ -45,7 +45,8 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
-		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c
+		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
+		  src/daemon/alert.c src/daemon/mail.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c

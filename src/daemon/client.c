@@ -81,8 +81,10 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 			c->redact_next = 0;
 	} else
 		p += escape_bytes(p, data, len);
+	d->current_client = c;		/* for the alerts' source filter */
 	tintin_log_msg_cat(d->log, TINTIN_LOG, CAT_INPUT, d->scratch,
 	    (size_t)(p - d->scratch));
+	d->current_client = NULL;
 }
 
 /* One line (or piece) from the client: quit, a command, or input. */

@@ -18,6 +18,7 @@
 
 #include "common/escape.h"
 #include "common/mkdirs.h"
+#include "daemon/alert.h"
 #include "daemon/client.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
@@ -45,6 +46,8 @@ static void __attribute__((noreturn))
 daemon_exit(struct daemon *d)
 {
 	(void)notify_send("STOPPING=1");
+	if (d->log != NULL)
+		alert_stop(d);
 	if (d->log != NULL) {
 		tintin_log(d->log, TINTIN_INFO, "Quitting.");
 		tintin_flush(d->log);
@@ -175,6 +178,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_tick(d);
 		shell_tick(d);
+		alert_tick(d);
 		tintin_tick(d->log);
 	}
 }
@@ -241,6 +245,9 @@ serve_setup(struct daemon *d, int listen_fd)
 	if (d->follow_sink == -1 ||
 	    tintin_set_enabled(d->log, d->follow_sink, 0) == -1)
 		return "cannot set up /follow";
+	/* After detaching: the mailer's children are the daemon's. */
+	if (alert_start(d) == -1)
+		return "cannot set up mail alerts";
 
 	if (server_start(d, listen_fd) == -1)
 		return "cannot watch the listening socket";

@@ -10,7 +10,9 @@
 #include "daemon/loop.h"
 #include "tintin/tintin.h"
 
+struct alerts;
 struct client;
+struct mailer;
 
 /* Categories of records, for sinks that take only some (events=). */
 #define CAT_DAEMON	TINTIN_CAT_DEFAULT	/* life, signals, errors */
@@ -39,6 +41,10 @@ struct daemon {
 	int		 nclients;
 	int		 follow_sink;	/* callback sink feeding /follow */
 	int		 nfollowers;
+
+	struct client	*current_client; /* whose input is being logged */
+	struct alerts	*alerts;	/* [alert] rules, or NULL */
+	struct mailer	*mailer;	/* their mail queue, or NULL */
 
 	char		*scratch;	/* escaped record being built */
 	size_t		 scratch_size;

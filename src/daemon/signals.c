@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/mail.h"
 #include "daemon/shell.h"
 #include "daemon/signals.h"
 
@@ -127,7 +128,8 @@ reap_children(struct daemon *d)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (!tintin_child_exited(d->log, (int)pid, status))
+		if (!tintin_child_exited(d->log, (int)pid, status) &&
+		    !mail_child_exited(d, pid, status))
 			(void)shell_exited(d, pid, status);
 		if (WIFEXITED(status))
 			tintin_log(d->log, TINTIN_DEBUG, "Child %ld exited "

@@ -1,0 +1,452 @@
+/*
+ * Alert rules.  A hook sink of the log sees every record before it is
+ * formatted; the rules' regular expressions are tested there, in the event
+ * loop, so that has to be cheap: one PCRE2 pattern, the alternation of
+ * every rule, is JIT-compiled and tried first, and the rules themselves
+ * are tried only when it matches.  Matches are collected per rule for its
+ * window, then mailed as one digest (mail.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "daemon/alert.h"
+#include "daemon/client.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/mail.h"
+
+#define ALERT_ITEM_MAX	2048	/* bytes of a record kept in a digest */
+#define ALERT_MATCH_MAX	64	/* bytes of the first match in subjects */
+
+#ifdef PCRE2_MATCH_INVALID_UTF
+#define ALERT_RE_FLAGS	(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+#else
+#define ALERT_RE_FLAGS	PCRE2_UTF
+#endif
+
+struct alert_re {
+	pcre2_code	*code;
+	int		 jit;		/* JIT-compiled: pcre2_jit_match */
+};
+
+struct alert_rule {
+	const struct config_alert *cfg;
+	struct alert_re	 re;
+	struct alert_re	 src;		/* source = ~REGEX */
+	int		 prefiltered;	/* part of the combined pattern */
+	unsigned long	 count;		/* matches in the open window */
+	time_t		 window_end;	/* monotonic; 0 = no window */
+	char		 first[ALERT_MATCH_MAX + 1];
+	struct alert_item *items;	/* cfg->max_items of them */
+	unsigned	 nitems;
+};
+
+struct alerts {
+	struct alert_rule rules[CONFIG_MAX_ALERTS];
+	int		 n;
+	struct alert_re	 all;		/* the prefilter, or code NULL */
+	pcre2_match_data *md;
+	int		 sink;
+	int		 nalways;	/* rules outside the prefilter */
+};
+
+size_t
+alert_subject(char *dst, size_t size, const char *tmpl, const char *rule,
+    const char *host, const char *match)
+{
+	const char *s, *add;
+	size_t o = 0, n;
+	char ch[2] = { 0, 0 };
+
+	if (size == 0)
+		return 0;
+	for (s = tmpl; *s != '\0'; s++) {
+		add = ch;
+		ch[0] = *s;
+		if (*s == '%' && s[1] != '\0') {
+			s++;
+			if (*s == 'r')
+				add = rule;
+			else if (*s == 'h')
+				add = host;
+			else if (*s == 'm')
+				add = match;
+			else if (*s == '%')
+				ch[0] = '%';
+			else {
+				ch[0] = '%';
+				s--;	/* unknown: kept as it is */
+			}
+		}
+		n = strlen(add);
+		if (o + n >= size)
+			n = size - 1 - o;
+		memcpy(dst + o, add, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static void
+format_time(char *buf, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tintin_format_time(buf, t, tm.tm_gmtoff);
+}
+
+/* The record, control bytes as \xHH (input records are escaped already). */
+static void
+add_record(char **p, const char *msg, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)msg[i];
+		if (c < 0x20 || c == 0x7f) {
+			*(*p)++ = '\\';
+			*(*p)++ = 'x';
+			*(*p)++ = hex[c >> 4];
+			*(*p)++ = hex[c & 15];
+		} else
+			*(*p)++ = (char)c;
+	}
+}
+
+char *
+alert_digest(const struct config_alert *a, const char *host,
+    const struct alert_item *items, unsigned nitems, unsigned long count)
+{
+	char t1[24], t2[24], *body, *p;
+	const char *lvl;
+	size_t size;
+	unsigned i;
+
+	size = 1024 + 4 * strlen(a->match) + strlen(host);
+	for (i = 0; i < nitems; i++)
+		size += 160 + 4 * items[i].len;
+	if ((body = malloc(size)) == NULL)
+		return NULL;
+	p = body;
+	format_time(t1, nitems > 0 ? items[0].t : 0);
+	format_time(t2, nitems > 0 ? items[nitems - 1].t : 0);
+	p += sprintf(p, "Alert \"%s\" on %s: %lu record%s matched /", a->name,
+	    host, count, count == 1 ? "" : "s");
+	add_record(&p, a->match, strlen(a->match));
+	p += sprintf(p, "/\n(listed: %s to %s).\n\n", t1, t2);
+	for (i = 0; i < nitems; i++) {
+		format_time(t1, items[i].t);
+		lvl = tintin_level_name(items[i].level);
+		p += sprintf(p, "[%s] [ %s ] %s - ", t1, lvl ? lvl : "?",
+		    items[i].addr[0] ? items[i].addr : "-");
+		add_record(&p, items[i].msg, items[i].len);
+		if (items[i].cut > 0)
+			p += sprintf(p, " [%zu more bytes]", items[i].cut);
+		*p++ = '\n';
+	}
+	if (count > nitems)
+		p += sprintf(p, "\n%lu more match%s not listed (max_items = "
+		    "%u).\n", count - nitems, count - nitems == 1 ? "" : "es",
+		    a->max_items);
+	*p = '\0';
+	return body;
+}
+
+/* --- the daemon side ---------------------------------------------------- */
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+void
+alert_log(struct daemon *d, int level, const char *fmt, ...)
+{
+	struct alerts *a = d->alerts;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* A rule matching "error" must not mail about its own mail errors. */
+	if (a != NULL && a->sink >= 0)
+		tintin_set_enabled(d->log, a->sink, 0);
+	tintin_log_msg(d->log, level, msg, strlen(msg));
+	if (a != NULL && a->sink >= 0)
+		tintin_set_enabled(d->log, a->sink, 1);
+}
+
+static int
+re_compile(struct alert_re *re, const char *pattern)
+{
+	PCRE2_SIZE off;
+	int err;
+
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    ALERT_RE_FLAGS, &err, &off, NULL);
+	if (re->code == NULL)
+		return -1;
+	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+	return 0;
+}
+
+static int
+re_match(const struct alert_re *re, pcre2_match_data *md, const char *s,
+    size_t len)
+{
+	if (re->jit)
+		return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
+		    NULL);
+	return pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+}
+
+/* The next record of rule R's window (kept if there is room, counted). */
+static void
+add_match(struct alert_rule *r, int level,
+    const char *msg, size_t len, const char *addr, size_t mbeg, size_t mend)
+{
+	struct alert_item *it;
+	struct timespec ts;
+	size_t n;
+
+	if (r->count++ == 0) {
+		r->window_end = mono_now() + r->cfg->window;
+		n = mend - mbeg;
+		if (n > ALERT_MATCH_MAX)
+			n = ALERT_MATCH_MAX;
+		memcpy(r->first, msg + mbeg, n);
+		r->first[n] = '\0';
+	}
+	if (r->nitems >= r->cfg->max_items)
+		return;
+	it = &r->items[r->nitems];
+	n = len > ALERT_ITEM_MAX ? ALERT_ITEM_MAX : len;
+	if ((it->msg = malloc(n + 1)) == NULL)
+		return;
+	memcpy(it->msg, msg, n);
+	it->msg[n] = '\0';
+	it->len = n;
+	it->cut = len - n;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	it->t = ts.tv_sec;
+	it->level = level;
+	snprintf(it->addr, sizeof(it->addr), "%s", addr ? addr : "");
+	r->nitems++;
+}
+
+static int
+source_ok(struct alerts *a, struct alert_rule *r, const char *addr)
+{
+	const char *src = r->cfg->source;
+
+	if (src[0] == '\0')
+		return 1;
+	if (addr == NULL)
+		return 0;
+	if (src[0] == '~')
+		return re_match(&r->src, a->md, addr, strlen(addr)) > 0;
+	return strncmp(addr, src, strlen(src)) == 0;
+}
+
+/* The hook: every record the rules may want, in the event loop. */
+static void
+on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct alerts *a = d->alerts;
+	struct alert_rule *r;
+	PCRE2_SIZE *ov;
+	const char *addr;
+	int i, hit;
+
+	hit = a->all.code == NULL ||
+	    re_match(&a->all, a->md, msg, len) > 0;
+	if (!hit && a->nalways == 0)
+		return;		/* the common case: no rule matches */
+	addr = d->current_client != NULL ? d->current_client->addr : NULL;
+	for (i = 0; i < a->n; i++) {
+		r = &a->rules[i];
+		if ((r->prefiltered && !hit) || level < r->cfg->level ||
+		    (r->cfg->events != 0 && (r->cfg->events & cat) == 0) ||
+		    !source_ok(a, r, addr))
+			continue;
+		if (re_match(&r->re, a->md, msg, len) <= 0)
+			continue;
+		ov = pcre2_get_ovector_pointer(a->md);
+		add_match(r, level, msg, len, addr, ov[0] <= len ? ov[0] :
+		    0, ov[1] <= len && ov[1] >= ov[0] ? ov[1] : ov[0]);
+	}
+}
+
+/*
+ * The prefilter: "(?:re1)|(?:re2)|...".  A rule with back references
+ * would see its groups renumbered, so it stays out and is always tried.
+ * If the whole does not compile, every rule is always tried.
+ */
+static void
+build_prefilter(struct alerts *a)
+{
+	uint32_t backrefs;
+	size_t size = 1;
+	char *pat;
+	int i, n = 0;
+
+	for (i = 0; i < a->n; i++)
+		size += strlen(a->rules[i].cfg->match) + 8;
+	if ((pat = malloc(size)) == NULL)
+		return;
+	pat[0] = '\0';
+	for (i = 0; i < a->n; i++) {
+		if (pcre2_pattern_info(a->rules[i].re.code,
+		    PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs > 0)
+			continue;
+		strcat(pat, n++ ? "|(?:" : "(?:");
+		strcat(pat, a->rules[i].cfg->match);
+		strcat(pat, ")");
+		a->rules[i].prefiltered = 1;
+	}
+	if (n == 0 || re_compile(&a->all, pat) == -1) {
+		a->all.code = NULL;
+		for (i = 0; i < a->n; i++)
+			a->rules[i].prefiltered = 0;
+	}
+	for (i = 0; i < a->n; i++)
+		a->nalways += !a->rules[i].prefiltered;
+	free(pat);
+}
+
+int
+alert_start(struct daemon *d)
+{
+	struct config *c = d->cfg;
+	struct alert_rule *r;
+	struct alerts *a;
+	uint32_t cats = 0;
+	int i, minlevel = TINTIN_NLEVELS;
+
+	if (c->nalerts == 0)
+		return 0;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -1;
+	a->sink = -1;
+	d->alerts = a;
+	for (i = 0; i < c->nalerts; i++) {
+		r = &a->rules[a->n++];
+		r->cfg = &c->alerts[i];
+		if (re_compile(&r->re, r->cfg->match) == -1 ||
+		    (r->cfg->source[0] == '~' &&
+		    re_compile(&r->src, r->cfg->source + 1) == -1) ||
+		    (r->items = calloc(r->cfg->max_items,
+		    sizeof(*r->items))) == NULL)
+			return -1;
+		if (r->cfg->level < minlevel)
+			minlevel = r->cfg->level;
+		cats |= r->cfg->events != 0 ? r->cfg->events : TINTIN_CAT_ALL;
+	}
+	build_prefilter(a);
+	if ((a->md = pcre2_match_data_create(1, NULL)) == NULL ||
+	    mail_start(d) == -1)
+		return -1;
+	/* Only the records some rule can match reach the hook at all. */
+	if ((a->sink = tintin_add_hook(d->log, minlevel, on_record, d)) == -1)
+		return -1;
+	tintin_set_categories(d->log, a->sink, cats);
+	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s, mail through %s%s.",
+	    a->n, a->n > 1 ? "s" : "", c->mail_url, a->all.code != NULL &&
+	    a->all.jit ? "" : " (no JIT)");
+	return 0;
+}
+
+static void
+rule_reset(struct alert_rule *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nitems; i++)
+		free(r->items[i].msg);
+	r->nitems = 0;
+	r->count = 0;
+	r->window_end = 0;
+	r->first[0] = '\0';
+}
+
+/* Rule R's window is over: its digest goes to the mail queue. */
+static void
+flush_rule(struct daemon *d, struct alert_rule *r)
+{
+	char subject[512], *body;
+	const char *host = mail_host(d);
+
+	alert_subject(subject, sizeof(subject), r->cfg->subject, r->cfg->name,
+	    host, r->first);
+	body = alert_digest(r->cfg, host, r->items, r->nitems, r->count);
+	if (body == NULL || mail_send(d, r->cfg, subject, body) == -1)
+		alert_log(d, TINTIN_ERROR, "Alert \"%s\": cannot build the "
+		    "mail of %lu match%s (out of memory).", r->cfg->name,
+		    r->count, r->count == 1 ? "" : "es");
+	else
+		alert_log(d, TINTIN_INFO, "Alert \"%s\": %lu match%s, mail "
+		    "queued.", r->cfg->name, r->count, r->count == 1 ? "" :
+		    "es");
+	free(body);
+	rule_reset(r);
+}
+
+void
+alert_tick(struct daemon *d)
+{
+	struct alerts *a = d->alerts;
+	time_t now;
+	int i;
+
+	if (a == NULL)
+		return;
+	now = mono_now();
+	for (i = 0; i < a->n; i++)
+		if (a->rules[i].count > 0 && now >= a->rules[i].window_end)
+			flush_rule(d, &a->rules[i]);
+	mail_tick(d);
+}
+
+void
+alert_stop(struct daemon *d)
+{
+	struct alerts *a = d->alerts;
+	unsigned long lost = 0;
+	int i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++)
+		lost += a->rules[i].count;
+	if (lost > 0)
+		alert_log(d, TINTIN_WARN, "%lu alert match%s not mailed "
+		    "(window still open).", lost, lost == 1 ? "" : "es");
+	mail_stop(d);
+	if (a->sink >= 0)
+		tintin_set_enabled(d->log, a->sink, 0);
+	for (i = 0; i < a->n; i++) {
+		rule_reset(&a->rules[i]);
+		free(a->rules[i].items);
+		pcre2_code_free(a->rules[i].re.code);
+		pcre2_code_free(a->rules[i].src.code);
+	}
+	pcre2_code_free(a->all.code);
+	pcre2_match_data_free(a->md);
+	free(a);
+	d->alerts = NULL;
+}

@@ -1,0 +1,677 @@
+/*
+ * Alert mails: each is built once as a complete RFC 5322 message, waits in
+ * a bounded queue, and is handed to libcurl's SMTP client in a child
+ * process, one at a time, so the event loop never waits on the network.
+ * The child's exit status says whether it was delivered; a line on a pipe
+ * says why not.  Failed mails are retried with a doubling delay, then
+ * given up; everything is logged, the SMTP password never.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/alert.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/mail.h"
+#include "daemon/signals.h"
+
+#define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
+#define MAIL_ERR_MAX	512	/* the child's error line */
+
+struct mail_item {
+	const struct config_alert *rule;
+	char		*msg;
+	size_t		 len;
+	unsigned	 attempts;	/* failed so far */
+	time_t		 next_try;	/* monotonic seconds */
+	struct mail_item *next;
+};
+
+struct mailer {
+	struct mail_item *head;		/* oldest first */
+	unsigned	 n;
+	struct mail_item *sending;	/* taken out of the queue */
+	pid_t		 pid;		/* its child, or 0 */
+	int		 err_fd;	/* the child's error line */
+	time_t		 started;
+	char		 host[256];
+	char		 from[256];
+};
+
+/* A growing string; ERR is set once an allocation failed. */
+struct sbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 err;
+};
+
+static void
+sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	char *np;
+	size_t cap;
+
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->err = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* Length of the valid UTF-8 character at S (N bytes left), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	if (cp >= 0x80 && cp <= 0x9f)
+		return 0;		/* C1 controls */
+	return len;
+}
+
+size_t
+mail_header_clean(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = strlen(src), o = 0, i = 0, cl;
+
+	if (size == 0)
+		return 0;
+	while (i < n) {
+		if (s[i] < 0x20 || s[i] == 0x7f) {
+			while (i < n && (s[i] < 0x20 || s[i] == 0x7f))
+				i++;
+			if (o + 1 >= size)
+				break;
+			if (o > 0 && dst[o - 1] != ' ')
+				dst[o++] = ' ';
+			continue;
+		}
+		if ((cl = utf8_len(s + i, n - i)) == 0) {
+			/* A C1 control is two bytes: one '?' for both. */
+			i += s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 &&
+			    s[i + 1] <= 0x9f ? 2 : 1;
+			if (o + 1 >= size)
+				break;
+			dst[o++] = '?';
+			continue;
+		}
+		if (o + cl >= size)
+			break;
+		memcpy(dst + o, s + i, cl);
+		o += cl;
+		i += cl;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static size_t
+base64(char *dst, const unsigned char *s, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+	    "klmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+	unsigned v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
+		dst[o++] = tab[v >> 18];
+		dst[o++] = tab[(v >> 12) & 63];
+		dst[o++] = tab[(v >> 6) & 63];
+		dst[o++] = tab[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] <<
+		    8 : 0);
+		dst[o++] = tab[v >> 18];
+		dst[o++] = tab[(v >> 12) & 63];
+		dst[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		dst[o++] = '=';
+	}
+	return o;
+}
+
+size_t
+mail_encode_subject(char *dst, size_t size, const char *subject)
+{
+	const unsigned char *s = (const unsigned char *)subject;
+	size_t n = strlen(subject), i, chunk, cl, o = 0, need;
+	int plain = n <= 68 && strstr(subject, "=?") == NULL;
+
+	for (i = 0; plain && i < n; i++)
+		if (s[i] < 0x20 || s[i] >= 0x7f)
+			plain = 0;
+	if (plain) {
+		if (n + 1 > size)
+			return 0;
+		memcpy(dst, subject, n + 1);
+		return n;
+	}
+	/* Encoded words of at most 45 bytes (60 in base64): 75 columns. */
+	for (i = 0; i < n; i += chunk) {
+		for (chunk = 0; i + chunk < n; chunk += cl) {
+			cl = utf8_len(s + i + chunk, n - i - chunk);
+			if (cl == 0)
+				cl = 1;
+			if (chunk + cl > 45)
+				break;
+		}
+		need = (o ? 3 : 0) + 10 + (chunk + 2) / 3 * 4 + 2 + 1;
+		if (o + need > size)
+			return 0;
+		if (o > 0) {
+			memcpy(dst + o, "\r\n ", 3);
+			o += 3;
+		}
+		memcpy(dst + o, "=?UTF-8?B?", 10);
+		o += 10;
+		o += base64(dst + o, s + i, chunk);
+		memcpy(dst + o, "?=", 2);
+		o += 2;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void
+mail_date(char *buf, size_t size, time_t t, long gmtoff)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t local = t + gmtoff;
+	long off = gmtoff < 0 ? -gmtoff : gmtoff;
+	struct tm tm;
+
+	gmtime_r(&local, &tm);
+	snprintf(buf, size, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    gmtoff < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+}
+
+/* BODY as quoted-printable (RFC 2045), lines of at most 76 columns. */
+static void
+add_qp(struct sbuf *b, const char *body)
+{
+	const unsigned char *s = (const unsigned char *)body;
+	char enc[4];
+	size_t col = 0, el;
+	int c, last;
+
+	for (; *s != '\0'; s++) {
+		c = *s;
+		if (c == '\n') {
+			sb_add(b, "\r\n", 2);
+			col = 0;
+			continue;
+		}
+		last = s[1] == '\n' || s[1] == '\0';
+		if ((c >= 33 && c <= 126 && c != '=' && !(c == '.' &&
+		    col == 0)) || ((c == ' ' || c == '\t') && !last)) {
+			enc[0] = (char)c;
+			el = 1;
+		} else {
+			snprintf(enc, sizeof(enc), "=%02X", (unsigned)c);
+			el = 3;
+		}
+		/* Room for a soft break '=' unless this ends the line. */
+		if (col + el > (last ? 76 : 75)) {
+			sb_add(b, "=\r\n", 3);
+			col = 0;
+		}
+		sb_add(b, enc, el);
+		col += el;
+	}
+	if (col > 0)
+		sb_add(b, "\r\n", 2);
+}
+
+char *
+mail_build(const char *from, const char (*to)[256], int nto,
+    const char *subject, const char *body, time_t t, const char *msgid,
+    size_t *lenp)
+{
+	struct sbuf b = { 0 };
+	char clean[1024], enc[2048], date[64], addr[256];
+	struct tm tm;
+	size_t col;
+	int i;
+
+	localtime_r(&t, &tm);
+	mail_date(date, sizeof(date), t, tm.tm_gmtoff);
+	sb_str(&b, "Date: ");
+	sb_str(&b, date);
+	mail_header_clean(addr, sizeof(addr), from);
+	sb_str(&b, "\r\nFrom: ");
+	sb_str(&b, addr);
+	sb_str(&b, "\r\nTo: ");
+	for (i = 0, col = 4; i < nto; i++) {
+		mail_header_clean(addr, sizeof(addr), to[i]);
+		if (i > 0) {
+			sb_add(&b, ",", 1);
+			col++;
+			if (col + 1 + strlen(addr) > 76) {
+				sb_add(&b, "\r\n", 2);
+				col = 0;
+			}
+			sb_add(&b, " ", 1);
+			col++;
+		}
+		sb_str(&b, addr);
+		col += strlen(addr);
+	}
+	mail_header_clean(clean, sizeof(clean), subject);
+	if (mail_encode_subject(enc, sizeof(enc), clean) == 0)
+		enc[0] = '\0';
+	sb_str(&b, "\r\nSubject: ");
+	sb_str(&b, enc);
+	sb_str(&b, "\r\nMessage-ID: ");
+	sb_str(&b, msgid);
+	sb_str(&b, "\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n"
+	    "Auto-Submitted: auto-generated\r\n\r\n");
+	add_qp(&b, body);
+	if (b.err) {
+		free(b.p);
+		return NULL;
+	}
+	*lenp = b.len;
+	return b.p;
+}
+
+/* --- the daemon side ---------------------------------------------------- */
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+static void
+item_free(struct mail_item *it)
+{
+	if (it != NULL) {
+		free(it->msg);
+		free(it);
+	}
+}
+
+int
+mail_start(struct daemon *d)
+{
+	struct config *c = d->cfg;
+	struct mailer *m;
+	struct stat st;
+	size_t i;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	m->err_fd = -1;
+	if (gethostname(m->host, sizeof(m->host) - 1) == -1 ||
+	    m->host[0] == '\0')
+		strcpy(m->host, "localhost");
+	for (i = 0; m->host[i] != '\0'; i++)
+		if (!((m->host[i] >= 'a' && m->host[i] <= 'z') ||
+		    (m->host[i] >= 'A' && m->host[i] <= 'Z') ||
+		    (m->host[i] >= '0' && m->host[i] <= '9') ||
+		    m->host[i] == '.' || m->host[i] == '-'))
+			m->host[i] = '-';
+	if (c->mail_from[0] != '\0')
+		snprintf(m->from, sizeof(m->from), "%s", c->mail_from);
+	else
+		snprintf(m->from, sizeof(m->from), "matt_daemon@%.200s",
+		    m->host);
+	d->mailer = m;
+	if (c->mail_password[0] != '\0' && c->path != NULL &&
+	    stat(c->path, &st) == 0 && (st.st_mode & S_IROTH))
+		alert_log(d, TINTIN_WARN, "%s holds the SMTP password and is "
+		    "readable by everyone: make it readable by root only.",
+		    c->path);
+	return 0;
+}
+
+const char *
+mail_host(const struct daemon *d)
+{
+	return d->mailer != NULL ? d->mailer->host : "localhost";
+}
+
+int
+mail_send(struct daemon *d, const struct config_alert *a,
+    const char *subject, const char *body)
+{
+	struct mailer *m = d->mailer;
+	struct mail_item *it, **pp;
+	unsigned char rnd[8];
+	char msgid[320];
+	size_t i;
+
+	if (m == NULL || (it = calloc(1, sizeof(*it))) == NULL)
+		return -1;
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (unsigned char)(rand() >> 3);
+	snprintf(msgid, sizeof(msgid), "<%02x%02x%02x%02x%02x%02x%02x%02x."
+	    "%lld@%s>", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+	    rnd[6], rnd[7], (long long)time(NULL), m->host);
+	it->rule = a;
+	it->msg = mail_build(m->from, (const char (*)[256])a->to, a->nto,
+	    subject, body, time(NULL), msgid, &it->len);
+	if (it->msg == NULL) {
+		free(it);
+		return -1;
+	}
+	it->next_try = mono_now();
+	if (m->n >= d->cfg->mail_queue && m->head != NULL) {
+		struct mail_item *old = m->head;
+
+		m->head = old->next;
+		m->n--;
+		alert_log(d, TINTIN_ERROR, "Mail queue full (%u): dropped the "
+		    "oldest mail of alert \"%s\".", d->cfg->mail_queue,
+		    old->rule->name);
+		item_free(old);
+	}
+	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = it;
+	m->n++;
+	mail_tick(d);
+	return 0;
+}
+
+static size_t
+read_cb(char *buf, size_t size, size_t nmemb, void *arg)
+{
+	struct mail_item *it = arg;
+	size_t n = size * nmemb;
+
+	if (n > it->len)
+		n = it->len;
+	memcpy(buf, it->msg, n);
+	it->msg += n;
+	it->len -= n;
+	return n;
+}
+
+/* In the child: deliver IT, write why not on ERR_FD; the exit status. */
+static int
+deliver(const struct config *c, const char *from, struct mail_item *it,
+    int err_fd)
+{
+	char ebuf[CURL_ERROR_SIZE], line[MAIL_ERR_MAX], addr[300];
+	struct curl_slist *rcpt = NULL, *r;
+	long code = 0;
+	CURLcode rc;
+	CURL *h;
+	int i, n;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h = curl_easy_init()) == NULL) {
+		n = snprintf(line, sizeof(line), "cannot initialise libcurl");
+		(void)!write(err_fd, line, (size_t)n);
+		return 1;
+	}
+	for (i = 0; i < it->rule->nto; i++) {
+		snprintf(addr, sizeof(addr), "<%s>", it->rule->to[i]);
+		if ((r = curl_slist_append(rcpt, addr)) == NULL)
+			return 1;
+		rcpt = r;
+	}
+	snprintf(addr, sizeof(addr), "<%s>", from);
+	ebuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, c->mail_url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#endif
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, addr);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(h, CURLOPT_READDATA, it);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
+	    10 ? c->mail_timeout : 10));
+	curl_easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
+	    STARTTLS_REQUIRED ? (long)CURLUSESSL_ALL : c->mail_starttls ==
+	    STARTTLS_YES ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
+	if (c->mail_ca_file[0] != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->mail_ca_file);
+	if (c->mail_user[0] != '\0') {
+		curl_easy_setopt(h, CURLOPT_USERNAME, c->mail_user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, c->mail_password);
+	}
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		n = snprintf(line, sizeof(line), "%s", ebuf[0] ? ebuf :
+		    curl_easy_strerror(rc));
+		if (code != 0 && n > 0 && (size_t)n < sizeof(line))
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+			    " (SMTP %ld)", code);
+		if (n > 0)
+			(void)!write(err_fd, line, strnlen(line,
+			    sizeof(line)));
+	}
+	return rc == CURLE_OK ? 0 : 1;
+}
+
+static void
+spawn(struct daemon *d, struct mail_item *it)
+{
+	struct mailer *m = d->mailer;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
+		alert_log(d, TINTIN_ERROR, "Alert mail: pipe: %s.",
+		    strerror(errno));
+		return;
+	}
+	/* Every signal is blocked in the daemon: the child starts so too. */
+	if ((pid = fork()) == -1) {
+		alert_log(d, TINTIN_ERROR, "Alert mail: fork: %s.",
+		    strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* Keep only the error pipe: no lock, no listening socket. */
+		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
+			_exit(1);
+		(void)close_range(4, ~0U, 0);
+		signals_reset();
+		_exit(deliver(d->cfg, m->from, it, 3));
+	}
+	close(fds[1]);
+	m->err_fd = fds[0];
+	m->pid = pid;
+	m->sending = it;
+	m->started = mono_now();
+}
+
+void
+mail_tick(struct daemon *d)
+{
+	struct mailer *m = d->mailer;
+	struct mail_item **pp, *it;
+	time_t now;
+
+	if (m == NULL)
+		return;
+	now = mono_now();
+	if (m->pid > 0) {
+		/* libcurl has its own timeout; this is for a stuck child. */
+		if (now - m->started > (time_t)d->cfg->mail_timeout + 30)
+			(void)kill(m->pid, SIGKILL);
+		return;
+	}
+	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->next_try <= now)
+			break;
+	if ((it = *pp) == NULL)
+		return;
+	*pp = it->next;
+	it->next = NULL;
+	m->n--;
+	spawn(d, it);
+	if (m->pid == 0) {		/* could not start: try again later */
+		it->next = m->head;
+		m->head = it;
+		m->n++;
+		it->next_try = now + 1;
+	}
+}
+
+/* The attempt on IT failed with ERR: retry later, or give up. */
+static void
+failed(struct daemon *d, struct mail_item *it, const char *err)
+{
+	struct mailer *m = d->mailer;
+	unsigned delay, i;
+
+	it->attempts++;
+	if (it->attempts > d->cfg->mail_max_retries) {
+		alert_log(d, TINTIN_ERROR, "Alert mail \"%s\" not sent: %s; "
+		    "given up after %u attempt%s.", it->rule->name, err,
+		    it->attempts, it->attempts > 1 ? "s" : "");
+		item_free(it);
+		return;
+	}
+	delay = d->cfg->mail_retry;
+	for (i = 1; i < it->attempts && delay < MAIL_RETRY_MAX; i++)
+		delay *= 2;
+	if (delay > MAIL_RETRY_MAX)
+		delay = MAIL_RETRY_MAX;
+	it->next_try = mono_now() + delay;
+	alert_log(d, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
+	    "%u of %u in %us.", it->rule->name, err, it->attempts,
+	    d->cfg->mail_max_retries, delay);
+	it->next = m->head;	/* first in line once its time comes */
+	m->head = it;
+	m->n++;
+}
+
+int
+mail_child_exited(struct daemon *d, pid_t pid, int status)
+{
+	struct mailer *m = d->mailer;
+	struct mail_item *it;
+	char err[MAIL_ERR_MAX];
+	ssize_t n;
+	size_t i;
+
+	if (m == NULL || m->pid <= 0 || pid != m->pid)
+		return 0;
+	it = m->sending;
+	n = read(m->err_fd, err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = '\0';
+	for (i = 0; err[i] != '\0'; i++)	/* server text, for one line */
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = ' ';
+	close(m->err_fd);
+	m->err_fd = -1;
+	m->pid = 0;
+	m->sending = NULL;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		alert_log(d, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
+		    it->rule->name, it->rule->to[0], it->rule->nto > 1 ?
+		    " and others" : "");
+		item_free(it);
+	} else {
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), WIFSIGNALED(status) ?
+			    "mailer killed by signal %d" : "mailer failed",
+			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		failed(d, it, err);
+	}
+	mail_tick(d);
+	return 1;
+}
+
+void
+mail_stop(struct daemon *d)
+{
+	struct mailer *m = d->mailer;
+	struct mail_item *it;
+	unsigned lost;
+
+	if (m == NULL)
+		return;
+	lost = m->n + (m->sending != NULL);
+	if (m->pid > 0) {
+		(void)kill(m->pid, SIGKILL);
+		(void)waitpid(m->pid, NULL, 0);
+	}
+	if (lost > 0)
+		alert_log(d, TINTIN_WARN, "%u alert mail%s not sent.", lost,
+		    lost > 1 ? "s" : "");
+	item_free(m->sending);
+	while ((it = m->head) != NULL) {
+		m->head = it->next;
+		item_free(it);
+	}
+	if (m->err_fd >= 0)
+		close(m->err_fd);
+	free(m);
+	d->mailer = NULL;
+}

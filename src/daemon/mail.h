@@ -1,0 +1,65 @@
+/* Alert mails: RFC 5322 messages, a bounded queue, SMTP delivery by a child. */
+#ifndef MAIL_H
+#define MAIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct config_alert;
+struct daemon;
+
+/*
+ * Copy header text SRC into DST (SIZE bytes, NUL-terminated): every run of
+ * control bytes (CR and LF included) becomes one space, invalid UTF-8 and
+ * C1 controls become '?', and the result is cut at a character boundary.
+ * Returns the length written.
+ */
+size_t	mail_header_clean(char *dst, size_t size, const char *src);
+
+/*
+ * The value of a Subject: header for the clean text SUBJECT into DST:
+ * as it is if short printable ASCII, else RFC 2047 encoded words (UTF-8,
+ * base64) folded over several lines.  Returns the length, or 0 if DST is
+ * too small.
+ */
+size_t	mail_encode_subject(char *dst, size_t size, const char *subject);
+
+/* "Thu, 25 Nov 2026 03:41:44 +0100": T at UTC offset GMTOFF seconds. */
+void	mail_date(char *buf, size_t size, time_t t, long gmtoff);
+
+/*
+ * A whole message (CRLF line ends) from FROM to the NTO addresses of TO,
+ * with SUBJECT (cleaned and encoded here), BODY (UTF-8 text, '\n' line
+ * ends, sent quoted-printable), a Date of T and Message-ID MSGID (with
+ * its angle brackets).  Returns a malloc'd string, its length in *LENP,
+ * or NULL when out of memory.
+ */
+char	*mail_build(const char *from, const char (*to)[256], int nto,
+	    const char *subject, const char *body, time_t t,
+	    const char *msgid, size_t *lenp);
+
+/* Set the mailer up (after detaching); 0 or -1. */
+int	mail_start(struct daemon *d);
+
+/*
+ * Queue a mail for rule A with SUBJECT and BODY; it is sent by a child
+ * process, retried with a growing delay, and dropped (logged) when the
+ * queue is full.  0, or -1 if it could not be built.
+ */
+int	mail_send(struct daemon *d, const struct config_alert *a,
+	    const char *subject, const char *body);
+
+/* The host name the mails come from (sanitized, for subjects too). */
+const char *mail_host(const struct daemon *d);
+
+/* Once a second: start the next delivery, stop one that hangs. */
+void	mail_tick(struct daemon *d);
+
+/* Child PID ended with STATUS: 1 if it was the mailer's, else 0. */
+int	mail_child_exited(struct daemon *d, pid_t pid, int status);
+
+/* Kill a delivery in progress, drop the queue (logged), free it all. */
+void	mail_stop(struct daemon *d);
+
+#endif /* MAIL_H */

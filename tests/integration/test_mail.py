@@ -1,0 +1,216 @@
+"""Mail alerts against a real SMTP server (aiosmtpd on a free loopback port).
+
+Each test starts its own SMTP server (a Controller collecting envelopes)
+and its own daemon whose [alert] rule mails there; both are stopped in
+teardown.  Every wait is bounded.
+"""
+
+import email
+import email.policy
+import email.utils
+import os
+import re
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import free_port, run_binary, wait_until
+
+FROM = "md@example.org"
+TO = ["ops@example.org", "sec@example.org"]
+
+
+def daemon_host():
+    """The host name as the daemon puts it in subjects."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "localhost"
+
+
+class Collector:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self):
+        self.mails = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos),
+                           envelope.original_content or envelope.content))
+        return "250 OK"
+
+
+class Smtp:
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.handler = Collector()
+        self.ctl = None
+
+    def start(self):
+        self.ctl = Controller(self.handler, hostname="127.0.0.1",
+                              port=self.port, ready_timeout=5)
+        self.ctl.start()
+        return self
+
+    def stop(self):
+        if self.ctl is not None:
+            self.ctl.stop()
+            self.ctl = None
+
+    @property
+    def mails(self):
+        return self.handler.mails
+
+    def wait_mails(self, n, timeout=10.0):
+        assert wait_until(lambda: len(self.mails) >= n, timeout), \
+            f"{len(self.mails)} mail(s) in {timeout}s, wanted {n}"
+        return self.mails
+
+
+@pytest.fixture
+def smtp():
+    servers = []
+
+    def make(port=None, start=True):
+        s = Smtp(port)
+        servers.append(s)
+        return s.start() if start else s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+def mail_conf(port, match=r"BOOM\d+", window="1s", extra=""):
+    return (f"[mail]\nsmtp_url = smtp://127.0.0.1:{port}\nfrom = {FROM}\n"
+            f"starttls = no\nretry = 1s\nmax_retries = 20\ntimeout = 5s\n"
+            f"[alert intrusion]\nmatch = {match}\nto = {', '.join(TO)}\n"
+            f"subject = %r on %h: %m\nwindow = {window}\n{extra}")
+
+
+def parse(raw):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def test_matching_line_sends_one_mail(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port)).start()
+    d.wait_for_log(r"^Mail alerts: 1 rule")
+    sock = d.send(b"hello BOOM42 world\n")
+    d.wait_for_message("User input: hello BOOM42 world")
+    mail_from, rcpts, raw = s.wait_mails(1)[0]
+    time.sleep(2.5)			# a second window would have closed
+    assert len(s.mails) == 1
+    assert mail_from == FROM
+    assert rcpts == TO
+    msg = parse(raw)
+    assert msg["From"] == FROM
+    assert [str(a.addr_spec) for a in msg["To"].addresses] == TO
+    assert msg["Subject"] == f"intrusion on {daemon_host()}: BOOM42"
+    assert email.utils.parsedate_to_datetime(msg["Date"]) is not None
+    assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", msg["Message-ID"])
+    assert msg["MIME-Version"] == "1.0"
+    assert msg.get_content_type() == "text/plain"
+    body = msg.get_content().replace("\r\n", "\n")
+    assert re.search(r"^\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[ LOG \] "
+                     r"127\.0\.0\.1:\d+ - User input: hello BOOM42 world$",
+                     body, re.M), body
+    assert "1 record matched" in body
+    assert "not listed" not in body
+    d.wait_for_log(r'^Alert mail "intrusion" sent to ops@example\.org')
+    sock.close()
+
+
+def test_flood_of_matches_gives_one_digest(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port, window="4s") +
+                       "max_items = 50\n").start()
+    data = b"".join(b"BOOM%d flood line\n" % i for i in range(10000))
+    sock = d.send(data)
+    d.wait_for_message("User input: BOOM9999 flood line", timeout=10)
+    s.wait_mails(1, timeout=15)
+    time.sleep(5)			# no second mail for the same window
+    assert len(s.mails) == 1
+    msg = parse(s.mails[0][2])
+    body = msg.get_content().replace("\r\n", "\n")
+    listed = re.findall(r"^\[.*\] \[ LOG \] .* - User input: BOOM(\d+) ",
+                        body, re.M)
+    assert listed == [str(i) for i in range(50)]
+    assert "9950 more matches not listed (max_items = 50)." in body
+    assert "10000 records matched" in body
+    assert msg["Subject"] == f"intrusion on {daemon_host()}: BOOM0"
+    sock.close()
+
+
+def test_non_matching_line_sends_nothing(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port)).start()
+    sock = d.send(b"all quiet, boom 42 (lower case)\n")
+    d.wait_for_message("User input: all quiet, boom 42 (lower case)")
+    time.sleep(3)
+    assert s.mails == []
+    assert not any("Alert" in m for m in d.messages())
+    sock.close()
+
+
+def test_mail_waits_for_the_server(daemon_factory, smtp):
+    s = smtp(start=False)		# nothing listens on its port yet
+    d = daemon_factory(extra=mail_conf(s.port)).start()
+    sock = d.send(b"BOOM7 while the server is down\n")
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: .*; retry 1 of 20 '
+                   r'in 1s\.$', timeout=10)
+    # The daemon keeps logging meanwhile.
+    sock.sendall(b"still logging\n")
+    d.wait_for_message("User input: still logging")
+    assert d.alive()
+    s.start()
+    mail_from, rcpts, raw = s.wait_mails(1, timeout=20)[0]
+    assert rcpts == TO
+    assert "User input: BOOM7 while the server is down" in \
+        parse(raw).get_content()
+    d.wait_for_log(r'^Alert mail "intrusion" sent to ')
+    sock.close()
+
+
+def test_crlf_in_input_cannot_add_recipients(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port, match="BOOM.*")).start()
+    sock = d.send(b"BOOM\rBcc: evil@example.org\rX-Evil: 1\r\n"
+                  b"Bcc: evil2@example.org\r\n")
+    d.wait_for_log(r"^User input: Bcc: evil2@example\.org$")
+    mail_from, rcpts, raw = s.wait_mails(1)[0]
+    time.sleep(2.5)
+    assert len(s.mails) == 1
+    assert rcpts == TO
+    msg = parse(raw)
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert [k for k in msg.keys()] == [
+        "Date", "From", "To", "Subject", "Message-ID", "MIME-Version",
+        "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted"]
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"^(Bcc|X-Evil):", head, re.M | re.I)
+    assert b"evil" in head		# in the subject, harmless
+    assert "\r" not in msg["Subject"] and "\n" not in msg["Subject"]
+    assert msg["Subject"].startswith(f"intrusion on {daemon_host()}: BOOM")
+    sock.close()
+
+
+def test_bad_regex_is_reported_with_its_line(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[mail]\nfrom = a@example.org\n\n[alert broken]\n"
+                    "to = a@example.org\nmatch = (unclosed[\n")
+    launch = run_binary(["-t", "-c", str(conf)])
+    assert launch.rc == 1
+    assert re.search(rf"^{re.escape(str(conf))}:6: match: bad regular "
+                     r"expression at offset \d+: ", launch.err, re.M), \
+        launch.err
+
+
+def test_world_readable_password_warns(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port).replace(
+        "starttls = no\n", "starttls = no\nuser = md\npassword = "
+        "s3cret-pw\n"))
+    os.chmod(d.conf, 0o644)
+    d.start()
+    d.wait_for_log(r"holds the SMTP password and is readable by everyone")
+    assert "s3cret-pw" not in d.log_text()
