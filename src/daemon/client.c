@@ -109,7 +109,10 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 			tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Refused "
 			    "quit from %s (%s): not an admin.", c->addr,
 			    c->role ? c->user : "anonymous");
-			client_reply(c, "-ERR permission denied\n");
+			client_reply(c, c->role == ROLE_NONE &&
+			    d->cfg->auth_mode == MODE_REQUIRED ?
+			    "-ERR authentication required\n" :
+			    "-ERR permission denied\n");
 			return c->dead;
 		}
 		tintin_log(d->log, TINTIN_INFO, "Request quit.");

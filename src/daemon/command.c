@@ -78,11 +78,10 @@ refusal(const struct client *c, int need)
 
 	if (need == NEED_NOTHING || mode == MODE_OFF)
 		return NULL;
-	if (c->role == ROLE_NONE && (mode == MODE_REQUIRED ||
-	    need == NEED_ADMIN))
-		return mode == MODE_REQUIRED && need != NEED_ADMIN ?
-		    "-ERR authentication required\n" :
-		    "-ERR permission denied\n";
+	if (c->role == ROLE_NONE && mode == MODE_REQUIRED)
+		return "-ERR authentication required\n";
+	if (c->role == ROLE_NONE && need == NEED_ADMIN)
+		return "-ERR permission denied\n";
 	if (need == NEED_ADMIN && c->role != ROLE_ADMIN)
 		return "-ERR permission denied\n";
 	return NULL;
