@@ -7,6 +7,7 @@
  * window, then mailed as one digest (mail.c).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,9 +294,34 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 }
 
 /*
+ * Is RE's search cheap: a known first byte, or at most 4 possible ones
+ * (PCRE2 then skips ahead with a vector scan)?
+ */
+static int
+quick_start(const struct alert_re *re)
+{
+	uint8_t map[32];
+	uint32_t type;
+	int i, bits = 0;
+
+	if (pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return 0;
+	if (type != 0)
+		return 1;
+	if (pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTBITMAP, map) != 0)
+		return 0;
+	for (i = 0; i < 32; i++)
+		bits += __builtin_popcount(map[i]);
+	return bits > 0 && bits <= 4;
+}
+
+/*
  * The prefilter: "(?:re1)|(?:re2)|...".  A rule with back references
  * would see its groups renumbered, so it stays out and is always tried.
- * If the whole does not compile, every rule is always tried.
+ * If the whole does not compile, every rule is always tried.  And the
+ * alternation loses what makes each rule's search fast (the bytes a match
+ * can start with): unless it still starts quickly, or the rules are many,
+ * trying a few rules one by one is cheaper, and that is what is done.
  */
 static void
 build_prefilter(struct alerts *a)
@@ -319,7 +345,9 @@ build_prefilter(struct alerts *a)
 		strcat(pat, ")");
 		a->rules[i].prefiltered = 1;
 	}
-	if (n == 0 || re_compile(&a->all, pat) == -1) {
+	if (n == 0 || re_compile(&a->all, pat) == -1 || (a->n <= 8 &&
+	    !quick_start(&a->all))) {
+		pcre2_code_free(a->all.code);
 		a->all.code = NULL;
 		for (i = 0; i < a->n; i++)
 			a->rules[i].prefiltered = 0;
@@ -365,9 +393,9 @@ alert_start(struct daemon *d)
 	if ((a->sink = tintin_add_hook(d->log, minlevel, on_record, d)) == -1)
 		return -1;
 	tintin_set_categories(d->log, a->sink, cats);
-	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s, mail through %s%s.",
-	    a->n, a->n > 1 ? "s" : "", c->mail_url, a->all.code != NULL &&
-	    a->all.jit ? "" : " (no JIT)");
+	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s (%s), mail through "
+	    "%s.", a->n, a->n > 1 ? "s" : "", a->all.code != NULL ?
+	    "one combined pattern first" : "tried one by one", c->mail_url);
 	return 0;
 }
 
