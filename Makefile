@@ -65,6 +65,21 @@ DAEMON_BIN	= $(BUILD)/$(NAME)
 LIBAFK		= $(BUILD)/libafk.a
 CLIENT_BIN	= $(BUILD)/Ben_AFK
 
+# Ben_AFK-gtk, the GTK4 client: built only where GTK4 and VTE are found.
+GTK_PKGS	= gtk4 vte-2.91-gtk4
+HAVE_GTK	:= $(shell pkg-config --exists $(GTK_PKGS) 2>/dev/null && echo 1 || echo 0)
+GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
+		  src/gtk/logview.c src/gtk/shell_tab.c src/gtk/net.c \
+		  src/gtk/recent.c
+GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
+GTK_BIN		= $(BUILD)/Ben_AFK-gtk
+ifeq ($(HAVE_GTK),1)
+# -isystem: warnings are ours to fix, not those of the GTK headers.
+GTK_CFLAGS	:= $(shell pkg-config --cflags $(GTK_PKGS) | sed 's/-I/-isystem /g')
+GTK_LIBS	:= $(shell pkg-config --libs $(GTK_PKGS))
+GUI_BIN		= $(GTK_BIN)
+endif
+
 UNIT_TESTS	= tintin escape framer config syslog known_hosts proto
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
@@ -74,10 +89,13 @@ BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
 
 # ./Matt_daemon always names the release build; sanitizer builds are
 # reached through $(BUILD) (the test targets pass the path explicitly).
-all: $(DAEMON_BIN) $(CLIENT_BIN)
+all: $(DAEMON_BIN) $(CLIENT_BIN) $(GUI_BIN)
 ifeq ($(SANITIZE),0)
 	@ln -sfn $(DAEMON_BIN) $(NAME)
 	@ln -sfn $(CLIENT_BIN) Ben_AFK
+ifeq ($(HAVE_GTK),1)
+	@ln -sfn $(GTK_BIN) Ben_AFK-gtk
+endif
 endif
 
 $(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
@@ -85,6 +103,12 @@ $(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 
 $(CLIENT_BIN): $(CLI_OBJS) $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLIENT)
+
+$(GTK_BIN): $(GTK_OBJS) $(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GTK_LIBS) -lssl -lcrypto
+
+# GTK 4.10 deprecates the dialogs of the 4.8 we must build with too.
+$(GTK_OBJS): ALL_CFLAGS += $(GTK_CFLAGS) -Wno-deprecated-declarations
 
 $(LIBAFK): $(CLIENT_OBJS)
 	$(AR) rcs $@ $^
@@ -163,6 +187,7 @@ SAN_ENV		= ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=
 integration: all
 	$(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
 	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) BEN_AFK=$(CURDIR)/$(CLIENT_BIN) \
+	$(if $(GUI_BIN),BEN_AFK_GTK=$(CURDIR)/$(GUI_BIN)) \
 	$(PYTHON) -m pytest -q tests/integration
 
 test: deps
@@ -182,6 +207,10 @@ install: all
 	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 755 $(CLIENT_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK
 	install -m 644 man/Ben_AFK.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+ifeq ($(HAVE_GTK),1)
+	install -m 755 $(GTK_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk
+	install -m 644 man/Ben_AFK-gtk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+endif
 	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
@@ -202,7 +231,7 @@ clean:
 		build/rel/bench build/san/bench
 
 fclean:
-	rm -rf build $(NAME) Ben_AFK
+	rm -rf build $(NAME) Ben_AFK Ben_AFK-gtk
 
 re: fclean
 	$(MAKE) all

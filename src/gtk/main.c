@@ -1,0 +1,290 @@
+/* Ben_AFK-gtk: the graphical client of Matt_daemon: command line, the
+ * window with its connect and session views. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gtk/gui.h"
+
+#ifndef MD_VERSION
+#define MD_VERSION "dev"
+#endif
+
+#define PASSWORD_MAX	1024
+
+struct options {
+	const char	*host;
+	const char	*port;
+	const char	*user;
+	const char	*keyfile;
+	const char	*password_file;
+	int		 tls;
+	int		 at_once;	/* a server was named: connect now */
+};
+
+static const char css[] =
+	".afk-error { color: #c01c28; font-weight: bold; }\n"
+	".afk-banner { padding: 6px 10px; background: #dbe8f7; }\n"
+	".afk-banner-error { background: #f6d5d7; color: #7a0c14; }\n"
+	".afk-status { padding: 4px 8px; border-top: 1px solid alpha(black,"
+	" 0.15); font-size: smaller; }\n";
+
+static void __attribute__((noreturn))
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "
+	    "[-t seconds] [-u user] [--known-hosts file] "
+	    "[--password-file file] [--plaintext-password] [--tls]\n"
+	    "\n"
+	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
+	    "  -h, --help               show this help and exit\n"
+	    "  -i, --identity KEYFILE   log in with this private key "
+	    "(implies --tls)\n"
+	    "  -p, --port PORT          daemon port (default 4242)\n"
+	    "  -t, --timeout SECONDS    connect, handshake and reply timeout "
+	    "(default 30)\n"
+	    "  -u, --user USER          log in as USER (password, or key "
+	    "with -i)\n"
+	    "  -V, --version            show the version and exit\n"
+	    "      --known-hosts FILE   pinned server fingerprints (default\n"
+	    "                           ~/.config/ben_afk/known_hosts)\n"
+	    "      --password-file FILE read the password from FILE\n"
+	    "      --plaintext-password allow sending a password without TLS\n"
+	    "      --tls                talk TLS (the server is pinned on "
+	    "first use)\n"
+	    "\n"
+	    "The graphical client of Matt_daemon.  With -H, -p, --tls, -u "
+	    "or -i it\nconnects at once.  See Ben_AFK-gtk(1).\n");
+	exit(status);
+}
+
+void
+gui_trace(struct gui *g, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	char *text, *p;
+
+	if (!g->trace)
+		return;
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	for (p = text; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = '|';
+	printf("gtk: %s %s\n", what, text);
+	fflush(stdout);
+	g_free(text);
+}
+
+/* The password of --password-file or $BEN_AFK_PASSWORD, or NULL. */
+static char *
+read_password(const struct options *o)
+{
+	char buf[PASSWORD_MAX];
+	const char *env = getenv("BEN_AFK_PASSWORD");
+	FILE *fh;
+
+	if (o->password_file != NULL) {
+		if ((fh = fopen(o->password_file, "re")) == NULL)
+			return NULL;
+		if (fgets(buf, (int)sizeof(buf), fh) == NULL)
+			buf[0] = '\0';
+		fclose(fh);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return g_strdup(buf);
+	}
+	return env != NULL ? g_strdup(env) : NULL;
+}
+
+struct start {
+	struct gui	*g;
+	struct options	*o;
+};
+
+static void
+activate(GtkApplication *app, gpointer data)
+{
+	struct start *s = data;
+	struct gui *g = s->g;
+	struct options *o = s->o;
+	GtkCssProvider *provider;
+	GtkWidget *win, *header, *quit, *disc;
+	char *pass;
+
+	if (g->win != NULL) {
+		gtk_window_present(g->win);
+		return;
+	}
+	provider = gtk_css_provider_new();
+	gtk_css_provider_load_from_data(provider, css, -1);
+	gtk_style_context_add_provider_for_display(gdk_display_get_default(),
+	    GTK_STYLE_PROVIDER(provider),
+	    GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+	g_object_unref(provider);
+
+	win = gtk_application_window_new(app);
+	g->win = GTK_WINDOW(win);
+	gtk_window_set_title(g->win, "Ben_AFK");
+	gtk_window_set_default_size(g->win, 1000, 640);
+	header = gtk_header_bar_new();
+	quit = gtk_button_new_with_label("Quit daemon");
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(quit),
+	    "app.quit-daemon");
+	gtk_widget_set_tooltip_text(quit, "Stop Matt_daemon (Ctrl+Q; an "
+	    "admin's right)");
+	gtk_widget_add_css_class(quit, "destructive-action");
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), quit);
+	disc = gtk_button_new_with_label("Disconnect");
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(disc), "app.disconnect");
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(header), disc);
+	gtk_window_set_titlebar(g->win, header);
+
+	g->stack = GTK_STACK(gtk_stack_new());
+	gtk_stack_add_named(g->stack, connect_view_new(g), "connect");
+	gtk_stack_add_named(g->stack, session_view_new(g), "session");
+	gtk_window_set_child(g->win, GTK_WIDGET(g->stack));
+	gtk_window_set_default_widget(g->win, g->connect_button);
+	session_actions(g);
+
+	connect_view_fill(g, o->host, o->port, o->tls, o->user, o->keyfile);
+	pass = read_password(o);
+	if (pass != NULL) {
+		gtk_editable_set_text(GTK_EDITABLE(g->password), pass);
+		explicit_bzero(pass, strlen(pass));
+		g_free(pass);
+	}
+	gtk_window_present(g->win);
+	gui_trace(g, "window", "%s", "connect");
+	if (o->at_once) {
+		if (o->user != NULL && o->keyfile == NULL &&
+		    *gtk_editable_get_text(GTK_EDITABLE(g->password)) == '\0') {
+			gtk_widget_grab_focus(g->password);
+			gui_trace(g, "password-needed", "%s", o->user);
+		} else
+			connect_view_connect(g);
+	} else
+		gtk_widget_grab_focus(GTK_WIDGET(g->host));
+}
+
+static int
+parse_port(const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	return *arg != '\0' && *end == '\0' && v >= 1 && v <= 65535;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_KNOWN_HOSTS = 256, OPT_PASSWORD_FILE, OPT_PLAINTEXT,
+	    OPT_TLS };
+	static const struct option opts[] = {
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ "host",	   required_argument, NULL, 'H' },
+		{ "identity",	   required_argument, NULL, 'i' },
+		{ "known-hosts",   required_argument, NULL, OPT_KNOWN_HOSTS },
+		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+		{ "plaintext-password", no_argument, NULL, OPT_PLAINTEXT },
+		{ "port",	   required_argument, NULL, 'p' },
+		{ "timeout",	   required_argument, NULL, 't' },
+		{ "tls",	   no_argument,	      NULL, OPT_TLS },
+		{ "user",	   required_argument, NULL, 'u' },
+		{ "version",	   no_argument,	      NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct gui g;
+	struct options o = { .host = "127.0.0.1", .port = "4242" };
+	struct start s = { &g, &o };
+	const char *trace = getenv("BEN_AFK_GTK_TRACE");
+	char *end;
+	long v;
+	int ch, rc;
+
+	g.timeout_ms = 30000;
+	g.trace = trace != NULL && *trace != '\0' && strcmp(trace, "0") != 0;
+	while ((ch = getopt_long(argc, argv, "H:hi:p:t:u:V", opts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'H':
+			o.host = optarg;
+			o.at_once = 1;
+			break;
+		case 'h':
+			usage(stdout, AFK_EXIT_OK);
+		case 'i':
+			o.keyfile = optarg;
+			o.tls = 1;
+			o.at_once = 1;
+			break;
+		case 'p':
+			if (!parse_port(optarg)) {
+				fprintf(stderr, "Ben_AFK-gtk: bad port: %s\n",
+				    optarg);
+				usage(stderr, AFK_EXIT_USAGE);
+			}
+			o.port = optarg;
+			o.at_once = 1;
+			break;
+		case 't':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 ||
+			    v > INT_MAX / 1000) {
+				fprintf(stderr, "Ben_AFK-gtk: bad timeout: "
+				    "%s\n", optarg);
+				usage(stderr, AFK_EXIT_USAGE);
+			}
+			g.timeout_ms = (int)v * 1000;
+			break;
+		case 'u':
+			o.user = optarg;
+			o.at_once = 1;
+			break;
+		case 'V':
+			printf("Ben_AFK-gtk %s\n", MD_VERSION);
+			return AFK_EXIT_OK;
+		case OPT_KNOWN_HOSTS:
+			g.known_hosts = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			o.password_file = optarg;
+			break;
+		case OPT_PLAINTEXT:
+			g.plaintext = 1;
+			break;
+		case OPT_TLS:
+			o.tls = 1;
+			o.at_once = 1;
+			break;
+		default:
+			usage(stderr, AFK_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, AFK_EXIT_USAGE);
+	if (o.password_file != NULL && access(o.password_file, R_OK) == -1) {
+		fprintf(stderr, "Ben_AFK-gtk: %s: %s\n", o.password_file,
+		    strerror(errno));
+		return AFK_EXIT_USAGE;
+	}
+	/* A vanished daemon is an error to show, not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
+	g.app = gtk_application_new("org.matt_daemon.BenAFK",
+	    G_APPLICATION_NON_UNIQUE);
+	g_signal_connect(g.app, "activate", G_CALLBACK(activate), &s);
+	rc = g_application_run(G_APPLICATION(g.app), 1, argv);
+	net_stop(g.shell);
+	net_stop(g.follow);
+	net_stop(g.cmd);
+	g_object_unref(g.app);
+	return rc;
+}

@@ -1,0 +1,642 @@
+/* Ben_AFK-gtk networking: one worker thread per session runs the blocking
+ * libafk core (connect, TLS, pinning, login, lines or frames) and posts
+ * what happens to the GTK main loop, which never waits on the network. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gtk/net.h"
+
+#define STATUS_EVERY_MS	3000	/* /status refresh */
+#define FRAME_HDR	3
+#define FRAME_MAX	4096
+
+struct net {
+	gint		 ref;
+	gint		 stopped;
+	enum net_role	 role;
+	struct net_params p;
+	net_cb		 cb;
+	void		*arg;
+	int		 wake[2];	/* the main loop wakes the worker */
+	GMutex		 lock;
+	GQueue		 out;		/* GBytes: lines or frames to send */
+	struct conn	 c;
+};
+
+/* Commands that get a reply (a line whose first word is one of them). */
+static const char *const replied[] = {
+	"/help", "/ping", "/status", "/whoami", "/auth", "/rotate",
+	"/clients", "/tail", "/follow", "/shell",
+};
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+net_params_copy(struct net_params *dst, const struct net_params *src)
+{
+	*dst = *src;
+	dst->host = g_strdup(src->host);
+	dst->port = g_strdup(src->port);
+	dst->user = g_strdup(src->user);
+	dst->password = g_strdup(src->password);
+	dst->keyfile = g_strdup(src->keyfile);
+	dst->known_hosts = g_strdup(src->known_hosts);
+}
+
+void
+net_params_clear(struct net_params *p)
+{
+	g_free(p->host);
+	g_free(p->port);
+	g_free(p->user);
+	if (p->password != NULL) {
+		explicit_bzero(p->password, strlen(p->password));
+		g_free(p->password);
+	}
+	g_free(p->keyfile);
+	g_free(p->known_hosts);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+net_unref(struct net *n)
+{
+	if (!g_atomic_int_dec_and_test(&n->ref))
+		return;
+	close(n->wake[0]);
+	close(n->wake[1]);
+	g_queue_clear_full(&n->out, (GDestroyNotify)g_bytes_unref);
+	g_mutex_clear(&n->lock);
+	net_params_clear(&n->p);
+	g_free(n);
+}
+
+/* ---- events: built in the worker, delivered in the main loop ---------- */
+
+static void
+event_free(gpointer data)
+{
+	struct net_event *ev = data;
+
+	net_unref(ev->net);
+	g_free(ev->text);
+	g_free(ev->key);
+	g_free(ev->file);
+	g_free(ev->tls);
+	if (ev->data != NULL)
+		g_bytes_unref(ev->data);
+	g_free(ev);
+}
+
+static gboolean
+event_dispatch(gpointer data)
+{
+	struct net_event *ev = data;
+
+	if (!g_atomic_int_get(&ev->net->stopped))
+		ev->net->cb(ev, ev->net->arg);
+	return G_SOURCE_REMOVE;
+}
+
+static struct net_event *
+event_new(struct net *n, enum net_event_kind kind, const char *text)
+{
+	struct net_event *ev = g_new0(struct net_event, 1);
+
+	g_atomic_int_inc(&n->ref);
+	ev->net = n;
+	ev->kind = kind;
+	ev->text = g_strdup(text);
+	ev->reply = text != NULL ? proto_classify(text) : PROTO_NONE;
+	return ev;
+}
+
+/* Idle sources of one priority run in the order they were added: the
+ * events of a session arrive in order. */
+static void
+event_post(struct net_event *ev)
+{
+	g_idle_add_full(G_PRIORITY_DEFAULT, event_dispatch, ev, event_free);
+}
+
+static void
+post(struct net *n, enum net_event_kind kind, const char *text)
+{
+	event_post(event_new(n, kind, text));
+}
+
+/* Report a session that could not start, with the core's hint. */
+static int
+fail(struct net *n, const char *text)
+{
+	enum proto_reply kind = proto_classify(text);
+	const char *hint = proto_hint(kind);
+	struct net_event *ev;
+	char *msg;
+
+	msg = hint ? g_strdup_printf("%s (%s)", text, hint) : g_strdup(text);
+	ev = event_new(n, NET_EV_FAILED, msg);
+	ev->reply = kind;
+	event_post(ev);
+	g_free(msg);
+	return -1;
+}
+
+/* ---- session start ------------------------------------------------------ */
+
+static int
+check_host(struct net *n)
+{
+	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
+	const char *file = n->p.known_hosts;
+	struct net_event *ev;
+	char *msg;
+	int lineno = 0;
+
+	if (tls_fingerprint(n->c.tls, fp) == -1)
+		return fail(n, "the server sent no certificate");
+	if (file == NULL) {
+		if (known_hosts_default(path, sizeof(path), "known_hosts") ==
+		    -1)
+			return fail(n, "no HOME for the known hosts file (use "
+			    "--known-hosts)");
+		file = path;
+	}
+	if (known_hosts_key(key, sizeof(key), n->p.host, n->p.port) == -1)
+		return fail(n, "host name too long");
+	switch (known_hosts_check(file, key, fp, old, &lineno)) {
+	case KNOWN_HOSTS_MATCH:
+		return 0;
+	case KNOWN_HOSTS_ERROR:
+		msg = g_strdup_printf("%s: %s", file, strerror(errno));
+		fail(n, msg);
+		g_free(msg);
+		return -1;
+	case KNOWN_HOSTS_CHANGED:
+		msg = g_strdup_printf("WARNING: THE SERVER'S IDENTITY HAS "
+		    "CHANGED!\nThe fingerprint pinned for %s is\n%s\nbut the "
+		    "server now presents\n%s\nSomeone could be eavesdropping "
+		    "on you (man-in-the-middle attack), or the daemon's "
+		    "certificate was replaced.  Check the new one on the server "
+		    "with 'Matt_daemon --fingerprint'; if it is right, remove "
+		    "line %d of %s and connect again.\nConnection refused: "
+		    "nothing was sent.", key, old, fp, lineno, file);
+		post(n, NET_EV_CHANGED_HOST, msg);
+		g_free(msg);
+		return -1;
+	case KNOWN_HOSTS_UNKNOWN:
+		break;
+	}
+	ev = event_new(n, NET_EV_UNKNOWN_HOST, fp);
+	ev->key = g_strdup(key);
+	ev->file = g_strdup(file);
+	event_post(ev);
+	return -1;
+}
+
+static int
+login(struct net *n)
+{
+	char reply[AFK_LINE_MAX];
+	enum proto_reply kind;
+
+	if (n->p.user == NULL || *n->p.user == '\0')
+		return 0;
+	if (n->p.keyfile == NULL && !n->p.tls && !n->p.plaintext)
+		return fail(n, "refusing to send a password over a plain "
+		    "connection: turn TLS on");
+	if (n->p.keyfile == NULL && n->p.password == NULL)
+		return fail(n, "a password is needed to log in");
+	kind = proto_auth(&n->c, n->p.user, n->p.keyfile ? NULL :
+	    n->p.password, reply, sizeof(reply), n->p.timeout_ms);
+	if (kind == PROTO_NONE)
+		return fail(n, n->c.err);
+	if (kind != PROTO_OK)
+		return fail(n, reply);
+	return 0;
+}
+
+/* The local port of the socket, which the daemon's records name. */
+static int
+local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+/* Send the role's first command and wait for its reply. */
+static int
+first_reply(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	struct net_event *ev;
+	enum proto_reply kind;
+	int rc;
+
+	if (n->role == NET_COMMAND)
+		snprintf(line, sizeof(line), "/whoami");
+	else if (n->role == NET_FOLLOW)
+		snprintf(line, sizeof(line), "/follow");
+	else
+		snprintf(line, sizeof(line), "/shell xterm-256color %d %d",
+		    n->p.rows > 0 ? n->p.rows : 24,
+		    n->p.cols > 0 ? n->p.cols : 80);
+	if (proto_send(&n->c, line, n->p.timeout_ms) == -1)
+		return fail(n, n->c.err);
+	do {
+		rc = conn_read_line(&n->c, line, sizeof(line),
+		    n->p.timeout_ms);
+		if (rc == 0)
+			return fail(n, "no answer from the daemon");
+		if (rc == -1)
+			return fail(n, n->c.err);
+	} while ((kind = proto_classify(line)) == PROTO_NONE);
+	if (kind != PROTO_OK)
+		return fail(n, line);
+	ev = event_new(n, NET_EV_READY, line);
+	ev->tls = g_strdup(n->c.tls ? tls_version(n->c.tls) : NULL);
+	ev->status = local_port(n->c.fd);
+	event_post(ev);
+	return 0;
+}
+
+static int
+session_open(struct net *n)
+{
+	struct conn *c = &n->c;
+
+	if (conn_open(c, n->p.host, n->p.port, n->p.timeout_ms) == -1)
+		return fail(n, c->err);
+	if (n->p.tls) {
+		if (conn_start_tls(c, n->p.host, n->p.keyfile,
+		    n->p.timeout_ms) == -1)
+			return fail(n, c->err);
+		if (check_host(n) == -1)
+			return -1;
+	}
+	if (g_atomic_int_get(&n->stopped) || login(n) == -1)
+		return -1;
+	if (g_atomic_int_get(&n->stopped))
+		return -1;
+	return first_reply(n);
+}
+
+/* ---- the loops ------------------------------------------------------------ */
+
+static void
+lost(struct net *n)
+{
+	char *msg;
+
+	if (n->c.eof)
+		msg = g_strdup("the daemon closed the connection");
+	else
+		msg = g_strdup_printf("connection lost: %s", n->c.err);
+	post(n, NET_EV_LOST, msg);
+	g_free(msg);
+}
+
+/* Wait for the daemon, the main loop or TIMEOUT_MS: 1 the daemon may have
+ * bytes, 0 not, -1 stopped. */
+static int
+wait_io(struct net *n, int timeout_ms)
+{
+	struct pollfd pfd[2];
+	char drain[64];
+
+	if (g_atomic_int_get(&n->stopped))
+		return -1;
+	if (conn_pending(&n->c))
+		return 1;
+	pfd[0].fd = n->c.fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = n->wake[0];
+	pfd[1].events = POLLIN;
+	if (poll(pfd, 2, timeout_ms) == -1 && errno != EINTR)
+		return -1;
+	if (pfd[1].revents)
+		while (read(n->wake[0], drain, sizeof(drain)) > 0)
+			;
+	if (g_atomic_int_get(&n->stopped))
+		return -1;
+	return (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+static GBytes *
+take_out(struct net *n)
+{
+	GBytes *b;
+
+	g_mutex_lock(&n->lock);
+	b = g_queue_pop_head(&n->out);
+	g_mutex_unlock(&n->lock);
+	return b;
+}
+
+static int
+is_replied(const char *line)
+{
+	size_t i, len = strcspn(line, " ");
+
+	for (i = 0; i < G_N_ELEMENTS(replied); i++)
+		if (strlen(replied[i]) == len &&
+		    strncmp(line, replied[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+struct command_state {
+	GQueue	 expect;	/* 'S' our /status, 'U' the user's command */
+	int	 status_pending;
+	int	 data_left;	/* data lines after "+OK N records" */
+};
+
+static void
+command_line(struct net *n, struct command_state *s, const char *line)
+{
+	enum proto_reply kind;
+	int tag, count;
+
+	if (s->data_left > 0) {
+		s->data_left--;
+		post(n, NET_EV_LINE, line);
+		return;
+	}
+	kind = proto_classify(line);
+	tag = GPOINTER_TO_INT(g_queue_pop_head(&s->expect));
+	if (tag == 'S') {
+		s->status_pending = 0;
+		post(n, kind == PROTO_OK ? NET_EV_STATUS : NET_EV_LINE, line);
+		return;
+	}
+	post(n, NET_EV_LINE, line);
+	if (kind == PROTO_OK && sscanf(line, "+OK %d", &count) == 1 &&
+	    (strstr(line, " records") || strstr(line, " clients")))
+		s->data_left = count > 0 ? count : 0;
+}
+
+static void
+command_loop(struct net *n)
+{
+	struct command_state s = { .status_pending = 0 };
+	struct conn *c = &n->c;
+	char line[AFK_LINE_MAX];
+	long next_status = 0, left;
+	GBytes *b;
+	const char *text;
+	int rc;
+
+	g_queue_init(&s.expect);
+	for (;;) {
+		if (!s.status_pending && now_ms() >= next_status) {
+			if (proto_send(c, "/status", n->p.timeout_ms) == -1)
+				break;
+			g_queue_push_tail(&s.expect, GINT_TO_POINTER('S'));
+			s.status_pending = 1;
+			next_status = now_ms() + STATUS_EVERY_MS;
+		}
+		while ((b = take_out(n)) != NULL) {
+			text = g_bytes_get_data(b, NULL);
+			if (is_replied(text))
+				g_queue_push_tail(&s.expect,
+				    GINT_TO_POINTER('U'));
+			rc = proto_send(c, text, n->p.timeout_ms);
+			g_bytes_unref(b);
+			if (rc == -1)
+				goto out;
+		}
+		while (conn_line(c, line, sizeof(line)))
+			command_line(n, &s, line);
+		if (c->eof)
+			break;
+		left = next_status - now_ms();
+		rc = wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
+		    (int)left);
+		if (rc == -1) {
+			g_queue_clear(&s.expect);
+			return;
+		}
+		if (rc == 1 && conn_fill(c) == -1) {
+			while (conn_line(c, line, sizeof(line)))
+				command_line(n, &s, line);
+			break;
+		}
+	}
+out:
+	g_queue_clear(&s.expect);
+	if (!g_atomic_int_get(&n->stopped))
+		lost(n);
+}
+
+static void
+follow_loop(struct net *n)
+{
+	struct conn *c = &n->c;
+	char line[AFK_LINE_MAX];
+	int rc;
+
+	for (;;) {
+		while (conn_line(c, line, sizeof(line)))
+			post(n, NET_EV_LINE, line);
+		if (c->eof)
+			break;
+		if ((rc = wait_io(n, -1)) == -1)
+			return;
+		if (rc == 1 && conn_fill(c) == -1) {
+			while (conn_line(c, line, sizeof(line)))
+				post(n, NET_EV_LINE, line);
+			break;
+		}
+	}
+	lost(n);
+}
+
+/* Complete frames in the buffer: 0 go on, 1 the shell exited, -1 bad. */
+static int
+shell_frames(struct net *n)
+{
+	struct conn *c = &n->c;
+	const unsigned char *p = (const unsigned char *)c->buf;
+	struct net_event *ev;
+	size_t len;
+
+	while (c->len >= FRAME_HDR) {
+		len = (size_t)(p[1] << 8 | p[2]);
+		if (len > FRAME_MAX || (p[0] != 'd' && p[0] != 'x') ||
+		    (p[0] == 'x' && len != 4)) {
+			snprintf(c->err, sizeof(c->err), "bad frame from the "
+			    "daemon");
+			return -1;
+		}
+		if (c->len < FRAME_HDR + len)
+			return 0;
+		if (p[0] == 'x') {
+			ev = event_new(n, NET_EV_EXIT, NULL);
+			ev->status = (int)((unsigned)p[3] << 24 |
+			    (unsigned)p[4] << 16 | (unsigned)p[5] << 8 | p[6]);
+			event_post(ev);
+			return 1;
+		}
+		ev = event_new(n, NET_EV_DATA, NULL);
+		ev->data = g_bytes_new(p + FRAME_HDR, len);
+		event_post(ev);
+		memmove(c->buf, c->buf + FRAME_HDR + len,
+		    c->len - FRAME_HDR - len);
+		c->len -= FRAME_HDR + len;
+	}
+	return 0;
+}
+
+static void
+shell_loop(struct net *n)
+{
+	struct conn *c = &n->c;
+	GBytes *b;
+	gsize len;
+	const void *data;
+	int rc;
+
+	for (;;) {
+		if ((rc = shell_frames(n)) == 1)
+			return;
+		if (rc == -1)
+			break;
+		while ((b = take_out(n)) != NULL) {
+			data = g_bytes_get_data(b, &len);
+			rc = conn_write(c, data, len, n->p.timeout_ms);
+			g_bytes_unref(b);
+			if (rc == -1)
+				goto out;
+		}
+		if ((rc = wait_io(n, -1)) == -1)
+			return;
+		if (rc == 1 && conn_fill(c) == -1) {
+			if (shell_frames(n) == 1)
+				return;
+			break;
+		}
+	}
+out:
+	lost(n);
+}
+
+static gpointer
+worker(gpointer data)
+{
+	struct net *n = data;
+
+	if (session_open(n) == 0) {
+		switch (n->role) {
+		case NET_COMMAND:
+			command_loop(n);
+			break;
+		case NET_FOLLOW:
+			follow_loop(n);
+			break;
+		case NET_SHELL:
+			shell_loop(n);
+			break;
+		}
+	}
+	conn_close(&n->c);
+	net_unref(n);
+	return NULL;
+}
+
+/* ---- the main loop's side ------------------------------------------------- */
+
+struct net *
+net_start(enum net_role role, const struct net_params *p, net_cb cb,
+    void *arg)
+{
+	struct net *n = g_new0(struct net, 1);
+	GThread *t;
+
+	n->ref = 2;		/* the caller's and the worker's */
+	n->role = role;
+	n->cb = cb;
+	n->arg = arg;
+	n->c.fd = -1;
+	net_params_copy(&n->p, p);
+	g_mutex_init(&n->lock);
+	g_queue_init(&n->out);
+	if (pipe2(n->wake, O_NONBLOCK | O_CLOEXEC) == -1)
+		g_error("pipe2: %s", strerror(errno));
+	t = g_thread_new("afk-net", worker, n);
+	g_thread_unref(t);
+	return n;
+}
+
+static void
+wake(struct net *n)
+{
+	ssize_t rc;
+
+	rc = write(n->wake[1], "", 1);	/* a full pipe is awake already */
+	(void)rc;
+}
+
+void
+net_send_line(struct net *n, const char *line)
+{
+	g_mutex_lock(&n->lock);
+	g_queue_push_tail(&n->out, g_bytes_new(line, strlen(line) + 1));
+	g_mutex_unlock(&n->lock);
+	wake(n);
+}
+
+void
+net_send_frame(struct net *n, char type, const void *data, size_t len)
+{
+	unsigned char *f;
+	size_t chunk;
+
+	do {
+		chunk = len > FRAME_MAX ? FRAME_MAX : len;
+		f = g_malloc(FRAME_HDR + chunk);
+		f[0] = (unsigned char)type;
+		f[1] = (unsigned char)(chunk >> 8);
+		f[2] = (unsigned char)chunk;
+		memcpy(f + FRAME_HDR, data, chunk);
+		g_mutex_lock(&n->lock);
+		g_queue_push_tail(&n->out, g_bytes_new_take(f,
+		    FRAME_HDR + chunk));
+		g_mutex_unlock(&n->lock);
+		data = (const char *)data + chunk;
+		len -= chunk;
+	} while (len > 0);
+	wake(n);
+}
+
+void
+net_stop(struct net *n)
+{
+	if (n == NULL)
+		return;
+	g_atomic_int_set(&n->stopped, 1);
+	wake(n);
+	net_unref(n);
+}
