@@ -80,7 +80,7 @@ GTK_LIBS	:= $(shell pkg-config --libs $(GTK_PKGS))
 GUI_BIN		= $(GTK_BIN)
 endif
 
-UNIT_TESTS	= tintin escape framer config syslog known_hosts proto
+UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
@@ -134,6 +134,10 @@ $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+$(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
+		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
+		$(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 		$(LIBAFK)

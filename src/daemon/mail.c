@@ -197,13 +197,13 @@ mail_encode_subject(char *dst, size_t size, const char *subject)
 		memcpy(dst, subject, n + 1);
 		return n;
 	}
-	/* Encoded words of at most 45 bytes (60 in base64): 75 columns. */
+	/* Encoded words of 39 bytes (52 in base64): 73 columns at most. */
 	for (i = 0; i < n; i += chunk) {
 		for (chunk = 0; i + chunk < n; chunk += cl) {
 			cl = utf8_len(s + i + chunk, n - i - chunk);
 			if (cl == 0)
 				cl = 1;
-			if (chunk + cl > 45)
+			if (chunk + cl > 39)
 				break;
 		}
 		need = (o ? 3 : 0) + 10 + (chunk + 2) / 3 * 4 + 2 + 1;

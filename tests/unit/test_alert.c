@@ -1,0 +1,177 @@
+/* Unit tests of the pure parts of alerts and mails: headers, dates, bodies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "daemon/alert.h"
+#include "daemon/config.h"
+#include "daemon/mail.h"
+#include "daemon/signals.h"
+
+/* mail.c's child resets the signals; not needed here. */
+void
+signals_reset(void)
+{
+}
+
+static void
+test_header_clean_strips_crlf_and_controls(void **state)
+{
+	char out[128];
+
+	(void)state;
+	mail_header_clean(out, sizeof(out), "BOOM\r\nBcc: evil@x.org\r\n");
+	assert_string_equal(out, "BOOM Bcc: evil@x.org ");
+	mail_header_clean(out, sizeof(out), "a\x01\x02\x7f" "b\tc");
+	assert_string_equal(out, "a b c");
+	assert_null(strchr(out, '\r'));
+}
+
+static void
+test_header_clean_keeps_utf8_replaces_invalid(void **state)
+{
+	char out[64];
+
+	(void)state;
+	mail_header_clean(out, sizeof(out), "caf\xc3\xa9 \xff \xc2\x85!");
+	assert_string_equal(out, "caf\xc3\xa9 ? ?!");
+	/* Cut at a character boundary, never inside one. */
+	mail_header_clean(out, 5, "ab\xc3\xa9\xc3\xa9");
+	assert_string_equal(out, "ab\xc3\xa9");
+}
+
+static void
+test_subject_plain_and_encoded(void **state)
+{
+	char out[512];
+
+	(void)state;
+	assert_int_equal(mail_encode_subject(out, sizeof(out), "short one"),
+	    9);
+	assert_string_equal(out, "short one");
+	mail_encode_subject(out, sizeof(out), "caf\xc3\xa9");
+	assert_string_equal(out, "=?UTF-8?B?Y2Fmw6k=?=");
+	/* "=?" could be taken for an encoded word: encoded too. */
+	mail_encode_subject(out, sizeof(out), "a =?b");
+	assert_string_equal(out, "=?UTF-8?B?YSA9P2I=?=");
+	/* Long: folded, every line within 78 columns. */
+	mail_encode_subject(out, sizeof(out), "0123456789012345678901234567"
+	    "89012345678901234567890123456789012345678901234567890123456789");
+	assert_non_null(strstr(out, "?=\r\n =?UTF-8?B?"));
+	assert_true(strcspn(out, "\r") <= 78 - 9);	/* "Subject: " */
+	assert_int_equal(mail_encode_subject(out, 8, "caf\xc3\xa9"), 0);
+}
+
+static void
+test_date_is_rfc5322(void **state)
+{
+	char out[64];
+
+	(void)state;
+	mail_date(out, sizeof(out), 1795577504, 3600);	/* 2026-11-25 */
+	assert_string_equal(out, "Wed, 25 Nov 2026 04:31:44 +0100");
+	mail_date(out, sizeof(out), 0, -(5 * 3600 + 30 * 60));
+	assert_string_equal(out, "Wed, 31 Dec 1969 18:30:00 -0530");
+}
+
+static void
+test_subject_template(void **state)
+{
+	char out[64];
+
+	(void)state;
+	alert_subject(out, sizeof(out), "[%r] %h: %m (100%%) %x", "rule",
+	    "host", "BOOM");
+	assert_string_equal(out, "[rule] host: BOOM (100%) %x");
+	assert_int_equal(alert_subject(out, 8, "%m%m", "r", "h", "abcdef"),
+	    7);
+	assert_string_equal(out, "abcdefa");
+}
+
+static struct config_alert rule = {
+	.name = "intrusion", .match = "BOOM\\d+", .max_items = 2,
+};
+
+static void
+test_digest_lists_items_and_counts_the_rest(void **state)
+{
+	struct alert_item items[2] = {
+		{ .t = 1795577504, .level = TINTIN_LOG,
+		  .addr = "127.0.0.1:5555", .msg = "User input: BOOM1",
+		  .len = 17 },
+		{ .t = 1795577505, .level = TINTIN_ERROR, .addr = "",
+		  .msg = "ctl\x01" "BOOM2", .len = 9, .cut = 10 },
+	};
+	char *body;
+
+	(void)state;
+	body = alert_digest(&rule, "vm", items, 2, 12);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "Alert \"intrusion\" on vm: 12 records "
+	    "matched /BOOM\\d+/\n"));
+	assert_non_null(strstr(body, "] [ LOG ] 127.0.0.1:5555 - User "
+	    "input: BOOM1\n"));
+	assert_non_null(strstr(body, "] [ ERROR ] - - ctl\\x01BOOM2 [10 "
+	    "more bytes]\n"));
+	assert_non_null(strstr(body, "\n10 more matches not listed "
+	    "(max_items = 2).\n"));
+	free(body);
+}
+
+static void
+test_build_has_headers_and_qp_body(void **state)
+{
+	static const char to[2][256] = { "a@example.org", "b@example.org" };
+	char *msg, *body;
+	size_t len, i, col;
+
+	(void)state;
+	body = malloc(300);
+	memset(body, 'x', 299);
+	body[299] = '\0';
+	body[10] = '=';
+	msg = mail_build("md@example.org", to, 2, "S\r\nBcc: e@x.org", body,
+	    1795577504, "<1@h>", &len);
+	assert_non_null(msg);
+	assert_int_equal(strlen(msg), len);
+	assert_non_null(strstr(msg, "\r\nFrom: md@example.org\r\n"));
+	assert_non_null(strstr(msg, "\r\nTo: a@example.org, b@example.org"
+	    "\r\n"));
+	assert_non_null(strstr(msg, "\r\nSubject: S Bcc: e@x.org\r\n"));
+	assert_null(strstr(msg, "\r\nBcc:"));
+	assert_non_null(strstr(msg, "\r\nMessage-ID: <1@h>\r\n"));
+	assert_true(strncmp(msg, "Date: ", 6) == 0);
+	assert_non_null(strstr(msg, "Content-Transfer-Encoding: "
+	    "quoted-printable\r\n"));
+	assert_non_null(strstr(msg, "\r\n\r\nxxxxxxxxxx=3Dx"));
+	/* No line longer than 76 columns, CRLF everywhere. */
+	for (i = 0, col = 0; i < len; i++) {
+		if (msg[i] == '\n') {
+			assert_true(i > 0 && msg[i - 1] == '\r');
+			col = 0;
+		} else
+			assert_true(++col <= 77);
+	}
+	free(msg);
+	free(body);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_clean_strips_crlf_and_controls),
+		cmocka_unit_test(test_header_clean_keeps_utf8_replaces_invalid),
+		cmocka_unit_test(test_subject_plain_and_encoded),
+		cmocka_unit_test(test_date_is_rfc5322),
+		cmocka_unit_test(test_subject_template),
+		cmocka_unit_test(test_digest_lists_items_and_counts_the_rest),
+		cmocka_unit_test(test_build_has_headers_and_qp_body),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
