@@ -142,6 +142,7 @@ static void
 send_line(struct gui *g, const char *line)
 {
 	const char *word;
+	char *echo;
 
 	if (*line == '\0' || g->cmd == NULL)
 		return;
@@ -165,8 +166,11 @@ send_line(struct gui *g, const char *line)
 		logview_append(g, "/shell: use the Terminal tab", "reply");
 		return;
 	}
-	if (*line == '/' && strncmp(line, "/auth", 5) != 0)
-		logview_append(g, line, "reply");	/* the command asked */
+	if (*line == '/' && strncmp(line, "/auth", 5) != 0) {
+		echo = g_strdup_printf("> %s", line);	/* the command asked */
+		logview_append(g, echo, "reply");
+		g_free(echo);
+	}
 	net_send_line(g->cmd, line);
 	gui_trace(g, "sent", "%s", line);
 }
