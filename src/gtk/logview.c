@@ -29,7 +29,11 @@ on_scrolled(GtkAdjustment *adj, gpointer data)
 	double end = gtk_adjustment_get_upper(adj) -
 	    gtk_adjustment_get_page_size(adj);
 
-	g->stick = gtk_adjustment_get_value(adj) >= end - 4.0;
+	int stick = gtk_adjustment_get_value(adj) >= end - 4.0;
+
+	if (stick != g->stick)
+		gui_trace(g, "scroll", "%s", stick ? "following" : "paused");
+	g->stick = stick;
 }
 
 /* The content grew: the view stays at the end if it was there. */

@@ -309,6 +309,27 @@ def test_refused_connection_shows_an_error(daemon_factory, gui):
 
 # --- more of the window -----------------------------------------------------------
 
+def test_log_view_stops_following_when_scrolled_up(daemon, gui):
+    g = gui("-p", daemon.port)
+    connected(g)
+    with daemon.connect() as s:
+        s.sendall(b"".join(b"filler %d\n" % i for i in range(150)))
+        g.wait("log", r"User input: filler 149$")
+    g.xdo("mousemove", "400", "300")
+    g.xdo("click", "--repeat", "15", "--delay", "30", "4")   # wheel up
+    g.wait("scroll", "^paused$")
+    n = len(g.trace())
+    with daemon.connect() as s:
+        s.sendall(b"while scrolled up\n")
+        g.wait("log", r"User input: while scrolled up$", after=n)
+    time.sleep(0.3)
+    assert not [l for l in g.trace()[n:] if l == "gtk: scroll following"]
+    g.screenshot("paused.png")
+    g.xdo("click", "--repeat", "60", "--delay", "20", "5")   # wheel down
+    g.wait("scroll", "^following$", after=n)
+    g.screenshot()
+
+
 def test_too_many_clients_is_shown_in_the_window(daemon_factory, gui):
     d = daemon_factory(max_clients=1).start()
     with d.connect() as s:
