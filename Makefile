@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, start the daemon
 #   make test       install missing packages, build, run every test
 #   make bench      throughput / memory benchmark against rsyslog and socat
+#   make valgrind   the integration suite with the daemon under memcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SANITIZE=1      build and test under ASan+UBSan (separate build dir)
 #   CC=clang        any C11 compiler with GNU extensions
@@ -85,7 +86,8 @@ UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
 
-.PHONY: all clean fclean re run test unit integration deps install bench fuzz
+.PHONY: all clean fclean re run test unit integration deps install bench fuzz \
+	valgrind
 
 # ./Matt_daemon always names the release build; sanitizer builds are
 # reached through $(BUILD) (the test targets pass the path explicitly).
@@ -201,6 +203,29 @@ test: deps
 
 bench: deps all $(BENCH_BINS)
 	BUILD=$(BUILD) ./bench/run.sh
+
+# The integration suite with the release daemon under valgrind memcheck,
+# minus tests/integration/valgrind_skip.txt.  Every daemon process writes
+# VG_DIR/vg.PID; any memcheck error or definite leak in one fails the run
+# (SIGKILLed processes have no summary: their error headers are matched).
+VG_DIR		= build/valgrind
+VG_ERRORS	= ERROR SUMMARY: [1-9]|definitely lost: [1-9]|== (Invalid \
+		  (read|write|free)|Syscall param|Conditional jump|Use of \
+		  uninit|Mismatched free|Source and destination overlap)
+valgrind: deps
+	$(MAKE) SANITIZE=0 all
+	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
+	@st=0; MATT_VALGRIND=1 MATT_VG_DIR=$(CURDIR)/$(VG_DIR) \
+	    MATT_VG_BINARY=$(CURDIR)/build/rel/$(NAME) \
+	    MATT_DAEMON=$(CURDIR)/scripts/valgrind-daemon.sh \
+	    BEN_AFK=$(CURDIR)/build/rel/Ben_AFK \
+	    $(PYTHON) -m pytest -q tests/integration || st=1; \
+	bad=$$(grep -lE '$(VG_ERRORS)' $(VG_DIR)/vg.* 2>/dev/null); \
+	for f in $$bad; do echo "valgrind: $$f:"; \
+	    grep -m1 'Command:' $$f; grep -m3 -E '$(VG_ERRORS)' $$f; st=1; done; \
+	echo "valgrind: $$(ls $(VG_DIR) | wc -l) daemon process report(s)" \
+	    "in $(VG_DIR), $$(echo $$bad | wc -w) with errors"; \
+	exit $$st
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \

@@ -10,7 +10,7 @@ libcmocka-dev zlib1g-dev libzstd-dev
 libpcre2-dev libcurl4-openssl-dev python3-aiosmtpd
 python3 python3-pytest
 rsyslog socat netcat-openbsd zstd
-procps util-linux gdb groff-base tmux
+procps util-linux gdb groff-base tmux valgrind
 libgtk-4-dev libvte-2.91-gtk4-dev
 xvfb xdotool xauth fonts-dejavu-core imagemagick
 "

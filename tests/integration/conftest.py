@@ -385,6 +385,23 @@ class Daemon:
         return self.wait_gone()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under valgrind (MATT_VALGRIND=1, `make valgrind`), skip the tests
+    listed in valgrind_skip.txt: "file.py", "file.py::test_name" or
+    "file.py::test_name[param]"."""
+    if os.environ.get("MATT_VALGRIND") != "1":
+        return
+    with open(os.path.join(os.path.dirname(__file__),
+                           "valgrind_skip.txt")) as f:
+        names = {ln.split("#")[0].strip() for ln in f} - {""}
+    mark = pytest.mark.skip(reason="not under valgrind (valgrind_skip.txt)")
+    for item in items:
+        base = os.path.basename(str(item.fspath))
+        if (base in names or f"{base}::{item.originalname}" in names or
+                f"{base}::{item.name}" in names):
+            item.add_marker(mark)
+
+
 @pytest.fixture(autouse=True)
 def sanitizer_reports(tmp_path_factory, monkeypatch):
     """A daemon built with SANITIZE=1 writes its reports to /dev/null once
