@@ -25,7 +25,7 @@ CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
 LDLIBS_TINTIN	= -lz -lzstd
 LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
-		  -lssl -lcrypto -lcrypt -lpcre2-8 -lcurl $(LDLIBS_TINTIN)
+		  -lssl -lcrypto -lcrypt -lpcre2-8 -ldl $(LDLIBS_TINTIN)
 LDLIBS_CLIENT	= -lssl -lcrypto \
 		  $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
@@ -47,7 +47,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
-		  src/daemon/alert.c src/daemon/mail.c
+		  src/daemon/alert.c src/daemon/mail.c src/daemon/smtp.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c
@@ -139,6 +139,7 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
+		$(BUILD)/src/daemon/smtp.o \
 		$(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \

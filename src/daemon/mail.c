@@ -6,7 +6,6 @@
  * says why not.  Failed mails are retried with a doubling delay, then
  * given up; everything is logged, the SMTP password never.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/mail.h"
 #include "daemon/signals.h"
+#include "daemon/smtp.h"
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
 #define MAIL_ERR_MAX	512	/* the child's error line */
@@ -436,84 +436,6 @@ mail_send(struct daemon *d, const struct config_alert *a,
 	return 0;
 }
 
-static size_t
-read_cb(char *buf, size_t size, size_t nmemb, void *arg)
-{
-	struct mail_item *it = arg;
-	size_t n = size * nmemb;
-
-	if (n > it->len)
-		n = it->len;
-	memcpy(buf, it->msg, n);
-	it->msg += n;
-	it->len -= n;
-	return n;
-}
-
-/* In the child: deliver IT, write why not on ERR_FD; the exit status. */
-static int
-deliver(const struct config *c, const char *from, struct mail_item *it,
-    int err_fd)
-{
-	char ebuf[CURL_ERROR_SIZE], line[MAIL_ERR_MAX], addr[300];
-	struct curl_slist *rcpt = NULL, *r;
-	long code = 0;
-	CURLcode rc;
-	CURL *h;
-	int i, n;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (h = curl_easy_init()) == NULL) {
-		n = snprintf(line, sizeof(line), "cannot initialise libcurl");
-		(void)!write(err_fd, line, (size_t)n);
-		return 1;
-	}
-	for (i = 0; i < it->rule->nto; i++) {
-		snprintf(addr, sizeof(addr), "<%s>", it->rule->to[i]);
-		if ((r = curl_slist_append(rcpt, addr)) == NULL)
-			return 1;
-		rcpt = r;
-	}
-	snprintf(addr, sizeof(addr), "<%s>", from);
-	ebuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, c->mail_url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#endif
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, addr);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, it);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
-	    10 ? c->mail_timeout : 10));
-	curl_easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
-	    STARTTLS_REQUIRED ? (long)CURLUSESSL_ALL : c->mail_starttls ==
-	    STARTTLS_YES ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-	if (c->mail_ca_file[0] != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->mail_ca_file);
-	if (c->mail_user[0] != '\0') {
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->mail_user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->mail_password);
-	}
-	rc = curl_easy_perform(h);
-	if (rc != CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		n = snprintf(line, sizeof(line), "%s", ebuf[0] ? ebuf :
-		    curl_easy_strerror(rc));
-		if (code != 0 && n > 0 && (size_t)n < sizeof(line))
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-			    " (SMTP %ld)", code);
-		if (n > 0)
-			(void)!write(err_fd, line, strnlen(line,
-			    sizeof(line)));
-	}
-	return rc == CURLE_OK ? 0 : 1;
-}
-
 static void
 spawn(struct daemon *d, struct mail_item *it)
 {
@@ -540,7 +462,9 @@ spawn(struct daemon *d, struct mail_item *it)
 			_exit(1);
 		(void)close_range(4, ~0U, 0);
 		signals_reset();
-		_exit(deliver(d->cfg, m->from, it, 3));
+		_exit(smtp_deliver(d->cfg, m->from,
+		    it->rule->to, it->rule->nto, it->msg,
+		    it->len, 3));
 	}
 	close(fds[1]);
 	m->err_fd = fds[0];
