@@ -134,15 +134,21 @@ static void
 cmd_status(struct client *c, char *args)
 {
 	struct daemon *d = c->d;
-	char buf[320];
+	uint64_t size, abytes;
+	unsigned narch;
+	char buf[400];
 
 	(void)args;
+	/* Sink 0 is the main log file. */
+	(void)tintin_sink_files(d->log, 0, &size, &narch, &abytes);
 	snprintf(buf, sizeof(buf), "+OK version=%s pid=%ld uptime=%ld "
-	    "clients=%d lines=%llu bytes=%llu tls=%s auth=%s\n", MD_VERSION,
-	    (long)getpid(), (long)(time(NULL) - d->started), d->nclients,
+	    "clients=%d lines=%llu bytes=%llu tls=%s auth=%s log_size=%llu "
+	    "archives=%u archive_bytes=%llu\n", MD_VERSION, (long)getpid(),
+	    (long)(time(NULL) - d->started), d->nclients,
 	    (unsigned long long)d->lines, (unsigned long long)d->bytes,
 	    config_mode_name(d->cfg->tls_mode),
-	    config_mode_name(d->cfg->auth_mode));
+	    config_mode_name(d->cfg->auth_mode), (unsigned long long)size,
+	    narch, (unsigned long long)abytes);
 	client_reply(c, buf);
 }
 

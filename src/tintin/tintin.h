@@ -209,6 +209,13 @@ int		 tintin_tick(Tintin_reporter *r);
  */
 int		 tintin_child_exited(Tintin_reporter *r, int pid, int status);
 
+/*
+ * Size in bytes of file sink SINK now, and the number and total size of
+ * its archives on disk (rotated, compressed or not).  0 or -1.
+ */
+int		 tintin_sink_files(Tintin_reporter *r, int sink,
+		    uint64_t *size, unsigned *archives, uint64_t *archive_bytes);
+
 /* PID of the running archiver process, or 0. */
 int		 tintin_archiver_pid(const Tintin_reporter *r);
 

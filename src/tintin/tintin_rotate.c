@@ -7,6 +7,7 @@
  * fails is logged and retried later, and an unfinished job is redone by
  * the next one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
@@ -333,4 +334,49 @@ int
 tintin_archiver_pid(const Tintin_reporter *r)
 {
 	return (int)r->archiver;
+}
+
+int
+tintin_sink_files(Tintin_reporter *r, int sink, uint64_t *size,
+    unsigned *archives, uint64_t *archive_bytes)
+{
+	char dir[4096], *slash;
+	const char *base;
+	struct dirent *de;
+	struct stat st;
+	struct sink *s;
+	size_t stem;
+	int comp, tmp;
+	DIR *dp;
+
+	*size = 0;
+	*archives = 0;
+	*archive_bytes = 0;
+	if (sink < 0 || sink >= r->nsinks || r->sinks[sink].path == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	s = &r->sinks[sink];
+	tintin_sink_flush(r, s);
+	if (fstat(s->fd, &st) == 0)
+		*size = (uint64_t)st.st_size;
+	snprintf(dir, sizeof(dir), "%s", s->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	*slash = '\0';
+	base = slash + 1 - dir + s->path;
+	if ((dp = opendir(dir[0] ? dir : "/")) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		if (!tintin_archive_match(base, de->d_name, &stem, &comp,
+		    &tmp) || tmp)
+			continue;
+		if (fstatat(dirfd(dp), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			(*archives)++;
+			*archive_bytes += (uint64_t)st.st_size;
+		}
+	}
+	closedir(dp);
+	return 0;
 }
