@@ -95,10 +95,16 @@ cmd_help(struct client *c, char *args)
 
 	(void)args;
 	snprintf(buf, sizeof(buf), "+OK commands:");
-	for (i = 0; i < NCOMMANDS; i++)
-		if (refusal(c, commands[i].need) == NULL)
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
-			    " %s", commands[i].name);
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (refusal(c, commands[i].need) != NULL)
+			continue;
+		/* /shell also needs it enabled, TLS and an admin. */
+		if (commands[i].run == cmd_shell && (!c->d->cfg->shell_enabled
+		    || c->tls == NULL || c->role != ROLE_ADMIN))
+			continue;
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %s",
+		    commands[i].name);
+	}
 	if (refusal(c, NEED_ADMIN) == NULL)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
 		    " quit");

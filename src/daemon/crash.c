@@ -46,6 +46,7 @@ crash_handler(int sig, siginfo_t *si, void *uc)
 
 	(void)uc;
 	if (user_sent(si) && crash_d->crash_wfd >= 0) {
+		memset(&note, 0, sizeof(note));	/* no padding left unset */
 		note.sig = sig;
 		note.pid = (long)si->si_pid;
 		(void)write(crash_d->crash_wfd, &note, sizeof(note));

@@ -6,9 +6,11 @@
  * SIGHUP when the connection drops and SIGKILL if it lingers; the daemon
  * kills its shells when it quits, so no shell outlives its session.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <pty.h>
 #include <pwd.h>
@@ -41,11 +43,49 @@ struct shell {
 	time_t		 started;
 };
 
-/* Shells hung up whose death we wait for. */
+/* Shells hung up: their sessions are killed at the deadline. */
 static struct {
-	pid_t	pid;
+	pid_t	pid;		/* the shell, leader of its session */
 	time_t	deadline;
+	int	reaped;		/* the shell itself is gone */
+	char	who[AUTH_NAME_MAX + INET6_ADDRSTRLEN + 32];
 } stragglers[STRAGGLERS];
+
+/*
+ * Signal every process of session SID: the shell and all its jobs, which
+ * an interactive shell puts in process groups of their own.  (A job may
+ * ignore SIGHUP, or run in the background: both must go with the shell.)
+ */
+static void
+kill_session(pid_t sid, int sig)
+{
+	char path[64], buf[512], *p;
+	struct dirent *de;
+	long pid, sess;
+	FILE *fp;
+	DIR *dp;
+
+	(void)kill(-sid, sig);
+	if ((dp = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((fp = fopen(path, "re")) == NULL)
+			continue;
+		p = fgets(buf, sizeof(buf), fp);
+		fclose(fp);
+		/* pid (comm) state ppid pgrp session ...; comm may hold ')' */
+		if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %ld", &sess) != 1)
+			continue;
+		if (sess == (long)sid && pid != (long)getpid())
+			(void)kill((pid_t)pid, sig);
+	}
+	closedir(dp);
+}
 
 static void	on_master(struct loop *, struct loop_io *, uint32_t);
 
@@ -282,7 +322,7 @@ shell_input(struct client *c, const char *data, size_t len)
 }
 
 static void
-straggler_add(pid_t pid)
+straggler_add(const struct client *c, pid_t pid)
 {
 	size_t i;
 
@@ -290,10 +330,13 @@ straggler_add(pid_t pid)
 		if (stragglers[i].pid == 0) {
 			stragglers[i].pid = pid;
 			stragglers[i].deadline = time(NULL) + HANGUP_GRACE;
+			stragglers[i].reaped = 0;
+			snprintf(stragglers[i].who, sizeof(stragglers[i].who),
+			    "%s from %s", c->user, c->addr);
 			return;
 		}
 	}
-	(void)kill(-pid, SIGKILL);	/* no room to wait: now */
+	kill_session(pid, SIGKILL);	/* no room to wait: now */
 }
 
 void
@@ -308,9 +351,9 @@ shell_stop(struct client *c)
 		close(sh->io.fd);
 	}
 	if (sh->pid > 0) {
-		(void)kill(-sh->pid, SIGHUP);
-		(void)kill(-sh->pid, SIGCONT);
-		straggler_add(sh->pid);
+		kill_session(sh->pid, SIGHUP);
+		kill_session(sh->pid, SIGCONT);
+		straggler_add(c, sh->pid);
 		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_AUTH, "Shell session "
 		    "of %s from %s hung up: pid %ld.", c->user, c->addr,
 		    (long)sh->pid);
@@ -330,8 +373,14 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 	size_t i;
 
 	for (i = 0; i < STRAGGLERS; i++)
-		if (stragglers[i].pid == pid) {
-			stragglers[i].pid = 0;
+		if (stragglers[i].pid == pid && !stragglers[i].reaped) {
+			/* Its jobs may live on: the tick kills them. */
+			stragglers[i].reaped = 1;
+			code = WIFEXITED(status) ? WEXITSTATUS(status) :
+			    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+			tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell "
+			    "session of %s ended: pid %ld, status %d (hung "
+			    "up).", stragglers[i].who, (long)pid, code);
 			return 1;
 		}
 	for (c = d->clients; c != NULL; c = c->next)
@@ -367,8 +416,11 @@ shell_tick(struct daemon *d)
 	(void)d;
 	for (i = 0; i < STRAGGLERS; i++)
 		if (stragglers[i].pid != 0 && now >= stragglers[i].deadline) {
-			(void)kill(-stragglers[i].pid, SIGKILL);
-			stragglers[i].deadline = now + 60;
+			kill_session(stragglers[i].pid, SIGKILL);
+			if (stragglers[i].reaped)
+				stragglers[i].pid = 0;
+			else
+				stragglers[i].deadline = now + 5;
 		}
 }
 
@@ -380,8 +432,8 @@ shell_kill_all(struct daemon *d)
 
 	for (c = d->clients; c != NULL; c = c->next)
 		if (c->shell != NULL && c->shell->pid > 0)
-			(void)kill(-c->shell->pid, SIGKILL);
+			kill_session(c->shell->pid, SIGKILL);
 	for (i = 0; i < STRAGGLERS; i++)
 		if (stragglers[i].pid != 0)
-			(void)kill(-stragglers[i].pid, SIGKILL);
+			kill_session(stragglers[i].pid, SIGKILL);
 }

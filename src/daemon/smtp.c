@@ -23,6 +23,8 @@ struct curl_api {
 	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
 	const char	*(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+	void		 (*easy_cleanup)(CURL *);
 };
 
 struct upload {
@@ -67,7 +69,10 @@ load(struct curl_api *api, int err_fd)
 	*(void **)&api->easy_getinfo = dlsym(h, "curl_easy_getinfo");
 	*(void **)&api->easy_strerror = dlsym(h, "curl_easy_strerror");
 	*(void **)&api->slist_append = dlsym(h, "curl_slist_append");
+	*(void **)&api->slist_free_all = dlsym(h, "curl_slist_free_all");
+	*(void **)&api->easy_cleanup = dlsym(h, "curl_easy_cleanup");
 	if (api->global_init == NULL || api->easy_init == NULL ||
+	    api->slist_free_all == NULL || api->easy_cleanup == NULL ||
 	    api->easy_setopt == NULL || api->easy_perform == NULL ||
 	    api->easy_getinfo == NULL || api->easy_strerror == NULL ||
 	    api->slist_append == NULL) {
@@ -100,8 +105,12 @@ smtp_deliver(const struct config *c, const char *from,
 	}
 	for (i = 0; i < nto; i++) {
 		snprintf(addr, sizeof(addr), "<%s>", to[i]);
-		if ((r = api.slist_append(rcpt, addr)) == NULL)
+		if ((r = api.slist_append(rcpt, addr)) == NULL) {
+			say(err_fd, "out of memory");
+			api.slist_free_all(rcpt);
+			api.easy_cleanup(h);
 			return 1;
+		}
 		rcpt = r;
 	}
 	snprintf(addr, sizeof(addr), "<%s>", from);
@@ -139,5 +148,7 @@ smtp_deliver(const struct config *c, const char *from,
 			    " (SMTP %ld)", code);
 		say(err_fd, line);
 	}
+	api.slist_free_all(rcpt);
+	api.easy_cleanup(h);
 	return rc == CURLE_OK ? 0 : 1;
 }

@@ -291,7 +291,7 @@ tintin_open_log(const char *path)
 	struct stat st;
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
 	if (fd == -1)
 		return -1;
@@ -301,7 +301,7 @@ tintin_open_log(const char *path)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
-	if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) == -1)
+	if (fcntl(fd, F_SETFL, O_APPEND) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -309,6 +309,43 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * A writer killed half-way through a write (SIGKILL, power loss) can
+ * leave a last line without its newline: cut the file back to its last
+ * complete record, so that what we append starts a line of its own.
+ */
+static void
+repair_tail(Tintin_reporter *r, struct sink *s)
+{
+	char buf[4096];
+	off_t end = (off_t)s->size, pos;
+	ssize_t n, i;
+
+	if (end == 0 || pread(s->fd, buf, 1, end - 1) != 1 || buf[0] == '\n')
+		return;
+	for (pos = end; pos > 0; pos -= n) {
+		n = pos < (off_t)sizeof(buf) ? (ssize_t)pos :
+		    (ssize_t)sizeof(buf);
+		if (pread(s->fd, buf, (size_t)n, pos - n) != n)
+			return;
+		for (i = n - 1; i >= 0; i--) {
+			if (buf[i] != '\n')
+				continue;
+			if (ftruncate(s->fd, pos - n + i + 1) == 0) {
+				s->size = (uint64_t)(pos - n + i + 1);
+				tintin_note(r, TINTIN_WARN, "%s ended with an "
+				    "incomplete record (%lld bytes, left by a "
+				    "writer that was killed): removed it.",
+				    s->path, (long long)(end - (pos - n + i +
+				    1)));
+			}
+			return;
+		}
+		if (end - pos > 1024 * 1024)
+			return;	/* no newline in the last MiB: leave it */
+	}
 }
 
 int
@@ -329,6 +366,7 @@ tintin_add_file(Tintin_reporter *r, const char *path, int min_level,
 	}
 	if (fstat(fd, &st) == 0)
 		r->sinks[idx].size = (uint64_t)st.st_size;
+	repair_tail(r, &r->sinks[idx]);
 	return idx;
 }
 

@@ -341,13 +341,9 @@ def kill_during_flood(d, ks):
     return not d.log_bytes().endswith(b"\n")
 
 
-# Daemon bug (reported): a SIGKILL can cut the daemon's one write per loop
-# turn at a page boundary (the kernel stops a regular-file write between
-# pages for a fatal signal), and the restarted daemon appends after the
-# torn record instead of cutting the file back to its last newline.
-# Remove this marker once the daemon repairs the tail when it opens the log.
-@pytest.mark.xfail(reason="restart does not repair a log tail torn by "
-                   "SIGKILL", strict=False)
+# SIGKILL can cut the daemon's one write per turn at a page boundary (the
+# kernel stops a regular-file write between pages for a fatal signal): the
+# restarted daemon must cut the file back to its last complete record.
 def test_sigkill_during_flood_keeps_log_whole_and_restart_takes_lock(
         daemon_factory):
     """Kill and restart until one kill tore the last line (most rounds

@@ -327,6 +327,30 @@ test_hook_sees_each_record_once(void **state)
 }
 
 static void
+test_torn_last_record_is_cut_at_open(void **state)
+{
+	Tintin_reporter *r;
+	char *p, *s;
+	int fd;
+
+	(void)state;
+	p = path_of("torn.log");
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "whole line\npartial", 18), 18);
+	close(fd);
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_file(r, p, TINTIN_DEBUG, TINTIN_TEXT), 0);
+	tintin_log(r, TINTIN_INFO, "next");
+	tintin_free(r);
+	s = slurp(p);
+	assert_memory_equal(s, "whole line\n[", 12);
+	assert_null(strstr(s, "partial"));
+	assert_non_null(strstr(s, "] [ INFO ] - x: next\n"));
+	assert_non_null(strstr(s, "incomplete record (7 bytes"));
+}
+
+static void
 test_level_names_parse(void **state)
 {
 	(void)state;
@@ -353,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_reopen_follows_a_renamed_file),
 		cmocka_unit_test(test_long_message_is_whole),
 		cmocka_unit_test(test_hook_sees_each_record_once),
+		cmocka_unit_test(test_torn_last_record_is_cut_at_open),
 		cmocka_unit_test(test_level_names_parse),
 	};
 
