@@ -282,6 +282,38 @@ def test_line_from_another_client_appears_in_the_log_view(daemon, gui):
     g.screenshot()
 
 
+def test_multi_line_paste_sends_each_line(daemon, gui):
+    if shutil.which("xclip") is None:
+        pytest.skip("xclip is not installed (scripts/deps.sh installs it)")
+    g = gui("-p", daemon.port)
+    connected(g)
+    # xclip owns the clipboard in the foreground until we stop it.
+    clip = subprocess.Popen(["xclip", "-selection", "clipboard", "-quiet",
+                             "-loops", "10"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=g.env)
+    try:
+        clip.stdin.write(b"first pasted\nsecond pasted\nthird")
+        clip.stdin.close()
+        time.sleep(0.3)
+        g.key("ctrl+v")
+        daemon.wait_for_message("User input: first pasted", timeout=10)
+        daemon.wait_for_message("User input: second pasted", timeout=10)
+        # the unfinished last line waits in the entry for Return
+        assert "User input: third" not in daemon.messages()
+        g.key("Return")
+        daemon.wait_for_message("User input: third", timeout=10)
+        msgs = daemon.messages()
+        assert msgs.index("User input: first pasted") < \
+            msgs.index("User input: second pasted") < \
+            msgs.index("User input: third")
+        g.screenshot()
+    finally:
+        if clip.poll() is None:
+            clip.kill()
+        clip.wait(timeout=10)
+
+
 def test_quit_action_stops_the_daemon(daemon, gui):
     g = gui("-p", daemon.port)
     connected(g)                    # auth=off: anyone may quit
