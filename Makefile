@@ -41,13 +41,15 @@ endif
 TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
 		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c \
 		  src/tintin/tintin_syslog.c src/tintin/tintin_rfc5424.c
-COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c
+COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
+		  src/common/frames.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
-		  src/daemon/alert.c src/daemon/mail.c src/daemon/smtp.c
+		  src/daemon/alert.c src/daemon/mail.c src/daemon/smtp.c \
+		  src/daemon/cmdline.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c
@@ -158,7 +160,13 @@ FUZZ_SECONDS	?= 30
 FUZZ_CC		= clang
 FUZZ_FLAGS	= -std=c11 -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
-FUZZ_BINS	= build/fuzz/fuzz_framer build/fuzz/fuzz_config
+FUZZ_BINS	= build/fuzz/fuzz_framer build/fuzz/fuzz_config \
+		  build/fuzz/fuzz_protocol
+
+build/fuzz/fuzz_protocol: fuzz/fuzz_protocol.c src/common/frames.c \
+		src/daemon/cmdline.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
 build/fuzz/fuzz_framer: fuzz/fuzz_framer.c $(COMMON_SRCS)
 	@mkdir -p $(dir $@)

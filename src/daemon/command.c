@@ -19,6 +19,7 @@
 #include "common/escape.h"
 #include "daemon/auth.h"
 #include "daemon/client.h"
+#include "daemon/cmdline.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
 #include "daemon/shell.h"
@@ -478,36 +479,11 @@ cmd_auth(struct client *c, char *args)
 	check_password(c, name, secret);
 }
 
-/*
- * How much of LINE may be logged: "/auth password bob" without what
- * follows, and only "/auth" when its method is not one we know (the
- * secret could be anywhere then).
- */
-static size_t
-loggable(const char *line, size_t len)
-{
-	const char *method = line + 6, *name, *end;
-	size_t mlen;
-
-	if (len < 5 || memcmp(line, "/auth", 5) != 0)
-		return len;
-	if (len < 6)
-		return 5;
-	end = memchr(method, ' ', len - 6);
-	mlen = end ? (size_t)(end - method) : len - 6;
-	if (!((mlen == 8 && memcmp(method, "password", 8) == 0) ||
-	    (mlen == 3 && memcmp(method, "key", 3) == 0)) || end == NULL)
-		return 5;
-	name = end + 1;
-	end = memchr(name, ' ', len - (size_t)(name - line));
-	return end ? (size_t)(end - line) : len;
-}
-
 static void
 log_command(struct client *c, const char *line, size_t len)
 {
 	char esc[ESCAPE_BOUND(96) + 1];
-	size_t n, keep = loggable(line, len), cut = keep;
+	size_t n, keep = cmdline_loggable(line, len), cut = keep;
 
 	if (cut > 96)
 		cut = 96;
@@ -526,10 +502,8 @@ command_run(struct client *c, const char *line, size_t len)
 	size_t i, nl;
 
 	for (i = 0; i < NCOMMANDS; i++) {
-		nl = strlen(commands[i].name);
-		if (len >= nl && memcmp(commands[i].name, line, nl) == 0 &&
-		    (len == nl || (commands[i].takes_args &&
-		    line[nl] == ' '))) {
+		if (cmdline_match(commands[i].name, commands[i].takes_args,
+		    line, len)) {
 			cmd = &commands[i];
 			break;
 		}

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/frames.h"
 #include "daemon/client.h"
 #include "daemon/daemon.h"
 #include "daemon/shell.h"
@@ -38,8 +39,7 @@ struct shell {
 	pid_t		 pid;
 	struct loop_io	 io;		/* the pty master */
 	int		 reading;	/* master watched for input */
-	unsigned char	 fin[3 + FRAME_MAX];	/* partial frame from client */
-	size_t		 finlen;
+	struct frames	 in;		/* frames from the client */
 	time_t		 started;
 };
 
@@ -284,41 +284,27 @@ to_terminal(struct shell *sh, const unsigned char *p, size_t n)
 	}
 }
 
+/* One frame from the client: bytes for the terminal, or a window size. */
+static int
+on_frame(void *arg, int type, const unsigned char *p, size_t n)
+{
+	struct shell *sh = arg;
+
+	if (type == 'd')
+		to_terminal(sh, p, n);
+	else
+		set_size(sh, p);
+	return 0;
+}
+
 void
 shell_input(struct client *c, const char *data, size_t len)
 {
-	struct shell *sh = c->shell;
-	size_t need, take, plen;
-
-	while (len > 0 && sh != NULL && !c->dead) {
-		need = sh->finlen < 3 ? 3 : 3 + (size_t)(sh->fin[1] << 8 |
-		    sh->fin[2]);
-		take = need - sh->finlen;
-		if (take > len)
-			take = len;
-		memcpy(sh->fin + sh->finlen, data, take);
-		sh->finlen += take;
-		data += take;
-		len -= take;
-		if (sh->finlen == 3) {
-			plen = (size_t)(sh->fin[1] << 8 | sh->fin[2]);
-			if (plen > FRAME_MAX || (sh->fin[0] != 'd' &&
-			    sh->fin[0] != 'w') || (sh->fin[0] == 'w' &&
-			    plen != 4)) {
-				client_close(c, "bad shell frame");
-				return;
-			}
-			if (plen > 0)
-				continue;
-		}
-		if (sh->finlen < 3 || sh->finlen < need)
-			continue;
-		if (sh->fin[0] == 'd')
-			to_terminal(sh, sh->fin + 3, sh->finlen - 3);
-		else
-			set_size(sh, sh->fin + 3);
-		sh->finlen = 0;
-	}
+	if (c->shell == NULL || c->dead)
+		return;
+	if (frames_feed(&c->shell->in, data, len, "dw", on_frame,
+	    c->shell) == -1)
+		client_close(c, "bad shell frame");
 }
 
 static void
