@@ -214,3 +214,72 @@ def test_world_readable_password_warns(daemon_factory, smtp):
     d.start()
     d.wait_for_log(r"holds the SMTP password and is readable by everyone")
     assert "s3cret-pw" not in d.log_text()
+
+
+class AuthCollector(Collector):
+    """Accepts one user/password pair (only over TLS: aiosmtpd's default)."""
+
+    def __init__(self, user, password):
+        super().__init__()
+        self.user, self.password = user, password
+        self.logins = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+        ok = (auth_data.login == self.user.encode() and
+              auth_data.password == self.password.encode())
+        self.logins.append((mechanism, ok, session.ssl is not None))
+        return AuthResult(success=ok)
+
+
+def make_cert(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (subjectAltName IP)."""
+    import subprocess
+    key, crt = tmp_path / "smtp.key", tmp_path / "smtp.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                    "-out", str(crt), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    return key, crt
+
+
+def test_starttls_and_login(daemon_factory, tmp_path):
+    import ssl
+    key, crt = make_cert(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(crt), str(key))
+    handler = AuthCollector("mailer", "s3cret-mail-pw")
+    port = free_port()
+    ctl = Controller(handler, hostname="127.0.0.1", port=port,
+                     ready_timeout=5, tls_context=ctx, require_starttls=True,
+                     authenticator=handler, auth_require_tls=True)
+    ctl.start()
+    try:
+        conf = mail_conf(port).replace("starttls = no", "starttls = required")
+        conf = conf.replace("[alert intrusion]",
+                            f"user = mailer\npassword = s3cret-mail-pw\n"
+                            f"ca_file = {crt}\n[alert intrusion]")
+        d = daemon_factory(extra=conf)
+        os.chmod(d.conf, 0o600)
+        d.start()
+        sock = d.send(b"BOOM5 over STARTTLS\n")
+        assert wait_until(lambda: len(handler.mails) >= 1, 15), \
+            d.log_lines()[-8:]
+        # logged in with the right password, after STARTTLS
+        assert any(ok and tls for _, ok, tls in handler.logins)
+        assert handler.mails[0][1] == TO
+        assert "s3cret-mail-pw" not in d.log_text()
+        sock.close()
+    finally:
+        ctl.stop()
+
+
+def test_starttls_required_refuses_a_plain_server(daemon_factory, smtp):
+    s = smtp()				# no STARTTLS offered
+    conf = mail_conf(s.port).replace("starttls = no", "starttls = required")
+    d = daemon_factory(extra=conf).start()
+    sock = d.send(b"BOOM6 must not go in clear\n")
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: ', timeout=15)
+    assert s.mails == []
+    sock.close()
