@@ -283,3 +283,27 @@ def test_starttls_required_refuses_a_plain_server(daemon_factory, smtp):
     d.wait_for_log(r'^Alert mail "intrusion" not sent: ', timeout=15)
     assert s.mails == []
     sock.close()
+
+
+def test_smtps_implicit_tls(daemon_factory, tmp_path):
+    import ssl
+    key, crt = make_cert(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(crt), str(key))
+    handler = Collector()
+    port = free_port()
+    ctl = Controller(handler, hostname="127.0.0.1", port=port,
+                     ready_timeout=5, ssl_context=ctx)
+    ctl.start()
+    try:
+        conf = mail_conf(port).replace("smtp://", "smtps://")
+        conf = conf.replace("[alert intrusion]",
+                            f"ca_file = {crt}\n[alert intrusion]")
+        d = daemon_factory(extra=conf).start()
+        sock = d.send(b"BOOM8 over smtps\n")
+        assert wait_until(lambda: len(handler.mails) >= 1, 15), \
+            d.log_lines()[-8:]
+        assert handler.mails[0][1] == TO
+        sock.close()
+    finally:
+        ctl.stop()
