@@ -105,10 +105,10 @@ endif
 $(DAEMON_BIN): $(DAEMON_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 
-$(CLIENT_BIN): $(CLI_OBJS) $(LIBAFK)
+$(CLIENT_BIN): $(CLI_OBJS) $(LIBAFK) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLIENT)
 
-$(GTK_BIN): $(GTK_OBJS) $(LIBAFK)
+$(GTK_BIN): $(GTK_OBJS) $(LIBAFK) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(GTK_LIBS) -lssl -lcrypto
 
 # GTK 4.10 deprecates the dialogs of the 4.8 we must build with too.

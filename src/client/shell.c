@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "common/frames.h"
 
-#define FRAME_MAX	4096		/* payload of one frame */
+#define FRAME_MAX	FRAMES_MAX	/* payload of one frame */
 #define FRAME_HDR	3		/* type, length (2 bytes, big endian) */
 #define OUT_MAX		65536		/* frames queued for the daemon */
 #define TERM_MAX	63		/* what the daemon accepts */
@@ -27,6 +28,8 @@ struct relay {
 	sigset_t	 oldmask;
 	int		 stdin_open;
 	int		 status;	/* from the 'x' frame, or -1 */
+	int		 out_errno;	/* writing to stdout failed */
+	struct frames	 in;		/* frames from the daemon */
 	int		 winch;		/* a size change to send */
 	unsigned char	 out[OUT_MAX];
 	size_t		 outlen;
@@ -198,44 +201,48 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* One frame from the daemon: terminal output, or the exit status. */
+static int
+on_frame(void *arg, int type, const unsigned char *p, size_t n)
+{
+	struct relay *r = arg;
+
+	if (type == 'x') {
+		r->status = (int)((unsigned)p[0] << 24 | (unsigned)p[1] << 16 |
+		    (unsigned)p[2] << 8 | p[3]);
+		if (r->status < 0 || r->status > 255)
+			r->status = 255;
+		return 1;
+	}
+	if (write_all(STDOUT_FILENO, p, n) == -1) {
+		r->out_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * Handle the complete frames in the connection's buffer: 0 go on, 1 the
- * shell ended (r->status set), -1 a bad frame or stdout failed.
+ * Handle the frames in the connection's buffer: 0 go on, 1 the shell
+ * ended (r->status set), -1 a bad frame or stdout failed.
  */
 static int
 frames(struct relay *r)
 {
 	struct conn *c = r->conn;
-	const unsigned char *p = (const unsigned char *)c->buf;
-	size_t len;
+	int rc;
 
-	while (c->len >= FRAME_HDR) {
-		len = (size_t)(p[1] << 8 | p[2]);
-		if (len > FRAME_MAX || (p[0] != 'd' && p[0] != 'x') ||
-		    (p[0] == 'x' && len != 4)) {
-			snprintf(c->err, sizeof(c->err), "bad frame from the "
-			    "daemon");
-			return -1;
-		}
-		if (c->len < FRAME_HDR + len)
-			return 0;
-		if (p[0] == 'x') {
-			r->status = (int)((unsigned)p[3] << 24 |
-			    (unsigned)p[4] << 16 | (unsigned)p[5] << 8 | p[6]);
-			if (r->status < 0 || r->status > 255)
-				r->status = 255;
-			return 1;
-		}
-		if (write_all(STDOUT_FILENO, p + FRAME_HDR, len) == -1) {
-			snprintf(c->err, sizeof(c->err), "stdout: %s",
-			    strerror(errno));
-			return -1;
-		}
-		memmove(c->buf, c->buf + FRAME_HDR + len,
-		    c->len - FRAME_HDR - len);
-		c->len -= FRAME_HDR + len;
+	rc = frames_feed(&r->in, c->buf, c->len, "dx", on_frame, r);
+	c->len = 0;
+	if (rc == -1) {
+		snprintf(c->err, sizeof(c->err), "bad frame from the daemon");
+		return -1;
 	}
-	return 0;
+	if (rc == 1 && r->out_errno != 0) {
+		snprintf(c->err, sizeof(c->err), "stdout: %s",
+		    strerror(r->out_errno));
+		return -1;
+	}
+	return rc;
 }
 
 /* Read from the daemon (and what TLS holds decrypted): like frames(). */

@@ -29,7 +29,8 @@ frames_feed(struct frames *f, const void *data, size_t len,
 			plen = (size_t)(f->buf[1] << 8 | f->buf[2]);
 			if (plen > FRAMES_MAX || f->buf[0] == '\0' ||
 			    strchr(types, f->buf[0]) == NULL ||
-			    (f->buf[0] == 'w' && plen != 4))
+			    ((f->buf[0] == 'w' || f->buf[0] == 'x') &&
+			    plen != 4))
 				return -1;
 			need = 3 + plen;
 		}

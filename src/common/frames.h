@@ -1,4 +1,5 @@
-/* The frames of a /shell session (docs/PROTOCOL.md, section 7). */
+/* The frames of a /shell session (docs/PROTOCOL.md, section 7), read by
+ * the daemon and by both clients. */
 #ifndef FRAMES_H
 #define FRAMES_H
 
@@ -21,7 +22,7 @@ typedef int (*frames_cb)(void *arg, int type, const unsigned char *p,
 
 /*
  * Feed LEN bytes.  Only types in TYPES are accepted; 'w' (window size)
- * must carry exactly 4 bytes.  Returns 0, 1 if CB stopped, or -1 on a
+ * and 'x' (exit status) must carry exactly 4 bytes.  Returns 0, 1 if CB stopped, or -1 on a
  * malformed frame (unknown type, too long): the stream is then unusable.
  */
 int	frames_feed(struct frames *f, const void *data, size_t len,

@@ -12,11 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/frames.h"
 #include "gtk/net.h"
 
 #define STATUS_EVERY_MS	3000	/* /status refresh */
 #define FRAME_HDR	3
-#define FRAME_MAX	4096
+#define FRAME_MAX	FRAMES_MAX
 
 struct net {
 	gint		 ref;
@@ -29,6 +30,7 @@ struct net {
 	GMutex		 lock;
 	GQueue		 out;		/* GBytes: lines or frames to send */
 	struct conn	 c;
+	struct frames	 in;		/* /shell: frames from the daemon */
 };
 
 /* Commands that get a reply (a line whose first word is one of them). */
@@ -474,40 +476,38 @@ follow_loop(struct net *n)
 	lost(n);
 }
 
-/* Complete frames in the buffer: 0 go on, 1 the shell exited, -1 bad. */
+/* One frame from the daemon, posted to the main loop. */
+static int
+on_frame(void *arg, int type, const unsigned char *p, size_t n)
+{
+	struct net_event *ev;
+	struct net *nt = arg;
+
+	if (type == 'x') {
+		ev = event_new(nt, NET_EV_EXIT, NULL);
+		ev->status = (int)((unsigned)p[0] << 24 | (unsigned)p[1] << 16 |
+		    (unsigned)p[2] << 8 | p[3]);
+		event_post(ev);
+		return 1;
+	}
+	ev = event_new(nt, NET_EV_DATA, NULL);
+	ev->data = g_bytes_new(p, n);
+	event_post(ev);
+	return 0;
+}
+
+/* The frames in the buffer: 0 go on, 1 the shell exited, -1 bad. */
 static int
 shell_frames(struct net *n)
 {
 	struct conn *c = &n->c;
-	const unsigned char *p = (const unsigned char *)c->buf;
-	struct net_event *ev;
-	size_t len;
+	int rc;
 
-	while (c->len >= FRAME_HDR) {
-		len = (size_t)(p[1] << 8 | p[2]);
-		if (len > FRAME_MAX || (p[0] != 'd' && p[0] != 'x') ||
-		    (p[0] == 'x' && len != 4)) {
-			snprintf(c->err, sizeof(c->err), "bad frame from the "
-			    "daemon");
-			return -1;
-		}
-		if (c->len < FRAME_HDR + len)
-			return 0;
-		if (p[0] == 'x') {
-			ev = event_new(n, NET_EV_EXIT, NULL);
-			ev->status = (int)((unsigned)p[3] << 24 |
-			    (unsigned)p[4] << 16 | (unsigned)p[5] << 8 | p[6]);
-			event_post(ev);
-			return 1;
-		}
-		ev = event_new(n, NET_EV_DATA, NULL);
-		ev->data = g_bytes_new(p + FRAME_HDR, len);
-		event_post(ev);
-		memmove(c->buf, c->buf + FRAME_HDR + len,
-		    c->len - FRAME_HDR - len);
-		c->len -= FRAME_HDR + len;
-	}
-	return 0;
+	rc = frames_feed(&n->in, c->buf, c->len, "dx", on_frame, n);
+	c->len = 0;
+	if (rc == -1)
+		snprintf(c->err, sizeof(c->err), "bad frame from the daemon");
+	return rc;
 }
 
 static void
