@@ -150,9 +150,11 @@ $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 $(BUILD)/tests/test_proto: $(BUILD)/tests/unit/test_proto.o $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
 
-$(BUILD)/bench/flood: $(BUILD)/bench/flood.o
+$(BUILD)/bench/flood: $(BUILD)/bench/flood.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lssl -lcrypto
-$(BUILD)/bench/%: $(BUILD)/bench/%.o
+$(BUILD)/bench/check: $(BUILD)/bench/check.o $(BUILD)/bench/util.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+$(BUILD)/bench/latency: $(BUILD)/bench/latency.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 # libFuzzer harnesses (clang only), run FUZZ_SECONDS each; see fuzz/README.md.

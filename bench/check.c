@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "line.h"
+#include "util.h"
 
 #define MAX_REPORTED	10		/* errors printed before going quiet */
 #define WAIT_BUF	(4 << 20)
@@ -72,21 +73,6 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static void fatal(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("check: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 static void report(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 static void
@@ -104,26 +90,6 @@ report(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static unsigned long
-parse_num(const char *s, const char *what, unsigned long min,
-    unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
-	return v;
-bad:
-	fprintf(stderr, "check: bad %s '%s' (expected %lu..%lu)\n", what, s,
-	    min, max);
-	exit(2);
 }
 
 /* Print up to 80 bytes of text with non-printable bytes escaped. */
@@ -179,9 +145,9 @@ map_file(const char *path, size_t *size)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("%s: %s", path, strerror(errno));
+		bench_die(2, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == -1)
-		fatal("%s: %s", path, strerror(errno));
+		bench_die(2, "%s: %s", path, strerror(errno));
 	*size = (size_t)st.st_size;
 	if (*size == 0) {
 		close(fd);
@@ -189,7 +155,7 @@ map_file(const char *path, size_t *size)
 	}
 	p = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
-		fatal("mmap %s: %s", path, strerror(errno));
+		bench_die(2, "mmap %s: %s", path, strerror(errno));
 	madvise(p, *size, MADV_SEQUENTIAL);
 	close(fd);
 	return p;
@@ -214,13 +180,13 @@ verify_lines(const struct opts *o)
 
 	map = map_file(o->path, &size);
 	if ((next = calloc(o->conns + 1, sizeof(*next))) == NULL)
-		fatal("calloc: %s", strerror(errno));
+		bench_die(2, "calloc: %s", strerror(errno));
 	if (o->unordered) {
 		if ((seen = calloc(o->conns + 1, sizeof(*seen))) == NULL)
-			fatal("calloc: %s", strerror(errno));
+			bench_die(2, "calloc: %s", strerror(errno));
 		for (c = 1; c <= o->conns; c++)
 			if ((seen[c] = calloc(o->lines / 8 + 1, 1)) == NULL)
-				fatal("calloc: %s", strerror(errno));
+				bench_die(2, "calloc: %s", strerror(errno));
 	}
 	for (p = map, end = map + size; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
@@ -410,7 +376,7 @@ frame_candidates(const struct opts *o, struct stream *s, const char *map,
 				f->cand = realloc(f->cand,
 				    cap * sizeof(*f->cand));
 				if (f->cand == NULL)
-					fatal("realloc: %s", strerror(errno));
+					bench_die(2, "realloc: %s", strerror(errno));
 			}
 			f->cand[f->ncand].reach = b + len;
 			f->cand[f->ncand].k = k;
@@ -449,7 +415,7 @@ verify_raw(const struct opts *o)
 	best_s = calloc(o->conns + 1, sizeof(*s));
 	stack = malloc(cap * sizeof(*stack));
 	if (s == NULL || best_s == NULL || stack == NULL)
-		fatal("calloc: %s", strerror(errno));
+		bench_die(2, "calloc: %s", strerror(errno));
 	for (c = 1; c <= o->conns; c++)
 		line_make(s[c].line, c, 0);
 	memcpy(best_s, s, (o->conns + 1) * sizeof(*s));
@@ -460,7 +426,7 @@ verify_raw(const struct opts *o)
 	memset(f, 0, sizeof(*f));
 	f->cand = calloc(o->conns, sizeof(*f->cand));
 	if (f->cand == NULL)
-		fatal("calloc: %s", strerror(errno));
+		bench_die(2, "calloc: %s", strerror(errno));
 	for (c = 1; c <= o->conns && size > 0; c++) {
 		size_t len = stream_match(c, &s[c], o->lines, map, size,
 		    &after);
@@ -500,7 +466,7 @@ verify_raw(const struct opts *o)
 			cap *= 2;
 			if ((stack = realloc(stack, cap * sizeof(*stack))) ==
 			    NULL)
-				fatal("realloc: %s", strerror(errno));
+				bench_die(2, "realloc: %s", strerror(errno));
 			f = &stack[depth - 1];
 		}
 		stack[depth].off = f->off + f->len - cd->k;
@@ -582,17 +548,17 @@ wait_complete(const struct opts *o)
 	int fd = -1;
 
 	if ((buf = malloc(WAIT_BUF)) == NULL)
-		fatal("malloc: %s", strerror(errno));
+		bench_die(2, "malloc: %s", strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	grew = start;
 	for (;;) {
 		if (fd == -1 &&
 		    (fd = open(o->path, O_RDONLY | O_CLOEXEC)) == -1 &&
 		    errno != ENOENT)
-			fatal("%s: %s", o->path, strerror(errno));
+			bench_die(2, "%s: %s", o->path, strerror(errno));
 		if (fd != -1) {
 			if (fstat(fd, &st) == -1)
-				fatal("%s: %s", o->path, strerror(errno));
+				bench_die(2, "%s: %s", o->path, strerror(errno));
 			if (st.st_size != last_size) {
 				last_size = st.st_size;
 				clock_gettime(CLOCK_MONOTONIC, &grew);
@@ -604,7 +570,7 @@ wait_complete(const struct opts *o)
 			while (!o->raw && off < st.st_size) {
 				n = pread(fd, buf, WAIT_BUF, off);
 				if (n < 0)
-					fatal("read %s: %s", o->path,
+					bench_die(2, "read %s: %s", o->path,
 					    strerror(errno));
 				if (n == 0)
 					break;
@@ -623,7 +589,7 @@ wait_complete(const struct opts *o)
 			}
 			if (have >= want) {
 				if (fstat(fd, &st) == -1)
-					fatal("%s: %s", o->path,
+					bench_die(2, "%s: %s", o->path,
 					    strerror(errno));
 				printf("done=%lld.%09ld\nsize=%lld\n",
 				    (long long)st.st_mtim.tv_sec,
@@ -664,17 +630,18 @@ main(int argc, char **argv)
 	struct opts o = { NULL, 3, 3000000, 0, 0, 0, 0, 60 };
 	int ch;
 
+	bench_prog = "check";
 	while ((ch = getopt_long(argc, argv, "c:hl:qrs:uw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o.conns = (unsigned int)parse_num(optarg,
+			o.conns = (unsigned int)bench_num(optarg,
 			    "connection count", 1, LINE_MAX_CONNS);
 			break;
 		case 'h':
 			usage(stdout, 0);
 		case 'l':
-			o.lines = parse_num(optarg, "line count", 1,
+			o.lines = bench_num(optarg, "line count", 1,
 			    LINE_MAX_SEQ + 1);
 			break;
 		case 'q':
@@ -684,13 +651,13 @@ main(int argc, char **argv)
 			o.raw = 1;
 			break;
 		case 's':
-			o.stall = (int)parse_num(optarg, "stall time", 1, 86400);
+			o.stall = (int)bench_num(optarg, "stall time", 1, 86400);
 			break;
 		case 'u':
 			o.unordered = 1;
 			break;
 		case 'w':
-			o.wait = (int)parse_num(optarg, "timeout", 1, 86400);
+			o.wait = (int)bench_num(optarg, "timeout", 1, 86400);
 			break;
 		default:
 			usage(stderr, 2);

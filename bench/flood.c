@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "line.h"
+#include "util.h"
 
 #define BATCH_LINES	4096			/* 4096 x 64 = 256 KiB per write */
 #define MONITOR_NS	20000000L		/* sample /proc every 20 ms */
@@ -82,41 +83,6 @@ usage(FILE *fp, int status)
 	    "Prints key=value results on stdout; exit 0 if every byte was "
 	    "sent.\n", LINE_MAX_CONNS);
 	exit(status);
-}
-
-static void die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("flood: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static unsigned long
-parse_num(const char *s, const char *what, unsigned long min,
-    unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
-	return v;
-bad:
-	fprintf(stderr, "flood: bad %s '%s' (expected %lu..%lu)\n", what, s,
-	    min, max);
-	exit(2);
 }
 
 static void
@@ -386,9 +352,9 @@ tls_context(void)
 	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		die("SSL_CTX_new failed");
+		bench_die(1, "SSL_CTX_new failed");
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-		die("SSL_CTX_set_min_proto_version failed");
+		bench_die(1, "SSL_CTX_set_min_proto_version failed");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	return ctx;
 }
@@ -401,10 +367,10 @@ tls_connect(SSL_CTX *ctx, int fd)
 	SSL *ssl;
 
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
-		die("SSL_new failed");
+		bench_die(1, "SSL_new failed");
 	if (SSL_connect(ssl) != 1) {
 		e = ERR_get_error();
-		die("TLS handshake failed: %s", e != 0 ?
+		bench_die(1, "TLS handshake failed: %s", e != 0 ?
 		    ERR_error_string(e, NULL) : strerror(errno));
 	}
 	return ssl;
@@ -420,7 +386,7 @@ connect_to(const char *host, const char *port)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		die("%s port %s: %s", host, port, gai_strerror(rc));
+		bench_die(1, "%s port %s: %s", host, port, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -436,7 +402,7 @@ connect_to(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd == -1)
-		die("connect to %s port %s: %s", host, port, strerror(saved));
+		bench_die(1, "connect to %s port %s: %s", host, port, strerror(saved));
 	return fd;
 }
 
@@ -462,11 +428,12 @@ main(int argc, char **argv)
 	struct conn *conns;
 	long sum = 0, max = 0;
 
+	bench_prog = "flood";
 	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:Tt:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			nconn = parse_num(optarg, "connection count", 1,
+			nconn = bench_num(optarg, "connection count", 1,
 			    LINE_MAX_CONNS);
 			break;
 		case 'H':
@@ -475,21 +442,21 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 		case 'l':
-			lines = parse_num(optarg, "line count", 1,
+			lines = bench_num(optarg, "line count", 1,
 			    LINE_MAX_SEQ + 1);
 			break;
 		case 'm':
-			mon.pid = (pid_t)parse_num(optarg, "pid", 1, INT_MAX);
+			mon.pid = (pid_t)bench_num(optarg, "pid", 1, INT_MAX);
 			break;
 		case 'p':
-			parse_num(optarg, "port", 1, 65535);
+			bench_num(optarg, "port", 1, 65535);
 			port = optarg;
 			break;
 		case 'T':
 			use_tls = 1;
 			break;
 		case 't':
-			timeout = (int)parse_num(optarg, "timeout", 1, 86400);
+			timeout = (int)bench_num(optarg, "timeout", 1, 86400);
 			break;
 		default:
 			usage(stderr, 2);
@@ -511,11 +478,11 @@ main(int argc, char **argv)
 		ctx = tls_context();
 	}
 	if ((conns = calloc(nconn, sizeof(*conns))) == NULL)
-		die("calloc: %s", strerror(errno));
+		bench_die(1, "calloc: %s", strerror(errno));
 	if (mon.pid != 0) {
 		monitor_sample();
 		if (pthread_create(&mon.thread, NULL, monitor_run, NULL) != 0)
-			die("pthread_create failed");
+			bench_die(1, "pthread_create failed");
 	}
 
 	/* The clock starts before the first connect (and handshake). */
@@ -531,7 +498,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)nconn; i++)
 		if ((errno = pthread_create(&conns[i].thread, NULL, conn_run,
 		    &conns[i])) != 0)
-			die("pthread_create: %s", strerror(errno));
+			bench_die(1, "pthread_create: %s", strerror(errno));
 	for (i = 0; i < (int)nconn; i++) {
 		pthread_join(conns[i].thread, NULL);
 		if (conns[i].err != 0) {

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define MARK		"lat id="
 #define READ_CHUNK	(256 * 1024)
 #define TAIL_MAX	(64 * 1024)	/* longest line kept across reads */
@@ -65,42 +67,6 @@ usage(FILE *fp, int status)
 	    "every line\n"
 	    "was logged once.\n");
 	exit(status);
-}
-
-static void die(const char *, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("latency: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static unsigned long
-parse_num(const char *s, const char *what, unsigned long min,
-    unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
-	return v;
-bad:
-	fprintf(stderr, "latency: bad %s '%s' (expected %lu..%lu)\n", what, s,
-	    min, max);
-	exit(2);
 }
 
 static int64_t
@@ -196,12 +162,12 @@ connect_to(const char *host, unsigned long port)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		die("bad IPv4 address '%s'", host);
+		bench_die(1, "bad IPv4 address '%s'", host);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket: %s", strerror(errno));
+		bench_die(1, "socket: %s", strerror(errno));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("connect %s:%lu: %s", host, port, strerror(errno));
+		bench_die(1, "connect %s:%lu: %s", host, port, strerror(errno));
 	return fd;
 }
 
@@ -266,6 +232,7 @@ main(int argc, char **argv)
 	char line[128];
 	int ch, fd, len;
 
+	bench_prog = "latency";
 	rd.lines = 10000;
 	while ((ch = getopt_long(argc, argv, "f:H:hl:p:r:t:", longopts,
 	    NULL)) != -1) {
@@ -279,16 +246,16 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 		case 'l':
-			rd.lines = parse_num(optarg, "line count", 1, 10000000);
+			rd.lines = bench_num(optarg, "line count", 1, 10000000);
 			break;
 		case 'p':
-			port = parse_num(optarg, "port", 1, 65535);
+			port = bench_num(optarg, "port", 1, 65535);
 			break;
 		case 'r':
-			rate = parse_num(optarg, "rate", 1, 1000000);
+			rate = bench_num(optarg, "rate", 1, 1000000);
 			break;
 		case 't':
-			timeout = parse_num(optarg, "timeout", 1, 86400);
+			timeout = bench_num(optarg, "timeout", 1, 86400);
 			break;
 		default:
 			usage(stderr, 2);
@@ -301,21 +268,21 @@ main(int argc, char **argv)
 	rd.seen_ns = calloc(rd.lines, sizeof(*rd.seen_ns));
 	lat = calloc(rd.lines, sizeof(*lat));
 	if (rd.sent_ns == NULL || rd.seen_ns == NULL || lat == NULL)
-		die("out of memory");
+		bench_die(1, "out of memory");
 	/* The default 50 us timer slack would show up in every figure. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 
 	if ((rd.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
-		die("inotify_init1: %s", strerror(errno));
+		bench_die(1, "inotify_init1: %s", strerror(errno));
 	if (inotify_add_watch(rd.ifd, rd.path, IN_MODIFY) == -1)
-		die("%s: %s", rd.path, strerror(errno));
+		bench_die(1, "%s: %s", rd.path, strerror(errno));
 	if ((rd.lfd = open(rd.path, O_RDONLY | O_CLOEXEC)) == -1)
-		die("%s: %s", rd.path, strerror(errno));
+		bench_die(1, "%s: %s", rd.path, strerror(errno));
 	if (lseek(rd.lfd, 0, SEEK_END) == -1)
-		die("lseek %s: %s", rd.path, strerror(errno));
+		bench_die(1, "lseek %s: %s", rd.path, strerror(errno));
 	fd = connect_to(host, port);
 	if ((errno = pthread_create(&th, NULL, reader, NULL)) != 0)
-		die("pthread_create: %s", strerror(errno));
+		bench_die(1, "pthread_create: %s", strerror(errno));
 
 	/* Line i leaves at t0 + i * period; a late sender does not batch. */
 	period = 1000000000 / (int64_t)rate;
@@ -336,7 +303,7 @@ main(int argc, char **argv)
 		    "pppppppppppppppppppppppppppppppp\n", i,
 		    (long long)rd.sent_ns[i]);
 		if (send_all(fd, line, (size_t)len) == -1)
-			die("send: %s (after %lu lines)", strerror(errno), i);
+			bench_die(1, "send: %s (after %lu lines)", strerror(errno), i);
 	}
 
 	deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)timeout * 1000000000;
@@ -347,7 +314,7 @@ main(int argc, char **argv)
 	pthread_join(th, NULL);
 	close(fd);
 	if (rd.err)
-		die("read %s: %s", rd.path, strerror(rd.err));
+		bench_die(1, "read %s: %s", rd.path, strerror(rd.err));
 
 	for (i = 0, nlat = 0; i < rd.lines; i++)
 		if (rd.seen_ns[i] != 0)
