@@ -78,3 +78,37 @@ def test_unit_file_is_valid():
     bad = [l for l in (r.stdout + r.stderr).splitlines()
            if "matt_daemon.service:" in l]
     assert bad == [], bad
+
+
+def test_make_install_puts_everything_in_place(tmp_path):
+    """make install PREFIX=/usr DESTDIR=...: binaries, man pages, the
+    example config, the unit (pointing at the installed binary), the
+    library with its header and pkg-config file."""
+    dest = tmp_path / "root"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", REPO, "install", "SANITIZE=0",
+                        "PREFIX=/usr", f"DESTDIR={dest}"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    for path, mode in (("usr/sbin/Matt_daemon", 0o755),
+                       ("usr/bin/Ben_AFK", 0o755),
+                       ("usr/share/man/man8/Matt_daemon.8", 0o644),
+                       ("usr/share/man/man1/Ben_AFK.1", 0o644),
+                       ("usr/share/man/man5/matt_daemon.conf.5", 0o644),
+                       ("etc/matt_daemon/matt_daemon.conf.example", 0o644),
+                       ("usr/lib/libtintin.a", 0o644),
+                       ("usr/include/tintin/tintin.h", 0o644),
+                       ("usr/lib/pkgconfig/tintin.pc", 0o644),
+                       ("usr/lib/systemd/system/matt_daemon.service", None)):
+        p = dest / path
+        assert p.is_file(), path
+        if mode is not None:
+            assert p.stat().st_mode & 0o777 == mode, path
+    unit = (dest / "usr/lib/systemd/system/matt_daemon.service").read_text()
+    assert "ExecStart=/usr/sbin/Matt_daemon -f" in unit
+    pc = (dest / "usr/lib/pkgconfig/tintin.pc").read_text()
+    assert "prefix=/usr" in pc
+    r = subprocess.run([str(dest / "usr/sbin/Matt_daemon"), "-V"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.stdout.startswith("Matt_daemon ")
