@@ -448,7 +448,8 @@ def start_background_job(d, sh):
     pid = shell_pid(d, sh)
     sh.send("sleep 100 & echo BG''PID=$!\n")
     bg = int(sh.expect(rb"BGPID=(\d+)").group(1))
-    assert comm(bg) == "sleep"
+    # $! is known at fork, before the job has exec'd sleep: wait for it.
+    assert wait_until(lambda: comm(bg) == "sleep", timeout=5), comm(bg)
     SLEEPERS.append((bg, start_time(bg)))
     return pid, bg
 
