@@ -49,7 +49,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
 		  src/daemon/alert.c src/daemon/mail.c src/daemon/smtp.c \
-		  src/daemon/cmdline.c
+		  src/daemon/cmdline.c src/daemon/prefilter.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c
@@ -83,7 +83,8 @@ GTK_LIBS	:= $(shell pkg-config --libs $(GTK_PKGS))
 GUI_BIN		= $(GTK_BIN)
 endif
 
-UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert
+UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert \
+		  prefilter
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
@@ -141,9 +142,12 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
-		$(BUILD)/src/daemon/smtp.o \
+		$(BUILD)/src/daemon/smtp.o $(BUILD)/src/daemon/prefilter.o \
 		$(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+$(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
+		$(BUILD)/src/daemon/prefilter.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 		$(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
@@ -163,7 +167,11 @@ FUZZ_CC		= clang
 FUZZ_FLAGS	= -std=c11 -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
 FUZZ_BINS	= build/fuzz/fuzz_framer build/fuzz/fuzz_config \
-		  build/fuzz/fuzz_protocol
+		  build/fuzz/fuzz_protocol build/fuzz/fuzz_prefilter
+
+build/fuzz/fuzz_prefilter: fuzz/fuzz_prefilter.c src/daemon/prefilter.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -lpcre2-8
 
 build/fuzz/fuzz_protocol: fuzz/fuzz_protocol.c src/common/frames.c \
 		src/daemon/cmdline.c

@@ -1,10 +1,10 @@
 /*
  * Alert rules.  A hook sink of the log sees every record before it is
  * formatted; the rules' regular expressions are tested there, in the event
- * loop, so that has to be cheap: one PCRE2 pattern, the alternation of
- * every rule, is JIT-compiled and tried first, and the rules themselves
- * are tried only when it matches.  Matches are collected per rule for its
- * window, then mailed as one digest (mail.c).
+ * loop, so that has to be cheap: one scan looks for the literal words the
+ * rules require (prefilter.c), and only the rules whose words are there,
+ * or that have none, run their JIT-compiled PCRE2 pattern.  Matches are
+ * collected per rule for its window, then mailed as one digest (mail.c).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +20,9 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/mail.h"
+#include "daemon/prefilter.h"
+
+_Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES, "a rule is a bit of a uint32_t");
 
 #define ALERT_ITEM_MAX	2048	/* bytes of a record kept in a digest */
 #define ALERT_MATCH_MAX	64	/* bytes of the first match in subjects */
@@ -39,7 +42,6 @@ struct alert_rule {
 	const struct config_alert *cfg;
 	struct alert_re	 re;
 	struct alert_re	 src;		/* source = ~REGEX */
-	int		 prefiltered;	/* part of the combined pattern */
 	unsigned long	 count;		/* matches in the open window */
 	time_t		 window_end;	/* monotonic; 0 = no window */
 	char		 first[ALERT_MATCH_MAX + 1];
@@ -50,10 +52,9 @@ struct alert_rule {
 struct alerts {
 	struct alert_rule rules[CONFIG_MAX_ALERTS];
 	int		 n;
-	struct alert_re	 all;		/* the prefilter, or code NULL */
+	struct prefilter pf;
 	pcre2_match_data *md;
 	int		 sink;
-	int		 nalways;	/* rules outside the prefilter */
 };
 
 size_t
@@ -272,16 +273,15 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	struct alert_rule *r;
 	PCRE2_SIZE *ov;
 	const char *addr;
-	int i, hit;
+	uint32_t try;
 
-	hit = a->all.code == NULL ||
-	    re_match(&a->all, a->md, msg, len) > 0;
-	if (!hit && a->nalways == 0)
-		return;		/* the common case: no rule matches */
+	/* The common case: no rule's words are there, nothing to run. */
+	if ((try = pf_scan(&a->pf, msg, len)) == 0)
+		return;
 	addr = d->current_client != NULL ? d->current_client->addr : NULL;
-	for (i = 0; i < a->n; i++) {
-		r = &a->rules[i];
-		if ((r->prefiltered && !hit) || level < r->cfg->level ||
+	for (; try != 0; try &= try - 1) {
+		r = &a->rules[__builtin_ctz(try)];
+		if (level < r->cfg->level ||
 		    (r->cfg->events != 0 && (r->cfg->events & cat) == 0) ||
 		    !source_ok(a, r, addr))
 			continue;
@@ -293,70 +293,6 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	}
 }
 
-/*
- * Is RE's search cheap: a known first byte, or at most 4 possible ones
- * (PCRE2 then skips ahead with a vector scan)?
- */
-static int
-quick_start(const struct alert_re *re)
-{
-	uint8_t map[32];
-	uint32_t type;
-	int i, bits = 0;
-
-	if (pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
-		return 0;
-	if (type != 0)
-		return 1;
-	if (pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTBITMAP, map) != 0)
-		return 0;
-	for (i = 0; i < 32; i++)
-		bits += __builtin_popcount(map[i]);
-	return bits > 0 && bits <= 4;
-}
-
-/*
- * The prefilter: "(?:re1)|(?:re2)|...".  A rule with back references
- * would see its groups renumbered, so it stays out and is always tried.
- * If the whole does not compile, every rule is always tried.  And the
- * alternation loses what makes each rule's search fast (the bytes a match
- * can start with): unless it still starts quickly, or the rules are many,
- * trying a few rules one by one is cheaper, and that is what is done.
- */
-static void
-build_prefilter(struct alerts *a)
-{
-	uint32_t backrefs;
-	size_t size = 1;
-	char *pat;
-	int i, n = 0;
-
-	for (i = 0; i < a->n; i++)
-		size += strlen(a->rules[i].cfg->match) + 8;
-	if ((pat = malloc(size)) == NULL)
-		return;
-	pat[0] = '\0';
-	for (i = 0; i < a->n; i++) {
-		if (pcre2_pattern_info(a->rules[i].re.code,
-		    PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs > 0)
-			continue;
-		strcat(pat, n++ ? "|(?:" : "(?:");
-		strcat(pat, a->rules[i].cfg->match);
-		strcat(pat, ")");
-		a->rules[i].prefiltered = 1;
-	}
-	if (n == 0 || re_compile(&a->all, pat) == -1 || (a->n <= 8 &&
-	    !quick_start(&a->all))) {
-		pcre2_code_free(a->all.code);
-		a->all.code = NULL;
-		for (i = 0; i < a->n; i++)
-			a->rules[i].prefiltered = 0;
-	}
-	for (i = 0; i < a->n; i++)
-		a->nalways += !a->rules[i].prefiltered;
-	free(pat);
-}
-
 int
 alert_start(struct daemon *d)
 {
@@ -364,7 +300,7 @@ alert_start(struct daemon *d)
 	struct alert_rule *r;
 	struct alerts *a;
 	uint32_t cats = 0;
-	int i, minlevel = TINTIN_NLEVELS;
+	int i, minlevel = TINTIN_NLEVELS, nfiltered = 0;
 
 	if (c->nalerts == 0)
 		return 0;
@@ -372,6 +308,7 @@ alert_start(struct daemon *d)
 		return -1;
 	a->sink = -1;
 	d->alerts = a;
+	pf_init(&a->pf);
 	for (i = 0; i < c->nalerts; i++) {
 		r = &a->rules[a->n++];
 		r->cfg = &c->alerts[i];
@@ -381,11 +318,11 @@ alert_start(struct daemon *d)
 		    (r->items = calloc(r->cfg->max_items,
 		    sizeof(*r->items))) == NULL)
 			return -1;
+		nfiltered += pf_add(&a->pf, i, r->cfg->match);
 		if (r->cfg->level < minlevel)
 			minlevel = r->cfg->level;
 		cats |= r->cfg->events != 0 ? r->cfg->events : TINTIN_CAT_ALL;
 	}
-	build_prefilter(a);
 	if ((a->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    mail_start(d) == -1)
 		return -1;
@@ -393,9 +330,9 @@ alert_start(struct daemon *d)
 	if ((a->sink = tintin_add_hook(d->log, minlevel, on_record, d)) == -1)
 		return -1;
 	tintin_set_categories(d->log, a->sink, cats);
-	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s (%s), mail through "
-	    "%s.", a->n, a->n > 1 ? "s" : "", a->all.code != NULL ?
-	    "one combined pattern first" : "tried one by one", c->mail_url);
+	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s (%d run on every "
+	    "record), mail through %s.", a->n, a->n > 1 ? "s" : "",
+	    a->n - nfiltered, c->mail_url);
 	return 0;
 }
 
@@ -473,7 +410,6 @@ alert_stop(struct daemon *d)
 		pcre2_code_free(a->rules[i].re.code);
 		pcre2_code_free(a->rules[i].src.code);
 	}
-	pcre2_code_free(a->all.code);
 	pcre2_match_data_free(a->md);
 	free(a);
 	d->alerts = NULL;

@@ -194,6 +194,31 @@ def test_crlf_in_input_cannot_add_recipients(daemon_factory, smtp):
     sock.close()
 
 
+def test_rules_with_and_without_literals_all_mail(daemon_factory, smtp):
+    """Rules are skipped when the words they require are missing
+    (prefilter.c); rules it cannot read (no literal, caseless) run on
+    every record.  Each kind still mails what it matches, and only that."""
+    s = smtp()
+    rules = ""
+    for name, match in (("phone", r"\b\d{3}-\d{4}$"),
+                        ("disk", r"disk full|BADSECTOR\d"),
+                        ("caseless", r"(?i)intruder")):
+        rules += (f"[alert {name}]\nmatch = {match}\nto = {TO[0]}\n"
+                  f"subject = %r: %m\nwindow = 1s\n")
+    d = daemon_factory(extra=mail_conf(s.port) + rules).start()
+    d.wait_for_log(r"^Mail alerts: 4 rules \(2 run on every record\), ")
+    sock = d.send(b"555-1234\nsector BADSECTOR7 unreadable\n"
+                  b"an InTrUdEr at the gate\nnothing: 555-12345 BADSECTOR "
+                  b"intrude disk ful\n")
+    d.wait_for_message("User input: an InTrUdEr at the gate")
+    s.wait_mails(3)
+    time.sleep(2.5)			# the windows have closed: nothing more
+    subjects = sorted(parse(raw)["Subject"] for _, _, raw in s.mails)
+    assert subjects == ["caseless: InTrUdEr", "disk: BADSECTOR7",
+                        "phone: 555-1234"]
+    sock.close()
+
+
 def test_bad_regex_is_reported_with_its_line(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("[mail]\nfrom = a@example.org\n\n[alert broken]\n"
