@@ -43,8 +43,9 @@ TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
 		  src/tintin/tintin_syslog.c src/tintin/tintin_rfc5424.c
 COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 		  src/common/frames.c
-DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/daemon.c \
-		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
+DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
+		  src/daemon/daemon.c src/daemon/daemonize.c src/daemon/lock.c \
+		  src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
@@ -138,7 +139,8 @@ $(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
 $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
-		$(BUILD)/src/daemon/config.o $(LIBTINTIN)
+		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
+		$(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
@@ -182,7 +184,8 @@ build/fuzz/fuzz_framer: fuzz/fuzz_framer.c $(COMMON_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
-build/fuzz/fuzz_config: fuzz/fuzz_config.c src/daemon/config.c $(TINTIN_SRCS)
+build/fuzz/fuzz_config: fuzz/fuzz_config.c src/daemon/config.c \
+		src/daemon/config_mail.c $(TINTIN_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 

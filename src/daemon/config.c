@@ -6,8 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <strings.h>
 
 #include "daemon/config.h"
+#include "daemon/config_int.h"
 #include "daemon/daemon.h"
 #include "tintin/tintin.h"
 
@@ -25,10 +24,7 @@ struct parse {
 	int		 lineno;	/* line being parsed */
 };
 
-static void config_error(struct config *c, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 config_error(struct config *c, int line, const char *fmt, ...)
 {
 	char msg[256];
@@ -97,8 +93,8 @@ parse_mode(const char *s)
 	return -1;
 }
 
-static int
-parse_bool(const char *s)
+int
+config_parse_bool(const char *s)
 {
 	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
 	    strcmp(s, "on") == 0 || strcmp(s, "1") == 0)
@@ -186,8 +182,8 @@ config_parse_duration(const char *s, unsigned *out)
 	return 0;
 }
 
-static int
-parse_int(const char *s, long min, long max, long *out)
+int
+config_parse_int(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -202,9 +198,9 @@ parse_int(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-static int
-set_path(struct config *c, int line, const char *key, const char *value,
-    char *dst, size_t size, int absolute)
+int
+config_set_path(struct config *c, int line, const char *key,
+    const char *value, char *dst, size_t size, int absolute)
 {
 	if (*value == '\0') {
 		config_error(c, line, "%s: empty value", key);
@@ -223,6 +219,61 @@ set_path(struct config *c, int line, const char *key, const char *value,
 	return 1;
 }
 
+void
+config_set_level(struct config *c, int line, const char *value, int *out)
+{
+	int lvl;
+
+	if ((lvl = tintin_level_parse(value)) == -1)
+		config_error(c, line, "level: '%s' is not one of debug, info, "
+		    "log, warn, error", value);
+	else
+		*out = lvl;
+}
+
+void
+config_set_events(struct config *c, int line, const char *value,
+    unsigned *out)
+{
+	if (config_parse_events(value, out) == -1)
+		config_error(c, line, "events: '%s' is not a list of daemon, "
+		    "connection, input, command, auth, all", value);
+}
+
+/*
+ * The entry of section [KIND NAME] in T's array, or a new zeroed one (then
+ * *CREATED is set); NULL when NAME is bad or the array is full.
+ */
+void *
+config_named(struct config *c, int line, const struct config_table *t,
+    const char *name, int *created)
+{
+	char *e;
+	int i;
+
+	*created = 0;
+	for (i = 0; i < *t->n; i++) {
+		e = (char *)t->array + (size_t)i * t->size;
+		if (strcmp(e, name) == 0)	/* the name comes first */
+			return e;
+	}
+	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX) {
+		config_error(c, line, "[%s NAME]: bad or missing name",
+		    t->kind);
+		return NULL;
+	}
+	if (*t->n >= t->max) {
+		config_error(c, line, "too many [%s] sections (max %d)",
+		    t->kind, t->max);
+		return NULL;
+	}
+	e = (char *)t->array + (size_t)(*t->n)++ * t->size;
+	memset(e, 0, t->size);
+	strcpy(e, name);
+	*created = 1;
+	return e;
+}
+
 static void
 set_daemon(struct config *c, int line, const char *key, const char *value)
 {
@@ -231,7 +282,7 @@ set_daemon(struct config *c, int line, const char *key, const char *value)
 	long v;
 
 	if (strcmp(key, "port") == 0) {
-		if (parse_int(value, 1, 65535, &v) == -1)
+		if (config_parse_int(value, 1, 65535, &v) == -1)
 			config_error(c, line, "port: '%s' is not a port "
 			    "number (1-65535)", value);
 		else
@@ -245,10 +296,10 @@ set_daemon(struct config *c, int line, const char *key, const char *value)
 		else
 			strcpy(c->listen, value);
 	} else if (strcmp(key, "lock_file") == 0) {
-		set_path(c, line, key, value, c->lock_file,
+		config_set_path(c, line, key, value, c->lock_file,
 		    sizeof(c->lock_file), 1);
 	} else if (strcmp(key, "max_clients") == 0) {
-		if (parse_int(value, 1, 1024, &v) == -1)
+		if (config_parse_int(value, 1, 1024, &v) == -1)
 			config_error(c, line, "max_clients: '%s' is not a "
 			    "number from 1 to 1024", value);
 		else
@@ -306,13 +357,13 @@ set_rotation(struct config *c, int line, const char *key, const char *value)
 			config_error(c, line, "compress: '%s' is not one of "
 			    "none, gzip, zstd", value);
 	} else if (strcmp(key, "compress_level") == 0) {
-		if (parse_int(value, 0, 19, &v) == -1)
+		if (config_parse_int(value, 0, 19, &v) == -1)
 			config_error(c, line, "compress_level: '%s' is not a "
 			    "level from 0 (default) to 19", value);
 		else
 			rot->level = (int)v;
 	} else if (strcmp(key, "keep") == 0) {
-		if (parse_int(value, 0, 100000, &v) == -1)
+		if (config_parse_int(value, 0, 100000, &v) == -1)
 			config_error(c, line, "keep: '%s' is not a number of "
 			    "archives (0 = keep all)", value);
 		else
@@ -329,12 +380,10 @@ set_rotation(struct config *c, int line, const char *key, const char *value)
 static void
 set_log(struct config *c, int line, const char *key, const char *value)
 {
-	int lvl;
-
 	if (set_rotation(c, line, key, value))
 		return;
 	if (strcmp(key, "dir") == 0)
-		set_path(c, line, key, value, c->log_dir, sizeof(c->log_dir),
+		config_set_path(c, line, key, value, c->log_dir, sizeof(c->log_dir),
 		    1);
 	else if (strcmp(key, "file") == 0) {
 		if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
@@ -342,14 +391,10 @@ set_log(struct config *c, int line, const char *key, const char *value)
 			config_error(c, line, "file: '%s' must be a plain "
 			    "file name (set the directory with dir=)", value);
 		else
-			set_path(c, line, key, value, c->log_file,
+			config_set_path(c, line, key, value, c->log_file,
 			    sizeof(c->log_file), 0);
 	} else if (strcmp(key, "level") == 0) {
-		if ((lvl = tintin_level_parse(value)) == -1)
-			config_error(c, line, "level: '%s' is not one of "
-			    "debug, info, log, warn, error", value);
-		else
-			c->log_level = lvl;
+		config_set_level(c, line, value, &c->log_level);
 	} else
 		config_error(c, line, "unknown key '%s' in [log]", key);
 }
@@ -390,27 +435,17 @@ config_parse_events(const char *value, unsigned *out)
 static struct config_sink *
 find_sink(struct config *c, int line, const char *name)
 {
+	const struct config_table t = { "sink", c->sinks, sizeof(c->sinks[0]),
+	    &c->nsinks, CONFIG_MAX_SINKS };
 	struct config_sink *s;
-	int i;
+	int created;
 
-	for (i = 0; i < c->nsinks; i++)
-		if (strcmp(c->sinks[i].name, name) == 0)
-			return &c->sinks[i];
-	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX) {
-		config_error(c, line, "[sink NAME]: bad or missing name");
-		return NULL;
+	if ((s = config_named(c, line, &t, name, &created)) != NULL &&
+	    created) {
+		s->level = TINTIN_INFO;
+		s->format = TINTIN_TEXT;
+		s->line = line;
 	}
-	if (c->nsinks >= CONFIG_MAX_SINKS) {
-		config_error(c, line, "too many [sink] sections (max %d)",
-		    CONFIG_MAX_SINKS);
-		return NULL;
-	}
-	s = &c->sinks[c->nsinks++];
-	memset(s, 0, sizeof(*s));
-	strcpy(s->name, name);
-	s->level = TINTIN_INFO;
-	s->format = TINTIN_TEXT;
-	s->line = line;
 	return s;
 }
 
@@ -419,23 +454,15 @@ set_sink(struct config *c, int line, const char *name, const char *key,
     const char *value)
 {
 	struct config_sink *s;
-	int lvl;
 
 	if ((s = find_sink(c, line, name)) == NULL)
 		return;
 	if (strcmp(key, "path") == 0)
-		set_path(c, line, key, value, s->path, sizeof(s->path), 1);
+		config_set_path(c, line, key, value, s->path, sizeof(s->path), 1);
 	else if (strcmp(key, "level") == 0) {
-		if ((lvl = tintin_level_parse(value)) == -1)
-			config_error(c, line, "level: '%s' is not one of "
-			    "debug, info, log, warn, error", value);
-		else
-			s->level = lvl;
+		config_set_level(c, line, value, &s->level);
 	} else if (strcmp(key, "events") == 0) {
-		if (config_parse_events(value, &s->events) == -1)
-			config_error(c, line, "events: '%s' is not a list of "
-			    "daemon, connection, input, command, auth, all",
-			    value);
+		config_set_events(c, line, value, &s->events);
 	} else if (strcmp(key, "format") == 0) {
 		if (strcmp(value, "text") == 0)
 			s->format = TINTIN_TEXT;
@@ -461,10 +488,10 @@ set_tls(struct config *c, int line, const char *key, const char *value)
 		else
 			c->tls_mode = m;
 	} else if (strcmp(key, "cert") == 0)
-		set_path(c, line, key, value, c->tls_cert,
+		config_set_path(c, line, key, value, c->tls_cert,
 		    sizeof(c->tls_cert), 1);
 	else if (strcmp(key, "key") == 0)
-		set_path(c, line, key, value, c->tls_key, sizeof(c->tls_key),
+		config_set_path(c, line, key, value, c->tls_key, sizeof(c->tls_key),
 		    1);
 	else
 		config_error(c, line, "unknown key '%s' in [tls]", key);
@@ -483,13 +510,13 @@ set_auth(struct config *c, int line, const char *key, const char *value)
 		else
 			c->auth_mode = m;
 	} else if (strcmp(key, "users") == 0)
-		set_path(c, line, key, value, c->auth_users,
+		config_set_path(c, line, key, value, c->auth_users,
 		    sizeof(c->auth_users), 1);
 	else if (strcmp(key, "authorized_keys") == 0)
-		set_path(c, line, key, value, c->auth_keys,
+		config_set_path(c, line, key, value, c->auth_keys,
 		    sizeof(c->auth_keys), 1);
 	else if (strcmp(key, "max_failures") == 0) {
-		if (parse_int(value, 0, 1000, &v) == -1)
+		if (config_parse_int(value, 0, 1000, &v) == -1)
 			config_error(c, line, "max_failures: '%s' is not a "
 			    "number from 0 (never lock out) to 1000", value);
 		else
@@ -499,7 +526,7 @@ set_auth(struct config *c, int line, const char *key, const char *value)
 			config_error(c, line, "lockout: '%s' is not a "
 			    "duration (e.g. 60s, 5m)", value);
 	} else if (strcmp(key, "allow_plaintext") == 0) {
-		if ((m = parse_bool(value)) == -1)
+		if ((m = config_parse_bool(value)) == -1)
 			config_error(c, line, "allow_plaintext: '%s' is not "
 			    "yes or no", value);
 		else
@@ -514,7 +541,7 @@ set_shell(struct config *c, int line, const char *key, const char *value)
 	int b;
 
 	if (strcmp(key, "enabled") == 0) {
-		if ((b = parse_bool(value)) == -1)
+		if ((b = config_parse_bool(value)) == -1)
 			config_error(c, line, "enabled: '%s' is not yes or no",
 			    value);
 		else
@@ -526,7 +553,7 @@ set_shell(struct config *c, int line, const char *key, const char *value)
 		else
 			strcpy(c->shell_user, value);
 	} else if (strcmp(key, "command") == 0)
-		set_path(c, line, key, value, c->shell_command,
+		config_set_path(c, line, key, value, c->shell_command,
 		    sizeof(c->shell_command), 1);
 	else
 		config_error(c, line, "unknown key '%s' in [shell]", key);
@@ -535,8 +562,6 @@ set_shell(struct config *c, int line, const char *key, const char *value)
 static void
 set_forward(struct config *c, int line, const char *key, const char *value)
 {
-	int lvl;
-
 	if (strcmp(key, "target") == 0) {
 		if (strncmp(value, "tcp://", 6) != 0 &&
 		    strncmp(value, "udp://", 6) != 0 &&
@@ -549,236 +574,9 @@ set_forward(struct config *c, int line, const char *key, const char *value)
 		else
 			strcpy(c->forward_target, value);
 	} else if (strcmp(key, "level") == 0) {
-		if ((lvl = tintin_level_parse(value)) == -1)
-			config_error(c, line, "level: '%s' is not one of "
-			    "debug, info, log, warn, error", value);
-		else
-			c->forward_level = lvl;
+		config_set_level(c, line, value, &c->forward_level);
 	} else
 		config_error(c, line, "unknown key '%s' in [forward]", key);
-}
-
-/* A bare address local@domain: no spaces, brackets, quotes or controls. */
-static int
-valid_address(const char *s)
-{
-	const char *at = strchr(s, '@');
-
-	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f ||
-		    strchr("<>()[],;:\\\"", *s) != NULL)
-			return 0;
-	return 1;
-}
-
-/* Compile PATTERN to check it; 0, or -1 with the reason in C's errors. */
-static int
-check_regex(struct config *c, int line, const char *key, const char *pattern)
-{
-	PCRE2_UCHAR msg[160];
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	int err;
-
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-	    PCRE2_UTF, &err, &off, NULL);
-	if (re != NULL) {
-		pcre2_code_free(re);
-		return 0;
-	}
-	pcre2_get_error_message(err, msg, sizeof(msg));
-	config_error(c, line, "%s: bad regular expression at offset %zu: %s",
-	    key, (size_t)off, (char *)msg);
-	return -1;
-}
-
-static void
-set_mail(struct config *c, int line, const char *key, const char *value)
-{
-	long v;
-
-	if (strcmp(key, "smtp_url") == 0) {
-		if (strncmp(value, "smtp://", 7) != 0 &&
-		    strncmp(value, "smtps://", 8) != 0)
-			config_error(c, line, "smtp_url: '%s' is not "
-			    "smtp://HOST[:PORT] or smtps://HOST[:PORT]", value);
-		else if (strlen(value) >= sizeof(c->mail_url) ||
-		    strpbrk(value, " \t\r\n") != NULL)
-			config_error(c, line, "smtp_url: bad URL");
-		else
-			strcpy(c->mail_url, value);
-	} else if (strcmp(key, "from") == 0) {
-		if (!valid_address(value) ||
-		    strlen(value) >= sizeof(c->mail_from))
-			config_error(c, line, "from: '%s' is not an address "
-			    "like name@example.org", value);
-		else
-			strcpy(c->mail_from, value);
-	} else if (strcmp(key, "user") == 0) {
-		if (strlen(value) >= sizeof(c->mail_user))
-			config_error(c, line, "user: too long");
-		else
-			strcpy(c->mail_user, value);
-	} else if (strcmp(key, "password") == 0) {
-		/* Never echoed back: it goes in no message. */
-		if (strlen(value) >= sizeof(c->mail_password))
-			config_error(c, line, "password: too long");
-		else
-			strcpy(c->mail_password, value);
-	} else if (strcmp(key, "starttls") == 0) {
-		if (strcmp(value, "required") == 0)
-			c->mail_starttls = STARTTLS_REQUIRED;
-		else if ((v = parse_bool(value)) == -1)
-			config_error(c, line, "starttls: '%s' is not yes, no "
-			    "or required", value);
-		else
-			c->mail_starttls = v ? STARTTLS_YES : STARTTLS_NO;
-	} else if (strcmp(key, "ca_file") == 0) {
-		set_path(c, line, key, value, c->mail_ca_file,
-		    sizeof(c->mail_ca_file), 1);
-	} else if (strcmp(key, "timeout") == 0) {
-		if (config_parse_duration(value, &c->mail_timeout) == -1 ||
-		    c->mail_timeout < 1 || c->mail_timeout > 3600)
-			config_error(c, line, "timeout: '%s' is not a duration "
-			    "from 1s to 1h", value);
-	} else if (strcmp(key, "max_retries") == 0) {
-		if (parse_int(value, 0, 100, &v) == -1)
-			config_error(c, line, "max_retries: '%s' is not a "
-			    "number from 0 to 100", value);
-		else
-			c->mail_max_retries = (unsigned)v;
-	} else if (strcmp(key, "retry") == 0) {
-		if (config_parse_duration(value, &c->mail_retry) == -1 ||
-		    c->mail_retry < 1 || c->mail_retry > 86400)
-			config_error(c, line, "retry: '%s' is not a duration "
-			    "from 1s to 1d", value);
-	} else if (strcmp(key, "queue") == 0) {
-		if (parse_int(value, 1, 1000, &v) == -1)
-			config_error(c, line, "queue: '%s' is not a number "
-			    "from 1 to 1000", value);
-		else
-			c->mail_queue = (unsigned)v;
-	} else
-		config_error(c, line, "unknown key '%s' in [mail]", key);
-}
-
-static struct config_alert *
-find_alert(struct config *c, int line, const char *name)
-{
-	struct config_alert *a;
-	int i;
-
-	for (i = 0; i < c->nalerts; i++)
-		if (strcmp(c->alerts[i].name, name) == 0)
-			return &c->alerts[i];
-	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX) {
-		config_error(c, line, "[alert NAME]: bad or missing name");
-		return NULL;
-	}
-	if (c->nalerts >= CONFIG_MAX_ALERTS) {
-		config_error(c, line, "too many [alert] sections (max %d)",
-		    CONFIG_MAX_ALERTS);
-		return NULL;
-	}
-	a = &c->alerts[c->nalerts++];
-	memset(a, 0, sizeof(*a));
-	strcpy(a->name, name);
-	a->level = TINTIN_INFO;
-	strcpy(a->subject, "[Matt_daemon] %r on %h: %m");
-	a->window = 60;
-	a->max_items = 100;
-	a->line = line;
-	return a;
-}
-
-/* to = a@b, c@d */
-static void
-set_alert_to(struct config *c, int line, struct config_alert *a,
-    const char *value)
-{
-	char buf[1024], *tok, *save = NULL;
-
-	if (strlen(value) >= sizeof(buf)) {
-		config_error(c, line, "to: too long");
-		return;
-	}
-	strcpy(buf, value);
-	a->nto = 0;
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (!valid_address(tok) || strlen(tok) >= sizeof(a->to[0])) {
-			config_error(c, line, "to: '%s' is not an address "
-			    "like name@example.org", tok);
-			return;
-		}
-		if (a->nto >= CONFIG_MAX_RCPTS) {
-			config_error(c, line, "to: more than %d recipients",
-			    CONFIG_MAX_RCPTS);
-			return;
-		}
-		strcpy(a->to[a->nto++], tok);
-	}
-}
-
-static void
-set_alert(struct config *c, int line, const char *name, const char *key,
-    const char *value)
-{
-	struct config_alert *a;
-	unsigned u;
-	long v;
-	int lvl;
-
-	if ((a = find_alert(c, line, name)) == NULL)
-		return;
-	if (strcmp(key, "match") == 0) {
-		a->match_line = line;
-		if (*value == '\0' || strlen(value) >= sizeof(a->match))
-			config_error(c, line, "match: empty or too long");
-		else if (check_regex(c, line, key, value) == 0)
-			strcpy(a->match, value);
-	} else if (strcmp(key, "level") == 0) {
-		if ((lvl = tintin_level_parse(value)) == -1)
-			config_error(c, line, "level: '%s' is not one of "
-			    "debug, info, log, warn, error", value);
-		else
-			a->level = lvl;
-	} else if (strcmp(key, "events") == 0) {
-		if (config_parse_events(value, &a->events) == -1)
-			config_error(c, line, "events: '%s' is not a list of "
-			    "daemon, connection, input, command, auth, all",
-			    value);
-	} else if (strcmp(key, "source") == 0) {
-		if (*value == '\0' || strlen(value) >= sizeof(a->source))
-			config_error(c, line, "source: empty or too long");
-		else if (*value != '~' ||
-		    check_regex(c, line, key, value + 1) == 0)
-			strcpy(a->source, value);
-	} else if (strcmp(key, "to") == 0) {
-		set_alert_to(c, line, a, value);
-	} else if (strcmp(key, "subject") == 0) {
-		if (strlen(value) >= sizeof(a->subject))
-			config_error(c, line, "subject: too long");
-		else
-			strcpy(a->subject, value);
-	} else if (strcmp(key, "window") == 0) {
-		if (config_parse_duration(value, &u) == -1 || u < 1 ||
-		    u > 86400)
-			config_error(c, line, "window: '%s' is not a duration "
-			    "from 1s to 1d", value);
-		else
-			a->window = u;
-	} else if (strcmp(key, "max_items") == 0) {
-		if (parse_int(value, 1, 10000, &v) == -1)
-			config_error(c, line, "max_items: '%s' is not a number "
-			    "from 1 to 10000", value);
-		else
-			a->max_items = (unsigned)v;
-	} else
-		config_error(c, line, "unknown key '%s' in [alert %s]", key,
-		    name);
 }
 
 /* "sink NAME" or "alert NAME": the NAME, or NULL if SECTION is not KIND. */
@@ -812,16 +610,14 @@ handler(void *user, const char *section, const char *key, const char *value)
 	else if (strcmp(section, "shell") == 0)
 		set_shell(c, p->lineno, key, value);
 	else if (strcmp(section, "mail") == 0)
-		set_mail(c, p->lineno, key, value);
+		config_set_mail(c, p->lineno, key, value);
 	else if (section_name(section, "alert") != NULL)
-		set_alert(c, p->lineno, section_name(section, "alert"), key,
+		config_set_alert(c, p->lineno, section_name(section, "alert"),
+		    key, value);
+	else if (section_name(section, "sink") != NULL)
+		set_sink(c, p->lineno, section_name(section, "sink"), key,
 		    value);
-	else if (strncmp(section, "sink", 4) == 0 &&
-	    (section[4] == ' ' || section[4] == '\t' || section[4] == '\0')) {
-		section += 4;
-		section += strspn(section, " \t");
-		set_sink(c, p->lineno, section, key, value);
-	} else if (*section == '\0')
+	else if (*section == '\0')
 		config_error(c, p->lineno, "key '%s' outside of any section",
 		    key);
 	/* Keys of an unknown section: its header was reported already. */
@@ -913,17 +709,7 @@ validate(struct config *c)
 	    c->rotation.level > 9)
 		config_error(c, 0, "compress_level: gzip levels go from 1 to "
 		    "9");
-	for (i = 0; i < c->nalerts; i++) {
-		if (c->alerts[i].match_line == 0)
-			config_error(c, c->alerts[i].line, "[alert %s]: match "
-			    "is missing", c->alerts[i].name);
-		if (c->alerts[i].nto == 0)
-			config_error(c, c->alerts[i].line, "[alert %s]: to is "
-			    "missing", c->alerts[i].name);
-	}
-	if (c->mail_starttls == STARTTLS_REQUIRED &&
-	    strncmp(c->mail_url, "smtps://", 8) == 0)
-		c->mail_starttls = STARTTLS_YES;	/* TLS from the start */
+	config_check_alerts(c);
 	for (i = 0; i < c->nsinks; i++) {
 		s = &c->sinks[i];
 		if (s->path[0] == '\0')
