@@ -105,80 +105,64 @@ config_parse_bool(const char *s)
 	return -1;
 }
 
-int
-config_parse_size(const char *s, size_t *out)
+/*
+ * A decimal number, then maybe one of the letters of UNITS, which
+ * multiplies it by the matching MULS; the product at most MAX.  *END is
+ * left past the letter.  0 or -1.
+ */
+static int
+parse_scaled(const char *s, const char *units,
+    const unsigned long long *muls, unsigned long long max,
+    unsigned long long *out, char **end)
 {
 	unsigned long long v, mul = 1;
-	char *end;
+	const char *u;
 
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 10);
+	v = strtoull(s, end, 10);
 	if (errno != 0)
 		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		mul = 1024ULL;
-		end++;
-		break;
-	case 'm': case 'M':
-		mul = 1024ULL * 1024;
-		end++;
-		break;
-	case 'g': case 'G':
-		mul = 1024ULL * 1024 * 1024;
-		end++;
-		break;
-	default:
-		return -1;
+	if (**end != '\0' && (u = strchr(units, **end)) != NULL) {
+		mul = muls[u - units];
+		(*end)++;
 	}
-	if ((*end == 'b' || *end == 'B') && mul > 1)
-		end++;
-	if (*end != '\0' || v > (unsigned long long)SIZE_MAX / mul)
+	if (v > max / mul)
 		return -1;
-	*out = (size_t)(v * mul);
+	*out = v * mul;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, size_t *out)
+{
+	static const unsigned long long muls[] = { 1ULL << 10, 1ULL << 10,
+	    1ULL << 20, 1ULL << 20, 1ULL << 30, 1ULL << 30 };
+	unsigned long long v;
+	char *end;
+
+	if (parse_scaled(s, "kKmMgG", muls, SIZE_MAX, &v, &end) == -1)
+		return -1;
+	if ((*end == 'b' || *end == 'B') && strchr("kKmMgG", end[-1]))
+		end++;			/* 64K or 64KB */
+	if (*end != '\0')
+		return -1;
+	*out = (size_t)v;
 	return 0;
 }
 
 int
 config_parse_duration(const char *s, unsigned *out)
 {
-	unsigned long long v, mul = 1;
+	static const unsigned long long muls[] = { 1, 60, 3600, 86400 };
+	unsigned long long v;
 	char *end;
 
-	if (*s < '0' || *s > '9')
+	if (parse_scaled(s, "smhd", muls, UINT_MAX, &v, &end) == -1 ||
+	    *end != '\0')
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 's':
-		end++;
-		break;
-	case 'm':
-		mul = 60;
-		end++;
-		break;
-	case 'h':
-		mul = 3600;
-		end++;
-		break;
-	case 'd':
-		mul = 86400;
-		end++;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' || v > UINT_MAX / mul)
-		return -1;
-	*out = (unsigned)(v * mul);
+	*out = (unsigned)v;
 	return 0;
 }
 

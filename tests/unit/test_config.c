@@ -177,6 +177,21 @@ test_sizes_and_durations(void **state)
 	assert_int_equal(config_parse_duration("1d", &d), 0);
 	assert_int_equal(d, 86400);
 	assert_int_equal(config_parse_duration("3w", &d), -1);
+	assert_int_equal(config_parse_size("64KB", &sz), 0);
+	assert_int_equal(sz, 65536);
+	assert_int_equal(config_parse_size("10k", &sz), 0);
+	assert_int_equal(sz, 10240);
+	assert_int_equal(config_parse_size("64b", &sz), -1);
+	assert_int_equal(config_parse_size("1MBB", &sz), -1);
+	assert_int_equal(config_parse_size("99999999999999999999G", &sz), -1);
+	assert_int_equal(config_parse_size("20000000000G", &sz), -1);
+	assert_int_equal(config_parse_duration("5m", &d), 0);
+	assert_int_equal(d, 300);
+	assert_int_equal(config_parse_duration("30s", &d), 0);
+	assert_int_equal(d, 30);
+	assert_int_equal(config_parse_duration("4294967296", &d), -1);
+	assert_int_equal(config_parse_duration("50000000d", &d), -1);
+	assert_int_equal(config_parse_duration("5ms", &d), -1);
 }
 
 int

@@ -17,27 +17,18 @@
 #define FP_B	"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:" \
 		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 
-static char dir[] = "/tmp/test_known_hosts.XXXXXX";
+#define TMPDIR_TEMPLATE "/tmp/test_known_hosts.XXXXXX"
+#include "tmpdir.h"
+
 static char file[256];
 
 static int
 setup(void **state)
 {
-	(void)state;
-	if (mkdtemp(dir) == NULL)
+	if (group_setup(state) == -1)
 		return -1;
-	snprintf(file, sizeof(file), "%s/a/b/known_hosts", dir);
+	snprintf(file, sizeof(file), "%s", path_of("a/b/known_hosts"));
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void
@@ -221,5 +212,5 @@ main(void)
 		cmocka_unit_test(test_any_matching_line_wins),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, group_teardown);
 }

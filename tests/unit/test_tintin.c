@@ -15,33 +15,8 @@
 
 #include "tintin/tintin.h"
 
-static char dir[] = "/tmp/tintin-test.XXXXXX";
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *
-path_of(const char *name)
-{
-	static char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return p;
-}
+#define TMPDIR_TEMPLATE "/tmp/tintin-test.XXXXXX"
+#include "tmpdir.h"
 
 static char *
 slurp(const char *path)
