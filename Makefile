@@ -53,7 +53,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/cmdline.c src/daemon/prefilter.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
-		  src/client/proto.c
+		  src/client/proto.c src/client/options.c
 CLI_SRCS	= src/client/main.c src/client/term.c src/client/repl.c \
 		  src/client/batch.c src/client/shell.c
 

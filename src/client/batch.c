@@ -180,7 +180,7 @@ batch_run(struct conn *c, const struct cli *o)
 		pfd[1].events = POLLIN | (b.off < b.len ? conn_events(c) : 0);
 		/* Waiting for stdin may take forever (tail -f); waiting for
 		 * the daemon may not. */
-		timeout = pfd[0].fd == -1 && b.off == b.len ? o->timeout_ms :
+		timeout = pfd[0].fd == -1 && b.off == b.len ? o->a.timeout_ms :
 		    -1;
 		n = poll(pfd, 2, timeout);
 		if (n == -1 && errno == EINTR)
@@ -191,7 +191,7 @@ batch_run(struct conn *c, const struct cli *o)
 		}
 		if (n == 0) {
 			fprintf(stderr, "Ben_AFK: no answer from the daemon "
-			    "within %d s\n", o->timeout_ms / 1000);
+			    "within %d s\n", o->a.timeout_ms / 1000);
 			return AFK_EXIT_ERROR;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {

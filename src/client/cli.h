@@ -3,17 +3,10 @@
 #define CLI_H
 
 #include "client/afk.h"
+#include "client/options.h"
 
 struct cli {
-	const char	*host;
-	const char	*port;
-	const char	*user;
-	const char	*keyfile;
-	const char	*known_hosts;	/* NULL: the default file */
-	const char	*password_file;
-	int		 tls;
-	int		 plaintext;	/* may send a password without TLS */
-	int		 timeout_ms;	/* connect, handshake, each reply */
+	struct afk_options a;		/* the options shared with the GUI */
 	int		 quiet;
 	int		 shell;		/* --shell: a remote terminal */
 };

@@ -2,7 +2,6 @@
  * interactive, the pipe or the remote shell mode. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,7 +114,7 @@ static int
 check_host(struct conn *c, const struct cli *o, int interactive)
 {
 	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
-	const char *file = o->known_hosts;
+	const char *file = o->a.known_hosts;
 	int lineno = 0, yes;
 
 	if (tls_fingerprint(c->tls, fp) == -1) {
@@ -131,7 +130,7 @@ check_host(struct conn *c, const struct cli *o, int interactive)
 		}
 		file = path;
 	}
-	if (known_hosts_key(key, sizeof(key), o->host, o->port) == -1) {
+	if (known_hosts_key(key, sizeof(key), o->a.host, o->a.port) == -1) {
 		fprintf(stderr, "Ben_AFK: host name too long\n");
 		return AFK_EXIT_USAGE;
 	}
@@ -178,9 +177,9 @@ get_password(const struct cli *o, char *buf, size_t size)
 	FILE *fh;
 	size_t len;
 
-	if (o->password_file != NULL) {
-		if ((fh = fopen(o->password_file, "re")) == NULL) {
-			fprintf(stderr, "Ben_AFK: %s: %s\n", o->password_file,
+	if (o->a.password_file != NULL) {
+		if ((fh = fopen(o->a.password_file, "re")) == NULL) {
+			fprintf(stderr, "Ben_AFK: %s: %s\n", o->a.password_file,
 			    strerror(errno));
 			return -1;
 		}
@@ -195,8 +194,8 @@ get_password(const struct cli *o, char *buf, size_t size)
 		snprintf(buf, size, "%s", env);
 		return 0;
 	}
-	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", o->user,
-	    o->host);
+	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", o->a.user,
+	    o->a.host);
 	if (term_password(prompt, buf, size) == -1) {
 		fprintf(stderr, "Ben_AFK: cannot read the password: %s (use "
 		    "--password-file or BEN_AFK_PASSWORD)\n",
@@ -213,10 +212,10 @@ login(struct conn *c, const struct cli *o, int interactive)
 	char pass[PASSWORD_MAX], reply[AFK_LINE_MAX];
 	enum proto_reply kind;
 
-	if (o->user == NULL)
+	if (o->a.user == NULL)
 		return 0;
-	if (o->keyfile == NULL) {
-		if (!o->tls && !o->plaintext) {
+	if (o->a.keyfile == NULL) {
+		if (!o->a.tls && !o->a.plaintext) {
 			fprintf(stderr, "Ben_AFK: refusing to send a password "
 			    "over a plain connection: use --tls (or "
 			    "--plaintext-password if you must)\n");
@@ -224,12 +223,12 @@ login(struct conn *c, const struct cli *o, int interactive)
 		}
 		if (get_password(o, pass, sizeof(pass)) == -1)
 			return AFK_EXIT_AUTH;
-		kind = proto_auth(c, o->user, pass, reply, sizeof(reply),
-		    o->timeout_ms);
+		kind = proto_auth(c, o->a.user, pass, reply, sizeof(reply),
+		    o->a.timeout_ms);
 		explicit_bzero(pass, sizeof(pass));
 	} else
-		kind = proto_auth(c, o->user, NULL, reply, sizeof(reply),
-		    o->timeout_ms);
+		kind = proto_auth(c, o->a.user, NULL, reply, sizeof(reply),
+		    o->a.timeout_ms);
 	if (kind == PROTO_NONE) {
 		fprintf(stderr, "Ben_AFK: %s\n", c->err);
 		return AFK_EXIT_ERROR;
@@ -270,12 +269,12 @@ connect_and_run(const struct cli *o)
 	enum proto_reply kind;
 	int rc;
 
-	if (conn_open(&c, o->host, o->port, o->timeout_ms) == -1) {
+	if (conn_open(&c, o->a.host, o->a.port, o->a.timeout_ms) == -1) {
 		fprintf(stderr, "Ben_AFK: %s\n", c.err);
 		return AFK_EXIT_CONNECT;
 	}
-	if (o->tls) {
-		if (conn_start_tls(&c, o->host, o->keyfile, o->timeout_ms) ==
+	if (o->a.tls) {
+		if (conn_start_tls(&c, o->a.host, o->a.keyfile, o->a.timeout_ms) ==
 		    -1) {
 			kind = proto_classify(c.err);
 			if (kind != PROTO_NONE) {
@@ -300,7 +299,7 @@ connect_and_run(const struct cli *o)
 		if (!o->quiet)
 			fprintf(stderr, "Connected to %s port %s%s%s%s. Type "
 			    "/help for the commands, Ctrl-D to leave.\n",
-			    o->host, o->port, c.tls ? " (" : " (no TLS",
+			    o->a.host, o->a.port, c.tls ? " (" : " (no TLS",
 			    c.tls ? tls_version(c.tls) : "", ")");
 		rc = repl_run(&c, o);
 	} else
@@ -325,69 +324,34 @@ login_name(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_KEYGEN = 256, OPT_KNOWN_HOSTS, OPT_PASSWORD_FILE, OPT_TLS,
-	    OPT_PLAINTEXT, OPT_SHELL };
+	enum { OPT_KEYGEN = AFK_OPT_OWN, OPT_SHELL };
 	static const struct option opts[] = {
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ "host",	   required_argument, NULL, 'H' },
-		{ "identity",	   required_argument, NULL, 'i' },
+		AFK_LONG_OPTIONS,
 		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
-		{ "known-hosts",   required_argument, NULL, OPT_KNOWN_HOSTS },
-		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-		{ "plaintext-password", no_argument, NULL, OPT_PLAINTEXT },
-		{ "port",	   required_argument, NULL, 'p' },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
 		{ "shell",	   no_argument,	      NULL, OPT_SHELL },
-		{ "timeout",	   required_argument, NULL, 't' },
-		{ "tls",	   no_argument,	      NULL, OPT_TLS },
-		{ "user",	   required_argument, NULL, 'u' },
-		{ "version",	   no_argument,	      NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli o = { .host = "127.0.0.1", .port = "4242",
-	    .timeout_ms = 30000 };
+	struct cli o = { .quiet = 0 };
 	const char *keygen_path = NULL;
-	char *end;
-	long v;
-	int ch;
+	char err[128];
+	int ch, taken;
 
-	while ((ch = getopt_long(argc, argv, "H:hi:p:qt:u:V", opts, NULL)) !=
-	    -1) {
+	afk_options_init(&o.a);
+	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS "q", opts,
+	    NULL)) != -1) {
+		taken = afk_option(&o.a, ch, optarg, err, sizeof(err));
+		if (taken == -1) {
+			fprintf(stderr, "Ben_AFK: %s\n", err);
+			usage(stderr, AFK_EXIT_USAGE);
+		}
+		if (taken)
+			continue;
 		switch (ch) {
-		case 'H':
-			o.host = optarg;
-			break;
 		case 'h':
 			usage(stdout, AFK_EXIT_OK);
-		case 'i':
-			o.keyfile = optarg;
-			o.tls = 1;
-			break;
-		case 'p':
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 ||
-			    v > 65535) {
-				fprintf(stderr, "Ben_AFK: bad port: %s\n",
-				    optarg);
-				usage(stderr, AFK_EXIT_USAGE);
-			}
-			o.port = optarg;
-			break;
 		case 'q':
 			o.quiet = 1;
-			break;
-		case 't':
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 ||
-			    v > INT_MAX / 1000) {
-				fprintf(stderr, "Ben_AFK: bad timeout: %s\n",
-				    optarg);
-				usage(stderr, AFK_EXIT_USAGE);
-			}
-			o.timeout_ms = (int)v * 1000;
-			break;
-		case 'u':
-			o.user = optarg;
 			break;
 		case 'V':
 			printf("Ben_AFK %s\n", MD_VERSION);
@@ -395,21 +359,9 @@ main(int argc, char **argv)
 		case OPT_KEYGEN:
 			keygen_path = optarg;
 			break;
-		case OPT_KNOWN_HOSTS:
-			o.known_hosts = optarg;
-			break;
-		case OPT_PLAINTEXT:
-			o.plaintext = 1;
-			break;
-		case OPT_PASSWORD_FILE:
-			o.password_file = optarg;
-			break;
 		case OPT_SHELL:
 			o.shell = 1;
-			o.tls = 1;	/* the daemon requires it */
-			break;
-		case OPT_TLS:
-			o.tls = 1;
+			o.a.tls = 1;	/* the daemon requires it */
 			break;
 		default:
 			usage(stderr, AFK_EXIT_USAGE);
@@ -419,13 +371,13 @@ main(int argc, char **argv)
 		usage(stderr, AFK_EXIT_USAGE);
 	if (keygen_path != NULL)
 		return keygen(keygen_path);
-	if (o.keyfile != NULL && o.user == NULL &&
-	    (o.user = login_name()) == NULL) {
+	if (o.a.keyfile != NULL && o.a.user == NULL &&
+	    (o.a.user = login_name()) == NULL) {
 		fprintf(stderr, "Ben_AFK: -i needs -u USER\n");
 		return AFK_EXIT_USAGE;
 	}
-	if (o.keyfile != NULL && access(o.keyfile, R_OK) == -1) {
-		fprintf(stderr, "Ben_AFK: %s: %s\n", o.keyfile,
+	if (o.a.keyfile != NULL && access(o.a.keyfile, R_OK) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", o.a.keyfile,
 		    strerror(errno));
 		return AFK_EXIT_TLS;
 	}

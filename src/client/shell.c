@@ -121,17 +121,17 @@ shell_open(struct conn *c, const struct cli *o, int *refused)
 	term_size(&rows, &cols);
 	snprintf(line, sizeof(line), "/shell %s %d %d", term_name(), rows,
 	    cols);
-	if (proto_send(c, line, o->timeout_ms) == -1) {
+	if (proto_send(c, line, o->a.timeout_ms) == -1) {
 		fprintf(stderr, "Ben_AFK: %s\n", c->err);
 		return AFK_EXIT_ERROR;
 	}
-	deadline = now_ms() + o->timeout_ms;
+	deadline = now_ms() + o->a.timeout_ms;
 	for (;;) {
 		rc = conn_read_line(c, line, sizeof(line),
 		    (int)(deadline > now_ms() ? deadline - now_ms() : 0));
 		if (rc == 0) {
 			fprintf(stderr, "Ben_AFK: no answer to /shell within "
-			    "%d s\n", o->timeout_ms / 1000);
+			    "%d s\n", o->a.timeout_ms / 1000);
 			return AFK_EXIT_ERROR;
 		}
 		if (rc == -1) {

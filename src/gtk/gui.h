@@ -53,7 +53,7 @@ struct gui {
 	int		 quit_sent;
 	int		 plaintext;	/* --plaintext-password */
 	int		 timeout_ms;
-	char		*known_hosts;	/* --known-hosts */
+	const char	*known_hosts;	/* --known-hosts */
 	int		 trace;		/* BEN_AFK_GTK_TRACE: events on stdout */
 };
 

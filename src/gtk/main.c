@@ -2,7 +2,6 @@
  * window with its connect and session views. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/options.h"
 #include "gtk/gui.h"
 
 #ifndef MD_VERSION
@@ -17,16 +17,6 @@
 #endif
 
 #define PASSWORD_MAX	1024
-
-struct options {
-	const char	*host;
-	const char	*port;
-	const char	*user;
-	const char	*keyfile;
-	const char	*password_file;
-	int		 tls;
-	int		 at_once;	/* a server was named: connect now */
-};
 
 static const char css[] =
 	".afk-error { color: #c01c28; font-weight: bold; }\n"
@@ -86,7 +76,7 @@ gui_trace(struct gui *g, const char *what, const char *fmt, ...)
 
 /* The password of --password-file or $BEN_AFK_PASSWORD, or NULL. */
 static char *
-read_password(const struct options *o)
+read_password(const struct afk_options *o)
 {
 	char buf[PASSWORD_MAX];
 	const char *env = getenv("BEN_AFK_PASSWORD");
@@ -106,7 +96,7 @@ read_password(const struct options *o)
 
 struct start {
 	struct gui	*g;
-	struct options	*o;
+	struct afk_options *o;
 };
 
 static void
@@ -114,7 +104,7 @@ activate(GtkApplication *app, gpointer data)
 {
 	struct start *s = data;
 	struct gui *g = s->g;
-	struct options *o = s->o;
+	struct afk_options *o = s->o;
 	GtkCssProvider *provider;
 	GtkWidget *win, *header, *quit, *disc;
 	char *pass;
@@ -163,7 +153,7 @@ activate(GtkApplication *app, gpointer data)
 	}
 	gtk_window_present(g->win);
 	gui_trace(g, "window", "%s", "connect");
-	if (o->at_once) {
+	if (o->named) {	/* a server was named: connect now */
 		if (o->user != NULL && o->keyfile == NULL &&
 		    *gtk_editable_get_text(GTK_EDITABLE(g->password)) == '\0') {
 			gtk_widget_grab_focus(g->password);
@@ -174,103 +164,42 @@ activate(GtkApplication *app, gpointer data)
 		gtk_widget_grab_focus(GTK_WIDGET(g->host));
 }
 
-static int
-parse_port(const char *arg)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	return *arg != '\0' && *end == '\0' && v >= 1 && v <= 65535;
-}
-
 int
 main(int argc, char **argv)
 {
-	enum { OPT_KNOWN_HOSTS = 256, OPT_PASSWORD_FILE, OPT_PLAINTEXT,
-	    OPT_TLS };
 	static const struct option opts[] = {
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ "host",	   required_argument, NULL, 'H' },
-		{ "identity",	   required_argument, NULL, 'i' },
-		{ "known-hosts",   required_argument, NULL, OPT_KNOWN_HOSTS },
-		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-		{ "plaintext-password", no_argument, NULL, OPT_PLAINTEXT },
-		{ "port",	   required_argument, NULL, 'p' },
-		{ "timeout",	   required_argument, NULL, 't' },
-		{ "tls",	   no_argument,	      NULL, OPT_TLS },
-		{ "user",	   required_argument, NULL, 'u' },
-		{ "version",	   no_argument,	      NULL, 'V' },
+		AFK_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct gui g;
-	struct options o = { .host = "127.0.0.1", .port = "4242" };
+	struct afk_options o;
 	struct start s = { &g, &o };
 	const char *trace = getenv("BEN_AFK_GTK_TRACE");
-	char *end;
-	long v;
+	char err[128];
 	int ch, rc;
 
-	g.timeout_ms = 30000;
+	afk_options_init(&o);
 	g.trace = trace != NULL && *trace != '\0' && strcmp(trace, "0") != 0;
-	while ((ch = getopt_long(argc, argv, "H:hi:p:t:u:V", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS, opts, NULL)) !=
 	    -1) {
-		switch (ch) {
-		case 'H':
-			o.host = optarg;
-			o.at_once = 1;
-			break;
-		case 'h':
-			usage(stdout, AFK_EXIT_OK);
-		case 'i':
-			o.keyfile = optarg;
-			o.tls = 1;
-			o.at_once = 1;
-			break;
-		case 'p':
-			if (!parse_port(optarg)) {
-				fprintf(stderr, "Ben_AFK-gtk: bad port: %s\n",
-				    optarg);
-				usage(stderr, AFK_EXIT_USAGE);
-			}
-			o.port = optarg;
-			o.at_once = 1;
-			break;
-		case 't':
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 1 ||
-			    v > INT_MAX / 1000) {
-				fprintf(stderr, "Ben_AFK-gtk: bad timeout: "
-				    "%s\n", optarg);
-				usage(stderr, AFK_EXIT_USAGE);
-			}
-			g.timeout_ms = (int)v * 1000;
-			break;
-		case 'u':
-			o.user = optarg;
-			o.at_once = 1;
-			break;
-		case 'V':
-			printf("Ben_AFK-gtk %s\n", MD_VERSION);
-			return AFK_EXIT_OK;
-		case OPT_KNOWN_HOSTS:
-			g.known_hosts = optarg;
-			break;
-		case OPT_PASSWORD_FILE:
-			o.password_file = optarg;
-			break;
-		case OPT_PLAINTEXT:
-			g.plaintext = 1;
-			break;
-		case OPT_TLS:
-			o.tls = 1;
-			o.at_once = 1;
-			break;
-		default:
+		if ((rc = afk_option(&o, ch, optarg, err, sizeof(err))) == -1) {
+			fprintf(stderr, "Ben_AFK-gtk: %s\n", err);
 			usage(stderr, AFK_EXIT_USAGE);
 		}
+		if (rc == 1)
+			continue;
+		if (ch == 'h')
+			usage(stdout, AFK_EXIT_OK);
+		if (ch != 'V')
+			usage(stderr, AFK_EXIT_USAGE);
+		printf("Ben_AFK-gtk %s\n", MD_VERSION);
+		return AFK_EXIT_OK;
 	}
 	if (optind != argc)
 		usage(stderr, AFK_EXIT_USAGE);
+	g.known_hosts = o.known_hosts;
+	g.plaintext = o.plaintext;
+	g.timeout_ms = o.timeout_ms;
 	if (o.password_file != NULL && access(o.password_file, R_OK) == -1) {
 		fprintf(stderr, "Ben_AFK-gtk: %s: %s\n", o.password_file,
 		    strerror(errno));

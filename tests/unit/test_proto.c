@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "client/afk.h"
+#include "client/options.h"
 
 static void
 test_ok_and_err_are_told_apart(void **state)
@@ -70,6 +71,41 @@ test_exit_statuses(void **state)
 	assert_null(proto_hint(PROTO_ERR));
 }
 
+static void
+test_shared_options(void **state)
+{
+	struct afk_options o;
+	char err[64];
+
+	(void)state;
+	afk_options_init(&o);
+	assert_string_equal(o.host, "127.0.0.1");
+	assert_string_equal(o.port, "4242");
+	assert_int_equal(o.timeout_ms, 30000);
+	assert_int_equal(afk_option(&o, 'q', NULL, err, sizeof(err)), 0);
+	assert_int_equal(afk_option(&o, 'V', NULL, err, sizeof(err)), 0);
+	assert_int_equal(o.named, 0);
+	assert_int_equal(afk_option(&o, 't', "5", err, sizeof(err)), 1);
+	assert_int_equal(o.timeout_ms, 5000);
+	assert_int_equal(afk_option(&o, AFK_OPT_PLAINTEXT, NULL, err,
+	    sizeof(err)), 1);
+	assert_int_equal(o.named, 0);	/* not a way to reach a server */
+	assert_int_equal(afk_option(&o, 'i', "/k", err, sizeof(err)), 1);
+	assert_true(o.tls && o.named);
+	assert_string_equal(o.keyfile, "/k");
+	assert_int_equal(afk_option(&o, 'p', "65536", err, sizeof(err)), -1);
+	assert_string_equal(err, "bad port: 65536");
+	assert_int_equal(afk_option(&o, 'p', "+42", err, sizeof(err)), -1);
+	assert_int_equal(afk_option(&o, 'p', "", err, sizeof(err)), -1);
+	assert_string_equal(o.port, "4242");
+	assert_int_equal(afk_option(&o, 'p', "4243", err, sizeof(err)), 1);
+	assert_string_equal(o.port, "4243");
+	assert_int_equal(afk_option(&o, 't', "0", err, sizeof(err)), -1);
+	assert_string_equal(err, "bad timeout: 0");
+	assert_int_equal(afk_option(&o, 't', "99999999", err, sizeof(err)), -1);
+	assert_int_equal(o.timeout_ms, 5000);
+}
+
 int
 main(void)
 {
@@ -77,6 +113,7 @@ main(void)
 		cmocka_unit_test(test_ok_and_err_are_told_apart),
 		cmocka_unit_test(test_errors_of_protocol_md_are_classified),
 		cmocka_unit_test(test_exit_statuses),
+		cmocka_unit_test(test_shared_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

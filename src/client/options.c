@@ -1,0 +1,79 @@
+/* The command-line options both clients take. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/options.h"
+
+void
+afk_options_init(struct afk_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = "127.0.0.1";
+	o->port = "4242";
+	o->timeout_ms = 30000;
+}
+
+/* A whole decimal number from MIN to MAX, or -1. */
+static long
+number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v >= min && v <= max ? v : -1;
+}
+
+int
+afk_option(struct afk_options *o, int ch, const char *arg, char *err,
+    size_t errlen)
+{
+	long v;
+
+	switch (ch) {
+	case 'H':
+		o->host = arg;
+		break;
+	case 'i':
+		o->keyfile = arg;
+		o->tls = 1;
+		break;
+	case 'p':
+		if (number(arg, 1, 65535) == -1) {
+			snprintf(err, errlen, "bad port: %s", arg);
+			return -1;
+		}
+		o->port = arg;
+		break;
+	case 't':
+		if ((v = number(arg, 1, INT_MAX / 1000)) == -1) {
+			snprintf(err, errlen, "bad timeout: %s", arg);
+			return -1;
+		}
+		o->timeout_ms = (int)v * 1000;
+		return 1;
+	case 'u':
+		o->user = arg;
+		break;
+	case AFK_OPT_KNOWN_HOSTS:
+		o->known_hosts = arg;
+		return 1;
+	case AFK_OPT_PASSWORD_FILE:
+		o->password_file = arg;
+		return 1;
+	case AFK_OPT_PLAINTEXT:
+		o->plaintext = 1;
+		return 1;
+	case AFK_OPT_TLS:
+		o->tls = 1;
+		break;
+	default:
+		return 0;
+	}
+	o->named = 1;		/* a server or a way to reach it was named */
+	return 1;
+}

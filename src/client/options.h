@@ -1,0 +1,59 @@
+/*
+ * The command-line options Ben_AFK and Ben_AFK-gtk share: where the
+ * daemon is, how to talk to it, who logs in.  Each program adds its own
+ * (see Ben_AFK(1), Ben_AFK-gtk(1)).
+ */
+#ifndef AFK_OPTIONS_H
+#define AFK_OPTIONS_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+struct afk_options {
+	const char	*host;		/* 127.0.0.1 */
+	const char	*port;		/* 4242 */
+	const char	*user;
+	const char	*keyfile;	/* -i: implies TLS */
+	const char	*known_hosts;	/* NULL: the default file */
+	const char	*password_file;
+	int		 tls;
+	int		 plaintext;	/* may send a password without TLS */
+	int		 timeout_ms;	/* connect, handshake, each reply */
+	int		 named;		/* -H, -p, -u, -i or --tls given */
+};
+
+/* getopt_long values of the long-only options; a program's own follow
+ * from AFK_OPT_OWN. */
+enum {
+	AFK_OPT_KNOWN_HOSTS = 256,
+	AFK_OPT_PASSWORD_FILE,
+	AFK_OPT_PLAINTEXT,
+	AFK_OPT_TLS,
+	AFK_OPT_OWN
+};
+
+#define AFK_SHORT_OPTIONS	"H:hi:p:t:u:V"
+#define AFK_LONG_OPTIONS \
+	{ "help",	   no_argument,	      NULL, 'h' }, \
+	{ "host",	   required_argument, NULL, 'H' }, \
+	{ "identity",	   required_argument, NULL, 'i' }, \
+	{ "known-hosts",   required_argument, NULL, AFK_OPT_KNOWN_HOSTS }, \
+	{ "password-file", required_argument, NULL, AFK_OPT_PASSWORD_FILE }, \
+	{ "plaintext-password", no_argument, NULL, AFK_OPT_PLAINTEXT }, \
+	{ "port",	   required_argument, NULL, 'p' }, \
+	{ "timeout",	   required_argument, NULL, 't' }, \
+	{ "tls",	   no_argument,	      NULL, AFK_OPT_TLS }, \
+	{ "user",	   required_argument, NULL, 'u' }, \
+	{ "version",	   no_argument,	      NULL, 'V' }
+
+void	afk_options_init(struct afk_options *o);
+
+/*
+ * Option CH of getopt_long, with ARG: 1 if it is a shared one and was
+ * taken, 0 if it is not one of them (-h and -V are the program's), -1 if
+ * ARG is bad, with "bad port: ARG" or the like in ERR.
+ */
+int	afk_option(struct afk_options *o, int ch, const char *arg, char *err,
+	    size_t errlen);
+
+#endif
