@@ -9,6 +9,7 @@ struct cli {
 	struct afk_options a;		/* the options shared with the GUI */
 	int		 quiet;
 	int		 shell;		/* --shell: a remote terminal */
+	int		 strict_host;	/* refuse servers not pinned yet */
 };
 
 /* Print "Ben_AFK: REPLY (hint)" to stderr for an -ERR reply. */

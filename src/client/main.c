@@ -25,7 +25,7 @@ usage(FILE *fp, int status)
 	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
 	    "[-t seconds] [-u user] [--keygen file] [--known-hosts file] "
 	    "[--password-file file] [--plaintext-password] [--shell] "
-	    "[--tls]\n"
+	    "[--strict-host] [--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
@@ -46,6 +46,8 @@ usage(FILE *fp, int status)
 	    "      --plaintext-password allow sending a password without TLS\n"
 	    "      --shell              open a remote shell (an admin's; "
 	    "implies --tls)\n"
+	    "      --strict-host        refuse a server whose fingerprint "
+	    "is not pinned yet\n"
 	    "      --tls                talk TLS (the server is pinned on "
 	    "first use)\n"
 	    "\n"
@@ -145,6 +147,14 @@ check_host(struct conn *c, const struct cli *o, int interactive)
 		return AFK_EXIT_TLS;
 	case KNOWN_HOSTS_UNKNOWN:
 		break;
+	}
+	if (o->strict_host) {
+		fprintf(stderr, "Ben_AFK: %s is not in %s and --strict-host "
+		    "is set: nothing was sent.\nIts certificate's SHA-256 "
+		    "fingerprint is\n  %s\n(compare it with Matt_daemon "
+		    "--fingerprint on the server before pinning it)\n", key,
+		    file, fp);
+		return AFK_EXIT_TLS;
 	}
 	if (interactive) {
 		fprintf(stderr, "The authenticity of %s can't be established.\n"
@@ -324,12 +334,13 @@ login_name(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_KEYGEN = AFK_OPT_OWN, OPT_SHELL };
+	enum { OPT_KEYGEN = AFK_OPT_OWN, OPT_SHELL, OPT_STRICT_HOST };
 	static const struct option opts[] = {
 		AFK_LONG_OPTIONS,
 		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
 		{ "shell",	   no_argument,	      NULL, OPT_SHELL },
+		{ "strict-host",   no_argument,	      NULL, OPT_STRICT_HOST },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli o = { .quiet = 0 };
@@ -362,6 +373,9 @@ main(int argc, char **argv)
 		case OPT_SHELL:
 			o.shell = 1;
 			o.a.tls = 1;	/* the daemon requires it */
+			break;
+		case OPT_STRICT_HOST:
+			o.strict_host = 1;
 			break;
 		default:
 			usage(stderr, AFK_EXIT_USAGE);

@@ -325,6 +325,22 @@ def test_changed_fingerprint_is_refused_loudly(daemon_factory):
     assert known_hosts(d.tmp).read_text() == f"127.0.0.1:{d.port} {old}\n"
 
 
+def test_strict_host_refuses_an_unknown_server(daemon_factory):
+    d = make(daemon_factory, tls="optional").start()
+    fp = md(d, "--fingerprint").stdout.strip()
+    p = afk(d, "--tls", "--strict-host", input="must not be sent\n")
+    assert p.returncode == 4, p.stderr
+    assert f"127.0.0.1:{d.port} is not in " in p.stderr
+    assert "nothing was sent" in p.stderr and fp in p.stderr
+    assert not known_hosts(d.tmp).exists()	# and nothing pinned
+    assert "must not be sent" not in user_inputs(d)
+    # pinned (here by a first use without it): accepted
+    assert afk(d, "--tls", input="first\n").returncode == 0
+    p = afk(d, "--tls", "--strict-host", input="second\n")
+    assert p.returncode == 0 and p.stderr == ""
+    assert "second" in user_inputs(d)
+
+
 def test_known_hosts_option_names_another_file(daemon_factory):
     d = make(daemon_factory, tls="optional").start()
     kh = d.tmp / "pins" / "kh"
