@@ -277,9 +277,10 @@ endif
 	install -m 644 packaging/matt_daemon.conf \
 		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
 
+# Objects (and test and bench programs) of every build: release, SANITIZE=1,
+# BUILD=build/clang...; fclean also removes the binaries and libraries.
 clean:
-	rm -rf build/rel/src build/san/src build/rel/tests build/san/tests \
-		build/rel/bench build/san/bench
+	rm -rf build/*/src build/*/tests build/*/bench
 
 fclean:
 	rm -rf build $(NAME) Ben_AFK Ben_AFK-gtk
