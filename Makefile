@@ -38,7 +38,8 @@ else
 BUILD		= build/rel
 endif
 
-TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_time.c \
+TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_sink.c \
+		  src/tintin/tintin_time.c \
 		  src/tintin/tintin_rotate.c src/tintin/tintin_archive.c \
 		  src/tintin/tintin_syslog.c src/tintin/tintin_rfc5424.c
 COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \

@@ -84,6 +84,9 @@ int	tintin_write_all(int fd, const void *buf, size_t n);
 /* Open a log file for appending (no links, regular files only). */
 int	tintin_open_log(const char *path);
 
+/* Flush and close sink S, freeing what it holds. */
+void	tintin_sink_close(Tintin_reporter *r, struct sink *s);
+
 /* Write a sink's buffer; rotates it afterwards if it grew too big. */
 int	tintin_sink_flush(Tintin_reporter *r, struct sink *s);
 
