@@ -5,6 +5,9 @@
 #
 #   BENCH_LINES=3000000   lines per connection
 #   BENCH_RUNS=3          runs per system (interleaved); medians reported
+#   BENCH_WARMUP=1        unmeasured Matt_daemon floods first (0: none): the
+#                         first gigabyte a fresh machine writes to its page
+#                         cache is slow for whoever comes first
 #   BENCH_SYSTEMS="matt_daemon md_rotate md_tls md_alerts rsyslog socat"
 #                         subset
 #
@@ -28,6 +31,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build/rel}
 LINES=${BENCH_LINES:-3000000}
 RUNS=${BENCH_RUNS:-3}
+WARMUP=${BENCH_WARMUP:-1}
 SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate md_tls md_alerts rsyslog socat"}
 MD=${MATT_DAEMON:-$ROOT/Matt_daemon}
 CONNS=3
@@ -46,6 +50,7 @@ die() {
 
 case $LINES in ''|*[!0-9]*) die "BENCH_LINES must be a number" ;; esac
 case $RUNS in ''|*[!0-9]*) die "BENCH_RUNS must be a number" ;; esac
+case $WARMUP in ''|*[!0-9]*) die "BENCH_WARMUP must be a number" ;; esac
 [ "$LINES" -ge 1 ] && [ "$LINES" -le 1000000000 ] ||
 	die "BENCH_LINES must be 1..1000000000"
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
@@ -294,7 +299,8 @@ start_socat() {
 
 # --- one run of one system ----------------------------------------------------
 
-# Appends "system run ok rate idle_kb peak_kb cpu_s send_s" to RESULTS.
+# Appends "system run ok rate idle_kb peak_kb cpu_s send_s" to RESULTS
+# (not for run 0, a warm-up).
 run_one() {
 	sys=$1
 	run=$2
@@ -370,11 +376,16 @@ run_one() {
 	fi
 	case $ok in ok*) ;; *) FAILED=1 ;; esac
 	stop_server
-	printf '  run %d %-12s %10s lines/s  idle %5s KiB  peak %6s KiB%s  ' \
-	    "$run" "$sys" "$rate" "$idle" "$peak" \
+	if [ "$run" -eq 0 ]; then
+		label="warm-up"
+	else
+		label="run $run"
+		echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
+	fi
+	printf '  %-7s %-12s %10s lines/s  idle %5s KiB  peak %6s KiB%s  ' \
+	    "$label" "$sys" "$rate" "$idle" "$peak" \
 	    "$([ "${nkids:-0}" -gt 0 ] && echo " (parent+$nkids children)")"
 	printf 'cpu %ss  client sent in %ss  %s\n' "$cpu" "$send" "$ok"
-	echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
 	rm -rf "$RUN_DIR"
 	RUN_DIR=
 }
@@ -437,6 +448,11 @@ echo "bench: $CONNS connections x $LINES lines of 64 bytes per system," \
     "$RUNS run(s), $(nproc) CPUs, $(uname -sr)"
 echo "bench: rsyslogd $(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }')," \
     "$(socat -V 2>/dev/null | awk '/socat version/ { print "socat " $3 }')"
+w=0
+while [ $w -lt "$WARMUP" ]; do
+	run_one matt_daemon 0
+	w=$((w + 1))
+done
 r=1
 while [ $r -le "$RUNS" ]; do
 	for s in $SYSTEMS; do

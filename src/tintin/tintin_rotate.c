@@ -57,12 +57,16 @@ tintin_next_boundary(int every, time_t t)
 	return mktime(&tm);
 }
 
-/* "PATH.YYYYMMDD-HHMMSS", or with "-N" if taken (archived or not). */
+/*
+ * "PATH.YYYYMMDD-HHMMSS", or with "-N" if taken (archived or not).  Many
+ * rotations in one second (a small rotate_size under a flood) would probe
+ * every earlier -N again: the search starts after the last one used.
+ */
 static int
-archive_name(const char *path, time_t now, char *buf, size_t size)
+archive_name(struct sink *s, time_t now, char *buf, size_t size)
 {
 	static const char *const ext[] = { "", ".gz", ".zst" };
-	char stamp[32], cand[4096];
+	char stamp[sizeof(s->arch_stamp)], cand[4096];
 	struct stat st;
 	struct tm tm;
 	int n, taken;
@@ -70,18 +74,22 @@ archive_name(const char *path, time_t now, char *buf, size_t size)
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	for (n = 0; n < 100000; n++) {
+	n = strcmp(stamp, s->arch_stamp) == 0 ? s->arch_n + 1 : 0;
+	for (; n < 100000; n++) {
 		if (n == 0)
-			snprintf(buf, size, "%s.%s", path, stamp);
+			snprintf(buf, size, "%s.%s", s->path, stamp);
 		else
-			snprintf(buf, size, "%s.%s-%d", path, stamp, n);
+			snprintf(buf, size, "%s.%s-%d", s->path, stamp, n);
 		taken = 0;
 		for (i = 0; i < sizeof(ext) / sizeof(ext[0]) && !taken; i++) {
 			snprintf(cand, sizeof(cand), "%s%s", buf, ext[i]);
 			taken = lstat(cand, &st) == 0;
 		}
-		if (!taken)
+		if (!taken) {
+			memcpy(s->arch_stamp, stamp, sizeof(stamp));
+			s->arch_n = n;
 			return 0;
+		}
 	}
 	errno = EEXIST;
 	return -1;
@@ -159,7 +167,7 @@ tintin_rotate_sink(Tintin_reporter *r, struct sink *s, time_t now)
 	}
 	if (s->size == 0)
 		return 0;
-	if (archive_name(s->path, now, archive, sizeof(archive)) == -1 ||
+	if (archive_name(s, now, archive, sizeof(archive)) == -1 ||
 	    rename(s->path, archive) == -1) {
 		saved = errno;
 		if (s->retry_at <= now)
