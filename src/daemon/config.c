@@ -645,6 +645,13 @@ check_section(struct parse *p, const char *line)
 	name[n] = '\0';
 	if (!known_section(name))
 		config_error(p->c, p->lineno, "unknown section [%s]", name);
+	/* Made here, so that an empty one is reported too (no key would
+	 * bring it to the handler) and errors name the header's line. */
+	else if (section_name(name, "alert") != NULL)
+		(void)config_find_alert(p->c, p->lineno,
+		    section_name(name, "alert"));
+	else if (section_name(name, "sink") != NULL)
+		(void)find_sink(p->c, p->lineno, section_name(name, "sink"));
 }
 
 /*

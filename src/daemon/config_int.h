@@ -44,6 +44,9 @@ _Static_assert(offsetof(struct config_sink, name) == 0, "name first");
 _Static_assert(offsetof(struct config_alert, name) == 0, "name first");
 
 /* config_mail.c */
+/* Section [alert NAME] (made with its defaults when first met). */
+struct config_alert *config_find_alert(struct config *c, int line,
+	    const char *name);
 void	config_set_mail(struct config *c, int line, const char *key,
 	    const char *value);
 void	config_set_alert(struct config *c, int line, const char *name,

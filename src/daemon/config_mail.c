@@ -117,8 +117,8 @@ config_set_mail(struct config *c, int line, const char *key, const char *value)
 		config_error(c, line, "unknown key '%s' in [mail]", key);
 }
 
-static struct config_alert *
-find_alert(struct config *c, int line, const char *name)
+struct config_alert *
+config_find_alert(struct config *c, int line, const char *name)
 {
 	const struct config_table t = { "alert", c->alerts,
 	    sizeof(c->alerts[0]), &c->nalerts, CONFIG_MAX_ALERTS };
@@ -173,7 +173,7 @@ config_set_alert(struct config *c, int line, const char *name, const char *key,
 	unsigned u;
 	long v;
 
-	if ((a = find_alert(c, line, name)) == NULL)
+	if ((a = config_find_alert(c, line, name)) == NULL)
 		return;
 	if (strcmp(key, "match") == 0) {
 		a->match_line = line;

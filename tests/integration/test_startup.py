@@ -347,6 +347,11 @@ def test_test_config_accepts_valid_values(text, tmp_path):
     ("[sink s]\npath = /tmp/x.log\nformat = xml\n", 3),
     ("[sink s]\npath = /tmp/x.log\nlevel = loud\n", 3),
     ("[sink s]\nbogus = 1\n", 2),
+    # named sections: what is missing is reported at the header, even
+    # for a section with no key at all
+    ("[daemon]\nport = 4242\n[sink quiet]\n", 3),
+    ("[daemon]\nport = 4242\n[alert quiet]\n", 3),
+    ("[alert a]\nto = a@example.org\n", 1),
 ])
 def test_test_config_reports_file_and_line(text, line, tmp_path):
     conf = tmp_path / "c.conf"
