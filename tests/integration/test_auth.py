@@ -558,7 +558,9 @@ def test_disconnect_during_failure_delay(daemon_factory):
         t.send(f"/auth password alice {WRONG}\n")
         time.sleep(0.05)
         t.close()
-    time.sleep(2.5)     # past the first delays
+    # Each held reply meets a closed connection once its delay is over.
+    d.wait_for_log(r"^Client .*disconnected: 127\.0\.0\.1:\d+", timeout=15,
+                   count=3)
     assert d.alive()
     p = plain(d)
     assert p.ask("/ping") == "+OK pong"
