@@ -94,7 +94,6 @@ print_time(const char *key, const struct timespec *ts)
 static int
 send_all(int fd, SSL *ssl, const char *buf, size_t len)
 {
-	ssize_t n;
 	int r;
 
 	if (ssl != NULL) {
@@ -113,17 +112,7 @@ send_all(int fd, SSL *ssl, const char *buf, size_t len)
 		}
 		return 0;
 	}
-	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return bench_send_all(fd, buf, len);
 }
 
 /*
@@ -133,7 +122,7 @@ send_all(int fd, SSL *ssl, const char *buf, size_t len)
 static int
 wait_eof_tls(SSL *ssl, int fd, int timeout)
 {
-	struct timespec now, end;
+	struct timespec end;
 	struct timeval tv;
 	char buf[4096];
 	long ms;
@@ -142,10 +131,7 @@ wait_eof_tls(SSL *ssl, int fd, int timeout)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (end.tv_sec - now.tv_sec) * 1000 +
-		    (end.tv_nsec - now.tv_nsec) / 1000000;
-		if (ms <= 0)
+		if ((ms = bench_ms_left(&end)) <= 0)
 			return 0;
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
@@ -179,7 +165,7 @@ wait_eof_tls(SSL *ssl, int fd, int timeout)
 static int
 wait_eof(int fd, int timeout)
 {
-	struct timespec now, end;
+	struct timespec end;
 	struct pollfd pfd;
 	char buf[4096];
 	long ms;
@@ -188,10 +174,7 @@ wait_eof(int fd, int timeout)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (end.tv_sec - now.tv_sec) * 1000 +
-		    (end.tv_nsec - now.tv_nsec) / 1000000;
-		if (ms <= 0)
+		if ((ms = bench_ms_left(&end)) <= 0)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = POLLIN;

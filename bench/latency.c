@@ -172,24 +172,6 @@ connect_to(const char *host, unsigned long port)
 }
 
 static int
-send_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -302,7 +284,7 @@ main(int argc, char **argv)
 		len = snprintf(line, sizeof(line), MARK "%lu t=%lld "
 		    "pppppppppppppppppppppppppppppppp\n", i,
 		    (long long)rd.sent_ns[i]);
-		if (send_all(fd, line, (size_t)len) == -1)
+		if (bench_send_all(fd, line, (size_t)len) == -1)
 			bench_die(1, "send: %s (after %lu lines)", strerror(errno), i);
 	}
 
