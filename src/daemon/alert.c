@@ -22,7 +22,8 @@
 #include "daemon/mail.h"
 #include "daemon/prefilter.h"
 
-_Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES, "a rule is a bit of a uint32_t");
+_Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES,
+    "a rule is a bit of a uint32_t");
 
 #define ALERT_ITEM_MAX	2048	/* bytes of a record kept in a digest */
 #define ALERT_MATCH_MAX	64	/* bytes of the first match in subjects */
@@ -273,14 +274,14 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	struct alert_rule *r;
 	PCRE2_SIZE *ov;
 	const char *addr;
-	uint32_t try;
+	uint32_t run;
 
 	/* The common case: no rule's words are there, nothing to run. */
-	if ((try = pf_scan(&a->pf, msg, len)) == 0)
+	if ((run = pf_scan(&a->pf, msg, len)) == 0)
 		return;
 	addr = d->current_client != NULL ? d->current_client->addr : NULL;
-	for (; try != 0; try &= try - 1) {
-		r = &a->rules[__builtin_ctz(try)];
+	for (; run != 0; run &= run - 1) {
+		r = &a->rules[__builtin_ctz(run)];
 		if (level < r->cfg->level ||
 		    (r->cfg->events != 0 && (r->cfg->events & cat) == 0) ||
 		    !source_ok(a, r, addr))
