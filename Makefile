@@ -50,7 +50,8 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
 		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
 		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
-		  src/daemon/alert.c src/daemon/mail.c src/daemon/smtp.c \
+		  src/daemon/alert.c src/daemon/mail.c src/daemon/mail_spool.c \
+		  src/daemon/smtp.c \
 		  src/daemon/cmdline.c src/daemon/prefilter.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
@@ -146,7 +147,7 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
 		$(BUILD)/src/daemon/smtp.o $(BUILD)/src/daemon/prefilter.o \
-		$(LIBTINTIN)
+		$(BUILD)/src/daemon/mail_spool.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o

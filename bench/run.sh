@@ -224,6 +224,7 @@ key = $1/key.pem" start_matt_daemon "$@" || return 1
 start_md_alerts() {
 	MD_EXTRA="[mail]
 smtp_url = smtp://127.0.0.1:9
+spool = none
 [alert auth]
 match = authentication failure|Failed password for
 to = root@localhost

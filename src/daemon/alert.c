@@ -397,8 +397,16 @@ alert_stop(struct daemon *d)
 
 	if (a == NULL)
 		return;
-	for (i = 0; i < a->n; i++)
-		lost += a->rules[i].count;
+	/* Open windows make their mails now: spooled with the queue. */
+	mail_close(d);
+	for (i = 0; i < a->n; i++) {
+		if (a->rules[i].count == 0)
+			continue;
+		if (mail_spooling(d))
+			flush_rule(d, &a->rules[i]);
+		else
+			lost += a->rules[i].count;
+	}
 	if (lost > 0)
 		alert_log(d, TINTIN_WARN, "%lu alert match%s not mailed "
 		    "(window still open).", lost, lost == 1 ? "" : "es");

@@ -72,6 +72,7 @@ config_defaults(struct config *c)
 	c->mail_max_retries = 5;
 	c->mail_retry = 5;
 	c->mail_queue = 32;
+	strcpy(c->mail_spool, "/var/lib/matt_daemon/spool");
 }
 
 const char *

@@ -99,6 +99,7 @@ struct config {
 	unsigned	 mail_max_retries;
 	unsigned	 mail_retry;		/* first retry delay, seconds */
 	unsigned	 mail_queue;		/* mails waiting, at most */
+	char		 mail_spool[PATH_MAX];	/* "" = none */
 
 	/* [alert NAME] */
 	struct config_alert alerts[CONFIG_MAX_ALERTS];

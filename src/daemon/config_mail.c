@@ -113,6 +113,12 @@ config_set_mail(struct config *c, int line, const char *key, const char *value)
 			    "from 1 to 1000", value);
 		else
 			c->mail_queue = (unsigned)v;
+	} else if (strcmp(key, "spool") == 0) {
+		if (strcmp(value, "none") == 0)
+			c->mail_spool[0] = '\0';
+		else
+			config_set_path(c, line, key, value, c->mail_spool,
+			    sizeof(c->mail_spool), 1);
 	} else
 		config_error(c, line, "unknown key '%s' in [mail]", key);
 }

@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/mail.h"
+#include "daemon/mail_spool.h"
 #include "daemon/signals.h"
 #include "daemon/smtp.h"
 
@@ -29,9 +30,7 @@
 #define MAIL_ERR_MAX	512	/* the child's error line */
 
 struct mail_item {
-	const struct config_alert *rule;
-	char		*msg;
-	size_t		 len;
+	struct spooled	 m;		/* rule name, recipients, message */
 	unsigned	 attempts;	/* failed so far */
 	time_t		 next_try;	/* monotonic seconds */
 	struct mail_item *next;
@@ -44,6 +43,7 @@ struct mailer {
 	pid_t		 pid;		/* its child, or 0 */
 	int		 err_fd;	/* the child's error line */
 	time_t		 started;
+	int		 closing;	/* mail_close: start no delivery */
 	char		 host[256];
 	char		 from[256];
 };
@@ -347,9 +347,78 @@ static void
 item_free(struct mail_item *it)
 {
 	if (it != NULL) {
-		free(it->msg);
+		free(it->m.msg);
 		free(it);
 	}
+}
+
+/* Append IT to the queue (the oldest goes if it is full), try to send. */
+static void
+enqueue(struct daemon *d, struct mail_item *it)
+{
+	struct mailer *m = d->mailer;
+	struct mail_item *old, **pp;
+
+	it->next_try = mono_now();
+	if (m->n >= d->cfg->mail_queue && m->head != NULL) {
+		old = m->head;
+		m->head = old->next;
+		m->n--;
+		alert_log(d, TINTIN_ERROR, "Mail queue full (%u): dropped the "
+		    "oldest mail of alert \"%s\".", d->cfg->mail_queue,
+		    old->m.rule);
+		item_free(old);
+	}
+	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = it;
+	m->n++;
+	mail_tick(d);
+}
+
+/* A mail of the spool, from the last run: queued again. */
+static void
+unspooled(void *arg, struct spooled *sm)
+{
+	struct daemon *d = arg;
+	struct mail_item *it;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		alert_log(d, TINTIN_ERROR, "Spooled mail of alert \"%s\" "
+		    "dropped (out of memory).", sm->rule);
+		free(sm->msg);
+		return;
+	}
+	it->m = *sm;
+	enqueue(d, it);
+}
+
+static void
+bad_spool_file(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	alert_log(d, TINTIN_WARN, "%s/%s is not a spooled alert mail: left "
+	    "alone.", d->cfg->mail_spool, name);
+}
+
+/* Queue what an earlier run spooled. */
+static void
+load_spool(struct daemon *d)
+{
+	const char *dir = d->cfg->mail_spool;
+	int n;
+
+	if (dir[0] == '\0')
+		return;
+	if ((n = spool_load(dir, unspooled, bad_spool_file, d)) == -1 &&
+	    errno != ENOENT)
+		alert_log(d, TINTIN_ERROR, "Cannot read the mail spool %s: %s%s.",
+		    dir, strerror(errno), errno == EPERM ? " (it must belong "
+		    "to root and be writable by root only)" : "");
+	else if (n > 0)
+		alert_log(d, TINTIN_INFO, "%d alert mail%s spooled by the last "
+		    "run queued again.", n, n > 1 ? "s" : "");
 }
 
 int
@@ -383,6 +452,7 @@ mail_start(struct daemon *d)
 		alert_log(d, TINTIN_WARN, "%s holds the SMTP password and is "
 		    "readable by everyone: make it readable by root only.",
 		    c->path);
+	load_spool(d);
 	return 0;
 }
 
@@ -397,7 +467,7 @@ mail_send(struct daemon *d, const struct config_alert *a,
     const char *subject, const char *body)
 {
 	struct mailer *m = d->mailer;
-	struct mail_item *it, **pp;
+	struct mail_item *it;
 	unsigned char rnd[8];
 	char msgid[320];
 	size_t i;
@@ -410,29 +480,16 @@ mail_send(struct daemon *d, const struct config_alert *a,
 	snprintf(msgid, sizeof(msgid), "<%02x%02x%02x%02x%02x%02x%02x%02x."
 	    "%lld@%s>", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
 	    rnd[6], rnd[7], (long long)time(NULL), m->host);
-	it->rule = a;
-	it->msg = mail_build(m->from, (const char (*)[256])a->to, a->nto,
-	    subject, body, time(NULL), msgid, &it->len);
-	if (it->msg == NULL) {
+	snprintf(it->m.rule, sizeof(it->m.rule), "%s", a->name);
+	memcpy(it->m.to, a->to, sizeof(it->m.to));
+	it->m.nto = a->nto;
+	it->m.msg = mail_build(m->from, (const char (*)[256])a->to, a->nto,
+	    subject, body, time(NULL), msgid, &it->m.len);
+	if (it->m.msg == NULL) {
 		free(it);
 		return -1;
 	}
-	it->next_try = mono_now();
-	if (m->n >= d->cfg->mail_queue && m->head != NULL) {
-		struct mail_item *old = m->head;
-
-		m->head = old->next;
-		m->n--;
-		alert_log(d, TINTIN_ERROR, "Mail queue full (%u): dropped the "
-		    "oldest mail of alert \"%s\".", d->cfg->mail_queue,
-		    old->rule->name);
-		item_free(old);
-	}
-	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = it;
-	m->n++;
-	mail_tick(d);
+	enqueue(d, it);
 	return 0;
 }
 
@@ -463,8 +520,8 @@ spawn(struct daemon *d, struct mail_item *it)
 		(void)close_range(4, ~0U, 0);
 		signals_reset();
 		_exit(smtp_deliver(d->cfg, m->from,
-		    it->rule->to, it->rule->nto, it->msg,
-		    it->len, 3));
+		    (const char (*)[256])it->m.to, it->m.nto, it->m.msg,
+		    it->m.len, 3));
 	}
 	close(fds[1]);
 	m->err_fd = fds[0];
@@ -480,7 +537,7 @@ mail_tick(struct daemon *d)
 	struct mail_item **pp, *it;
 	time_t now;
 
-	if (m == NULL)
+	if (m == NULL || m->closing)
 		return;
 	now = mono_now();
 	if (m->pid > 0) {
@@ -516,7 +573,7 @@ failed(struct daemon *d, struct mail_item *it, const char *err)
 	it->attempts++;
 	if (it->attempts > d->cfg->mail_max_retries) {
 		alert_log(d, TINTIN_ERROR, "Alert mail \"%s\" not sent: %s; "
-		    "given up after %u attempt%s.", it->rule->name, err,
+		    "given up after %u attempt%s.", it->m.rule, err,
 		    it->attempts, it->attempts > 1 ? "s" : "");
 		item_free(it);
 		return;
@@ -528,7 +585,7 @@ failed(struct daemon *d, struct mail_item *it, const char *err)
 		delay = MAIL_RETRY_MAX;
 	it->next_try = mono_now() + delay;
 	alert_log(d, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
-	    "%u of %u in %us.", it->rule->name, err, it->attempts,
+	    "%u of %u in %us.", it->m.rule, err, it->attempts,
 	    d->cfg->mail_max_retries, delay);
 	it->next = m->head;	/* first in line once its time comes */
 	m->head = it;
@@ -558,7 +615,7 @@ mail_child_exited(struct daemon *d, pid_t pid, int status)
 	m->sending = NULL;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		alert_log(d, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
-		    it->rule->name, it->rule->to[0], it->rule->nto > 1 ?
+		    it->m.rule, it->m.to[0], it->m.nto > 1 ?
 		    " and others" : "");
 		item_free(it);
 	} else {
@@ -573,27 +630,60 @@ mail_child_exited(struct daemon *d, pid_t pid, int status)
 }
 
 void
+mail_close(struct daemon *d)
+{
+	if (d->mailer != NULL)
+		d->mailer->closing = 1;
+}
+
+int
+mail_spooling(const struct daemon *d)
+{
+	return d->cfg->mail_spool[0] != '\0';
+}
+
+/*
+ * Kill a delivery in progress; the mails not sent (that one first, the
+ * oldest) go to the spool for the next start, or are lost (logged).
+ */
+void
 mail_stop(struct daemon *d)
 {
 	struct mailer *m = d->mailer;
 	struct mail_item *it;
-	unsigned lost;
+	const char *dir;
+	unsigned spooled = 0, lost = 0;
+	int err = 0;
 
 	if (m == NULL)
 		return;
-	lost = m->n + (m->sending != NULL);
+	dir = d->cfg->mail_spool;
 	if (m->pid > 0) {
 		(void)kill(m->pid, SIGKILL);
 		(void)waitpid(m->pid, NULL, 0);
 	}
-	if (lost > 0)
-		alert_log(d, TINTIN_WARN, "%u alert mail%s not sent.", lost,
-		    lost > 1 ? "s" : "");
-	item_free(m->sending);
+	if (m->sending != NULL) {
+		m->sending->next = m->head;
+		m->head = m->sending;
+		m->sending = NULL;
+	}
 	while ((it = m->head) != NULL) {
 		m->head = it->next;
+		if (dir[0] != '\0' && spool_write(dir, &it->m) == 0)
+			spooled++;
+		else {
+			err = dir[0] != '\0' ? errno : 0;
+			lost++;
+		}
 		item_free(it);
 	}
+	if (spooled > 0)
+		alert_log(d, TINTIN_INFO, "%u alert mail%s spooled in %s for "
+		    "the next start.", spooled, spooled > 1 ? "s" : "", dir);
+	if (lost > 0)
+		alert_log(d, TINTIN_WARN, "%u alert mail%s not sent%s%s%s.",
+		    lost, lost > 1 ? "s" : "", err ? " (cannot spool: " : "",
+		    err ? strerror(err) : "", err ? ")" : "");
 	if (m->err_fd >= 0)
 		close(m->err_fd);
 	free(m);

@@ -1,4 +1,5 @@
-/* Alert mails: RFC 5322 messages, a bounded queue, SMTP delivery by a child. */
+/* Alert mails: RFC 5322 messages, a bounded queue, SMTP delivery by a
+ * child, a spool for what a stop leaves unsent. */
 #ifndef MAIL_H
 #define MAIL_H
 
@@ -59,7 +60,16 @@ void	mail_tick(struct daemon *d);
 /* Child PID ended with STATUS: 1 if it was the mailer's, else 0. */
 int	mail_child_exited(struct daemon *d, pid_t pid, int status);
 
-/* Kill a delivery in progress, drop the queue (logged), free it all. */
+/* Stopping: no new delivery starts (mails queued from now on wait). */
+void	mail_close(struct daemon *d);
+
+/* Whether mails not sent at the stop are spooled for the next start. */
+int	mail_spooling(const struct daemon *d);
+
+/*
+ * Kill a delivery in progress; spool what was not sent ([mail] spool),
+ * or drop it; both logged.  Frees it all.
+ */
 void	mail_stop(struct daemon *d);
 
 #endif /* MAIL_H */

@@ -11,6 +11,7 @@ import email.utils
 import os
 import re
 import socket
+import stat
 import time
 
 import pytest
@@ -80,9 +81,12 @@ def smtp():
         s.stop()
 
 
-def mail_conf(port, match=r"BOOM\d+", window="1s", extra=""):
+def mail_conf(port, match=r"BOOM\d+", window="1s", extra="", spool="none"):
+    """[mail] and one [alert intrusion]; no spool unless given one (the
+    default one is a real path, shared by every daemon of the machine)."""
     return (f"[mail]\nsmtp_url = smtp://127.0.0.1:{port}\nfrom = {FROM}\n"
             f"starttls = no\nretry = 1s\nmax_retries = 20\ntimeout = 5s\n"
+            f"spool = {spool}\n"
             f"[alert intrusion]\nmatch = {match}\nto = {', '.join(TO)}\n"
             f"subject = %r on %h: %m\nwindow = {window}\n{extra}")
 
@@ -217,6 +221,76 @@ def test_rules_with_and_without_literals_all_mail(daemon_factory, smtp):
     assert subjects == ["caseless: InTrUdEr", "disk: BADSECTOR7",
                         "phone: 555-1234"]
     sock.close()
+
+
+def spooled_files(spool):
+    return sorted(p for p in spool.iterdir() if p.name.endswith(".mail")) \
+        if spool.exists() else []
+
+
+@pytest.mark.parametrize("server_up", [True, False])
+def test_unsent_mails_are_spooled_for_the_next_start(daemon_factory, smtp,
+                                                      server_up):
+    """A stop with a window still open (server up), or a mail waiting for
+    its retry (server down): the mail is spooled, not lost, and sent by
+    the next run."""
+    s = smtp(start=server_up)
+    d = daemon_factory(extra=mail_conf(
+        s.port, window="60s" if server_up else "1s",
+        spool="@SPOOL@"))
+    spool = d.tmp / "spool"
+    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
+    d.write_config()
+    d.start()
+    d.send(b"BOOM1 before the stop\n").close()
+    d.wait_for_message("User input: BOOM1 before the stop")
+    if not server_up:
+        d.wait_for_log(r'^Alert mail "intrusion" not sent: .*; retry 1 ',
+                       timeout=10)
+    assert d.stop()
+    msgs = d.messages()
+    spooled = msgs.index(f"1 alert mail spooled in {spool} for the next "
+                         f"start.")
+    assert spooled < msgs.index("Quitting.")
+    assert s.mails == []
+    files = spooled_files(spool)
+    assert len(files) == 1
+    assert stat.S_IMODE(os.stat(spool).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
+
+    if not server_up:
+        s.start()
+    d.start()
+    d.wait_for_log(r"^1 alert mail spooled by the last run queued again\.$")
+    mail_from, rcpts, raw = s.wait_mails(1, timeout=15)[0]
+    assert rcpts == TO
+    assert "User input: BOOM1 before the stop" in parse(raw).get_content()
+    d.wait_for_log(r'^Alert mail "intrusion" sent to ')
+    assert spooled_files(spool) == []
+
+
+def test_spool_others_can_write_is_not_read(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port, spool="@SPOOL@"))
+    spool = d.tmp / "spool"
+    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
+    d.write_config()
+    spool.mkdir(mode=0o700)
+    (spool / "1-1-000000.mail").write_text(
+        "Matt_daemon alert mail\nrule x\nto root@example.org\n\nHello\n")
+    (spool / "2-1-000000.mail").write_text("not a spooled mail\n")
+    os.chmod(spool, 0o733)
+    d.start()
+    d.wait_for_log(r"^Cannot read the mail spool .*: Operation not permitted "
+                   r"\(it must belong to root and be writable by root only\)")
+    os.chmod(spool, 0o700)
+    assert d.stop()
+    d.start()			# now it is read: the bad file is left alone
+    d.wait_for_log(r"/2-1-000000\.mail is not a spooled alert mail: left "
+                   r"alone\.$")
+    s.wait_mails(1)
+    assert s.mails[0][1] == ["root@example.org"]
+    assert [p.name for p in spool.iterdir()] == ["2-1-000000.mail"]
 
 
 def test_bad_regex_is_reported_with_its_line(tmp_path):
