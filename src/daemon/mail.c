@@ -413,9 +413,9 @@ load_spool(struct daemon *d)
 		return;
 	if ((n = spool_load(dir, unspooled, bad_spool_file, d)) == -1 &&
 	    errno != ENOENT)
-		alert_log(d, TINTIN_ERROR, "Cannot read the mail spool %s: %s%s.",
-		    dir, strerror(errno), errno == EPERM ? " (it must belong "
-		    "to root and be writable by root only)" : "");
+		alert_log(d, TINTIN_ERROR, "Cannot read the mail spool %s: "
+		    "%s%s.", dir, strerror(errno), errno == EPERM ? " (it must "
+		    "belong to root and be writable by root only)" : "");
 	else if (n > 0)
 		alert_log(d, TINTIN_INFO, "%d alert mail%s spooled by the last "
 		    "run queued again.", n, n > 1 ? "s" : "");
