@@ -284,8 +284,8 @@ connect_and_run(const struct cli *o)
 		return AFK_EXIT_CONNECT;
 	}
 	if (o->a.tls) {
-		if (conn_start_tls(&c, o->a.host, o->a.keyfile, o->a.timeout_ms) ==
-		    -1) {
+		if (conn_start_tls(&c, o->a.host, o->a.keyfile,
+		    o->a.timeout_ms) == -1) {
 			kind = proto_classify(c.err);
 			if (kind != PROTO_NONE) {
 				cli_report(c.err, kind);

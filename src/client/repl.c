@@ -97,7 +97,8 @@ on_line(char *line)
 			add_history(line);
 		if (strcmp(line, "quit") == 0)
 			repl.quit = 1;
-		if (proto_send(repl.conn, line, repl.opts->a.timeout_ms) == -1) {
+		if (proto_send(repl.conn, line, repl.opts->a.timeout_ms) ==
+		    -1) {
 			show(stderr, "");
 			fprintf(stderr, "Ben_AFK: %s\n", repl.conn->err);
 			repl.done = 1;

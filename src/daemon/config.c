@@ -368,8 +368,8 @@ set_log(struct config *c, int line, const char *key, const char *value)
 	if (set_rotation(c, line, key, value))
 		return;
 	if (strcmp(key, "dir") == 0)
-		config_set_path(c, line, key, value, c->log_dir, sizeof(c->log_dir),
-		    1);
+		config_set_path(c, line, key, value, c->log_dir,
+		    sizeof(c->log_dir), 1);
 	else if (strcmp(key, "file") == 0) {
 		if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
 		    strcmp(value, "..") == 0)
@@ -443,7 +443,8 @@ set_sink(struct config *c, int line, const char *name, const char *key,
 	if ((s = find_sink(c, line, name)) == NULL)
 		return;
 	if (strcmp(key, "path") == 0)
-		config_set_path(c, line, key, value, s->path, sizeof(s->path), 1);
+		config_set_path(c, line, key, value, s->path, sizeof(s->path),
+		    1);
 	else if (strcmp(key, "level") == 0) {
 		config_set_level(c, line, value, &s->level);
 	} else if (strcmp(key, "events") == 0) {
@@ -476,8 +477,8 @@ set_tls(struct config *c, int line, const char *key, const char *value)
 		config_set_path(c, line, key, value, c->tls_cert,
 		    sizeof(c->tls_cert), 1);
 	else if (strcmp(key, "key") == 0)
-		config_set_path(c, line, key, value, c->tls_key, sizeof(c->tls_key),
-		    1);
+		config_set_path(c, line, key, value, c->tls_key,
+		    sizeof(c->tls_key), 1);
 	else
 		config_error(c, line, "unknown key '%s' in [tls]", key);
 }

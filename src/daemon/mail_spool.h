@@ -14,7 +14,7 @@ struct spooled {
 	char		 rule[CONFIG_NAME_MAX];
 	char		 to[CONFIG_MAX_RCPTS][256];
 	int		 nto;
-	char		*msg;		/* malloc'd, the whole RFC 5322 message */
+	char		*msg;		/* malloc'd: the RFC 5322 message */
 	size_t		 len;
 };
 

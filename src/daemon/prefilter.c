@@ -237,8 +237,8 @@ pf_literals(const char *pattern, char (*out)[PF_LIT_MAX + 1], int max)
 			break;
 		case '\\':
 			c = p[1];
-			if ((unsigned char)c >= 0x80 || c == '\0' || (is_alnum(c) &&
-			    strchr(PLAIN_ESCAPES, c) == NULL))
+			if ((unsigned char)c >= 0x80 || c == '\0' ||
+			    (is_alnum(c) && strchr(PLAIN_ESCAPES, c) == NULL))
 				return 0;
 			p += 2;
 			if (is_alnum(c))
@@ -256,7 +256,7 @@ pf_literals(const char *pattern, char (*out)[PF_LIT_MAX + 1], int max)
 			p++;
 			goto literal;
 		}
-		/* Not a plain character: it ends the run, with its quantifier. */
+		/* Not a plain character: it ends the run, quantifier too. */
 		run_end(&r);
 		if (p == NULL || quantifier(p, &qlen, &optional) == -1)
 			return 0;

@@ -16,7 +16,7 @@
 struct pf_lit {
 	char		 s[PF_LIT_MAX];
 	uint8_t		 len;		/* 2..PF_LIT_MAX */
-	uint8_t		 at;		/* offset of the byte pair scanned for */
+	uint8_t		 at;		/* where its scanned byte pair is */
 	uint32_t	 rules;		/* the rules needing it */
 };
 

@@ -37,7 +37,7 @@ struct sink {
 	uint64_t	 size;		/* bytes in the file (file sinks) */
 	time_t		 boundary;	/* next calendar rotation, 0 = none */
 	time_t		 retry_at;	/* failed rotation: try again then */
-	char		 arch_stamp[32];	/* last archive name's stamp */
+	char		 arch_stamp[32];	/* last archive's stamp */
 	int		 arch_n;		/* and its -N (0: none) */
 	int		 failing;	/* last write failed */
 	uint64_t	 lost_run;	/* records lost since it started failing */

@@ -52,7 +52,8 @@ test_literals_of_common_rules(void **state)
 	LITS("rm -rf /|mkfs\\.|dd if=/dev/", "rm -rf /", "mkfs.",
 	    "dd if=/dev/");
 	LITS("sudo: .*COMMAND=", "COMMAND=");
-	LITS("Failed password for (invalid user )?\\w+", "Failed password for ");
+	LITS("Failed password for (invalid user )?\\w+",
+	    "Failed password for ");
 	LITS("^BOOM\\d+$", "BOOM");
 	LITS("a\\.b\\*c\\\\d", "a.b*c\\d");
 	LITS("foo(bar|baz)qux", "foo");
