@@ -223,6 +223,30 @@ def test_rules_with_and_without_literals_all_mail(daemon_factory, smtp):
     sock.close()
 
 
+def test_level_source_and_events_filters(daemon_factory, smtp):
+    """Each rule mails only the records its level, source and events
+    filters let through."""
+    s = smtp()
+    rules = ""
+    for name, extra in (
+            ("warnonly", "match = SRC\\d\nlevel = warn\n"),  # input: LOG
+            ("local", "match = SRC\\d\nsource = 127.0.0.1\n"),
+            ("other", "match = SRC\\d\nsource = 10.\n"),
+            ("localre", "match = SRC\\d\nsource = ~^127\\.0\\.0\\.1:\\d+$\n"),
+            ("conn", "match = Client connected\nevents = connection\n"),
+            ("connin", "match = Client connected\nevents = input\n")):
+        rules += (f"[alert {name}]\n{extra}to = {TO[0]}\n"
+                  f"subject = %r: %m\nwindow = 1s\n")
+    d = daemon_factory(extra=mail_conf(s.port) + rules).start()
+    d.send(b"SRC7 from here\n").close()
+    d.wait_for_message("User input: SRC7 from here")
+    s.wait_mails(3)
+    time.sleep(2.5)			# the windows have closed: nothing more
+    subjects = sorted(parse(raw)["Subject"] for _, _, raw in s.mails)
+    assert subjects == ["conn: Client connected", "local: SRC7",
+                        "localre: SRC7"]
+
+
 def spooled_files(spool):
     return sorted(p for p in spool.iterdir() if p.name.endswith(".mail")) \
         if spool.exists() else []
