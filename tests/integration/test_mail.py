@@ -175,6 +175,32 @@ def test_mail_waits_for_the_server(daemon_factory, smtp):
     sock.close()
 
 
+def test_mail_is_given_up_after_max_retries(daemon_factory, smtp):
+    s = smtp(start=False)		# never up
+    conf = mail_conf(s.port).replace("max_retries = 20", "max_retries = 1")
+    d = daemon_factory(extra=conf).start()
+    d.send(b"BOOM3 nobody will hear\n").close()
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: .*; retry 1 of 1 '
+                   r'in 1s\.$', timeout=10)
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: .*; given up after '
+                   r'2 attempts\.$', timeout=15)
+    assert d.alive()
+
+
+def test_full_queue_drops_the_oldest_mail(daemon_factory, smtp):
+    s = smtp(start=False)		# mails wait in the queue
+    conf = mail_conf(s.port).replace("retry = 1s", "retry = 1h").replace(
+        "timeout = 5s\n", "timeout = 5s\nqueue = 1\n")
+    d = daemon_factory(extra=conf).start()
+    d.send(b"BOOM1 first window\n").close()
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: .*; retry 1 of 20 '
+                   r'in 3600s\.$', timeout=10)
+    d.send(b"BOOM2 second window\n").close()
+    d.wait_for_log(r'^Mail queue full \(1\): dropped the oldest mail of '
+                   r'alert "intrusion"\.$', timeout=10)
+    assert d.alive()
+
+
 def test_crlf_in_input_cannot_add_recipients(daemon_factory, smtp):
     s = smtp()
     d = daemon_factory(extra=mail_conf(s.port, match="BOOM.*")).start()
