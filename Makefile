@@ -90,7 +90,8 @@ UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert \
 		  prefilter
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
-BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency
+BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
+		  $(BUILD)/bench/bare
 
 .PHONY: all clean fclean re run test unit integration deps install bench fuzz \
 	valgrind
@@ -164,6 +165,8 @@ $(BUILD)/bench/check: $(BUILD)/bench/check.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 $(BUILD)/bench/latency: $(BUILD)/bench/latency.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+$(BUILD)/bench/bare: $(BUILD)/bench/bare.o $(BUILD)/bench/util.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # libFuzzer harnesses (clang only), run FUZZ_SECONDS each; see fuzz/README.md.
 FUZZ_SECONDS	?= 30

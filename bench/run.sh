@@ -8,15 +8,21 @@
 #   BENCH_WARMUP=1        unmeasured Matt_daemon floods first (0: none): the
 #                         first gigabyte a fresh machine writes to its page
 #                         cache is slow for whoever comes first
-#   BENCH_SYSTEMS="matt_daemon md_rotate md_tls md_alerts rsyslog socat"
+#   BENCH_SYSTEMS="matt_daemon md_rotate md_tls md_alerts bare rsyslog socat"
 #                         subset
+#   BENCH_FRESH_MIB=auto  MiB written and removed just before each measured
+#                         flood (0: none; auto: a little more than the
+#                         biggest output), see fresh_pages
 #
 # md_rotate is Matt_daemon rotating its log every 1 MiB with gzip: its
 # archiver compresses in a child while the flood goes on.  md_tls is
 # Matt_daemon with [tls] mode = required (its own key and certificate in
 # the run's temp dir), flooded over 3 TLS connections (flood --tls).
 # md_alerts is Matt_daemon with 5 [alert] rules that no flood line matches:
-# the cost of testing every record against them.
+# the cost of testing every record against them.  bare (bench/bare.c) is
+# the least a single-threaded logger can do with the flood: Matt_daemon's
+# prefix before each line, one write per 64 KiB, nothing else; it is the
+# ceiling of the one-thread design, not a competitor.
 #   BENCH_LATENCY_LINES=10000   latency step: lines sent at 10,000 lines/s
 #                         over one connection (0 skips the step); p50/p99
 #                         from a line's send to its record in the log file
@@ -32,7 +38,7 @@ BUILD=${BUILD:-build/rel}
 LINES=${BENCH_LINES:-3000000}
 RUNS=${BENCH_RUNS:-3}
 WARMUP=${BENCH_WARMUP:-1}
-SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate md_tls md_alerts rsyslog socat"}
+SYSTEMS=${BENCH_SYSTEMS:-"matt_daemon md_rotate md_tls md_alerts bare rsyslog socat"}
 MD=${MATT_DAEMON:-$ROOT/Matt_daemon}
 CONNS=3
 PORT_LO=15000
@@ -40,6 +46,8 @@ PORT_HI=15099
 FLOOD=$ROOT/$BUILD/bench/flood
 CHECK=$ROOT/$BUILD/bench/check
 LATENCY=$ROOT/$BUILD/bench/latency
+BARE=$ROOT/$BUILD/bench/bare
+FRESH=${BENCH_FRESH_MIB:-auto}
 LAT_LINES=${BENCH_LATENCY_LINES:-10000}
 LAT_RATE=10000
 
@@ -56,6 +64,8 @@ case $WARMUP in ''|*[!0-9]*) die "BENCH_WARMUP must be a number" ;; esac
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
 case $LAT_LINES in ''|*[!0-9]*) die "BENCH_LATENCY_LINES must be a number" ;;
 esac
+case $FRESH in auto) ;; ''|*[!0-9]*) die "BENCH_FRESH_MIB must be auto or a number" ;;
+esac
 [ "$LAT_LINES" -le 10000000 ] || die "BENCH_LATENCY_LINES must be 0..10000000"
 [ "$LAT_LINES" -eq 0 ] || [ -x "$LATENCY" ] ||
 	die "$LATENCY missing: run 'make bench'"
@@ -68,11 +78,14 @@ for s in $SYSTEMS; do
 		[ -x "$MD" ] || die "$MD missing: run 'make'" ;;
 	rsyslog) command -v rsyslogd >/dev/null || die "rsyslogd not found" ;;
 	socat) command -v socat >/dev/null || die "socat not found" ;;
+	bare) [ -x "$BARE" ] || die "$BARE missing: run 'make bench'" ;;
 	*) die "unknown system '$s' in BENCH_SYSTEMS" ;;
 	esac
 done
 
 TOTAL=$((CONNS * LINES))
+# The biggest output: under 128 bytes a record, plus 64 MiB.
+[ "$FRESH" = auto ] && FRESH=$((TOTAL / 8192 + 64))
 # Generous bounds: 20 s plus 50 us per line (20k lines/s is very slow).
 TIMEOUT=$((20 + TOTAL / 20000))
 HZ=$(getconf CLK_TCK)
@@ -170,6 +183,37 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
+
+# The machine's memory may be a virtio balloon that hands freed pages back
+# to the hypervisor (free page reporting, /sys/module/page_reporting); the
+# first write to such a page then costs a host page fault.  Writing 1 GiB
+# to the page cache took 1.1 s on reported pages against 0.22 s on pages
+# just freed, so each system's rate depended on how much memory the run
+# before it had freed, and how long ago.  So before every measured flood:
+# wait (at most 10 s) until the reporting is quiet for 2.5 s, then write
+# and remove FRESH MiB, which gives each system the same pool of resident,
+# just-freed pages (the reporting only starts about 1.5 s after a free).
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
+fresh_pages() {
+	[ "$FRESH" -gt 0 ] || return 0
+	if [ -r "$REPORTED" ]; then
+		last=$(cat "$REPORTED") still=0 i=0
+		while [ $still -lt 5 ] && [ $i -lt 20 ]; do
+			sleep 0.5
+			now=$(cat "$REPORTED")
+			if [ "$now" = "$last" ]; then
+				still=$((still + 1))
+			else
+				still=0
+				last=$now
+			fi
+			i=$((i + 1))
+		done
+	fi
+	dd if=/dev/zero of="$1/fresh" bs=1M count="$FRESH" 2>/dev/null ||
+		die "could not write $FRESH MiB to $1 (BENCH_FRESH_MIB)"
+	rm -f "$1/fresh"
+}
 
 # --- servers: start_<system> DIR PORT sets SERVER_PID, OUT, MODE ------------
 # MODE: check option for the output: -r raw relay, -u order not promised.
@@ -287,6 +331,17 @@ EOF
 	wait_listen "$2"
 }
 
+# bench/bare: the least one thread can do (prefix, copy, write).
+start_bare() {
+	FLOOD_OPTS=
+	OUT=$1/bare.log
+	MODE=
+	"$BARE" -p "$2" -o "$OUT" >"$1/server.err" 2>&1 &
+	SERVER_PID=$!
+	SERVER_IS_CHILD=1
+	wait_listen "$2"
+}
+
 start_socat() {
 	FLOOD_OPTS=
 	OUT=$1/socat.out
@@ -321,6 +376,7 @@ run_one() {
 	fi
 	sleep 1
 	idle=$(proc_kb "$SERVER_PID" VmRSS)
+	fresh_pages "$RUN_DIR"
 
 	"$FLOOD" -c "$CONNS" -l "$LINES" -p "$PORT" -m "$SERVER_PID" \
 	    -t "$TIMEOUT" $FLOOD_OPTS >"$RUN_DIR/flood.out"
@@ -491,6 +547,10 @@ verdict() {
 	}'
 }
 
+info() {	# info NAME RATIO: a figure with no target
+	printf 'INFO %s: %sx\n' "$1" "$2"
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "-" || b == "-" || b + 0 == 0) print "-"
@@ -508,6 +568,10 @@ if has matt_daemon; then
 	if has socat; then
 		verdict "Matt_daemon/socat throughput" \
 		    "$(ratio "$md" "$(median socat 4)")" ">=" 1.2 x
+	fi
+	if has bare; then
+		info "Matt_daemon / bare one-thread logger" \
+		    "$(ratio "$md" "$(median bare 4)")"
 	fi
 	if has md_rotate; then
 		verdict "Matt_daemon rotating 1 MiB+gzip / not rotating" \
@@ -527,6 +591,10 @@ if has matt_daemon; then
 	verdict "Matt_daemon idle RSS" \
 	    "$(maxcol matt_daemon 5 | awk '$1 == "-" { print; exit }
 	    { printf "%.2f", $1 / 1024 }')" "<" 4 " MiB"
+fi
+if has bare && has socat; then
+	info "bare one-thread logger / socat" \
+	    "$(ratio "$(median bare 4)" "$(median socat 4)")"
 fi
 [ "$LAT_LINES" -eq 0 ] || run_latency
 
