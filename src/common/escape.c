@@ -7,6 +7,10 @@
 
 #include "common/escape.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define ONES		0x0101010101010101ULL
 #define HIGHS		0x8080808080808080ULL
 
@@ -23,6 +27,70 @@ word_needs_escape(uint64_t x)
 
 	bs = (bs - ONES) & ~bs & HIGHS;
 	return (below | above | bs) != 0;
+}
+
+#ifdef __SSE2__
+/* One bit per byte of X that needs escaping, the same test on 16 bytes. */
+static inline unsigned
+block_needs_escape(__m128i x)
+{
+	/* Signed, "below 0x20" also holds for 0x80-0xff. */
+	__m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/*
+ * Copy the bytes of S (LEN of them) that need no escaping, up to the first
+ * one that does, to D; return how many.  D may receive up to LEN bytes in
+ * all, some past the returned count: they are written over afterwards.
+ */
+static size_t
+copy_plain(char *d, const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	if (len >= 16) {
+		__m128i x;
+		unsigned m;
+
+		for (; len - i >= 16; i += 16) {
+			x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			_mm_storeu_si128((__m128i *)(void *)(d + i), x);
+			if ((m = block_needs_escape(x)) != 0)
+				return i + (size_t)__builtin_ctz(m);
+		}
+		if (i == len)
+			return len;
+		/*
+		 * The last 16 bytes, overlapping what is done: those bytes
+		 * were plain and are copied to the same places again.
+		 */
+		x = _mm_loadu_si128((const __m128i *)(const void *)
+		    (s + len - 16));
+		_mm_storeu_si128((__m128i *)(void *)(d + len - 16), x);
+		m = block_needs_escape(x) >> (16 - (len - i));
+		return m != 0 ? i + (size_t)__builtin_ctz(m) : len;
+	}
+#endif
+	while (len - i >= 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (word_needs_escape(w))
+			break;
+		memcpy(d + i, &w, 8);
+		i += 8;
+	}
+	while (i < len && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
+		d[i] = (char)s[i];
+		i++;
+	}
+	return i;
 }
 
 static const char hex[] = "0123456789abcdef";
@@ -88,25 +156,11 @@ escape_bytes(char *dst, const char *src, size_t len)
 
 	while (i < len) {
 		/* Fast path: a run of printable ASCII other than '\\'. */
-		run = i;
-		while (len - run >= 8) {
-			uint64_t w;
-
-			memcpy(&w, s + run, 8);
-			if (word_needs_escape(w))
-				break;
-			run += 8;
-		}
-		while (run < len && s[run] >= 0x20 && s[run] < 0x7f &&
-		    s[run] != '\\')
-			run++;
-		if (run > i) {
-			memcpy(d, s + i, run - i);
-			d += run - i;
-			i = run;
-			if (i == len)
-				break;
-		}
+		run = copy_plain(d, s + i, len - i);
+		d += run;
+		i += run;
+		if (i == len)
+			break;
 		c = s[i];
 		if (c == '\\') {
 			*d++ = '\\';

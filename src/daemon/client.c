@@ -21,8 +21,8 @@
 #include "daemon/shell.h"
 #include "daemon/tls.h"
 
-#define READ_SIZE	(64 * 1024)
-#define READS_PER_TURN	8
+#define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
+#define READS_PER_TURN	2		/* then the next client's turn */
 #define OUT_MAX		(16 * 1024)
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
 

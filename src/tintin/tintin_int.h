@@ -9,7 +9,7 @@
 #include "tintin/tintin.h"
 
 #define TINTIN_MAX_SINKS	16
-#define TINTIN_THRESHOLD	(64 * 1024)	/* flush a sink past this */
+#define TINTIN_THRESHOLD	(128 * 1024)	/* flush a sink past this */
 #define TINTIN_PREFIX_MAX	128		/* " [ LEVEL ] - NAME: " */
 #define TINTIN_NAME_MAX		64
 #define TINTIN_NOTES		8

@@ -106,40 +106,74 @@ test_output_never_has_raw_controls(void **state)
 	}
 }
 
-/* Each special byte at each offset of a long line: the word-at-a-time
- * fast path must notice it wherever it sits. */
+/*
+ * Each special byte at each offset of lines of every length up to 72: the
+ * 16-byte and 8-byte fast paths (and the last, overlapping 16-byte block)
+ * must notice it wherever it sits.  The output buffer is exactly
+ * ESCAPE_BOUND(len) bytes on the heap, so a write past it shows under ASan.
+ */
 static void
 test_special_byte_at_every_offset(void **state)
 {
 	static const unsigned char probes[] = { 0x00, 0x1f, 0x20, 0x7e, 0x7f,
 	    0x80, '\\', 0xff, 'a' };
-	char in[40], want[64];
-	size_t pos, k, n, w;
+	char in[72], want[80], *o;
+	size_t len, pos, k, n, w;
 
 	(void)state;
-	for (k = 0; k < sizeof(probes); k++) {
-		for (pos = 0; pos < sizeof(in); pos++) {
-			unsigned char c = probes[k];
+	for (len = 1; len <= sizeof(in); len++) {
+		if ((o = malloc(ESCAPE_BOUND(len))) == NULL)
+			fail();
+		for (k = 0; k < sizeof(probes); k++) {
+			for (pos = 0; pos < len; pos++) {
+				unsigned char c = probes[k];
 
-			memset(in, 'a', sizeof(in));
-			in[pos] = (char)c;
-			w = 0;
-			memset(want, 'a', pos);
-			w = pos;
-			if (c == '\\') {
-				memcpy(want + w, "\\\\", 2);
-				w += 2;
-			} else if (c < 0x20 || c >= 0x7f) {
-				w += (size_t)sprintf(want + w, "\\x%02x", c);
-			} else
-				want[w++] = (char)c;
-			memset(want + w, 'a', sizeof(in) - pos - 1);
-			w += sizeof(in) - pos - 1;
-			n = escape_bytes(out, in, sizeof(in));
-			assert_int_equal(n, w);
-			assert_memory_equal(out, want, w);
+				memset(in, 'a', len);
+				in[pos] = (char)c;
+				memset(want, 'a', pos);
+				w = pos;
+				if (c == '\\') {
+					memcpy(want + w, "\\\\", 2);
+					w += 2;
+				} else if (c < 0x20 || c >= 0x7f) {
+					w += (size_t)sprintf(want + w, "\\x%02x",
+					    c);
+				} else
+					want[w++] = (char)c;
+				memset(want + w, 'a', len - pos - 1);
+				w += len - pos - 1;
+				n = escape_bytes(o, in, len);
+				assert_int_equal(n, w);
+				assert_memory_equal(o, want, w);
+			}
+		}
+		free(o);
+	}
+}
+
+/* Two special bytes in one line, at every pair of offsets. */
+static void
+test_two_special_bytes(void **state)
+{
+	char in[40], *o;
+	size_t len = sizeof(in), i, j, n;
+
+	(void)state;
+	if ((o = malloc(ESCAPE_BOUND(len))) == NULL)
+		fail();
+	for (i = 0; i < len; i++) {
+		for (j = i + 1; j < len; j++) {
+			memset(in, 'b', len);
+			in[i] = '\t';
+			in[j] = '\\';
+			n = escape_bytes(o, in, len);
+			assert_int_equal(n, len + 3 + 1);
+			assert_memory_equal(o + i, "\\x09", 4);
+			assert_memory_equal(o + j + 3, "\\\\", 2);
+			assert_int_equal(memchr(o, '\t', n), NULL);
 		}
 	}
+	free(o);
 }
 
 static void
@@ -175,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_c1_controls_are_hex),
 		cmocka_unit_test(test_output_never_has_raw_controls),
 		cmocka_unit_test(test_special_byte_at_every_offset),
+		cmocka_unit_test(test_two_special_bytes),
 		cmocka_unit_test(test_round_trip),
 	};
 
