@@ -20,6 +20,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/mail.h"
+#include "daemon/mail_spool.h"
 #include "daemon/prefilter.h"
 
 _Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES,
@@ -303,7 +304,9 @@ alert_start(struct daemon *d)
 	uint32_t cats = 0;
 	int i, minlevel = TINTIN_NLEVELS, nfiltered = 0;
 
-	if (c->nalerts == 0)
+	/* Without rules, the mailer only runs to send what was spooled. */
+	if (c->nalerts == 0 &&
+	    (!mail_spooling(d) || !spool_waiting(c->mail_spool)))
 		return 0;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return -1;
@@ -327,6 +330,11 @@ alert_start(struct daemon *d)
 	if ((a->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    mail_start(d) == -1)
 		return -1;
+	if (a->n == 0) {
+		alert_log(d, TINTIN_INFO, "Mail alerts: no rule; mail spooled "
+		    "by the last run goes through %s.", c->mail_url);
+		return 0;
+	}
 	/* Only the records some rule can match reach the hook at all. */
 	if ((a->sink = tintin_add_hook(d->log, minlevel, on_record, d)) == -1)
 		return -1;

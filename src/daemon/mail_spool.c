@@ -194,6 +194,26 @@ is_mail(const struct dirent *e)
 }
 
 int
+spool_waiting(const char *dir)
+{
+	struct dirent *e;
+	DIR *dp;
+	int fd, found = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (!found && (e = readdir(dp)) != NULL)
+		found = is_mail(e);
+	closedir(dp);
+	return found;
+}
+
+int
 spool_load(const char *dir, void (*cb)(void *, struct spooled *),
     void (*bad)(void *, const char *), void *arg)
 {

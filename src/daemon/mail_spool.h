@@ -24,6 +24,9 @@ struct spooled {
  */
 int	spool_write(const char *dir, const struct spooled *mail);
 
+/* Does DIR hold anything that looks like a spooled mail? */
+int	spool_waiting(const char *dir);
+
 /*
  * Hand every mail of DIR to CB, oldest first, and remove its file once
  * CB took it (CB owns MAIL->msg from then on).  A file that is not a

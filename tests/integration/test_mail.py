@@ -343,6 +343,34 @@ def test_spool_others_can_write_is_not_read(daemon_factory, smtp):
     assert [p.name for p in spool.iterdir()] == ["2-1-000000.mail"]
 
 
+def test_spooled_mail_is_sent_with_no_rule_left(daemon_factory, smtp):
+    """The alert rules were removed since a run spooled a mail: the next
+    start still sends it; the start after that runs no mailer at all."""
+    s = smtp()
+    d = daemon_factory(extra=f"[mail]\nsmtp_url = smtp://127.0.0.1:{s.port}\n"
+                       f"from = {FROM}\nstarttls = no\nspool = @SPOOL@\n")
+    spool = d.tmp / "spool"
+    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
+    d.write_config()
+    spool.mkdir(mode=0o700)
+    (spool / "1-1-000000.mail").write_text(
+        "Matt_daemon alert mail\nrule gone\nto root@example.org\n\nHello\n")
+    d.start()
+    d.wait_for_log(r"^1 alert mail spooled by the last run queued again\.$")
+    d.wait_for_log(r"^Mail alerts: no rule; mail spooled by the last run "
+                   rf"goes through smtp://127\.0\.0\.1:{s.port}\.$")
+    s.wait_mails(1)
+    assert s.mails[0][1] == ["root@example.org"]
+    d.wait_for_log(r'^Alert mail "gone" sent to ')
+    assert spooled_files(spool) == []
+    assert d.stop()
+    d.start()
+    d.send(b"after\n").close()
+    d.wait_for_message("User input: after")
+    assert d.stop()
+    assert sum(m.startswith("Mail alerts:") for m in d.messages()) == 1
+
+
 def test_bad_regex_is_reported_with_its_line(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("[mail]\nfrom = a@example.org\n\n[alert broken]\n"
