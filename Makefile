@@ -45,14 +45,14 @@ TINTIN_SRCS	= src/tintin/tintin.c src/tintin/tintin_sink.c \
 COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 		  src/common/frames.c
 DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
-		  src/daemon/daemon.c src/daemon/daemonize.c src/daemon/lock.c \
-		  src/daemon/loop.c \
-		  src/daemon/server.c src/daemon/client.c src/daemon/signals.c \
-		  src/daemon/crash.c src/daemon/command.c src/daemon/tls.c \
-		  src/daemon/auth.c src/daemon/shell.c src/daemon/notify.c \
-		  src/daemon/alert.c src/daemon/mail.c src/daemon/mail_spool.c \
-		  src/daemon/smtp.c \
-		  src/daemon/cmdline.c src/daemon/prefilter.c
+		  src/daemon/config_value.c src/daemon/daemon.c \
+		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
+		  src/daemon/server.c src/daemon/client.c src/daemon/client_out.c \
+		  src/daemon/signals.c src/daemon/crash.c src/daemon/command.c \
+		  src/daemon/tls.c src/daemon/auth.c src/daemon/shell.c \
+		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
+		  src/daemon/mail_message.c src/daemon/mail_spool.c \
+		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -143,12 +143,13 @@ $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
-		$(LIBTINTIN)
+		$(BUILD)/src/daemon/config_value.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
-		$(BUILD)/src/daemon/smtp.o $(BUILD)/src/daemon/prefilter.o \
-		$(BUILD)/src/daemon/mail_spool.o $(LIBCOMMON) $(LIBTINTIN)
+		$(BUILD)/src/daemon/mail_message.o $(BUILD)/src/daemon/smtp.o \
+		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/mail_spool.o \
+		$(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
@@ -190,7 +191,7 @@ build/fuzz/fuzz_framer: fuzz/fuzz_framer.c $(COMMON_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
 build/fuzz/fuzz_config: fuzz/fuzz_config.c src/daemon/config.c \
-		src/daemon/config_mail.c $(TINTIN_SRCS)
+		src/daemon/config_mail.c src/daemon/config_value.c $(TINTIN_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 

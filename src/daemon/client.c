@@ -16,6 +16,7 @@
 
 #include "common/escape.h"
 #include "daemon/client.h"
+#include "daemon/client_int.h"
 #include "daemon/command.h"
 #include "daemon/daemon.h"
 #include "daemon/shell.h"
@@ -23,7 +24,6 @@
 
 #define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
 #define READS_PER_TURN	2		/* then the next client's turn */
-#define OUT_MAX		(16 * 1024)
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
 
 static char rbuf[READ_SIZE];
@@ -45,9 +45,8 @@ paused(const struct client *c)
 	return c->hold_until != 0 || c->check_pid != 0;
 }
 
-/* Watch what this client needs now. */
-static void
-update_events(struct client *c)
+void
+client_update_events(struct client *c)
 {
 	uint32_t ev = 0;
 
@@ -259,118 +258,6 @@ conn_recv(struct client *c, void *buf, size_t n)
 	return recv(c->io.fd, buf, n, 0);
 }
 
-static ssize_t
-conn_send(struct client *c, const void *buf, size_t n)
-{
-	if (c->tls != NULL)
-		return tls_write(c->tls, buf, n, &c->want_write);
-	return send(c->io.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
-
-/* Send what waits in the reply buffer; 0, or -1 if the client is gone. */
-static int
-flush_out(struct client *c)
-{
-	ssize_t n;
-
-	while (c->outlen > 0 && c->state == CLIENT_OPEN) {
-		n = conn_send(c, c->out, c->outlen);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			client_close(c, strerror(errno));
-			return -1;
-		}
-		memmove(c->out, c->out + n, c->outlen - (size_t)n);
-		c->outlen -= (size_t)n;
-	}
-	if (c->outlen == 0 && c->closing) {
-		client_close(c, c->closing == 2 ? "shell ended" : NULL);
-		return -1;
-	}
-	update_events(c);
-	if (c->shell != NULL && client_room(c) >= CLIENT_RAW_MAX / 2)
-		shell_drained(c);
-	return 0;
-}
-
-/* Make room for LEN more bytes of output, up to LIMIT waiting. */
-static int
-out_reserve(struct client *c, size_t len, size_t limit)
-{
-	size_t ncap;
-	char *nb;
-
-	if (c->outlen + len > limit)
-		return -1;
-	if (c->outlen + len <= c->outcap)
-		return 0;
-	ncap = c->outcap ? c->outcap : 4096;
-	while (ncap < c->outlen + len)
-		ncap *= 2;
-	if (ncap > limit)
-		ncap = limit;
-	if ((nb = realloc(c->out, ncap)) == NULL)
-		return -1;
-	c->out = nb;
-	c->outcap = ncap;
-	return 0;
-}
-
-size_t
-client_room(const struct client *c)
-{
-	return c->outlen >= CLIENT_RAW_MAX ? 0 : CLIENT_RAW_MAX - c->outlen;
-}
-
-int
-client_send_raw(struct client *c, const void *hdr, size_t hlen,
-    const void *data, size_t len)
-{
-	if (c->dead)
-		return -1;
-	if (out_reserve(c, hlen + len, CLIENT_RAW_MAX) == -1) {
-		client_close(c, "not reading what it is sent");
-		return -1;
-	}
-	if (hlen > 0)
-		memcpy(c->out + c->outlen, hdr, hlen);
-	if (len > 0)
-		memcpy(c->out + c->outlen + hlen, data, len);
-	c->outlen += hlen + len;
-	return flush_out(c);
-}
-
-void
-client_close_when_sent(struct client *c, const char *reason)
-{
-	(void)reason;
-	c->closing = 2;
-	if (c->outlen == 0)
-		client_close(c, "shell ended");
-	else
-		update_events(c);
-}
-
-int
-client_reply(struct client *c, const char *msg)
-{
-	size_t len = strlen(msg);
-
-	if (c->dead)
-		return -1;
-	if (out_reserve(c, len, c->following ? CLIENT_RAW_MAX : OUT_MAX) ==
-	    -1) {
-		client_close(c, "not reading its replies");
-		return -1;
-	}
-	memcpy(c->out + c->outlen, msg, len);
-	c->outlen += len;
-	return flush_out(c);
-}
-
 /* Plain text to a client that is about to be closed (no TLS). */
 static void
 say_plain(struct client *c, const char *msg)
@@ -424,7 +311,7 @@ handshake(struct client *c)
 
 	rc = tls_handshake(c->tls, &c->want_write, err, sizeof(err));
 	if (rc == 0) {
-		update_events(c);
+		client_update_events(c);
 		return -1;
 	}
 	if (rc < 0) {
@@ -437,7 +324,7 @@ handshake(struct client *c)
 	tls_describe(c->tls, desc, sizeof(desc));
 	tintin_log_cat(c->d->log, TINTIN_INFO, CAT_CONN, "TLS session with "
 	    "%s: %s.", c->addr, desc);
-	update_events(c);
+	client_update_events(c);
 	return 0;
 }
 
@@ -512,7 +399,7 @@ read_input(struct client *c)
 		}
 		if (errno == EAGAIN || errno == EINTR) {
 			if (c->want_write)
-				update_events(c);
+				client_update_events(c);
 			return;
 		}
 		client_close(c, strerror(errno));
@@ -526,11 +413,11 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	struct client *c = io->arg;
 
 	(void)l;
-	if ((events & EPOLLOUT) && c->outlen > 0 && flush_out(c) == -1)
+	if ((events & EPOLLOUT) && c->outlen > 0 && client_flush(c) == -1)
 		return;
 	if (c->want_write && (events & EPOLLOUT)) {
 		c->want_write = 0;
-		update_events(c);
+		client_update_events(c);
 	}
 	if (paused(c))
 		return;
@@ -568,13 +455,13 @@ client_hold(struct client *c, unsigned seconds, const char *reply)
 {
 	snprintf(c->held_reply, sizeof(c->held_reply), "%s", reply);
 	c->hold_until = mono_now() + (time_t)seconds;
-	update_events(c);
+	client_update_events(c);
 }
 
 void
 client_pause(struct client *c)
 {
-	update_events(c);
+	client_update_events(c);
 }
 
 void
@@ -584,7 +471,7 @@ client_resume(struct client *c)
 	size_t len;
 	int rc;
 
-	update_events(c);
+	client_update_events(c);
 	if (c->dead || paused(c) || c->stash == NULL)
 		return;
 	/* Lines that arrived in the same read as the command. */

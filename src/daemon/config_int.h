@@ -1,7 +1,8 @@
 /*
  * Between the parts of the configuration parser (config.c: the file and
- * most sections; config_mail.c: [mail] and [alert NAME]).  Not for the
- * rest of the daemon: it reads struct config only.
+ * most sections; config_mail.c: [mail] and [alert NAME]; config_value.c:
+ * the values).  Not for the rest of the daemon: it reads struct config
+ * only.
  */
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
