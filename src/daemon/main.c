@@ -165,8 +165,21 @@ do_add_key(const struct config *c, const char *name, const char *file,
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for. */
+struct args {
+	const char	*path;		/* -c, or the default */
+	int		 required;	/* -c given: the file must exist */
+	int		 foreground;
+	int		 test;
+	int		 admin;
+	int		 fingerprint;
+	const char	*add_user;
+	const char	*add_key;
+	const char	*key_file;	/* --add-key's operand */
+};
+
+static void
+parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "config",	 required_argument, NULL, 'c' },
@@ -180,70 +193,80 @@ main(int argc, char **argv)
 		{ "fingerprint", no_argument,	    NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->path = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "c:fhtV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			a->path = optarg;
+			a->required = 1;
+			break;
+		case 'f':
+			a->foreground = 1;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 't':
+			a->test = 1;
+			break;
+		case 'V':
+			printf("Matt_daemon %s\n", MD_VERSION);
+			exit(0);
+		case 'A':
+			a->admin = 1;
+			break;
+		case 'F':
+			a->fingerprint = 1;
+			break;
+		case 'K':
+			a->add_key = optarg;
+			break;
+		case 'U':
+			a->add_user = optarg;
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (a->add_key != NULL ? optind != argc - 1 : optind != argc)
+		usage(stderr, 2);
+	if (a->add_key != NULL)
+		a->key_file = argv[optind];
+	if ((a->add_user != NULL) + (a->add_key != NULL) + a->fingerprint +
+	    a->test > 1 ||
+	    (a->admin && a->add_user == NULL && a->add_key == NULL))
+		usage(stderr, 2);
+}
+
+int
+main(int argc, char **argv)
+{
 	static struct config cfg;
-	const char *path = CONFIG_DEFAULT_PATH;
-	int ch, foreground = 0, test = 0, required = 0, admin = 0, fprint = 0;
-	const char *add_user = NULL, *add_key = NULL;
+	struct args a;
+	int role;
 
 	/* First of all, so that no signal is lost (or fatal) from now on. */
 	if (signals_block() == -1) {
 		perror("Matt_daemon: cannot block signals");
 		return 1;
 	}
-	while ((ch = getopt_long(argc, argv, "c:fhtV", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			required = 1;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'h':
-			usage(stdout, 0);
-		case 't':
-			test = 1;
-			break;
-		case 'V':
-			printf("Matt_daemon %s\n", MD_VERSION);
-			return 0;
-		case 'A':
-			admin = 1;
-			break;
-		case 'F':
-			fprint = 1;
-			break;
-		case 'K':
-			add_key = optarg;
-			break;
-		case 'U':
-			add_user = optarg;
-			break;
-		default:
-			usage(stderr, 2);
-		}
-	}
-	if (add_key != NULL ? optind != argc - 1 : optind != argc)
-		usage(stderr, 2);
-	if ((add_user != NULL) + (add_key != NULL) + fprint + test > 1 ||
-	    (admin && add_user == NULL && add_key == NULL))
-		usage(stderr, 2);
-
+	parse_args(argc, argv, &a);
 	config_defaults(&cfg);
-	config_load(&cfg, path, required);
-	if (fprint || add_user != NULL || add_key != NULL) {
+	config_load(&cfg, a.path, a.required);
+	if (a.fingerprint || a.add_user != NULL || a.add_key != NULL) {
 		if (print_errors(&cfg) > 0)
 			return 1;
 		umask(077);
-		if (fprint)
+		role = a.admin ? ROLE_ADMIN : ROLE_USER;
+		if (a.fingerprint)
 			return do_fingerprint(&cfg);
-		if (add_user != NULL)
-			return do_add_user(&cfg, add_user,
-			    admin ? ROLE_ADMIN : ROLE_USER);
-		return do_add_key(&cfg, add_key, argv[optind],
-		    admin ? ROLE_ADMIN : ROLE_USER);
+		if (a.add_user != NULL)
+			return do_add_user(&cfg, a.add_user, role);
+		return do_add_key(&cfg, a.add_key, a.key_file, role);
 	}
-	if (test) {
+	if (a.test) {
 		if (print_errors(&cfg) > 0)
 			return 1;
 		printf("%s: configuration OK\n",
@@ -263,5 +286,5 @@ main(int argc, char **argv)
 	umask(022);
 	/* Close whatever descriptors we inherited (not 0, 1, 2). */
 	(void)close_range(3, ~0U, 0);
-	daemon_main(&cfg, foreground);
+	daemon_main(&cfg, a.foreground);
 }
