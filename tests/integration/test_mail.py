@@ -273,6 +273,20 @@ def test_level_source_and_events_filters(daemon_factory, smtp):
                         "localre: SRC7"]
 
 
+def daemon_with_spool(daemon_factory, conf):
+    """A daemon whose config CONF says "spool = @SPOOL@": the spool is a
+    directory in its temporary dir (made by the daemon, or by the test)."""
+    d = daemon_factory(extra=conf)
+    spool = d.tmp / "spool"
+    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
+    d.write_config()
+    return d, spool
+
+
+SPOOLED_MAIL = ("Matt_daemon alert mail\nrule {}\nto root@example.org\n\n"
+                "Hello\n")
+
+
 def spooled_files(spool):
     return sorted(p for p in spool.iterdir() if p.name.endswith(".mail")) \
         if spool.exists() else []
@@ -285,12 +299,8 @@ def test_unsent_mails_are_spooled_for_the_next_start(daemon_factory, smtp,
     its retry (server down): the mail is spooled, not lost, and sent by
     the next run."""
     s = smtp(start=server_up)
-    d = daemon_factory(extra=mail_conf(
-        s.port, window="60s" if server_up else "1s",
-        spool="@SPOOL@"))
-    spool = d.tmp / "spool"
-    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
-    d.write_config()
+    d, spool = daemon_with_spool(daemon_factory, mail_conf(
+        s.port, window="60s" if server_up else "1s", spool="@SPOOL@"))
     d.start()
     d.send(b"BOOM1 before the stop\n").close()
     d.wait_for_message("User input: BOOM1 before the stop")
@@ -321,13 +331,10 @@ def test_unsent_mails_are_spooled_for_the_next_start(daemon_factory, smtp,
 
 def test_spool_others_can_write_is_not_read(daemon_factory, smtp):
     s = smtp()
-    d = daemon_factory(extra=mail_conf(s.port, spool="@SPOOL@"))
-    spool = d.tmp / "spool"
-    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
-    d.write_config()
+    d, spool = daemon_with_spool(daemon_factory,
+                                 mail_conf(s.port, spool="@SPOOL@"))
     spool.mkdir(mode=0o700)
-    (spool / "1-1-000000.mail").write_text(
-        "Matt_daemon alert mail\nrule x\nto root@example.org\n\nHello\n")
+    (spool / "1-1-000000.mail").write_text(SPOOLED_MAIL.format("x"))
     (spool / "2-1-000000.mail").write_text("not a spooled mail\n")
     os.chmod(spool, 0o733)
     d.start()
@@ -347,14 +354,11 @@ def test_spooled_mail_is_sent_with_no_rule_left(daemon_factory, smtp):
     """The alert rules were removed since a run spooled a mail: the next
     start still sends it; the start after that runs no mailer at all."""
     s = smtp()
-    d = daemon_factory(extra=f"[mail]\nsmtp_url = smtp://127.0.0.1:{s.port}\n"
-                       f"from = {FROM}\nstarttls = no\nspool = @SPOOL@\n")
-    spool = d.tmp / "spool"
-    d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
-    d.write_config()
+    d, spool = daemon_with_spool(
+        daemon_factory, f"[mail]\nsmtp_url = smtp://127.0.0.1:{s.port}\n"
+        f"from = {FROM}\nstarttls = no\nspool = @SPOOL@\n")
     spool.mkdir(mode=0o700)
-    (spool / "1-1-000000.mail").write_text(
-        "Matt_daemon alert mail\nrule gone\nto root@example.org\n\nHello\n")
+    (spool / "1-1-000000.mail").write_text(SPOOLED_MAIL.format("gone"))
     d.start()
     d.wait_for_log(r"^1 alert mail spooled by the last run queued again\.$")
     d.wait_for_log(r"^Mail alerts: no rule; mail spooled by the last run "
