@@ -7,31 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/frames.h"
 #include "gtk/net.h"
+#include "gtk/net_int.h"
 
 #define STATUS_EVERY_MS	3000	/* /status refresh */
 #define FRAME_HDR	3
 #define FRAME_MAX	FRAMES_MAX
 
-struct net {
-	gint		 ref;
-	gint		 stopped;
-	enum net_role	 role;
-	struct net_params p;
-	net_cb		 cb;
-	void		*arg;
-	int		 wake[2];	/* the main loop wakes the worker */
-	GMutex		 lock;
-	GQueue		 out;		/* GBytes: lines or frames to send */
-	struct conn	 c;
-	struct frames	 in;		/* /shell: frames from the daemon */
-};
 
 /* Commands that get a reply (a line whose first word is one of them). */
 static const char *const replied[] = {
@@ -115,8 +101,8 @@ event_dispatch(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static struct net_event *
-event_new(struct net *n, enum net_event_kind kind, const char *text)
+struct net_event *
+net_event_new(struct net *n, enum net_event_kind kind, const char *text)
 {
 	struct net_event *ev = g_new0(struct net_event, 1);
 
@@ -130,21 +116,20 @@ event_new(struct net *n, enum net_event_kind kind, const char *text)
 
 /* Idle sources of one priority run in the order they were added: the
  * events of a session arrive in order. */
-static void
-event_post(struct net_event *ev)
+void
+net_event_post(struct net_event *ev)
 {
 	g_idle_add_full(G_PRIORITY_DEFAULT, event_dispatch, ev, event_free);
 }
 
-static void
-post(struct net *n, enum net_event_kind kind, const char *text)
+void
+net_post(struct net *n, enum net_event_kind kind, const char *text)
 {
-	event_post(event_new(n, kind, text));
+	net_event_post(net_event_new(n, kind, text));
 }
 
-/* Report a session that could not start, with the core's hint. */
-static int
-fail(struct net *n, const char *text)
+int
+net_fail(struct net *n, const char *text)
 {
 	enum proto_reply kind = proto_classify(text);
 	const char *hint = proto_hint(kind);
@@ -152,158 +137,11 @@ fail(struct net *n, const char *text)
 	char *msg;
 
 	msg = hint ? g_strdup_printf("%s (%s)", text, hint) : g_strdup(text);
-	ev = event_new(n, NET_EV_FAILED, msg);
+	ev = net_event_new(n, NET_EV_FAILED, msg);
 	ev->reply = kind;
-	event_post(ev);
+	net_event_post(ev);
 	g_free(msg);
 	return -1;
-}
-
-/* ---- session start ------------------------------------------------------ */
-
-static int
-check_host(struct net *n)
-{
-	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
-	const char *file = n->p.known_hosts;
-	struct net_event *ev;
-	char *msg;
-	int lineno = 0;
-
-	if (tls_fingerprint(n->c.tls, fp) == -1)
-		return fail(n, "the server sent no certificate");
-	if (file == NULL) {
-		if (known_hosts_default(path, sizeof(path), "known_hosts") ==
-		    -1)
-			return fail(n, "no HOME for the known hosts file (use "
-			    "--known-hosts)");
-		file = path;
-	}
-	if (known_hosts_key(key, sizeof(key), n->p.host, n->p.port) == -1)
-		return fail(n, "host name too long");
-	switch (known_hosts_check(file, key, fp, old, &lineno)) {
-	case KNOWN_HOSTS_MATCH:
-		return 0;
-	case KNOWN_HOSTS_ERROR:
-		msg = g_strdup_printf("%s: %s", file, strerror(errno));
-		fail(n, msg);
-		g_free(msg);
-		return -1;
-	case KNOWN_HOSTS_CHANGED:
-		msg = g_strdup_printf("WARNING: THE SERVER'S IDENTITY HAS "
-		    "CHANGED!\nThe fingerprint pinned for %s is\n%s\nbut the "
-		    "server now presents\n%s\nSomeone could be eavesdropping "
-		    "on you (man-in-the-middle attack), or the daemon's "
-		    "certificate was replaced.  Check the new one on the server "
-		    "with 'Matt_daemon --fingerprint'; if it is right, remove "
-		    "line %d of %s and connect again.\nConnection refused: "
-		    "nothing was sent.", key, old, fp, lineno, file);
-		post(n, NET_EV_CHANGED_HOST, msg);
-		g_free(msg);
-		return -1;
-	case KNOWN_HOSTS_UNKNOWN:
-		break;
-	}
-	ev = event_new(n, NET_EV_UNKNOWN_HOST, fp);
-	ev->key = g_strdup(key);
-	ev->file = g_strdup(file);
-	event_post(ev);
-	return -1;
-}
-
-static int
-login(struct net *n)
-{
-	char reply[AFK_LINE_MAX];
-	enum proto_reply kind;
-
-	if (n->p.user == NULL || *n->p.user == '\0')
-		return 0;
-	if (n->p.keyfile == NULL && !n->p.tls && !n->p.plaintext)
-		return fail(n, "refusing to send a password over a plain "
-		    "connection: turn TLS on");
-	if (n->p.keyfile == NULL && n->p.password == NULL)
-		return fail(n, "a password is needed to log in");
-	kind = proto_auth(&n->c, n->p.user, n->p.keyfile ? NULL :
-	    n->p.password, reply, sizeof(reply), n->p.timeout_ms);
-	if (kind == PROTO_NONE)
-		return fail(n, n->c.err);
-	if (kind != PROTO_OK)
-		return fail(n, reply);
-	return 0;
-}
-
-/* The local port of the socket, which the daemon's records name. */
-static int
-local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
-}
-
-/* Send the role's first command and wait for its reply. */
-static int
-first_reply(struct net *n)
-{
-	char line[AFK_LINE_MAX];
-	struct net_event *ev;
-	enum proto_reply kind;
-	int rc;
-
-	if (n->role == NET_COMMAND)
-		snprintf(line, sizeof(line), "/whoami");
-	else if (n->role == NET_FOLLOW)
-		snprintf(line, sizeof(line), "/follow");
-	else
-		snprintf(line, sizeof(line), "/shell xterm-256color %d %d",
-		    n->p.rows > 0 ? n->p.rows : 24,
-		    n->p.cols > 0 ? n->p.cols : 80);
-	if (proto_send(&n->c, line, n->p.timeout_ms) == -1)
-		return fail(n, n->c.err);
-	do {
-		rc = conn_read_line(&n->c, line, sizeof(line),
-		    n->p.timeout_ms);
-		if (rc == 0)
-			return fail(n, "no answer from the daemon");
-		if (rc == -1)
-			return fail(n, n->c.err);
-	} while ((kind = proto_classify(line)) == PROTO_NONE);
-	if (kind != PROTO_OK)
-		return fail(n, line);
-	ev = event_new(n, NET_EV_READY, line);
-	ev->tls = g_strdup(n->c.tls ? tls_version(n->c.tls) : NULL);
-	ev->status = local_port(n->c.fd);
-	event_post(ev);
-	return 0;
-}
-
-static int
-session_open(struct net *n)
-{
-	struct conn *c = &n->c;
-
-	if (conn_open(c, n->p.host, n->p.port, n->p.timeout_ms) == -1)
-		return fail(n, c->err);
-	if (n->p.tls) {
-		if (conn_start_tls(c, n->p.host, n->p.keyfile,
-		    n->p.timeout_ms) == -1)
-			return fail(n, c->err);
-		if (check_host(n) == -1)
-			return -1;
-	}
-	if (g_atomic_int_get(&n->stopped) || login(n) == -1)
-		return -1;
-	if (g_atomic_int_get(&n->stopped))
-		return -1;
-	return first_reply(n);
 }
 
 /* ---- the loops ------------------------------------------------------------ */
@@ -317,7 +155,7 @@ lost(struct net *n)
 		msg = g_strdup("the daemon closed the connection");
 	else
 		msg = g_strdup_printf("connection lost: %s", n->c.err);
-	post(n, NET_EV_LOST, msg);
+	net_post(n, NET_EV_LOST, msg);
 	g_free(msg);
 }
 
@@ -384,17 +222,17 @@ command_line(struct net *n, struct command_state *s, const char *line)
 
 	if (s->data_left > 0) {
 		s->data_left--;
-		post(n, NET_EV_LINE, line);
+		net_post(n, NET_EV_LINE, line);
 		return;
 	}
 	kind = proto_classify(line);
 	tag = GPOINTER_TO_INT(g_queue_pop_head(&s->expect));
 	if (tag == 'S') {
 		s->status_pending = 0;
-		post(n, kind == PROTO_OK ? NET_EV_STATUS : NET_EV_LINE, line);
+		net_post(n, kind == PROTO_OK ? NET_EV_STATUS : NET_EV_LINE, line);
 		return;
 	}
-	post(n, NET_EV_LINE, line);
+	net_post(n, NET_EV_LINE, line);
 	if (kind == PROTO_OK && sscanf(line, "+OK %d", &count) == 1 &&
 	    (strstr(line, " records") || strstr(line, " clients")))
 		s->data_left = count > 0 ? count : 0;
@@ -462,14 +300,14 @@ follow_loop(struct net *n)
 
 	for (;;) {
 		while (conn_line(c, line, sizeof(line)))
-			post(n, NET_EV_LINE, line);
+			net_post(n, NET_EV_LINE, line);
 		if (c->eof)
 			break;
 		if ((rc = wait_io(n, -1)) == -1)
 			return;
 		if (rc == 1 && conn_fill(c) == -1) {
 			while (conn_line(c, line, sizeof(line)))
-				post(n, NET_EV_LINE, line);
+				net_post(n, NET_EV_LINE, line);
 			break;
 		}
 	}
@@ -484,15 +322,15 @@ on_frame(void *arg, int type, const unsigned char *p, size_t n)
 	struct net *nt = arg;
 
 	if (type == 'x') {
-		ev = event_new(nt, NET_EV_EXIT, NULL);
+		ev = net_event_new(nt, NET_EV_EXIT, NULL);
 		ev->status = (int)((unsigned)p[0] << 24 | (unsigned)p[1] << 16 |
 		    (unsigned)p[2] << 8 | p[3]);
-		event_post(ev);
+		net_event_post(ev);
 		return 1;
 	}
-	ev = event_new(nt, NET_EV_DATA, NULL);
+	ev = net_event_new(nt, NET_EV_DATA, NULL);
 	ev->data = g_bytes_new(p, n);
-	event_post(ev);
+	net_event_post(ev);
 	return 0;
 }
 
@@ -548,7 +386,7 @@ worker(gpointer data)
 {
 	struct net *n = data;
 
-	if (session_open(n) == 0) {
+	if (net_session_open(n) == 0) {
 		switch (n->role) {
 		case NET_COMMAND:
 			command_loop(n);

@@ -1,0 +1,156 @@
+/* Ben_AFK-gtk: a session's start, in its worker thread: connect, TLS and
+ * the server's pinned fingerprint, login, then the role's first command
+ * (/whoami, /follow or /shell) and its reply. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "gtk/net.h"
+#include "gtk/net_int.h"
+
+static int
+check_host(struct net *n)
+{
+	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
+	const char *file = n->p.known_hosts;
+	struct net_event *ev;
+	char *msg;
+	int lineno = 0;
+
+	if (tls_fingerprint(n->c.tls, fp) == -1)
+		return net_fail(n, "the server sent no certificate");
+	if (file == NULL) {
+		if (known_hosts_default(path, sizeof(path), "known_hosts") ==
+		    -1)
+			return net_fail(n, "no HOME for the known hosts file (use "
+			    "--known-hosts)");
+		file = path;
+	}
+	if (known_hosts_key(key, sizeof(key), n->p.host, n->p.port) == -1)
+		return net_fail(n, "host name too long");
+	switch (known_hosts_check(file, key, fp, old, &lineno)) {
+	case KNOWN_HOSTS_MATCH:
+		return 0;
+	case KNOWN_HOSTS_ERROR:
+		msg = g_strdup_printf("%s: %s", file, strerror(errno));
+		net_fail(n, msg);
+		g_free(msg);
+		return -1;
+	case KNOWN_HOSTS_CHANGED:
+		msg = g_strdup_printf("WARNING: THE SERVER'S IDENTITY HAS "
+		    "CHANGED!\nThe fingerprint pinned for %s is\n%s\nbut the "
+		    "server now presents\n%s\nSomeone could be eavesdropping "
+		    "on you (man-in-the-middle attack), or the daemon's "
+		    "certificate was replaced.  Check the new one on the server "
+		    "with 'Matt_daemon --fingerprint'; if it is right, remove "
+		    "line %d of %s and connect again.\nConnection refused: "
+		    "nothing was sent.", key, old, fp, lineno, file);
+		net_post(n, NET_EV_CHANGED_HOST, msg);
+		g_free(msg);
+		return -1;
+	case KNOWN_HOSTS_UNKNOWN:
+		break;
+	}
+	ev = net_event_new(n, NET_EV_UNKNOWN_HOST, fp);
+	ev->key = g_strdup(key);
+	ev->file = g_strdup(file);
+	net_event_post(ev);
+	return -1;
+}
+
+static int
+login(struct net *n)
+{
+	char reply[AFK_LINE_MAX];
+	enum proto_reply kind;
+
+	if (n->p.user == NULL || *n->p.user == '\0')
+		return 0;
+	if (n->p.keyfile == NULL && !n->p.tls && !n->p.plaintext)
+		return net_fail(n, "refusing to send a password over a plain "
+		    "connection: turn TLS on");
+	if (n->p.keyfile == NULL && n->p.password == NULL)
+		return net_fail(n, "a password is needed to log in");
+	kind = proto_auth(&n->c, n->p.user, n->p.keyfile ? NULL :
+	    n->p.password, reply, sizeof(reply), n->p.timeout_ms);
+	if (kind == PROTO_NONE)
+		return net_fail(n, n->c.err);
+	if (kind != PROTO_OK)
+		return net_fail(n, reply);
+	return 0;
+}
+
+/* The local port of the socket, which the daemon's records name. */
+static int
+local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+/* Send the role's first command and wait for its reply. */
+static int
+first_reply(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	struct net_event *ev;
+	enum proto_reply kind;
+	int rc;
+
+	if (n->role == NET_COMMAND)
+		snprintf(line, sizeof(line), "/whoami");
+	else if (n->role == NET_FOLLOW)
+		snprintf(line, sizeof(line), "/follow");
+	else
+		snprintf(line, sizeof(line), "/shell xterm-256color %d %d",
+		    n->p.rows > 0 ? n->p.rows : 24,
+		    n->p.cols > 0 ? n->p.cols : 80);
+	if (proto_send(&n->c, line, n->p.timeout_ms) == -1)
+		return net_fail(n, n->c.err);
+	do {
+		rc = conn_read_line(&n->c, line, sizeof(line),
+		    n->p.timeout_ms);
+		if (rc == 0)
+			return net_fail(n, "no answer from the daemon");
+		if (rc == -1)
+			return net_fail(n, n->c.err);
+	} while ((kind = proto_classify(line)) == PROTO_NONE);
+	if (kind != PROTO_OK)
+		return net_fail(n, line);
+	ev = net_event_new(n, NET_EV_READY, line);
+	ev->tls = g_strdup(n->c.tls ? tls_version(n->c.tls) : NULL);
+	ev->status = local_port(n->c.fd);
+	net_event_post(ev);
+	return 0;
+}
+
+int
+net_session_open(struct net *n)
+{
+	struct conn *c = &n->c;
+
+	if (conn_open(c, n->p.host, n->p.port, n->p.timeout_ms) == -1)
+		return net_fail(n, c->err);
+	if (n->p.tls) {
+		if (conn_start_tls(c, n->p.host, n->p.keyfile,
+		    n->p.timeout_ms) == -1)
+			return net_fail(n, c->err);
+		if (check_host(n) == -1)
+			return -1;
+	}
+	if (g_atomic_int_get(&n->stopped) || login(n) == -1)
+		return -1;
+	if (g_atomic_int_get(&n->stopped))
+		return -1;
+	return first_reply(n);
+}
