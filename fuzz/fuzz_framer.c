@@ -21,7 +21,7 @@ static size_t total;
 static int
 on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
 {
-	char out[ESCAPE_BOUND(MAXREC)], back[MAXREC];
+	char back[MAXREC], *out;
 	size_t n, i;
 
 	(void)arg;
@@ -29,6 +29,9 @@ on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
 	(void)part;
 	assert(len <= MAXREC);
 	total += len;
+	/* Exactly the bound, on the heap: ASan sees a byte written past it. */
+	out = malloc(len > 0 ? ESCAPE_BOUND(len) : 1);
+	assert(out != NULL);
 	n = escape_bytes(out, p, len);
 	assert(n <= ESCAPE_BOUND(len));
 	for (i = 0; i < n; i++)
@@ -36,6 +39,7 @@ on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
 		    (unsigned char)out[i] != 0x7f);
 	assert(escape_undo(back, out, n) == len);
 	assert(memcmp(back, p, len) == 0);
+	free(out);
 	return 0;
 }
 

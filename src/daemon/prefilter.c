@@ -12,9 +12,10 @@
  * the rule is then tried on every record: a mistake here would lose alerts,
  * a refusal only costs time.
  *
- * pf_scan looks for one byte pair of each literal, 16 or 32 positions at
- * a time with SSE2 or AVX2, and compares the whole literal where a pair is
- * found.
+ * pf_scan looks for one byte pair of each literal, 16 positions at a
+ * time with SSE2 (compared with each pair in turn) or 32 with AVX2 (all
+ * the pairs at once, through nibble tables), and compares the whole
+ * literal where a pair may be.
  */
 #include <string.h>
 
@@ -319,7 +320,8 @@ pf_init(struct prefilter *pf)
 static void
 add_pair(struct prefilter *pf, const char *two)
 {
-	int i;
+	uint8_t bit;
+	int i, k, n;
 
 	for (i = 0; i < pf->npair; i++)
 		if (memcmp(pf->pair[i], two, 2) == 0)
@@ -327,6 +329,12 @@ add_pair(struct prefilter *pf, const char *two)
 	memcpy(pf->pair[i], two, 2);
 	memset(pf->vec[i][0], two[0], sizeof(pf->vec[i][0]));
 	memset(pf->vec[i][1], two[1], sizeof(pf->vec[i][1]));
+	bit = (uint8_t)(1u << (i % 8));
+	for (k = 0; k < 4; k++) {
+		n = (unsigned char)two[k / 2] >> (k % 2 ? 4 : 0) & 15;
+		pf->nib[k][n] |= bit;
+		pf->nib[k][n + 16] |= bit;
+	}
 	pf->npair++;
 }
 
@@ -416,21 +424,35 @@ block_sse2(const struct prefilter *pf, const char *at)
 	return (uint32_t)_mm_movemask_epi8(acc);
 }
 
+/*
+ * 32 positions at once, for all the pairs together: the nibble tables
+ * give, for each byte, the buckets of the pairs it could start (and, one
+ * byte on, end); a position whose two sets meet is a candidate.  Pairs of
+ * one bucket mix their nibbles, so some candidates are not pairs:
+ * verify() settles each.
+ */
 __attribute__((target("avx2"))) static uint32_t
 block_avx2(const struct prefilter *pf, const char *at)
 {
-	__m256i a, b, acc = _mm256_setzero_si256();
-	int j;
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	__m256i t[4], a, b, first, second;
+	int k;
 
+	for (k = 0; k < 4; k++)
+		t[k] = _mm256_loadu_si256((const __m256i *)(const void *)
+		    pf->nib[k]);
 	a = _mm256_loadu_si256((const __m256i *)(const void *)at);
 	b = _mm256_loadu_si256((const __m256i *)(const void *)(at + 1));
-	for (j = 0; j < pf->npair; j++)
-		acc = _mm256_or_si256(acc, _mm256_and_si256(
-		    _mm256_cmpeq_epi8(a, _mm256_loadu_si256(
-		    (const __m256i *)(const void *)pf->vec[j][0])),
-		    _mm256_cmpeq_epi8(b, _mm256_loadu_si256(
-		    (const __m256i *)(const void *)pf->vec[j][1]))));
-	return (uint32_t)_mm256_movemask_epi8(acc);
+	first = _mm256_and_si256(
+	    _mm256_shuffle_epi8(t[0], _mm256_and_si256(a, low)),
+	    _mm256_shuffle_epi8(t[1],
+	    _mm256_and_si256(_mm256_srli_epi16(a, 4), low)));
+	second = _mm256_and_si256(
+	    _mm256_shuffle_epi8(t[2], _mm256_and_si256(b, low)),
+	    _mm256_shuffle_epi8(t[3],
+	    _mm256_and_si256(_mm256_srli_epi16(b, 4), low)));
+	return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+	    _mm256_and_si256(first, second), _mm256_setzero_si256()));
 }
 
 /*
@@ -439,7 +461,7 @@ block_avx2(const struct prefilter *pf, const char *at)
  * from a zeroed copy (no literal holds a NUL); the last block may overlap
  * the one before it.
  */
-static uint32_t
+static inline __attribute__((always_inline)) uint32_t
 scan_blocks(const struct prefilter *pf, const char *s, size_t len,
     size_t width, block_fn *block)
 {
@@ -468,14 +490,27 @@ scan_blocks(const struct prefilter *pf, const char *s, size_t len,
 	}
 }
 
+/* The scan with its block inlined, compiled for each instruction set. */
+__attribute__((target("avx2"))) static uint32_t
+scan_avx2(const struct prefilter *pf, const char *s, size_t len)
+{
+	return scan_blocks(pf, s, len, 32, block_avx2);
+}
+
+static uint32_t
+scan_sse2(const struct prefilter *pf, const char *s, size_t len)
+{
+	return scan_blocks(pf, s, len, 16, block_sse2);
+}
+
 uint32_t
 pf_scan(const struct prefilter *pf, const char *s, size_t len)
 {
 	if (pf->nlit == 0 || len < 2)
 		return pf->always;
 	if (pf->avx2)
-		return scan_blocks(pf, s, len, 32, block_avx2);
-	return scan_blocks(pf, s, len, 16, block_sse2);
+		return scan_avx2(pf, s, len);
+	return scan_sse2(pf, s, len);
 }
 #else
 uint32_t

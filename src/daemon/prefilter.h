@@ -27,6 +27,13 @@ struct prefilter {
 	int		 nlit;
 	uint8_t		 pair[PF_MAX_LITS][2];	/* distinct pairs scanned for */
 	int		 npair;
+	/*
+	 * For AVX2: pair i is in bucket i % 8; bit B of nib[0][n] is set
+	 * when a pair of bucket B has a first byte whose low nibble is n
+	 * (nib[1]: its high nibble; nib[2], nib[3]: the second byte's).
+	 * Each table twice, for both lanes of a 256-bit shuffle.
+	 */
+	uint8_t		 nib[4][32];
 	uint32_t	 always;	/* rules tried on every record */
 	int		 avx2;		/* the CPU has AVX2 */
 };
