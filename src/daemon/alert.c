@@ -302,7 +302,7 @@ alert_start(struct daemon *d)
 	struct alert_rule *r;
 	struct alerts *a;
 	uint32_t cats = 0;
-	int i, minlevel = TINTIN_NLEVELS, nfiltered = 0;
+	int i, minlevel = TINTIN_NLEVELS, nfiltered = 0, nojit = 0;
 
 	/* Without rules, the mailer only runs to send what was spooled. */
 	if (c->nalerts == 0 &&
@@ -323,6 +323,7 @@ alert_start(struct daemon *d)
 		    sizeof(*r->items))) == NULL)
 			return -1;
 		nfiltered += pf_add(&a->pf, i, r->cfg->match);
+		nojit += !r->re.jit + (r->src.code != NULL && !r->src.jit);
 		if (r->cfg->level < minlevel)
 			minlevel = r->cfg->level;
 		cats |= r->cfg->events != 0 ? r->cfg->events : TINTIN_CAT_ALL;
@@ -342,6 +343,11 @@ alert_start(struct daemon *d)
 	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s (%d run on every "
 	    "record), mail through %s.", a->n, a->n > 1 ? "s" : "",
 	    a->n - nfiltered, c->mail_url);
+	if (nojit > 0)
+		alert_log(d, TINTIN_WARN, "Mail alerts: PCRE2's JIT refused "
+		    "%d pattern%s (memory both writable and executable is "
+		    "denied, e.g. by MemoryDenyWriteExecute=): they run "
+		    "interpreted, more slowly.", nojit, nojit > 1 ? "s" : "");
 	return 0;
 }
 

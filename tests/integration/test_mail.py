@@ -375,6 +375,43 @@ def test_spooled_mail_is_sent_with_no_rule_left(daemon_factory, smtp):
     assert sum(m.startswith("Mail alerts:") for m in d.messages()) == 1
 
 
+# Runs the binary with PR_SET_MDWE (what MemoryDenyWriteExecute= sets up):
+# no memory may be both writable and executable; exit 77 if the kernel
+# cannot (before 6.3).
+MDWE = ["/usr/bin/python3", "-c",
+        "import ctypes, os, sys\n"
+        "if ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0:\n"
+        "    sys.exit(77)\n"
+        "os.execv(sys.argv[1], sys.argv[1:])\n"]
+
+
+def test_alerts_work_without_jit(daemon_factory, smtp):
+    """The shipped unit sets MemoryDenyWriteExecute=, under which PCRE2's
+    JIT cannot work: the rules run interpreted, and the log says so."""
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port))
+    launch = d.run(prefix=MDWE)
+    if launch.rc == 77:
+        pytest.skip("this kernel has no PR_SET_MDWE")
+    assert launch.rc == 0, launch.err
+    d.pid = d.read_lock_pid()
+    d.wait_for_log(r"^Mail alerts: PCRE2's JIT refused 1 pattern \(memory "
+                   r"both writable and executable is denied, .*\): they "
+                   r"run interpreted, more slowly\.$")
+    d.send(b"left BOOM77 right\n").close()
+    mail_from, rcpts, raw = s.wait_mails(1)[0]
+    assert "BOOM77" in parse(raw)["Subject"]
+    assert d.stop()
+
+
+def test_jit_is_used_where_allowed(daemon_factory, smtp):
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port)).start()
+    d.wait_for_log(r"^Mail alerts: 1 rule")
+    assert d.stop()
+    assert not any("JIT" in m for m in d.messages())
+
+
 def test_bad_regex_is_reported_with_its_line(tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("[mail]\nfrom = a@example.org\n\n[alert broken]\n"
