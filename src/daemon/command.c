@@ -184,30 +184,54 @@ cmd_clients(struct client *c, char *args)
 	}
 }
 
+
 /*
- * The last N lines of the main log: read backwards from its end in
- * blocks until N newlines are seen (at most 1 MiB).
+ * Where the last WANT lines of BUF (LEN bytes, its last byte ending a
+ * line) begin; *LINES gets how many there are.  When BUF does not start
+ * the file (CUT), its first line may be a piece of one: it is left out.
  */
-static void
-cmd_tail(struct client *c, char *args)
+static const char *
+last_lines(const char *buf, size_t len, long want, int cut, long *lines)
 {
-	char path[PATH_MAX], hdr[64], *buf = NULL, *p;
-	long want = 10, lines = 0;
-	off_t size, start;
-	struct stat st;
-	ssize_t got;
-	size_t len;
-	int fd;
+	const char *p, *first = NULL;
+	long n = 0;
 
-	if (*args != '\0') {
-		char *end;
-
-		want = strtol(args, &end, 10);
-		if (*end != '\0' || want < 1 || want > 1000) {
-			client_reply(c, "-ERR usage: /tail [1-1000]\n");
-			return;
+	*lines = 0;
+	if (len == 0)
+		return buf;
+	for (p = buf + len - 1; p > buf; p--) {
+		if (p[-1] != '\n')
+			continue;
+		first = p;
+		if (++n == want) {
+			*lines = n;
+			return p;
 		}
 	}
+	if (!cut) {
+		*lines = n + 1;
+		return buf;
+	}
+	*lines = n;
+	return first != NULL ? first : buf + len;
+}
+
+/*
+ * The end of the main log, MAX bytes at most, into *BUF (malloc'd, or
+ * NULL if empty) and *LEN; *CUT when that is not the whole file.  Replies
+ * the error itself: 0 or -1.
+ */
+static int
+read_log_end(struct client *c, off_t max, char **buf, size_t *len, int *cut)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	off_t start;
+	ssize_t got;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
 	tintin_flush(c->d->log);
 	config_log_path(c->d->cfg, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
@@ -215,41 +239,47 @@ cmd_tail(struct client *c, char *args)
 		if (fd != -1)
 			close(fd);
 		client_reply(c, "-ERR cannot read the log\n");
-		return;
+		return -1;
 	}
-	size = st.st_size;
-	start = size > 1024 * 1024 ? size - 1024 * 1024 : 0;
-	len = (size_t)(size - start);
-	if (len > 0 && (buf = malloc(len)) == NULL) {
+	start = st.st_size > max ? st.st_size - max : 0;
+	*cut = start > 0;
+	if (st.st_size > start &&
+	    (*buf = malloc((size_t)(st.st_size - start))) == NULL) {
 		close(fd);
 		client_reply(c, "-ERR out of memory\n");
-		return;
+		return -1;
 	}
-	got = len > 0 ? pread(fd, buf, len, start) : 0;
+	got = *buf != NULL ? pread(fd, *buf, (size_t)(st.st_size - start),
+	    start) : 0;
 	close(fd);
-	if (got < 0)
-		got = 0;
-	len = (size_t)got;
-	/* Walk back over WANT line ends (the last byte ends a line). */
-	p = buf + len;
-	if (len > 0 && p[-1] == '\n')
-		p--;
-	while (p > buf && lines < want) {
-		p--;
-		if (*p == '\n') {
-			lines++;
-			if (lines == want) {
-				p++;
-				break;
-			}
+	*len = got > 0 ? (size_t)got : 0;
+	return 0;
+}
+
+/*
+ * The last N (default 10) records of the main log, as many of them as the
+ * client's output buffer can take at once.
+ */
+static void
+cmd_tail(struct client *c, char *args)
+{
+	char hdr[64], *buf, *end;
+	const char *p;
+	long want = 10, lines;
+	size_t len, room = client_room(c);
+	int cut;
+
+	if (*args != '\0') {
+		want = strtol(args, &end, 10);
+		if (*end != '\0' || want < 1 || want > 1000) {
+			client_reply(c, "-ERR usage: /tail [1-1000]\n");
+			return;
 		}
 	}
-	if (p == buf && len > 0)
-		lines++;	/* the first line of the block */
-	if (len == 0)
-		lines = 0;
-	if (lines > want)
-		lines = want;
+	room = room > sizeof(hdr) ? room - sizeof(hdr) : 0;
+	if (read_log_end(c, (off_t)room, &buf, &len, &cut) == -1)
+		return;
+	p = last_lines(buf, len, want, cut, &lines);
 	snprintf(hdr, sizeof(hdr), "+OK %ld records\n", lines);
 	client_reply(c, hdr);
 	if (lines > 0 && !c->dead)

@@ -278,6 +278,27 @@ def test_tail_one(daemon_factory):
         f"Command from {c.addr} (anonymous): /tail 1."]
 
 
+def test_tail_past_its_window_returns_whole_records_only(daemon_factory):
+    """1000 records of 4 KB do not fit in what a client's output buffer
+    takes at once (256 KiB): /tail returns the last records that do, the
+    first one whole too (not the end of one cut by the window), and the
+    client stays connected."""
+    d = shell_daemon(daemon_factory)
+    c = plain(d)
+    for i in range(400):
+        c.send(f"{i:04d} " + "x" * 4000 + "\n")
+    c.sync()
+    got = tail(c, 1000)
+    assert 40 < len(got) < 70
+    assert sum(len(x) + 1 for x in got) <= 256 * 1024
+    assert c.ask("/ping") == "+OK pong"
+    lines = d.log_lines()
+    end = len(lines) - lines[::-1].index(got[-1])
+    assert got == lines[end - len(got):end]
+    for x in got:
+        assert LINE_RE.match(x), x[:80]
+
+
 @pytest.mark.parametrize("arg", ["0", "1001", "-3", "abc", "5x", "1 2", ""])
 def test_tail_bad_count_is_an_error(daemon_factory, arg):
     d = shell_daemon(daemon_factory)
