@@ -82,6 +82,37 @@ load(struct curl_api *api, int err_fd)
 	return 0;
 }
 
+/* The transfer's options: server, envelope, TLS, login, timeouts. */
+static void
+set_options(const struct curl_api *api, CURL *h, const struct config *c,
+    const char *from, struct curl_slist *rcpt, struct upload *up,
+    char *ebuf)
+{
+	api->easy_setopt(h, CURLOPT_URL, c->mail_url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#endif
+	api->easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	api->easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+	api->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	api->easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	api->easy_setopt(h, CURLOPT_READDATA, up);
+	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	api->easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
+	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
+	    10 ? c->mail_timeout : 10));
+	api->easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
+	    STARTTLS_REQUIRED ? (long)CURLUSESSL_ALL : c->mail_starttls ==
+	    STARTTLS_YES ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
+	if (c->mail_ca_file[0] != '\0')
+		api->easy_setopt(h, CURLOPT_CAINFO, c->mail_ca_file);
+	if (c->mail_user[0] != '\0') {
+		api->easy_setopt(h, CURLOPT_USERNAME, c->mail_user);
+		api->easy_setopt(h, CURLOPT_PASSWORD, c->mail_password);
+	}
+}
+
 int
 smtp_deliver(const struct config *c, const char *from,
     const char (*to)[256], int nto, const char *msg, size_t len,
@@ -115,29 +146,7 @@ smtp_deliver(const struct config *c, const char *from,
 	}
 	snprintf(addr, sizeof(addr), "<%s>", from);
 	ebuf[0] = '\0';
-	api.easy_setopt(h, CURLOPT_URL, c->mail_url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#endif
-	api.easy_setopt(h, CURLOPT_MAIL_FROM, addr);
-	api.easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-	api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	api.easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	api.easy_setopt(h, CURLOPT_READDATA, &up);
-	api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	api.easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	api.easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
-	api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
-	    10 ? c->mail_timeout : 10));
-	api.easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
-	    STARTTLS_REQUIRED ? (long)CURLUSESSL_ALL : c->mail_starttls ==
-	    STARTTLS_YES ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-	if (c->mail_ca_file[0] != '\0')
-		api.easy_setopt(h, CURLOPT_CAINFO, c->mail_ca_file);
-	if (c->mail_user[0] != '\0') {
-		api.easy_setopt(h, CURLOPT_USERNAME, c->mail_user);
-		api.easy_setopt(h, CURLOPT_PASSWORD, c->mail_password);
-	}
+	set_options(&api, h, c, addr, rcpt, &up, ebuf);
 	rc = api.easy_perform(h);
 	if (rc != CURLE_OK) {
 		api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
