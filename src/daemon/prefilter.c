@@ -12,10 +12,9 @@
  * the rule is then tried on every record: a mistake here would lose alerts,
  * a refusal only costs time.
  *
- * pf_scan looks for one byte pair of each literal, 16 positions at a
- * time with SSE2 (compared with each pair in turn) or 32 with AVX2 (all
- * the pairs at once, through nibble tables), and compares the whole
- * literal where a pair may be.
+ * pf_scan looks for one byte pair of each literal, all the pairs at once
+ * through nibble tables, 16 positions at a time with SSSE3 or 32 with
+ * AVX2, and compares the whole literal where a pair may be.
  */
 #include <string.h>
 
@@ -314,6 +313,7 @@ pf_init(struct prefilter *pf)
 	memset(pf, 0, sizeof(*pf));
 #ifdef __SSE2__
 	pf->avx2 = __builtin_cpu_supports("avx2");
+	pf->ssse3 = __builtin_cpu_supports("ssse3");
 #endif
 }
 
@@ -327,8 +327,6 @@ add_pair(struct prefilter *pf, const char *two)
 		if (memcmp(pf->pair[i], two, 2) == 0)
 			return;
 	memcpy(pf->pair[i], two, 2);
-	memset(pf->vec[i][0], two[0], sizeof(pf->vec[i][0]));
-	memset(pf->vec[i][1], two[1], sizeof(pf->vec[i][1]));
 	bit = (uint8_t)(1u << (i % 8));
 	for (k = 0; k < 4; k++) {
 		n = (unsigned char)two[k / 2] >> (k % 2 ? 4 : 0) & 15;
@@ -407,21 +405,25 @@ pf_scan_slow(const struct prefilter *pf, const char *s, size_t len)
 /* The positions of a block of WIDTH where one of the pairs starts. */
 typedef uint32_t block_fn(const struct prefilter *, const char *);
 
-static uint32_t
-block_sse2(const struct prefilter *pf, const char *at)
+/* 16 positions at once, as block_avx2() below. */
+__attribute__((target("ssse3"))) static uint32_t
+block_ssse3(const struct prefilter *pf, const char *at)
 {
-	__m128i a, b, acc = _mm_setzero_si128();
-	int j;
+	const __m128i low = _mm_set1_epi8(0x0f);
+	__m128i t[4], a, b, first, second;
+	int k;
 
+	for (k = 0; k < 4; k++)
+		t[k] = _mm_loadu_si128((const __m128i *)(const void *)
+		    pf->nib[k]);
 	a = _mm_loadu_si128((const __m128i *)(const void *)at);
 	b = _mm_loadu_si128((const __m128i *)(const void *)(at + 1));
-	for (j = 0; j < pf->npair; j++)
-		acc = _mm_or_si128(acc, _mm_and_si128(
-		    _mm_cmpeq_epi8(a, _mm_loadu_si128(
-		    (const __m128i *)(const void *)pf->vec[j][0])),
-		    _mm_cmpeq_epi8(b, _mm_loadu_si128(
-		    (const __m128i *)(const void *)pf->vec[j][1]))));
-	return (uint32_t)_mm_movemask_epi8(acc);
+	first = _mm_and_si128(_mm_shuffle_epi8(t[0], _mm_and_si128(a, low)),
+	    _mm_shuffle_epi8(t[1], _mm_and_si128(_mm_srli_epi16(a, 4), low)));
+	second = _mm_and_si128(_mm_shuffle_epi8(t[2], _mm_and_si128(b, low)),
+	    _mm_shuffle_epi8(t[3], _mm_and_si128(_mm_srli_epi16(b, 4), low)));
+	return ~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_and_si128(first, second), _mm_setzero_si128())) & 0xffff;
 }
 
 /*
@@ -497,10 +499,10 @@ scan_avx2(const struct prefilter *pf, const char *s, size_t len)
 	return scan_blocks(pf, s, len, 32, block_avx2);
 }
 
-static uint32_t
-scan_sse2(const struct prefilter *pf, const char *s, size_t len)
+__attribute__((target("ssse3"))) static uint32_t
+scan_ssse3(const struct prefilter *pf, const char *s, size_t len)
 {
-	return scan_blocks(pf, s, len, 16, block_sse2);
+	return scan_blocks(pf, s, len, 16, block_ssse3);
 }
 
 uint32_t
@@ -510,7 +512,9 @@ pf_scan(const struct prefilter *pf, const char *s, size_t len)
 		return pf->always;
 	if (pf->avx2)
 		return scan_avx2(pf, s, len);
-	return scan_sse2(pf, s, len);
+	if (pf->ssse3)
+		return scan_ssse3(pf, s, len);
+	return pf_scan_slow(pf, s, len);
 }
 #else
 uint32_t

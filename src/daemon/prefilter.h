@@ -21,21 +21,21 @@ struct pf_lit {
 };
 
 struct prefilter {
-	/* pair[i] as 32 copies of each byte, for the vector scans */
-	uint8_t		 vec[PF_MAX_LITS][2][32];
 	struct pf_lit	 lit[PF_MAX_LITS];
 	int		 nlit;
 	uint8_t		 pair[PF_MAX_LITS][2];	/* distinct pairs scanned for */
 	int		 npair;
 	/*
-	 * For AVX2: pair i is in bucket i % 8; bit B of nib[0][n] is set
-	 * when a pair of bucket B has a first byte whose low nibble is n
-	 * (nib[1]: its high nibble; nib[2], nib[3]: the second byte's).
-	 * Each table twice, for both lanes of a 256-bit shuffle.
+	 * For the vector scans: pair i is in bucket i % 8; bit B of
+	 * nib[0][n] is set when a pair of bucket B has a first byte whose
+	 * low nibble is n (nib[1]: its high nibble; nib[2], nib[3]: the
+	 * second byte's).  Each table twice, for both lanes of a 256-bit
+	 * shuffle.
 	 */
 	uint8_t		 nib[4][32];
 	uint32_t	 always;	/* rules tried on every record */
 	int		 avx2;		/* the CPU has AVX2 */
+	int		 ssse3;		/* SSSE3 (neither: byte at a time) */
 };
 
 /*

@@ -132,13 +132,16 @@ static uint32_t
 scan_all(struct prefilter *pf, const char *s, size_t len)
 {
 	uint32_t slow = pf_scan_slow(pf, s, len), fast;
-	int avx2 = pf->avx2;
+	int avx2 = pf->avx2, ssse3 = pf->ssse3;
 
 	fast = pf_scan(pf, s, len);
 	assert_int_equal(fast, slow);
 	pf->avx2 = 0;
 	assert_int_equal(pf_scan(pf, s, len), slow);
+	pf->ssse3 = 0;
+	assert_int_equal(pf_scan(pf, s, len), slow);
 	pf->avx2 = avx2;
+	pf->ssse3 = ssse3;
 	return fast;
 }
 
