@@ -47,11 +47,52 @@ check_regex(struct config *c, int line, const char *key, const char *pattern)
 	return -1;
 }
 
+/* The delivery keys of [mail] (timing, queue, spool); 0 if KEY is not one. */
+static int
+set_delivery(struct config *c, int line, const char *key, const char *value)
+{
+	long v;
+
+	if (strcmp(key, "timeout") == 0) {
+		if (config_parse_duration(value, &c->mail_timeout) == -1 ||
+		    c->mail_timeout < 1 || c->mail_timeout > 3600)
+			config_error(c, line, "timeout: '%s' is not a duration "
+			    "from 1s to 1h", value);
+	} else if (strcmp(key, "max_retries") == 0) {
+		if (config_parse_int(value, 0, 100, &v) == -1)
+			config_error(c, line, "max_retries: '%s' is not a "
+			    "number from 0 to 100", value);
+		else
+			c->mail_max_retries = (unsigned)v;
+	} else if (strcmp(key, "retry") == 0) {
+		if (config_parse_duration(value, &c->mail_retry) == -1 ||
+		    c->mail_retry < 1 || c->mail_retry > 86400)
+			config_error(c, line, "retry: '%s' is not a duration "
+			    "from 1s to 1d", value);
+	} else if (strcmp(key, "queue") == 0) {
+		if (config_parse_int(value, 1, 1000, &v) == -1)
+			config_error(c, line, "queue: '%s' is not a number "
+			    "from 1 to 1000", value);
+		else
+			c->mail_queue = (unsigned)v;
+	} else if (strcmp(key, "spool") == 0) {
+		if (strcmp(value, "none") == 0)
+			c->mail_spool[0] = '\0';
+		else
+			config_set_path(c, line, key, value, c->mail_spool,
+			    sizeof(c->mail_spool), 1);
+	} else
+		return 0;
+	return 1;
+}
+
 void
 config_set_mail(struct config *c, int line, const char *key, const char *value)
 {
 	long v;
 
+	if (set_delivery(c, line, key, value))
+		return;
 	if (strcmp(key, "smtp_url") == 0) {
 		if (strncmp(value, "smtp://", 7) != 0 &&
 		    strncmp(value, "smtps://", 8) != 0)
@@ -91,34 +132,6 @@ config_set_mail(struct config *c, int line, const char *key, const char *value)
 	} else if (strcmp(key, "ca_file") == 0) {
 		config_set_path(c, line, key, value, c->mail_ca_file,
 		    sizeof(c->mail_ca_file), 1);
-	} else if (strcmp(key, "timeout") == 0) {
-		if (config_parse_duration(value, &c->mail_timeout) == -1 ||
-		    c->mail_timeout < 1 || c->mail_timeout > 3600)
-			config_error(c, line, "timeout: '%s' is not a duration "
-			    "from 1s to 1h", value);
-	} else if (strcmp(key, "max_retries") == 0) {
-		if (config_parse_int(value, 0, 100, &v) == -1)
-			config_error(c, line, "max_retries: '%s' is not a "
-			    "number from 0 to 100", value);
-		else
-			c->mail_max_retries = (unsigned)v;
-	} else if (strcmp(key, "retry") == 0) {
-		if (config_parse_duration(value, &c->mail_retry) == -1 ||
-		    c->mail_retry < 1 || c->mail_retry > 86400)
-			config_error(c, line, "retry: '%s' is not a duration "
-			    "from 1s to 1d", value);
-	} else if (strcmp(key, "queue") == 0) {
-		if (config_parse_int(value, 1, 1000, &v) == -1)
-			config_error(c, line, "queue: '%s' is not a number "
-			    "from 1 to 1000", value);
-		else
-			c->mail_queue = (unsigned)v;
-	} else if (strcmp(key, "spool") == 0) {
-		if (strcmp(value, "none") == 0)
-			c->mail_spool[0] = '\0';
-		else
-			config_set_path(c, line, key, value, c->mail_spool,
-			    sizeof(c->mail_spool), 1);
 	} else
 		config_error(c, line, "unknown key '%s' in [mail]", key);
 }

@@ -198,81 +198,98 @@ skip_group(const char *p)
 	}
 }
 
+/* The plain character C, read just before P: in the run, unless its
+ * quantifier makes it optional.  Past the quantifier, or NULL if unsure. */
+static const char *
+literal(const char *p, char c, struct run *r)
+{
+	size_t qlen;
+	int optional;
+
+	if (quantifier(p, &qlen, &optional) == -1)
+		return NULL;
+	if (qlen == 0) {
+		run_add(r, c);
+		return p;
+	}
+	if (!optional)		/* c+, c{2,}: c is there, then a gap */
+		run_add(r, c);
+	run_end(r);
+	return p + qlen;
+}
+
+/* One element of an alternative, at P: past it, or NULL if unsure. */
+static const char *
+element(const char *p, struct run *r)
+{
+	size_t qlen;
+	int optional;
+	char c = *p;
+
+	switch (c) {
+	case '(':
+		p = skip_group(p);
+		break;
+	case '[':
+		p = skip_class(p);
+		break;
+	case '.':
+	case '^':
+	case '$':
+		p++;
+		break;
+	case '\\':
+		c = p[1];
+		if ((unsigned char)c >= 0x80 || c == '\0' ||
+		    (is_alnum(c) && strchr(PLAIN_ESCAPES, c) == NULL))
+			return NULL;
+		if (is_alnum(c)) {
+			p += 2;
+			break;
+		}
+		return literal(p + 2, c, r);	/* \. \* \\ ... */
+	case ')':
+	case '*':
+	case '+':
+	case '?':
+	case '{':
+		return NULL;		/* nothing to repeat: unsure */
+	default:
+		if ((unsigned char)c >= 0x80)
+			return NULL;
+		return literal(p + 1, c, r);
+	}
+	/* Not a plain character: it ends the run, quantifier too. */
+	run_end(r);
+	if (p == NULL || quantifier(p, &qlen, &optional) == -1)
+		return NULL;
+	return p + qlen;
+}
+
 int
 pf_literals(const char *pattern, char (*out)[PF_LIT_MAX + 1], int max)
 {
 	struct run r;
 	const char *p = pattern;
-	size_t qlen;
-	int n = 0, optional;
-	char c;
+	int n = 0;
 
 	if (risky(pattern))
 		return 0;
 	r.len = r.bestlen = 0;
 	for (;;) {
-		c = *p;
-		if (c == '\0' || c == '|') {	/* an alternative ends */
-			run_end(&r);
-			if (r.bestlen < 2 || n == max)
+		if (*p != '\0' && *p != '|') {
+			if ((p = element(p, &r)) == NULL)
 				return 0;
-			memcpy(out[n++], r.best, r.bestlen + 1);
-			r.bestlen = 0;
-			if (c == '\0')
-				return n;
-			p++;
 			continue;
 		}
-		switch (c) {
-		case '(':
-			p = skip_group(p);
-			break;
-		case '[':
-			p = skip_class(p);
-			break;
-		case '.':
-		case '^':
-		case '$':
-			p++;
-			break;
-		case '\\':
-			c = p[1];
-			if ((unsigned char)c >= 0x80 || c == '\0' ||
-			    (is_alnum(c) && strchr(PLAIN_ESCAPES, c) == NULL))
-				return 0;
-			p += 2;
-			if (is_alnum(c))
-				break;
-			goto literal;		/* \. \* \\ ... */
-		case ')':
-		case '*':
-		case '+':
-		case '?':
-		case '{':
-			return 0;		/* nothing to repeat: unsure */
-		default:
-			if ((unsigned char)c >= 0x80)
-				return 0;
-			p++;
-			goto literal;
-		}
-		/* Not a plain character: it ends the run, quantifier too. */
+		/* An alternative ends: its best run is its literal. */
 		run_end(&r);
-		if (p == NULL || quantifier(p, &qlen, &optional) == -1)
+		if (r.bestlen < 2 || n == max)
 			return 0;
-		p += qlen;
-		continue;
-literal:
-		if (quantifier(p, &qlen, &optional) == -1)
-			return 0;
-		if (qlen == 0) {
-			run_add(&r, c);
-			continue;
-		}
-		if (!optional)		/* c+, c{2,}: c is there, then a gap */
-			run_add(&r, c);
-		run_end(&r);
-		p += qlen;
+		memcpy(out[n++], r.best, r.bestlen + 1);
+		r.bestlen = 0;
+		if (*p++ == '\0')
+			return n;
 	}
 }
 
