@@ -9,6 +9,7 @@
 #include "client/cli.h"
 
 #define BATCH_BUF	65536
+#define GO_ON		(-1)	/* no exit status yet: keep going */
 
 struct batch {
 	char		 in[BATCH_BUF];
@@ -150,67 +151,112 @@ lost(struct conn *c, struct batch *b)
 	return AFK_EXIT_ERROR;
 }
 
+/* The replies buffered in C as an exit status, or GO_ON. */
+static int
+reply_status(struct conn *c, struct batch *b)
+{
+	int rc = replies(c, b);
+
+	if (rc == 1)
+		return AFK_EXIT_OK;
+	if (rc > 1)
+		return rc - 2;
+	return GO_ON;
+}
+
+/* TLS may hold decrypted bytes that poll cannot see: an exit status, or
+ * GO_ON. */
+static int
+drain(struct conn *c, struct batch *b)
+{
+	int rc;
+
+	while (conn_pending(c) || c->len > 0) {
+		if (conn_pending(c) && conn_fill(c) == -1)
+			return lost(c, b);
+		if ((rc = reply_status(c, b)) != GO_ON)
+			return rc;
+		if (!conn_pending(c))
+			break;
+	}
+	return GO_ON;
+}
+
+/* Wait for stdin or the daemon: 1 ready, 0 interrupted, -1 failed (and
+ * said so). */
+static int
+wait_io(struct conn *c, struct batch *b, const struct cli *o,
+    struct pollfd pfd[2])
+{
+	int n, timeout;
+
+	pfd[0].fd = b->off == b->len && b->stdin_open ? STDIN_FILENO : -1;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c->fd;
+	pfd[1].events = POLLIN | (b->off < b->len ? conn_events(c) : 0);
+	/* Waiting for stdin may take forever (tail -f); waiting for
+	 * the daemon may not. */
+	timeout = pfd[0].fd == -1 && b->off == b->len ? o->a.timeout_ms : -1;
+	n = poll(pfd, 2, timeout);
+	if (n == -1 && errno == EINTR)
+		return 0;
+	if (n == -1) {
+		fprintf(stderr, "Ben_AFK: poll: %s\n", strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		fprintf(stderr, "Ben_AFK: no answer from the daemon "
+		    "within %d s\n", o->a.timeout_ms / 1000);
+		return -1;
+	}
+	return 1;
+}
+
+/* Read the daemon, write to it, then read stdin: an exit status, or
+ * GO_ON. */
+static int
+do_io(struct conn *c, struct batch *b, const struct pollfd pfd[2])
+{
+	ssize_t n;
+	int rc;
+
+	if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (conn_fill(c) == -1)
+			return lost(c, b);
+		if ((rc = reply_status(c, b)) != GO_ON)
+			return rc;
+	}
+	if (b->off < b->len && (pfd[1].revents & (POLLOUT | POLLIN))) {
+		n = conn_write_some(c, b->in + b->off, b->len - b->off);
+		if (n == -1)
+			return lost(c, b);
+		if (n > 0)
+			b->off += (size_t)n;
+	}
+	if (pfd[0].revents && read_stdin(b) == -1)
+		return AFK_EXIT_ERROR;
+	return GO_ON;
+}
+
 int
 batch_run(struct conn *c, const struct cli *o)
 {
 	static struct batch b;
 	struct pollfd pfd[2];
-	ssize_t n;
-	int rc, timeout;
+	int rc;
 
 	memset(&b, 0, sizeof(b));
 	b.stdin_open = 1;
 	b.last_nl = 1;
 	for (;;) {
-		/* TLS may hold decrypted bytes that poll cannot see. */
-		while (conn_pending(c) || c->len > 0) {
-			if (conn_pending(c) && conn_fill(c) == -1)
-				return lost(c, &b);
-			rc = replies(c, &b);
-			if (rc == 1)
-				return AFK_EXIT_OK;
-			if (rc > 1)
-				return rc - 2;
-			if (!conn_pending(c))
-				break;
-		}
-		pfd[0].fd = b.off == b.len && b.stdin_open ? STDIN_FILENO : -1;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = c->fd;
-		pfd[1].events = POLLIN | (b.off < b.len ? conn_events(c) : 0);
-		/* Waiting for stdin may take forever (tail -f); waiting for
-		 * the daemon may not. */
-		timeout = pfd[0].fd == -1 && b.off == b.len ? o->a.timeout_ms :
-		    -1;
-		n = poll(pfd, 2, timeout);
-		if (n == -1 && errno == EINTR)
+		if ((rc = drain(c, &b)) != GO_ON)
+			return rc;
+		rc = wait_io(c, &b, o, pfd);
+		if (rc == -1)
+			return AFK_EXIT_ERROR;
+		if (rc == 0)
 			continue;
-		if (n == -1) {
-			fprintf(stderr, "Ben_AFK: poll: %s\n", strerror(errno));
-			return AFK_EXIT_ERROR;
-		}
-		if (n == 0) {
-			fprintf(stderr, "Ben_AFK: no answer from the daemon "
-			    "within %d s\n", o->a.timeout_ms / 1000);
-			return AFK_EXIT_ERROR;
-		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (conn_fill(c) == -1)
-				return lost(c, &b);
-			rc = replies(c, &b);
-			if (rc == 1)
-				return AFK_EXIT_OK;
-			if (rc > 1)
-				return rc - 2;
-		}
-		if (b.off < b.len && (pfd[1].revents & (POLLOUT | POLLIN))) {
-			n = conn_write_some(c, b.in + b.off, b.len - b.off);
-			if (n == -1)
-				return lost(c, &b);
-			if (n > 0)
-				b.off += (size_t)n;
-		}
-		if (pfd[0].revents && read_stdin(&b) == -1)
-			return AFK_EXIT_ERROR;
+		if ((rc = do_io(c, &b, pfd)) != GO_ON)
+			return rc;
 	}
 }

@@ -111,13 +111,51 @@ changed_banner(const char *key, const char *path, int lineno,
 	    key, old, fp, lineno, path);
 }
 
+/* A server not pinned yet: ask (or refuse) before pinning it; 0 trusted,
+ * else an exit status. */
+static int
+trust_first_use(const struct cli *o, const char *file, const char *key,
+    const char *fp, int interactive)
+{
+	int yes;
+
+	if (o->strict_host) {
+		fprintf(stderr, "Ben_AFK: %s is not in %s and --strict-host "
+		    "is set: nothing was sent.\nIts certificate's SHA-256 "
+		    "fingerprint is\n  %s\n(compare it with Matt_daemon "
+		    "--fingerprint on the server before pinning it)\n", key,
+		    file, fp);
+		return AFK_EXIT_TLS;
+	}
+	if (interactive) {
+		fprintf(stderr, "The authenticity of %s can't be established.\n"
+		    "Its certificate's SHA-256 fingerprint is\n  %s\n"
+		    "(on the server: Matt_daemon --fingerprint)\n", key, fp);
+		yes = term_yes_no("Are you sure you want to continue "
+		    "connecting (yes/no)? ");
+		if (yes != 1) {
+			fprintf(stderr, "Ben_AFK: host identification "
+			    "refused: nothing was sent\n");
+			return AFK_EXIT_TLS;
+		}
+	}
+	if (known_hosts_add(file, key, fp) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", file, strerror(errno));
+		return AFK_EXIT_TLS;
+	}
+	if (!o->quiet || interactive)
+		fprintf(stderr, "Ben_AFK: trusting %s on first use: "
+		    "fingerprint %s added to %s\n", key, fp, file);
+	return 0;
+}
+
 /* Pin the server: 0 trusted, else an exit status. */
 static int
 check_host(struct conn *c, const struct cli *o, int interactive)
 {
 	char path[4096], key[512], fp[AFK_FPLEN], old[AFK_FPLEN] = "";
 	const char *file = o->a.known_hosts;
-	int lineno = 0, yes;
+	int lineno = 0;
 
 	if (tls_fingerprint(c->tls, fp) == -1) {
 		fprintf(stderr, "Ben_AFK: the server sent no certificate\n");
@@ -148,34 +186,7 @@ check_host(struct conn *c, const struct cli *o, int interactive)
 	case KNOWN_HOSTS_UNKNOWN:
 		break;
 	}
-	if (o->strict_host) {
-		fprintf(stderr, "Ben_AFK: %s is not in %s and --strict-host "
-		    "is set: nothing was sent.\nIts certificate's SHA-256 "
-		    "fingerprint is\n  %s\n(compare it with Matt_daemon "
-		    "--fingerprint on the server before pinning it)\n", key,
-		    file, fp);
-		return AFK_EXIT_TLS;
-	}
-	if (interactive) {
-		fprintf(stderr, "The authenticity of %s can't be established.\n"
-		    "Its certificate's SHA-256 fingerprint is\n  %s\n"
-		    "(on the server: Matt_daemon --fingerprint)\n", key, fp);
-		yes = term_yes_no("Are you sure you want to continue "
-		    "connecting (yes/no)? ");
-		if (yes != 1) {
-			fprintf(stderr, "Ben_AFK: host identification "
-			    "refused: nothing was sent\n");
-			return AFK_EXIT_TLS;
-		}
-	}
-	if (known_hosts_add(file, key, fp) == -1) {
-		fprintf(stderr, "Ben_AFK: %s: %s\n", file, strerror(errno));
-		return AFK_EXIT_TLS;
-	}
-	if (!o->quiet || interactive)
-		fprintf(stderr, "Ben_AFK: trusting %s on first use: "
-		    "fingerprint %s added to %s\n", key, fp, file);
-	return 0;
+	return trust_first_use(o, file, key, fp, interactive);
 }
 
 /* The password from --password-file, $BEN_AFK_PASSWORD or the terminal. */
@@ -331,6 +342,24 @@ login_name(void)
 	return pw ? pw->pw_name : NULL;
 }
 
+/* With -i, a user to log in as (ours by default) and a readable key: 0,
+ * else an exit status. */
+static int
+check_identity(struct cli *o)
+{
+	if (o->a.keyfile != NULL && o->a.user == NULL &&
+	    (o->a.user = login_name()) == NULL) {
+		fprintf(stderr, "Ben_AFK: -i needs -u USER\n");
+		return AFK_EXIT_USAGE;
+	}
+	if (o->a.keyfile != NULL && access(o->a.keyfile, R_OK) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", o->a.keyfile,
+		    strerror(errno));
+		return AFK_EXIT_TLS;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -346,7 +375,7 @@ main(int argc, char **argv)
 	struct cli o = { .quiet = 0 };
 	const char *keygen_path = NULL;
 	char err[128];
-	int ch, taken;
+	int ch, rc, taken;
 
 	afk_options_init(&o.a);
 	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS "q", opts,
@@ -385,16 +414,8 @@ main(int argc, char **argv)
 		usage(stderr, AFK_EXIT_USAGE);
 	if (keygen_path != NULL)
 		return keygen(keygen_path);
-	if (o.a.keyfile != NULL && o.a.user == NULL &&
-	    (o.a.user = login_name()) == NULL) {
-		fprintf(stderr, "Ben_AFK: -i needs -u USER\n");
-		return AFK_EXIT_USAGE;
-	}
-	if (o.a.keyfile != NULL && access(o.a.keyfile, R_OK) == -1) {
-		fprintf(stderr, "Ben_AFK: %s: %s\n", o.a.keyfile,
-		    strerror(errno));
-		return AFK_EXIT_TLS;
-	}
+	if ((rc = check_identity(&o)) != 0)
+		return rc;
 	/* A vanished daemon is an error to report, not a signal to die of. */
 	signal(SIGPIPE, SIG_IGN);
 	return connect_and_run(&o);

@@ -64,14 +64,11 @@ login_name(void)
 	return name != NULL && *name != '\0' ? name : NULL;
 }
 
-void
-connect_view_connect(struct gui *g)
+/* Read the form into the parameters of the next session. */
+static void
+read_form(struct gui *g)
 {
 	struct net_params *p = &g->params;
-	const char *pass = gtk_editable_get_text(GTK_EDITABLE(g->password));
-	struct recent r;
-	char *end;
-	long port;
 
 	net_params_clear(p);
 	p->host = g_strstrip(g_strdup(text_of(g->host)));
@@ -82,15 +79,15 @@ connect_view_connect(struct gui *g)
 	p->known_hosts = g_strdup(g->known_hosts);
 	p->plaintext = g->plaintext;
 	p->timeout_ms = g->timeout_ms;
-	if (*p->host == '\0') {
-		connect_view_error(g, "Enter the daemon's host.");
-		return;
-	}
-	port = strtol(p->port, &end, 10);
-	if (*p->port == '\0' || *end != '\0' || port < 1 || port > 65535) {
-		connect_view_error(g, "Enter a port between 1 and 65535.");
-		return;
-	}
+}
+
+/* A key goes over TLS and must be readable, a password over TLS unless
+ * allowed otherwise: 0, or -1 once the error is shown. */
+static int
+check_login(struct gui *g, const char *pass)
+{
+	struct net_params *p = &g->params;
+
 	if (*p->keyfile != '\0') {
 		p->tls = 1;		/* a key is presented in TLS */
 		gtk_check_button_set_active(g->tls, TRUE);
@@ -103,22 +100,32 @@ connect_view_connect(struct gui *g)
 			    "%s.", p->keyfile);
 			connect_view_error(g, msg);
 			g_free(msg);
-			return;
+			return -1;
 		}
 	} else if (*p->user != '\0') {
 		if (*pass == '\0') {
 			connect_view_error(g, "Enter the password, or a key "
 			    "file.");
 			gtk_widget_grab_focus(g->password);
-			return;
+			return -1;
 		}
 		if (!p->tls && !p->plaintext) {
 			connect_view_error(g, "Refusing to send a password "
 			    "over a plain connection: turn TLS on.");
-			return;
+			return -1;
 		}
 		p->password = g_strdup(pass);
 	}
+	return 0;
+}
+
+/* List the server among the recent ones, at once. */
+static void
+remember_server(struct gui *g)
+{
+	struct net_params *p = &g->params;
+	struct recent r;
+
 	r.host = p->host;
 	r.port = p->port;
 	r.tls = p->tls;
@@ -126,6 +133,29 @@ connect_view_connect(struct gui *g)
 	r.keyfile = p->keyfile;
 	(void)recent_add(&r);
 	fill_recent(g);
+}
+
+void
+connect_view_connect(struct gui *g)
+{
+	struct net_params *p = &g->params;
+	const char *pass = gtk_editable_get_text(GTK_EDITABLE(g->password));
+	char *end;
+	long port;
+
+	read_form(g);
+	if (*p->host == '\0') {
+		connect_view_error(g, "Enter the daemon's host.");
+		return;
+	}
+	port = strtol(p->port, &end, 10);
+	if (*p->port == '\0' || *end != '\0' || port < 1 || port > 65535) {
+		connect_view_error(g, "Enter a port between 1 and 65535.");
+		return;
+	}
+	if (check_login(g, pass) == -1)
+		return;
+	remember_server(g);
 	if (*p->user == '\0')
 		g_clear_pointer(&p->user, g_free);
 	if (*p->keyfile == '\0')
@@ -196,19 +226,11 @@ fill_recent(struct gui *g)
 	g_ptr_array_unref(list);
 }
 
-GtkWidget *
-connect_view_new(struct gui *g)
+/* The grid of the host, port, TLS, user, password and key file. */
+static GtkWidget *
+form_grid(struct gui *g)
 {
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
-	GtkWidget *grid = gtk_grid_new(), *title, *l, *sw;
-
-	gtk_widget_set_halign(box, GTK_ALIGN_CENTER);
-	gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
-	gtk_widget_set_size_request(box, 460, -1);
-	title = gtk_label_new(NULL);
-	gtk_label_set_markup(GTK_LABEL(title), "<span size='x-large' "
-	    "weight='bold'>Connect to Matt_daemon</span>");
-	gtk_box_append(GTK_BOX(box), title);
+	GtkWidget *grid = gtk_grid_new(), *l;
 
 	gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
 	gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
@@ -229,7 +251,47 @@ connect_view_new(struct gui *g)
 	gtk_grid_attach(GTK_GRID(grid), g->password, 1, 4, 1, 1);
 	g->keyfile = form_entry(GTK_GRID(grid), 5, "_Key file",
 	    "or a private key (Ben_AFK --keygen)");
-	gtk_box_append(GTK_BOX(box), grid);
+	return grid;
+}
+
+/* Append the list of recent servers, filled, to BOX. */
+static void
+append_recent(struct gui *g, GtkBox *box)
+{
+	GtkWidget *l, *sw;
+
+	l = gtk_label_new("Recent servers");
+	gtk_widget_set_halign(l, GTK_ALIGN_START);
+	gtk_widget_add_css_class(l, "dim-label");
+	gtk_box_append(box, l);
+	g->recent = GTK_LIST_BOX(gtk_list_box_new());
+	gtk_widget_add_css_class(GTK_WIDGET(g->recent), "boxed-list");
+	g_signal_connect(g->recent, "row-activated", G_CALLBACK(on_recent), g);
+	sw = gtk_scrolled_window_new();
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw),
+	    GTK_WIDGET(g->recent));
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+	    GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(sw),
+	    120);
+	gtk_box_append(box, sw);
+	fill_recent(g);
+}
+
+GtkWidget *
+connect_view_new(struct gui *g)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+	GtkWidget *title;
+
+	gtk_widget_set_halign(box, GTK_ALIGN_CENTER);
+	gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
+	gtk_widget_set_size_request(box, 460, -1);
+	title = gtk_label_new(NULL);
+	gtk_label_set_markup(GTK_LABEL(title), "<span size='x-large' "
+	    "weight='bold'>Connect to Matt_daemon</span>");
+	gtk_box_append(GTK_BOX(box), title);
+	gtk_box_append(GTK_BOX(box), form_grid(g));
 
 	g->connect_error = GTK_LABEL(gtk_label_new(NULL));
 	gtk_label_set_wrap(g->connect_error, TRUE);
@@ -245,22 +307,6 @@ connect_view_new(struct gui *g)
 	g_signal_connect(g->connect_button, "clicked", G_CALLBACK(on_connect),
 	    g);
 	gtk_box_append(GTK_BOX(box), g->connect_button);
-
-	l = gtk_label_new("Recent servers");
-	gtk_widget_set_halign(l, GTK_ALIGN_START);
-	gtk_widget_add_css_class(l, "dim-label");
-	gtk_box_append(GTK_BOX(box), l);
-	g->recent = GTK_LIST_BOX(gtk_list_box_new());
-	gtk_widget_add_css_class(GTK_WIDGET(g->recent), "boxed-list");
-	g_signal_connect(g->recent, "row-activated", G_CALLBACK(on_recent), g);
-	sw = gtk_scrolled_window_new();
-	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw),
-	    GTK_WIDGET(g->recent));
-	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
-	    GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-	gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(sw),
-	    120);
-	gtk_box_append(GTK_BOX(box), sw);
-	fill_recent(g);
+	append_recent(g, GTK_BOX(box));
 	return box;
 }

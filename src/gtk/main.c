@@ -99,32 +99,25 @@ struct start {
 	struct afk_options *o;
 };
 
+/* Our few styles, for the whole display. */
 static void
-activate(GtkApplication *app, gpointer data)
+load_css(void)
 {
-	struct start *s = data;
-	struct gui *g = s->g;
-	struct afk_options *o = s->o;
-	GtkCssProvider *provider;
-	GtkWidget *win, *header, *quit, *disc;
-	char *pass;
+	GtkCssProvider *provider = gtk_css_provider_new();
 
-	if (g->win != NULL) {
-		gtk_window_present(g->win);
-		return;
-	}
-	provider = gtk_css_provider_new();
 	gtk_css_provider_load_from_data(provider, css, -1);
 	gtk_style_context_add_provider_for_display(gdk_display_get_default(),
 	    GTK_STYLE_PROVIDER(provider),
 	    GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 	g_object_unref(provider);
+}
 
-	win = gtk_application_window_new(app);
-	g->win = GTK_WINDOW(win);
-	gtk_window_set_title(g->win, "Ben_AFK");
-	gtk_window_set_default_size(g->win, 1000, 640);
-	header = gtk_header_bar_new();
+/* The header bar: Disconnect at the start, Quit daemon at the end. */
+static GtkWidget *
+header_bar(void)
+{
+	GtkWidget *header = gtk_header_bar_new(), *quit, *disc;
+
 	quit = gtk_button_new_with_label("Quit daemon");
 	gtk_actionable_set_action_name(GTK_ACTIONABLE(quit),
 	    "app.quit-daemon");
@@ -135,14 +128,14 @@ activate(GtkApplication *app, gpointer data)
 	disc = gtk_button_new_with_label("Disconnect");
 	gtk_actionable_set_action_name(GTK_ACTIONABLE(disc), "app.disconnect");
 	gtk_header_bar_pack_start(GTK_HEADER_BAR(header), disc);
-	gtk_window_set_titlebar(g->win, header);
+	return header;
+}
 
-	g->stack = GTK_STACK(gtk_stack_new());
-	gtk_stack_add_named(g->stack, connect_view_new(g), "connect");
-	gtk_stack_add_named(g->stack, session_view_new(g), "session");
-	gtk_window_set_child(g->win, GTK_WIDGET(g->stack));
-	gtk_window_set_default_widget(g->win, g->connect_button);
-	session_actions(g);
+/* Fill the connect view from the command line, password included. */
+static void
+prefill(struct gui *g, const struct afk_options *o)
+{
+	char *pass;
 
 	connect_view_fill(g, o->host, o->port, o->tls, o->user, o->keyfile);
 	pass = read_password(o);
@@ -151,6 +144,33 @@ activate(GtkApplication *app, gpointer data)
 		explicit_bzero(pass, strlen(pass));
 		g_free(pass);
 	}
+}
+
+static void
+activate(GtkApplication *app, gpointer data)
+{
+	struct start *s = data;
+	struct gui *g = s->g;
+	struct afk_options *o = s->o;
+
+	if (g->win != NULL) {
+		gtk_window_present(g->win);
+		return;
+	}
+	load_css();
+	g->win = GTK_WINDOW(gtk_application_window_new(app));
+	gtk_window_set_title(g->win, "Ben_AFK");
+	gtk_window_set_default_size(g->win, 1000, 640);
+	gtk_window_set_titlebar(g->win, header_bar());
+
+	g->stack = GTK_STACK(gtk_stack_new());
+	gtk_stack_add_named(g->stack, connect_view_new(g), "connect");
+	gtk_stack_add_named(g->stack, session_view_new(g), "session");
+	gtk_window_set_child(g->win, GTK_WIDGET(g->stack));
+	gtk_window_set_default_widget(g->win, g->connect_button);
+	session_actions(g);
+
+	prefill(g, o);
 	gtk_window_present(g->win);
 	gui_trace(g, "window", "%s", "connect");
 	if (o->named) {	/* a server was named: connect now */
