@@ -6,6 +6,7 @@
 #   make bench      throughput / memory benchmark against rsyslog and socat
 #   make valgrind   the integration suite with the daemon under memcheck
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall  the same variables; configuration and logs stay
 #   SANITIZE=1      build and test under ASan+UBSan (separate build dir)
 #   CC=clang        any C11 compiler with GNU extensions
 
@@ -93,8 +94,8 @@ UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
 		  $(BUILD)/bench/bare
 
-.PHONY: all clean fclean re run test unit integration deps install bench fuzz \
-	valgrind
+.PHONY: all clean fclean re run test unit integration deps install uninstall \
+	bench fuzz valgrind
 
 # ./Matt_daemon always names the release build; sanitizer builds are
 # reached through $(BUILD) (the test targets pass the path explicitly).
@@ -282,6 +283,23 @@ endif
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service
 	install -m 644 packaging/matt_daemon.conf \
 		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
+
+# Removes what install put in place; the configuration, keys, users, logs
+# and the lock are the administrator's and stay.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/$(NAME) \
+		$(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8 \
+		$(DESTDIR)$(PREFIX)/bin/Ben_AFK \
+		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK.1 \
+		$(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk \
+		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK-gtk.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
+		$(DESTDIR)$(PREFIX)/lib/libtintin.a \
+		$(DESTDIR)$(PREFIX)/include/tintin/tintin.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service \
+		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
+	-rmdir $(DESTDIR)$(PREFIX)/include/tintin 2>/dev/null
 
 # Objects (and test and bench programs) of every build: release, SANITIZE=1,
 # BUILD=build/clang...; fclean also removes the binaries and libraries.

@@ -80,17 +80,22 @@ def test_unit_file_is_valid():
     assert bad == [], bad
 
 
+def make_in(dest, target):
+    """make TARGET PREFIX=/usr DESTDIR=DEST, which must succeed."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", REPO, target, "SANITIZE=0",
+                        "PREFIX=/usr", f"DESTDIR={dest}"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+
+
 def test_make_install_puts_everything_in_place(tmp_path):
     """make install PREFIX=/usr DESTDIR=...: binaries, man pages, the
     example config, the unit (pointing at the installed binary), the
     library with its header and pkg-config file."""
     dest = tmp_path / "root"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    r = subprocess.run(["make", "-s", "-C", REPO, "install", "SANITIZE=0",
-                        "PREFIX=/usr", f"DESTDIR={dest}"], env=env,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
+    make_in(dest, "install")
     for path, mode in (("usr/sbin/Matt_daemon", 0o755),
                        ("usr/bin/Ben_AFK", 0o755),
                        ("usr/share/man/man8/Matt_daemon.8", 0o644),
@@ -112,3 +117,17 @@ def test_make_install_puts_everything_in_place(tmp_path):
     r = subprocess.run([str(dest / "usr/sbin/Matt_daemon"), "-V"],
                        capture_output=True, text=True, timeout=10)
     assert r.stdout.startswith("Matt_daemon ")
+
+
+def test_make_uninstall_removes_what_install_put(tmp_path):
+    """make uninstall, same PREFIX and DESTDIR: every installed file goes,
+    but what the administrator made (a configuration, a user file) stays."""
+    dest = tmp_path / "root"
+    make_in(dest, "install")
+    (dest / "etc/matt_daemon/matt_daemon.conf").write_text("[daemon]\n")
+    (dest / "etc/matt_daemon/users").write_text("")
+    make_in(dest, "uninstall")
+    left = sorted(str(p.relative_to(dest)) for p in dest.rglob("*")
+                  if not p.is_dir())
+    assert left == ["etc/matt_daemon/matt_daemon.conf",
+                    "etc/matt_daemon/users"], left
