@@ -2,7 +2,6 @@
  * interactive, the pipe or the remote shell mode. */
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,27 +193,15 @@ static int
 get_password(const struct cli *o, char *buf, size_t size)
 {
 	char prompt[600];
-	const char *env = getenv("BEN_AFK_PASSWORD");
-	FILE *fh;
-	size_t len;
+	int rc;
 
-	if (o->a.password_file != NULL) {
-		if ((fh = fopen(o->a.password_file, "re")) == NULL) {
-			fprintf(stderr, "Ben_AFK: %s: %s\n", o->a.password_file,
-			    strerror(errno));
-			return -1;
-		}
-		if (fgets(buf, (int)size, fh) == NULL)
-			buf[0] = '\0';
-		fclose(fh);
-		len = strcspn(buf, "\r\n");
-		buf[len] = '\0';
-		return 0;
+	if ((rc = afk_given_password(&o->a, buf, size)) == -1) {
+		fprintf(stderr, "Ben_AFK: %s: %s\n", o->a.password_file,
+		    strerror(errno));
+		return -1;
 	}
-	if (env != NULL) {
-		snprintf(buf, size, "%s", env);
+	if (rc == 1)
 		return 0;
-	}
 	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", o->a.user,
 	    o->a.host);
 	if (term_password(prompt, buf, size) == -1) {
@@ -330,25 +317,13 @@ out:
 	return rc;
 }
 
-static const char *
-login_name(void)
-{
-	struct passwd *pw;
-	const char *name = getenv("USER");
-
-	if (name != NULL && *name != '\0')
-		return name;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_name : NULL;
-}
-
 /* With -i, a user to log in as (ours by default) and a readable key: 0,
  * else an exit status. */
 static int
 check_identity(struct cli *o)
 {
 	if (o->a.keyfile != NULL && o->a.user == NULL &&
-	    (o->a.user = login_name()) == NULL) {
+	    (o->a.user = afk_login_name()) == NULL) {
 		fprintf(stderr, "Ben_AFK: -i needs -u USER\n");
 		return AFK_EXIT_USAGE;
 	}

@@ -1,8 +1,10 @@
 /* The command-line options both clients take. */
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/options.h"
 
@@ -75,5 +77,38 @@ afk_option(struct afk_options *o, int ch, const char *arg, char *err,
 		return 0;
 	}
 	o->named = 1;		/* a server or a way to reach it was named */
+	return 1;
+}
+
+const char *
+afk_login_name(void)
+{
+	struct passwd *pw;
+	const char *name = getenv("USER");
+
+	if (name != NULL && *name != '\0')
+		return name;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : NULL;
+}
+
+int
+afk_given_password(const struct afk_options *o, char *buf, size_t size)
+{
+	const char *env = getenv("BEN_AFK_PASSWORD");
+	FILE *fh;
+
+	if (o->password_file != NULL) {
+		if ((fh = fopen(o->password_file, "re")) == NULL)
+			return -1;
+		if (fgets(buf, (int)size, fh) == NULL)
+			buf[0] = '\0';
+		fclose(fh);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return 1;
+	}
+	if (env == NULL)
+		return 0;
+	snprintf(buf, size, "%s", env);
 	return 1;
 }

@@ -56,4 +56,15 @@ void	afk_options_init(struct afk_options *o);
 int	afk_option(struct afk_options *o, int ch, const char *arg, char *err,
 	    size_t errlen);
 
+/* Who logs in when no -u is given: $USER, else our passwd entry; or NULL. */
+const char *afk_login_name(void);
+
+/*
+ * The password of --password-file (its first line) or $BEN_AFK_PASSWORD
+ * into BUF: 1 if there is one, 0 if neither is given (ask for it), -1 if
+ * the file cannot be read (errno set).
+ */
+int	afk_given_password(const struct afk_options *o, char *buf,
+	    size_t size);
+
 #endif

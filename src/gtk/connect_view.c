@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/options.h"
 #include "gtk/gui.h"
 #include "gtk/recent.h"
 
@@ -56,14 +57,6 @@ connect_view_error(struct gui *g, const char *text)
 	gui_trace(g, "error", "%s", text);
 }
 
-static const char *
-login_name(void)
-{
-	const char *name = getenv("USER");
-
-	return name != NULL && *name != '\0' ? name : NULL;
-}
-
 /* Read the form into the parameters of the next session. */
 static void
 read_form(struct gui *g)
@@ -91,9 +84,9 @@ check_login(struct gui *g, const char *pass)
 	if (*p->keyfile != '\0') {
 		p->tls = 1;		/* a key is presented in TLS */
 		gtk_check_button_set_active(g->tls, TRUE);
-		if (*p->user == '\0' && login_name() != NULL) {
+		if (*p->user == '\0' && afk_login_name() != NULL) {
 			g_free(p->user);
-			p->user = g_strdup(login_name());
+			p->user = g_strdup(afk_login_name());
 		}
 		if (access(p->keyfile, R_OK) == -1) {
 			char *msg = g_strdup_printf("Cannot read the key file "

@@ -78,20 +78,13 @@ gui_trace(struct gui *g, const char *what, const char *fmt, ...)
 static char *
 read_password(const struct afk_options *o)
 {
-	char buf[PASSWORD_MAX];
-	const char *env = getenv("BEN_AFK_PASSWORD");
-	FILE *fh;
+	char buf[PASSWORD_MAX], *pass;
 
-	if (o->password_file != NULL) {
-		if ((fh = fopen(o->password_file, "re")) == NULL)
-			return NULL;
-		if (fgets(buf, (int)sizeof(buf), fh) == NULL)
-			buf[0] = '\0';
-		fclose(fh);
-		buf[strcspn(buf, "\r\n")] = '\0';
-		return g_strdup(buf);
-	}
-	return env != NULL ? g_strdup(env) : NULL;
+	if (afk_given_password(o, buf, sizeof(buf)) != 1)
+		return NULL;
+	pass = g_strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return pass;
 }
 
 struct start {

@@ -11,6 +11,7 @@ Every wait is bounded; only processes started here are stopped, by PID.
 """
 
 import os
+import pwd
 import re
 import select
 import shutil
@@ -24,6 +25,7 @@ import pytest
 from conftest import REPO, BINARY, free_port, wait_until
 
 GTK_BIN = os.environ.get("BEN_AFK_GTK", os.path.join(REPO, "Ben_AFK-gtk"))
+BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
 PASSWORD = "open sesame 42"
 SCREEN = "1280x800x24"
 
@@ -421,6 +423,26 @@ def test_anonymous_user_cannot_quit_when_auth_is_on(daemon_factory, gui,
     g.wait("log", r"quit needs an admin", after=n)
     assert d.alive()
     g.screenshot()
+
+
+def test_key_without_user_logs_in_as_the_local_account(daemon_factory, gui,
+                                                       tmp_path):
+    """-i KEY without -u: the user is $USER or, when that is unset, the
+    passwd entry of the caller, as Ben_AFK does."""
+    me = pwd.getpwuid(os.getuid()).pw_name
+    d = secure_daemon(daemon_factory)
+    key = tmp_path / "id"
+    r = subprocess.run([BEN_AFK, "--keygen", str(key)], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    r = md(d, "--add-key", me, f"{key}.pub")
+    assert r.returncode == 0, r.stderr
+    d.start()
+    pin(d, tmp_path / "home")
+    g = gui("-p", d.port, "-i", key, env={"USER": ""})
+    connected(g)
+    d.wait_for_log(rf"^Authentication of {re.escape(me)} from \S+ "
+                   r"succeeded \(key, user\)\.$")
 
 
 def test_admin_gets_a_remote_shell_in_the_terminal_tab(daemon_factory, gui,
