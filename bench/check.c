@@ -161,6 +161,145 @@ map_file(const char *path, size_t *size)
 	return p;
 }
 
+/* Log-file mode's progress through the file. */
+struct tally {
+	unsigned long	 *next;		/* per connection: line expected next */
+	unsigned char	**seen;		/* -u: per connection, a bit a line */
+	unsigned long	  data;		/* records with a marker */
+	unsigned long	  other;	/* the server's own records */
+	unsigned long	  late;		/* with -u: after a later line */
+	int		  shown_prefix;
+};
+
+/* Zero t and allocate its per-connection state (the bitmaps with -u). */
+static void
+tally_init(const struct opts *o, struct tally *t)
+{
+	unsigned int c;
+
+	memset(t, 0, sizeof(*t));
+	if ((t->next = calloc(o->conns + 1, sizeof(*t->next))) == NULL)
+		bench_die(2, "calloc: %s", strerror(errno));
+	if (o->unordered) {
+		if ((t->seen = calloc(o->conns + 1, sizeof(*t->seen))) == NULL)
+			bench_die(2, "calloc: %s", strerror(errno));
+		for (c = 1; c <= o->conns; c++)
+			if ((t->seen[c] = calloc(o->lines / 8 + 1, 1)) == NULL)
+				bench_die(2, "calloc: %s", strerror(errno));
+	}
+}
+
+/*
+ * The marker of record p..nl (its newline), or NULL if it has none.  It is
+ * looked for at the payload's place first, then at the first "c=".
+ */
+static const char *
+find_marker(const char *p, const char *nl)
+{
+	size_t len = (size_t)(nl - p);
+	const char *m;
+	unsigned int conn;
+	unsigned long seq;
+
+	if (len >= LINE_PAYLOAD && nl[-LINE_PAYLOAD] == 'c' &&
+	    nl[-LINE_PAYLOAD + 1] == '=')
+		return nl - LINE_PAYLOAD;
+	if ((m = memmem(p, len, "c=", 2)) != NULL &&
+	    parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1)
+		m = NULL;
+	return m;
+}
+
+/* Line seq of conn, intact, is at offset off: is it where it belongs? */
+static void
+tally_seq(const struct opts *o, struct tally *t, size_t off,
+    unsigned int conn, unsigned long seq)
+{
+	unsigned long *next = &t->next[conn];
+
+	if (o->unordered) {
+		if (t->seen[conn][seq / 8] & (1u << (seq % 8)))
+			report("offset %zu: connection %u line %lu "
+			    "duplicated", off, conn, seq);
+		t->seen[conn][seq / 8] |= (unsigned char)(1u << (seq % 8));
+		if (seq < *next)
+			t->late++;
+		else
+			*next = seq + 1;
+		return;
+	}
+	if (seq != *next) {
+		if (seq < *next)
+			report("offset %zu: connection %u line %lu "
+			    "duplicated or out of order (after %lu)",
+			    off, conn, seq, *next - 1);
+		else
+			report("offset %zu: connection %u lines "
+			    "%lu..%lu missing (got %lu)",
+			    off, conn, *next, seq - 1, seq);
+	}
+	*next = seq + 1;
+}
+
+/* Record p..nl, with its marker at m: a valid line, and in its place? */
+static void
+tally_record(const struct opts *o, struct tally *t, const char *map,
+    const char *p, const char *m, const char *nl)
+{
+	char expect[LINE_LEN];
+	unsigned int conn;
+	unsigned long seq;
+
+	t->data++;
+	if (parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1 ||
+	    conn < 1 || conn > o->conns || seq >= o->lines) {
+		report("offset %zu: bad marker", (size_t)(p - map));
+		show("line", p, (size_t)(nl - p));
+		return;
+	}
+	line_make(expect, conn, seq);
+	if ((size_t)(nl - m) != LINE_PAYLOAD ||
+	    memcmp(m, expect, LINE_PAYLOAD) != 0) {
+		report("offset %zu: connection %u line %lu corrupt",
+		    (size_t)(p - map), conn, seq);
+		show("got", m, (size_t)(nl - m));
+		show("expected", expect, LINE_PAYLOAD);
+		return;
+	}
+	if (!t->shown_prefix && !o->quiet) {
+		printf("check: record shape: \"%.*s<63-byte line>\"\n",
+		    (int)(m - p), p);
+		t->shown_prefix = 1;
+	}
+	tally_seq(o, t, (size_t)(p - map), conn, seq);
+}
+
+/* At the end of the file: report what never came, free t's bitmaps. */
+static void
+tally_finish(const struct opts *o, struct tally *t)
+{
+	unsigned long seq;
+	unsigned int c;
+
+	for (c = 1; c <= o->conns; c++) {
+		if (t->next[c] != o->lines)
+			report("connection %u: last line seen is %ld, expected "
+			    "%lu", c, (long)t->next[c] - 1, o->lines - 1);
+		for (seq = 0; o->unordered && seq < o->lines; seq++)
+			if (!(t->seen[c][seq / 8] & (1u << (seq % 8)))) {
+				report("connection %u: line %lu missing", c,
+				    seq);
+				break;
+			}
+		if (o->unordered)
+			free(t->seen[c]);
+	}
+	free(t->seen);
+	if (t->data != (unsigned long)o->conns * o->lines)
+		report("%lu data lines, expected %lu", t->data,
+		    (unsigned long)o->conns * o->lines);
+}
+
 /*
  * Log-file mode: each record is one line; the 63-byte payload is its end
  * (whatever prefix the server adds).  Lines without a marker are the
@@ -170,24 +309,11 @@ static int
 verify_lines(const struct opts *o)
 {
 	const char *map, *p, *end, *nl, *m;
-	unsigned long *next, data = 0, other = 0, late = 0;
-	unsigned char **seen = NULL;
-	char expect[LINE_LEN];
-	unsigned int conn, c;
-	unsigned long seq;
-	size_t size, len;
-	int shown_prefix = 0;
+	struct tally t;
+	size_t size;
 
 	map = map_file(o->path, &size);
-	if ((next = calloc(o->conns + 1, sizeof(*next))) == NULL)
-		bench_die(2, "calloc: %s", strerror(errno));
-	if (o->unordered) {
-		if ((seen = calloc(o->conns + 1, sizeof(*seen))) == NULL)
-			bench_die(2, "calloc: %s", strerror(errno));
-		for (c = 1; c <= o->conns; c++)
-			if ((seen[c] = calloc(o->lines / 8 + 1, 1)) == NULL)
-				bench_die(2, "calloc: %s", strerror(errno));
-	}
+	tally_init(o, &t);
 	for (p = map, end = map + size; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			report("offset %zu: last line has no newline",
@@ -195,92 +321,22 @@ verify_lines(const struct opts *o)
 			show("line", p, (size_t)(end - p));
 			break;
 		}
-		len = (size_t)(nl - p);
-		m = NULL;
-		if (len >= LINE_PAYLOAD && nl[-LINE_PAYLOAD] == 'c' &&
-		    nl[-LINE_PAYLOAD + 1] == '=')
-			m = nl - LINE_PAYLOAD;
-		else if ((m = memmem(p, len, "c=", 2)) != NULL &&
-		    parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1)
-			m = NULL;
-		if (m == NULL) {
-			other++;
-			continue;
-		}
-		data++;
-		if (parse_marker(m, (size_t)(nl - m), &conn, &seq) == -1 ||
-		    conn < 1 || conn > o->conns || seq >= o->lines) {
-			report("offset %zu: bad marker",
-			    (size_t)(p - map));
-			show("line", p, len);
-			continue;
-		}
-		line_make(expect, conn, seq);
-		if ((size_t)(nl - m) != LINE_PAYLOAD ||
-		    memcmp(m, expect, LINE_PAYLOAD) != 0) {
-			report("offset %zu: connection %u line %lu corrupt",
-			    (size_t)(p - map), conn, seq);
-			show("got", m, (size_t)(nl - m));
-			show("expected", expect, LINE_PAYLOAD);
-			continue;
-		}
-		if (!shown_prefix && !o->quiet) {
-			printf("check: record shape: \"%.*s<63-byte line>\"\n",
-			    (int)(m - p), p);
-			shown_prefix = 1;
-		}
-		if (o->unordered) {
-			if (seen[conn][seq / 8] & (1u << (seq % 8)))
-				report("offset %zu: connection %u line %lu "
-				    "duplicated", (size_t)(p - map), conn, seq);
-			seen[conn][seq / 8] |= (unsigned char)(1u << (seq % 8));
-			if (seq < next[conn])
-				late++;
-			else
-				next[conn] = seq + 1;
-			continue;
-		}
-		if (seq != next[conn]) {
-			if (seq < next[conn])
-				report("offset %zu: connection %u line %lu "
-				    "duplicated or out of order (after %lu)",
-				    (size_t)(p - map), conn, seq,
-				    next[conn] - 1);
-			else
-				report("offset %zu: connection %u lines "
-				    "%lu..%lu missing (got %lu)",
-				    (size_t)(p - map), conn, next[conn],
-				    seq - 1, seq);
-		}
-		next[conn] = seq + 1;
+		if ((m = find_marker(p, nl)) == NULL)
+			t.other++;
+		else
+			tally_record(o, &t, map, p, m, nl);
 	}
-	for (c = 1; c <= o->conns; c++) {
-		if (next[c] != o->lines)
-			report("connection %u: last line seen is %ld, expected "
-			    "%lu", c, (long)next[c] - 1, o->lines - 1);
-		for (seq = 0; o->unordered && seq < o->lines; seq++)
-			if (!(seen[c][seq / 8] & (1u << (seq % 8)))) {
-				report("connection %u: line %lu missing", c,
-				    seq);
-				break;
-			}
-		if (o->unordered)
-			free(seen[c]);
-	}
-	free(seen);
-	if (data != (unsigned long)o->conns * o->lines)
-		report("%lu data lines, expected %lu", data,
-		    (unsigned long)o->conns * o->lines);
+	tally_finish(o, &t);
 	if (nerrors == 0 && o->unordered)
 		printf("check: %s: ok: %u connections x %lu lines, each once; "
 		    "%lu lines arrived after a later line of their connection "
-		    "(%lu other lines)\n", o->path, o->conns, o->lines, late,
-		    other);
+		    "(%lu other lines)\n", o->path, o->conns, o->lines, t.late,
+		    t.other);
 	else if (nerrors == 0 && !o->quiet)
 		printf("check: %s: ok: %u connections x %lu lines, each once "
 		    "and in order (%lu other lines)\n", o->path, o->conns,
-		    o->lines, other);
-	free(next);
+		    o->lines, t.other);
+	free(t.next);
 	return nerrors == 0 ? 0 : 1;
 }
 
@@ -388,6 +444,173 @@ frame_candidates(const struct opts *o, struct stream *s, const char *map,
 		qsort(f->cand, f->ncand, sizeof(*f->cand), cand_cmp);
 }
 
+/* Relay mode's search: the streams' state and the chunks tried so far. */
+struct search {
+	const char	*map;
+	size_t		 size;
+	struct stream	*s;		/* per connection, at the top frame */
+	struct stream	*best_s;	/* the same at best_off */
+	size_t		 best_off;	/* furthest chunk start reached */
+	struct frame	*stack;		/* stack[0] is the root frame */
+	size_t		 depth, cap;
+	unsigned long	 budget;	/* frames left to try; -1 once spent */
+};
+
+/* A root frame with an empty chunk: its candidates start the file. */
+static void
+search_root(const struct opts *o, struct search *sr)
+{
+	struct stream after;
+	struct frame *f = &sr->stack[0];
+	unsigned int c;
+
+	memset(f, 0, sizeof(*f));
+	f->cand = calloc(o->conns, sizeof(*f->cand));
+	if (f->cand == NULL)
+		bench_die(2, "calloc: %s", strerror(errno));
+	for (c = 1; c <= o->conns && sr->size > 0; c++) {
+		size_t len = stream_match(c, &sr->s[c], o->lines, sr->map,
+		    sr->size, &after);
+
+		if (len > 0) {
+			f->cand[f->ncand].reach = len;
+			f->cand[f->ncand].d = c;
+			f->ncand++;
+		}
+	}
+	if (f->ncand > 1)
+		qsort(f->cand, f->ncand, sizeof(*f->cand), cand_cmp);
+}
+
+/* Map the file, every stream at its first line, and the root frame. */
+static void
+search_init(const struct opts *o, struct search *sr)
+{
+	unsigned int c;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->map = map_file(o->path, &sr->size);
+	sr->cap = 1024;
+	sr->s = calloc(o->conns + 1, sizeof(*sr->s));
+	sr->best_s = calloc(o->conns + 1, sizeof(*sr->s));
+	sr->stack = malloc(sr->cap * sizeof(*sr->stack));
+	if (sr->s == NULL || sr->best_s == NULL || sr->stack == NULL)
+		bench_die(2, "calloc: %s", strerror(errno));
+	for (c = 1; c <= o->conns; c++)
+		line_make(sr->s[c].line, c, 0);
+	memcpy(sr->best_s, sr->s, (o->conns + 1) * sizeof(*sr->s));
+	sr->budget = 1000000 + sr->size / 64;
+	search_root(o, sr);
+}
+
+/* Dead end: undo the top frame's chunk, back up; 0 if nothing is left. */
+static int
+search_back_up(struct search *sr)
+{
+	struct frame *f = &sr->stack[sr->depth];
+
+	free(f->cand);
+	f->cand = NULL;
+	if (sr->depth == 0 || sr->budget == (unsigned long)-1)
+		return 0;
+	sr->depth--;
+	f = &sr->stack[sr->depth];
+	if (f->owner != 0)
+		sr->s[f->owner] = f->before;
+	return 1;
+}
+
+/* Commit the top frame's chunk minus cd's give-back, push cd's chunk. */
+static struct frame *
+search_push(const struct opts *o, struct search *sr, const struct cand *cd)
+{
+	struct frame *f = &sr->stack[sr->depth];
+	struct stream after;
+
+	if (f->owner != 0) {
+		sr->s[f->owner] = f->before;
+		stream_match(f->owner, &sr->s[f->owner], o->lines,
+		    sr->map + f->off, f->len - cd->k, &after);
+		sr->s[f->owner] = after;
+	}
+	if (++sr->depth == sr->cap) {
+		sr->cap *= 2;
+		if ((sr->stack = realloc(sr->stack,
+		    sr->cap * sizeof(*sr->stack))) == NULL)
+			bench_die(2, "realloc: %s", strerror(errno));
+		f = &sr->stack[sr->depth - 1];
+	}
+	sr->stack[sr->depth].off = f->off + f->len - cd->k;
+	sr->stack[sr->depth].len = cd->reach - sr->stack[sr->depth].off;
+	sr->stack[sr->depth].owner = cd->d;
+	sr->stack[sr->depth].before = sr->s[cd->d];
+	sr->stack[sr->depth].cand = NULL;
+	sr->stack[sr->depth].ncand = sr->stack[sr->depth].tried = 0;
+	f = &sr->stack[sr->depth];
+	if (f->off > sr->best_off) {
+		sr->best_off = f->off;
+		memcpy(sr->best_s, sr->s, (o->conns + 1) * sizeof(*sr->s));
+	}
+	return f;
+}
+
+/* f's chunk ends the file: 1 if it also ends every stream, else undo it. */
+static int
+search_complete(const struct opts *o, struct search *sr, struct frame *f)
+{
+	struct stream after;
+	unsigned int c;
+
+	stream_match(f->owner, &sr->s[f->owner], o->lines, sr->map + f->off,
+	    f->len, &after);
+	sr->s[f->owner] = after;
+	for (c = 1; c <= o->conns; c++)
+		if (sr->s[c].seq != o->lines)
+			break;
+	if (c > o->conns)
+		return 1;
+	sr->s[f->owner] = f->before;
+	return 0;
+}
+
+/* Depth first, furthest reach first; 1 if the file is an interleaving. */
+static int
+search_run(const struct opts *o, struct search *sr)
+{
+	struct frame *f;
+	struct cand *cd;
+
+	for (;;) {
+		f = &sr->stack[sr->depth];
+		if (f->tried == f->ncand || sr->budget-- == 0) {
+			if (!search_back_up(sr))
+				return 0;
+			continue;
+		}
+		cd = &f->cand[f->tried++];
+		f = search_push(o, sr, cd);
+		if (cd->reach == sr->size && search_complete(o, sr, f))
+			return 1;
+		frame_candidates(o, sr->s, sr->map, sr->size, f);
+	}
+}
+
+/* Where the search got furthest, and each connection's state there. */
+static void
+search_report(const struct opts *o, const struct search *sr)
+{
+	unsigned int c;
+
+	report("offset %zu: bytes that continue no connection "
+	    "(furthest point reached%s)", sr->best_off,
+	    sr->budget == (unsigned long)-1 ? ", search budget spent" : "");
+	show("got", sr->map + sr->best_off, sr->size - sr->best_off);
+	for (c = 1; c <= o->conns; c++)
+		fprintf(stderr, "check:   connection %u at line %lu "
+		    "byte %u of %lu\n", c, sr->best_s[c].seq,
+		    sr->best_s[c].col, o->lines);
+}
+
 /*
  * Relay mode: the file is the N byte streams cut in chunks (one read()
  * each) and interleaved, at any byte.  This checks that it is such an
@@ -402,122 +625,24 @@ frame_candidates(const struct opts *o, struct stream *s, const char *map,
 static int
 verify_raw(const struct opts *o)
 {
-	struct stream *s, *best_s, after;
-	struct frame *stack, *f;
-	const char *map;
-	size_t size, depth = 0, cap = 1024, i, best_off = 0;
-	unsigned long chunks = 0, budget;
-	unsigned int c, done;
-	struct cand *cd;
+	struct search sr;
+	unsigned long chunks = 0;
+	size_t i;
 
-	map = map_file(o->path, &size);
-	s = calloc(o->conns + 1, sizeof(*s));
-	best_s = calloc(o->conns + 1, sizeof(*s));
-	stack = malloc(cap * sizeof(*stack));
-	if (s == NULL || best_s == NULL || stack == NULL)
-		bench_die(2, "calloc: %s", strerror(errno));
-	for (c = 1; c <= o->conns; c++)
-		line_make(s[c].line, c, 0);
-	memcpy(best_s, s, (o->conns + 1) * sizeof(*s));
-	budget = 1000000 + size / 64;
-
-	/* A root frame with an empty chunk: its candidates start the file. */
-	f = &stack[0];
-	memset(f, 0, sizeof(*f));
-	f->cand = calloc(o->conns, sizeof(*f->cand));
-	if (f->cand == NULL)
-		bench_die(2, "calloc: %s", strerror(errno));
-	for (c = 1; c <= o->conns && size > 0; c++) {
-		size_t len = stream_match(c, &s[c], o->lines, map, size,
-		    &after);
-
-		if (len > 0) {
-			f->cand[f->ncand].reach = len;
-			f->cand[f->ncand].d = c;
-			f->ncand++;
-		}
-	}
-	if (f->ncand > 1)
-		qsort(f->cand, f->ncand, sizeof(*f->cand), cand_cmp);
-	done = 0;
-	for (;;) {
-		f = &stack[depth];
-		if (f->tried == f->ncand || budget-- == 0) {
-			/* Dead end: undo this frame's chunk, back up. */
-			free(f->cand);
-			f->cand = NULL;
-			if (depth == 0 || budget == (unsigned long)-1)
-				break;
-			depth--;
-			f = &stack[depth];
-			if (f->owner != 0)
-				s[f->owner] = f->before;
-			continue;
-		}
-		cd = &f->cand[f->tried++];
-		/* Commit f's chunk minus the give-back, start d's chunk. */
-		if (f->owner != 0) {
-			s[f->owner] = f->before;
-			stream_match(f->owner, &s[f->owner], o->lines,
-			    map + f->off, f->len - cd->k, &after);
-			s[f->owner] = after;
-		}
-		if (++depth == cap) {
-			cap *= 2;
-			if ((stack = realloc(stack, cap * sizeof(*stack))) ==
-			    NULL)
-				bench_die(2, "realloc: %s", strerror(errno));
-			f = &stack[depth - 1];
-		}
-		stack[depth].off = f->off + f->len - cd->k;
-		stack[depth].len = cd->reach - stack[depth].off;
-		stack[depth].owner = cd->d;
-		stack[depth].before = s[cd->d];
-		stack[depth].cand = NULL;
-		stack[depth].ncand = stack[depth].tried = 0;
-		f = &stack[depth];
-		if (f->off > best_off) {
-			best_off = f->off;
-			memcpy(best_s, s, (o->conns + 1) * sizeof(*s));
-		}
-		if (cd->reach == size) {
-			stream_match(f->owner, &s[f->owner], o->lines,
-			    map + f->off, f->len, &after);
-			s[f->owner] = after;
-			for (c = 1; c <= o->conns; c++)
-				if (s[c].seq != o->lines)
-					break;
-			if (c > o->conns) {
-				done = 1;
-				break;
-			}
-			s[f->owner] = f->before;
-		}
-		frame_candidates(o, s, map, size, f);
-	}
-	if (done) {
-		chunks = depth;
-		for (i = 0; i <= depth; i++)
-			free(stack[i].cand);
-	} else {
-		report("offset %zu: bytes that continue no connection "
-		    "(furthest point reached%s)", best_off,
-		    budget == (unsigned long)-1 ? ", search budget spent" : "");
-		show("got", map + best_off, size - best_off);
-		for (c = 1; c <= o->conns; c++)
-			fprintf(stderr, "check:   connection %u at line %lu "
-			    "byte %u of %lu\n", c, best_s[c].seq,
-			    best_s[c].col, o->lines);
-		for (i = 0; i <= depth; i++)
-			free(stack[i].cand);
-	}
+	search_init(o, &sr);
+	if (search_run(o, &sr))
+		chunks = sr.depth;
+	else
+		search_report(o, &sr);
+	for (i = 0; i <= sr.depth; i++)
+		free(sr.stack[i].cand);
 	if (nerrors == 0 && !o->quiet)
 		printf("check: %s: ok: %u connections x %lu lines, each once "
 		    "and in order (raw relay, %lu chunks)\n", o->path, o->conns,
 		    o->lines, chunks);
-	free(stack);
-	free(best_s);
-	free(s);
+	free(sr.stack);
+	free(sr.best_s);
+	free(sr.s);
 	return nerrors == 0 ? 0 : 1;
 }
 
@@ -532,6 +657,51 @@ elapsed(const struct timespec *a)
 }
 
 /*
+ * Count the complete data lines of fd from *off to size, and move *off past
+ * them: a partial last line is read again next time.
+ */
+static unsigned long
+count_lines(const char *path, int fd, char *buf, off_t *off, off_t size)
+{
+	unsigned long have = 0;
+	char *p, *nl, *end;
+	ssize_t n;
+
+	while (*off < size) {
+		n = pread(fd, buf, WAIT_BUF, *off);
+		if (n < 0)
+			bench_die(2, "read %s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		end = buf + n;
+		for (p = buf; (nl = memchr(p, '\n',
+		    (size_t)(end - p))) != NULL; p = nl + 1)
+			if (nl - p >= LINE_PAYLOAD &&
+			    nl[-LINE_PAYLOAD] == 'c' &&
+			    nl[-LINE_PAYLOAD + 1] == '=')
+				have++;
+		if (p == buf && n == WAIT_BUF)
+			p = end;	/* absurd line: skip */
+		*off += p - buf;
+		if (p == buf)
+			break;		/* partial line */
+	}
+	return have;
+}
+
+/* Print the file's mtime and size: the server's last write, not ours. */
+static void
+print_done(const char *path, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		bench_die(2, "%s: %s", path, strerror(errno));
+	printf("done=%lld.%09ld\nsize=%lld\n", (long long)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+/*
  * Wait mode: follow the file as it grows and count complete data lines
  * (raw mode: bytes) until all are there.  The completion time printed is
  * the file's mtime, i.e. the server's last write, not the time we noticed.
@@ -543,8 +713,7 @@ wait_complete(const struct opts *o)
 	struct timespec start, grew, nap = { 0, POLL_NS };
 	off_t off = 0, last_size = -1;
 	struct stat st;
-	char *buf, *p, *nl, *end;
-	ssize_t n;
+	char *buf;
 	int fd = -1;
 
 	if ((buf = malloc(WAIT_BUF)) == NULL)
@@ -558,7 +727,8 @@ wait_complete(const struct opts *o)
 			bench_die(2, "%s: %s", o->path, strerror(errno));
 		if (fd != -1) {
 			if (fstat(fd, &st) == -1)
-				bench_die(2, "%s: %s", o->path, strerror(errno));
+				bench_die(2, "%s: %s", o->path,
+				    strerror(errno));
 			if (st.st_size != last_size) {
 				last_size = st.st_size;
 				clock_gettime(CLOCK_MONOTONIC, &grew);
@@ -566,35 +736,11 @@ wait_complete(const struct opts *o)
 			if (o->raw) {
 				have = (unsigned long)(st.st_size / LINE_LEN);
 				off = st.st_size;
-			}
-			while (!o->raw && off < st.st_size) {
-				n = pread(fd, buf, WAIT_BUF, off);
-				if (n < 0)
-					bench_die(2, "read %s: %s", o->path,
-					    strerror(errno));
-				if (n == 0)
-					break;
-				end = buf + n;
-				for (p = buf; (nl = memchr(p, '\n',
-				    (size_t)(end - p))) != NULL; p = nl + 1)
-					if (nl - p >= LINE_PAYLOAD &&
-					    nl[-LINE_PAYLOAD] == 'c' &&
-					    nl[-LINE_PAYLOAD + 1] == '=')
-						have++;
-				if (p == buf && n == WAIT_BUF)
-					p = end;	/* absurd line: skip */
-				off += p - buf;
-				if (p == buf)
-					break;		/* partial line */
-			}
+			} else
+				have += count_lines(o->path, fd, buf, &off,
+				    st.st_size);
 			if (have >= want) {
-				if (fstat(fd, &st) == -1)
-					bench_die(2, "%s: %s", o->path,
-					    strerror(errno));
-				printf("done=%lld.%09ld\nsize=%lld\n",
-				    (long long)st.st_mtim.tv_sec,
-				    st.st_mtim.tv_nsec,
-				    (long long)st.st_size);
+				print_done(o->path, fd);
 				break;
 			}
 		}

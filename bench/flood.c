@@ -178,10 +178,13 @@ wait_eof(int fd, int timeout)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(ms > INT_MAX ? INT_MAX : ms)) < 0) {
+		switch (poll(&pfd, 1, (int)(ms > INT_MAX ? INT_MAX : ms))) {
+		case -1:
 			if (errno == EINTR)
 				continue;
 			return 0;
+		case 0:
+			return 0;	/* timed out: the server kept it open */
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n == 0)
@@ -389,43 +392,62 @@ connect_to(const char *host, const char *port)
 	return fd;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "connections",	required_argument,	NULL, 'c' },
-		{ "host",		required_argument,	NULL, 'H' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ "lines",		required_argument,	NULL, 'l' },
-		{ "monitor",		required_argument,	NULL, 'm' },
-		{ "port",		required_argument,	NULL, 'p' },
-		{ "timeout",		required_argument,	NULL, 't' },
-		{ "tls",		no_argument,		NULL, 'T' },
-		{ NULL,			0,			NULL, 0 }
-	};
-	const char *host = "127.0.0.1", *port = NULL;
-	unsigned long nconn = 3, lines = 3000000;
-	int timeout = 120, ch, failed = 0, eofs = 0, use_tls = 0, i;
-	SSL_CTX *ctx = NULL;
-	struct timespec start, closed, last = { 0, 0 };
-	struct conn *conns;
-	long sum = 0, max = 0;
+struct flood_opts {
+	const char	*host;
+	const char	*port;
+	unsigned long	 nconn;
+	unsigned long	 lines;		/* per connection */
+	int		 timeout;	/* seconds to wait for the server */
+	int		 use_tls;
+};
 
-	bench_prog = "flood";
+/* What the flood came to, for the report. */
+struct outcome {
+	struct timespec	 start;		/* before the first connect */
+	struct timespec	 last;		/* latest "all sent" of a connection */
+	struct timespec	 closed;	/* every connection done */
+	int		 failed;	/* a connection failed */
+	int		 eofs;		/* connections the server closed */
+};
+
+static const struct option longopts[] = {
+	{ "connections",	required_argument,	NULL, 'c' },
+	{ "host",		required_argument,	NULL, 'H' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "lines",		required_argument,	NULL, 'l' },
+	{ "monitor",		required_argument,	NULL, 'm' },
+	{ "port",		required_argument,	NULL, 'p' },
+	{ "timeout",		required_argument,	NULL, 't' },
+	{ "tls",		no_argument,		NULL, 'T' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* Fill o from the command line (-m sets mon.pid); exits 2 on misuse. */
+static void
+parse_opts(int argc, char **argv, struct flood_opts *o)
+{
+	int ch;
+
+	o->host = "127.0.0.1";
+	o->port = NULL;
+	o->nconn = 3;
+	o->lines = 3000000;
+	o->timeout = 120;
+	o->use_tls = 0;
 	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:Tt:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			nconn = bench_num(optarg, "connection count", 1,
+			o->nconn = bench_num(optarg, "connection count", 1,
 			    LINE_MAX_CONNS);
 			break;
 		case 'H':
-			host = optarg;
+			o->host = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
 		case 'l':
-			lines = bench_num(optarg, "line count", 1,
+			o->lines = bench_num(optarg, "line count", 1,
 			    LINE_MAX_SEQ + 1);
 			break;
 		case 'm':
@@ -433,13 +455,14 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			bench_num(optarg, "port", 1, 65535);
-			port = optarg;
+			o->port = optarg;
 			break;
 		case 'T':
-			use_tls = 1;
+			o->use_tls = 1;
 			break;
 		case 't':
-			timeout = (int)bench_num(optarg, "timeout", 1, 86400);
+			o->timeout = (int)bench_num(optarg, "timeout", 1,
+			    86400);
 			break;
 		default:
 			usage(stderr, 2);
@@ -450,84 +473,143 @@ main(int argc, char **argv)
 		    argv[optind]);
 		usage(stderr, 2);
 	}
-	if (port == NULL) {
+	if (o->port == NULL) {
 		fprintf(stderr, "flood: -p PORT is required\n");
 		usage(stderr, 2);
 	}
+}
 
-	if (use_tls) {
-		/* SSL_write uses write(2): no MSG_NOSIGNAL there. */
-		signal(SIGPIPE, SIG_IGN);
-		ctx = tls_context();
-	}
-	if ((conns = calloc(nconn, sizeof(*conns))) == NULL)
-		bench_die(1, "calloc: %s", strerror(errno));
-	if (mon.pid != 0) {
-		monitor_sample();
-		if (pthread_create(&mon.thread, NULL, monitor_run, NULL) != 0)
-			bench_die(1, "pthread_create failed");
-	}
+/* Sample mon.pid now and every MONITOR_NS until monitor_stop(). */
+static void
+monitor_start(void)
+{
+	monitor_sample();
+	if (pthread_create(&mon.thread, NULL, monitor_run, NULL) != 0)
+		bench_die(1, "pthread_create failed");
+}
 
-	/* The clock starts before the first connect (and handshake). */
-	clock_gettime(CLOCK_REALTIME, &start);
-	for (i = 0; i < (int)nconn; i++) {
-		conns[i].fd = connect_to(host, port);
+/* Stop the sampler and take one last sample once the flood is over. */
+static void
+monitor_stop(void)
+{
+	mon.stop = 1;
+	pthread_join(mon.thread, NULL);
+	monitor_sample();
+}
+
+/* Connect (and handshake) every connection before any line is sent. */
+static void
+open_conns(const struct flood_opts *o, SSL_CTX *ctx, struct conn *conns)
+{
+	int i;
+
+	for (i = 0; i < (int)o->nconn; i++) {
+		conns[i].fd = connect_to(o->host, o->port);
 		if (ctx != NULL)
 			conns[i].ssl = tls_connect(ctx, conns[i].fd);
 		conns[i].id = (unsigned int)i + 1;
-		conns[i].lines = lines;
-		conns[i].timeout = timeout;
+		conns[i].lines = o->lines;
+		conns[i].timeout = o->timeout;
 	}
-	for (i = 0; i < (int)nconn; i++)
+}
+
+/*
+ * Flood on every connection at once, one thread each, and close those that
+ * succeeded; r gets the failures, the server's EOFs and the latest "sent".
+ */
+static void
+run_conns(struct conn *conns, int nconn, struct outcome *r)
+{
+	int i;
+
+	for (i = 0; i < nconn; i++)
 		if ((errno = pthread_create(&conns[i].thread, NULL, conn_run,
 		    &conns[i])) != 0)
 			bench_die(1, "pthread_create: %s", strerror(errno));
-	for (i = 0; i < (int)nconn; i++) {
+	for (i = 0; i < nconn; i++) {
 		pthread_join(conns[i].thread, NULL);
 		if (conns[i].err != 0) {
 			fprintf(stderr, "flood: connection %d: %s: %s\n",
 			    i + 1, conns[i].what, strerror(conns[i].err));
-			failed = 1;
+			r->failed = 1;
 			continue;
 		}
-		eofs += conns[i].got_eof;
-		if (conns[i].sent.tv_sec > last.tv_sec ||
-		    (conns[i].sent.tv_sec == last.tv_sec &&
-		    conns[i].sent.tv_nsec > last.tv_nsec))
-			last = conns[i].sent;
+		r->eofs += conns[i].got_eof;
+		if (conns[i].sent.tv_sec > r->last.tv_sec ||
+		    (conns[i].sent.tv_sec == r->last.tv_sec &&
+		    conns[i].sent.tv_nsec > r->last.tv_nsec))
+			r->last = conns[i].sent;
 		SSL_free(conns[i].ssl);
 		close(conns[i].fd);
 	}
+}
 
-	if (mon.pid != 0) {
-		mon.stop = 1;
-		pthread_join(mon.thread, NULL);
-		monitor_sample();
-	}
+/* The -m figures: the monitored process and the sum and max of its kids. */
+static void
+print_memory(void)
+{
+	long sum = 0, max = 0;
+	int i;
 
-	clock_gettime(CLOCK_REALTIME, &closed);
-	print_time("start", &start);
-	if (!failed)
-		print_time("sent", &last);
-	if (!failed && eofs == (int)nconn)
-		print_time("closed", &closed);
-	printf("connections=%lu\nlines=%lu\nserver_closed=%d\n", nconn, lines,
-	    eofs);
-	if (mon.pid != 0) {
-		for (i = 0; i < mon.nkids; i++) {
-			sum += mon.kids[i].hwm_kb;
-			if (mon.kids[i].hwm_kb > max)
-				max = mon.kids[i].hwm_kb;
-		}
-		printf("main_hwm_kb=%ld\nchildren=%d\nchildren_hwm_sum_kb=%ld\n"
-		    "children_hwm_max_kb=%ld\n", mon.main_hwm_kb, mon.nkids,
-		    sum, max);
+	for (i = 0; i < mon.nkids; i++) {
+		sum += mon.kids[i].hwm_kb;
+		if (mon.kids[i].hwm_kb > max)
+			max = mon.kids[i].hwm_kb;
 	}
-	if (!failed && eofs < (int)nconn)
+	printf("main_hwm_kb=%ld\nchildren=%d\nchildren_hwm_sum_kb=%ld\n"
+	    "children_hwm_max_kb=%ld\n", mon.main_hwm_kb, mon.nkids, sum, max);
+}
+
+/* The key=value results; a time is left out when it was not reached. */
+static void
+print_results(const struct flood_opts *o, const struct outcome *r)
+{
+	print_time("start", &r->start);
+	if (!r->failed)
+		print_time("sent", &r->last);
+	if (!r->failed && r->eofs == (int)o->nconn)
+		print_time("closed", &r->closed);
+	printf("connections=%lu\nlines=%lu\nserver_closed=%d\n", o->nconn,
+	    o->lines, r->eofs);
+	if (mon.pid != 0)
+		print_memory();
+	if (!r->failed && r->eofs < (int)o->nconn)
 		fprintf(stderr, "flood: warning: server did not close %d of "
-		    "%lu connections within %d s\n", (int)nconn - eofs, nconn,
-		    timeout);
+		    "%lu connections within %d s\n", (int)o->nconn - r->eofs,
+		    o->nconn, o->timeout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct flood_opts o;
+	struct outcome r;
+	struct conn *conns;
+	SSL_CTX *ctx = NULL;
+
+	bench_prog = "flood";
+	parse_opts(argc, argv, &o);
+	if (o.use_tls) {
+		/* SSL_write uses write(2): no MSG_NOSIGNAL there. */
+		signal(SIGPIPE, SIG_IGN);
+		ctx = tls_context();
+	}
+	if ((conns = calloc(o.nconn, sizeof(*conns))) == NULL)
+		bench_die(1, "calloc: %s", strerror(errno));
+	if (mon.pid != 0)
+		monitor_start();
+
+	memset(&r, 0, sizeof(r));
+	/* The clock starts before the first connect (and handshake). */
+	clock_gettime(CLOCK_REALTIME, &r.start);
+	open_conns(&o, ctx, conns);
+	run_conns(conns, (int)o.nconn, &r);
+	if (mon.pid != 0)
+		monitor_stop();
+
+	clock_gettime(CLOCK_REALTIME, &r.closed);
+	print_results(&o, &r);
 	free(conns);
 	SSL_CTX_free(ctx);
-	return failed;
+	return r.failed;
 }

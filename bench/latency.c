@@ -192,29 +192,34 @@ pct_us(const int64_t *v, unsigned long n, double p)
 	return (double)v[k - 1] / 1000.0;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "file",	required_argument,	NULL, 'f' },
-		{ "host",	required_argument,	NULL, 'H' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "lines",	required_argument,	NULL, 'l' },
-		{ "port",	required_argument,	NULL, 'p' },
-		{ "rate",	required_argument,	NULL, 'r' },
-		{ "timeout",	required_argument,	NULL, 't' },
-		{ NULL,		0,			NULL, 0 }
-	};
-	const char *host = "127.0.0.1";
-	unsigned long port = 0, rate = 10000, timeout = 30, i, late = 0;
-	unsigned long nlat;
-	struct timespec next;
-	pthread_t th;
-	int64_t period, t0, deadline, *lat;
-	char line[128];
-	int ch, fd, len;
+struct lat_opts {
+	const char	*host;
+	unsigned long	 port;
+	unsigned long	 rate;		/* lines per second */
+	unsigned long	 timeout;	/* seconds to wait for the records */
+};
 
-	bench_prog = "latency";
+static const struct option longopts[] = {
+	{ "file",	required_argument,	NULL, 'f' },
+	{ "host",	required_argument,	NULL, 'H' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "lines",	required_argument,	NULL, 'l' },
+	{ "port",	required_argument,	NULL, 'p' },
+	{ "rate",	required_argument,	NULL, 'r' },
+	{ "timeout",	required_argument,	NULL, 't' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+/* Fill o, rd.path and rd.lines from the command line; exits 2 on misuse. */
+static void
+parse_opts(int argc, char **argv, struct lat_opts *o)
+{
+	int ch;
+
+	o->host = "127.0.0.1";
+	o->port = 0;
+	o->rate = 10000;
+	o->timeout = 30;
 	rd.lines = 10000;
 	while ((ch = getopt_long(argc, argv, "f:H:hl:p:r:t:", longopts,
 	    NULL)) != -1) {
@@ -223,7 +228,7 @@ main(int argc, char **argv)
 			rd.path = optarg;
 			break;
 		case 'H':
-			host = optarg;
+			o->host = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -231,29 +236,26 @@ main(int argc, char **argv)
 			rd.lines = bench_num(optarg, "line count", 1, 10000000);
 			break;
 		case 'p':
-			port = bench_num(optarg, "port", 1, 65535);
+			o->port = bench_num(optarg, "port", 1, 65535);
 			break;
 		case 'r':
-			rate = bench_num(optarg, "rate", 1, 1000000);
+			o->rate = bench_num(optarg, "rate", 1, 1000000);
 			break;
 		case 't':
-			timeout = bench_num(optarg, "timeout", 1, 86400);
+			o->timeout = bench_num(optarg, "timeout", 1, 86400);
 			break;
 		default:
 			usage(stderr, 2);
 		}
 	}
-	if (optind != argc || port == 0 || rd.path == NULL)
+	if (optind != argc || o->port == 0 || rd.path == NULL)
 		usage(stderr, 2);
+}
 
-	rd.sent_ns = calloc(rd.lines, sizeof(*rd.sent_ns));
-	rd.seen_ns = calloc(rd.lines, sizeof(*rd.seen_ns));
-	lat = calloc(rd.lines, sizeof(*lat));
-	if (rd.sent_ns == NULL || rd.seen_ns == NULL || lat == NULL)
-		bench_die(1, "out of memory");
-	/* The default 50 us timer slack would show up in every figure. */
-	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-
+/* Open the log file at its end, watched first (see reader()). */
+static void
+open_log(void)
+{
 	if ((rd.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		bench_die(1, "inotify_init1: %s", strerror(errno));
 	if (inotify_add_watch(rd.ifd, rd.path, IN_MODIFY) == -1)
@@ -262,9 +264,17 @@ main(int argc, char **argv)
 		bench_die(1, "%s: %s", rd.path, strerror(errno));
 	if (lseek(rd.lfd, 0, SEEK_END) == -1)
 		bench_die(1, "lseek %s: %s", rd.path, strerror(errno));
-	fd = connect_to(host, port);
-	if ((errno = pthread_create(&th, NULL, reader, NULL)) != 0)
-		bench_die(1, "pthread_create: %s", strerror(errno));
+}
+
+/* Send the rd.lines lines at rate on fd; returns how many left late. */
+static unsigned long
+send_lines(int fd, unsigned long rate)
+{
+	struct timespec next;
+	unsigned long i, late = 0;
+	int64_t period, t0;
+	char line[128];
+	int len;
 
 	/* Line i leaves at t0 + i * period; a late sender does not batch. */
 	period = 1000000000 / (int64_t)rate;
@@ -285,18 +295,32 @@ main(int argc, char **argv)
 		    "pppppppppppppppppppppppppppppppp\n", i,
 		    (long long)rd.sent_ns[i]);
 		if (bench_send_all(fd, line, (size_t)len) == -1)
-			bench_die(1, "send: %s (after %lu lines)", strerror(errno), i);
+			bench_die(1, "send: %s (after %lu lines)",
+			    strerror(errno), i);
 	}
+	return late;
+}
+
+/* Wait until the reader has seen every record, failed, or timeout ran out. */
+static void
+wait_records(unsigned long timeout)
+{
+	int64_t deadline;
 
 	deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)timeout * 1000000000;
 	while (rd.nseen < rd.lines && !rd.err &&
 	    now_ns(CLOCK_MONOTONIC) < deadline)
 		usleep(10000);
-	rd.stop = 1;
-	pthread_join(th, NULL);
-	close(fd);
-	if (rd.err)
-		bench_die(1, "read %s: %s", rd.path, strerror(rd.err));
+}
+
+/*
+ * Print the counts and the percentiles of the latencies of the records seen
+ * (lat has room for rd.lines); returns the exit status.
+ */
+static int
+print_results(int64_t *lat, unsigned long rate, unsigned long late)
+{
+	unsigned long i, nlat;
 
 	for (i = 0, nlat = 0; i < rd.lines; i++)
 		if (rd.seen_ns[i] != 0)
@@ -309,8 +333,44 @@ main(int argc, char **argv)
 		    "p999_us=%.1f\nmax_us=%.1f\n", pct_us(lat, nlat, 50),
 		    pct_us(lat, nlat, 90), pct_us(lat, nlat, 99),
 		    pct_us(lat, nlat, 99.9), (double)lat[nlat - 1] / 1000.0);
+	return nlat == rd.lines && rd.nbad == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lat_opts o;
+	unsigned long late;
+	pthread_t th;
+	int64_t *lat;
+	int fd, status;
+
+	bench_prog = "latency";
+	parse_opts(argc, argv, &o);
+	rd.sent_ns = calloc(rd.lines, sizeof(*rd.sent_ns));
+	rd.seen_ns = calloc(rd.lines, sizeof(*rd.seen_ns));
+	lat = calloc(rd.lines, sizeof(*lat));
+	if (rd.sent_ns == NULL || rd.seen_ns == NULL || lat == NULL)
+		bench_die(1, "out of memory");
+	/* The default 50 us timer slack would show up in every figure. */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+
+	open_log();
+	fd = connect_to(o.host, o.port);
+	if ((errno = pthread_create(&th, NULL, reader, NULL)) != 0)
+		bench_die(1, "pthread_create: %s", strerror(errno));
+	late = send_lines(fd, o.rate);
+
+	wait_records(o.timeout);
+	rd.stop = 1;
+	pthread_join(th, NULL);
+	close(fd);
+	if (rd.err)
+		bench_die(1, "read %s: %s", rd.path, strerror(rd.err));
+
+	status = print_results(lat, o.rate, late);
 	free(lat);
 	free(rd.sent_ns);
 	free(rd.seen_ns);
-	return nlat == rd.lines && rd.nbad == 0 ? 0 : 1;
+	return status;
 }
