@@ -351,6 +351,97 @@ stash_rest(struct client *c, const char *data, size_t len)
 	c->stashlen = rest;
 }
 
+/* Are this client's lines simply logged, when not commands or "quit"? */
+static int
+plain_client(const struct client *c)
+{
+	const struct daemon *d = c->d;
+
+	return !c->following && !c->redact_next && c->shell == NULL &&
+	    !c->dead && !d->stopping && !paused(c) &&
+	    !(d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE);
+}
+
+/*
+ * The common case, fast: complete lines of at most max_line bytes that are
+ * neither a command nor "quit", written straight into the log file's
+ * buffer in the batch the caller opened; the same records on_record()
+ * would log.  Returns the bytes taken: up to the first line that is not
+ * such a line, or the end.
+ */
+static size_t
+log_plain_lines(struct client *c, const char *buf, size_t len)
+{
+	struct daemon *d = c->d;
+	const char *p = buf, *end = buf + len, *nl;
+	size_t n, lim, max = d->cfg->max_line;
+	char *rec, *q;
+
+	while (p < end && *p != '/') {
+		lim = (size_t)(end - p);
+		if (lim > max + 2)	/* max bytes, a CR, the LF */
+			lim = max + 2;
+		if ((nl = memchr(p, '\n', lim)) == NULL)
+			break;
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > max || (n == 4 && memcmp(p, "quit", 4) == 0))
+			break;
+		if ((rec = tintin_batch_next(d->log, 12 + ESCAPE_BOUND(n))) ==
+		    NULL)
+			break;
+		memcpy(rec, "User input: ", 12);
+		q = rec + 12;
+		q += escape_bytes(q, p, n);
+		tintin_batch_put(d->log, (size_t)(q - rec));
+		d->lines++;
+		p = nl + 1;
+	}
+	return (size_t)(p - buf);
+}
+
+/*
+ * Frame LEN bytes of input.  Plain lines go through log_plain_lines()
+ * while the client is plain and only the log file takes its input; the
+ * line that stops it (and the end of a line the last read left pending)
+ * goes through the framer, then the fast way resumes.  Otherwise all of
+ * it goes through the framer.  Returns what framer_feed() does, with
+ * fr.consumed counted from BUF.
+ */
+static int
+feed(struct client *c, const char *buf, size_t len)
+{
+	struct daemon *d = c->d;
+	const char *nl;
+	size_t off = 0, upto;
+	int rc;
+
+	while (off < len) {
+		upto = len;
+		if (framer_pending(&c->fr) == 0 && c->fr.part == 0 &&
+		    plain_client(c) &&
+		    tintin_batch_begin(d->log, TINTIN_LOG, CAT_INPUT) == 0) {
+			off += log_plain_lines(c, buf + off, len - off);
+			(void)tintin_batch_end(d->log);
+			if (off == len)
+				break;
+			if ((nl = memchr(buf + off, '\n', len - off)) != NULL)
+				upto = (size_t)(nl + 1 - buf);
+		} else if (framer_pending(&c->fr) != 0 || c->fr.part != 0) {
+			if ((nl = memchr(buf + off, '\n', len - off)) != NULL)
+				upto = (size_t)(nl + 1 - buf);
+		}
+		rc = framer_feed(&c->fr, buf + off, upto - off, on_record, c);
+		c->fr.consumed += off;
+		if (rc != 0)
+			return rc;
+		off = upto;
+	}
+	c->fr.consumed = len;
+	return 0;
+}
+
 /* Read and frame; stops after a budget, at a pause, or when drained. */
 static void
 read_input(struct client *c)
@@ -370,7 +461,7 @@ read_input(struct client *c)
 					return;
 				continue;
 			}
-			rc = framer_feed(&c->fr, rbuf, (size_t)n, on_record, c);
+			rc = feed(c, rbuf, (size_t)n);
 			if (rc == 1 && c->shell != NULL && !c->dead) {
 				/* Frames right behind the /shell line. */
 				shell_input(c, rbuf + c->fr.consumed,

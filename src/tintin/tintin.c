@@ -282,6 +282,99 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 	return rc ? -1 : 0;
 }
 
+/* The only sink taking records of LEVEL and CAT, if it is a text file
+ * (or callback) sink that can be written in place; else NULL. */
+static struct sink *
+only_text_sink(Tintin_reporter *r, int level, uint32_t cat)
+{
+	struct sink *s, *one = NULL;
+	int i;
+
+	for (i = 0; i < r->nsinks; i++) {
+		s = &r->sinks[i];
+		if (level < s->min_level || (s->cats & cat) == 0 ||
+		    s->disabled || s->in_cb)
+			continue;
+		if (s->fwd == NULL && s->hook == NULL && s->fd < 0 &&
+		    s->cb == NULL)
+			continue;	/* closed: takes nothing */
+		if (one != NULL || s->fwd != NULL || s->hook != NULL ||
+		    s->format != TINTIN_TEXT)
+			return NULL;
+		one = s;
+	}
+	return one;
+}
+
+int
+tintin_batch_begin(Tintin_reporter *r, int level, uint32_t cat)
+{
+	struct timespec ts;
+	struct sink *s;
+
+	r->batch = NULL;
+	/* Rotation by size cuts at record lengths not known in advance. */
+	if (level < r->min_level || level >= TINTIN_NLEVELS ||
+	    r->depth != 0 || r->nnotes != 0 || r->rot.size > 0 ||
+	    (s = only_text_sink(r, level, cat)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	refresh_stamp(r, ts.tv_sec);
+	if (s->boundary != 0 && ts.tv_sec >= s->boundary) {
+		tintin_rotate_check_time(r, s, ts.tv_sec);
+		if (r->nnotes != 0)
+			return -1;	/* they go after the next record */
+	}
+	r->batch = s;
+	r->batch_level = level;
+	r->batch_head = 21 + r->prefix_len[level];
+	return 0;
+}
+
+char *
+tintin_batch_next(Tintin_reporter *r, size_t max)
+{
+	struct sink *s = r->batch;
+	size_t head = r->batch_head;
+	char *p;
+
+	if (s->len + head + max + 1 > s->cap &&
+	    sink_reserve(r, s, head + max + 1) == -1)
+		return NULL;
+	p = s->buf + s->len;
+	memcpy(p, r->stamp, 21);
+	memcpy(p + 21, r->prefix[r->batch_level], head - 21);
+	return p + head;
+}
+
+void
+tintin_batch_put(Tintin_reporter *r, size_t len)
+{
+	struct sink *s = r->batch;
+	size_t need = r->batch_head + len + 1;
+
+	s->buf[s->len + need - 1] = '\n';
+	/* Published only now, whole (see tintin_crash_log). */
+	s->len += need;
+	s->pending++;
+}
+
+int
+tintin_batch_end(Tintin_reporter *r)
+{
+	struct sink *s = r->batch;
+	int rc = 0;
+
+	if (s == NULL)
+		return -1;
+	r->batch = NULL;
+	if (!r->buffered || s->len >= TINTIN_THRESHOLD)
+		rc = tintin_sink_flush(r, s);
+	if (r->nnotes > 0)	/* a failed write, say */
+		tintin_emit_notes(r);
+	return rc;
+}
+
 void
 tintin_note(Tintin_reporter *r, int level, const char *fmt, ...)
 {

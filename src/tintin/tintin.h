@@ -152,6 +152,25 @@ int		 tintin_log_cat(Tintin_reporter *r, int level, uint32_t cat,
 int		 tintin_log_msg_cat(Tintin_reporter *r, int level,
 		    uint32_t cat, const char *msg, size_t len);
 
+/*
+ * Records written in place, for a caller with many records at once that
+ * builds each message itself (escaping it, say): the message is not
+ * copied again, and the sinks and the clock are looked at once for the
+ * whole batch.  tintin_batch_begin() returns 0 when records of LEVEL and
+ * CAT go to exactly one sink, a text file, and nothing else is pending;
+ * else -1, and the records go through tintin_log_msg_cat() as usual.
+ * For each record, tintin_batch_next() returns where its message of at
+ * most MAX bytes goes (NULL if out of memory: log the rest the usual way),
+ * and tintin_batch_put() publishes the LEN bytes written there; a record
+ * not put is not logged.  tintin_batch_end() ends the batch and writes, as
+ * tintin_log_msg_cat() would.  Nothing else may be logged in a batch.
+ */
+int		 tintin_batch_begin(Tintin_reporter *r, int level,
+		    uint32_t cat);
+char		*tintin_batch_next(Tintin_reporter *r, size_t max);
+void		 tintin_batch_put(Tintin_reporter *r, size_t len);
+int		 tintin_batch_end(Tintin_reporter *r);
+
 /* Let SINK take only the categories in MASK (default: all); 0 or -1. */
 int		 tintin_set_categories(Tintin_reporter *r, int sink,
 		    uint32_t mask);

@@ -69,6 +69,9 @@ struct tintin_reporter {
 	int		 nnotes;
 	int		 depth;		/* inside tintin_log_msg */
 	int		 in_note;	/* logging one of the notes */
+	struct sink	*batch;		/* the sink of the open batch, or NULL */
+	int		 batch_level;
+	size_t		 batch_head;	/* its stamp and prefix: bytes */
 	tintin_error_cb	 error_cb;
 	void		*error_arg;
 };

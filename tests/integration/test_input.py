@@ -1,6 +1,7 @@
 """What clients send and how it lands in the log."""
 
 import os
+import random
 import socket
 import threading
 import time
@@ -338,3 +339,70 @@ def test_no_raw_control_byte_ever_reaches_the_log(daemon):
         assert chr(c) not in text, f"raw C1 U+{c:04X} in log"
     for line in daemon.log_lines():
         assert line.count("] - Matt_daemon: ") >= 1
+
+
+# Bytes that make the escaper, the framer and the command check work: CR,
+# NUL, ESC, DEL, backslash, UTF-8 (valid and not), '/', and the letters of
+# "quit" (no command name can be spelt with them).
+FUZZ_ALPHABET = [b"a", b"b", b"q", b"u", b"i", b"t", b" ", b"\\", b"\r",
+                 b"\x00", b"\x1b", b"\x7f", b"\xc3\xa9", b"\xc3", b"\xff",
+                 b"\xe2\x82\xac", b"/"]
+
+
+def random_stream(rng, lines):
+    """Lines around max_line (64) with every ending, a few commands."""
+    out = []
+    for _ in range(lines):
+        n = rng.choice([0, 1, 3, 4, 5, 30, 61, 62, 63, 64, 65, 66, 127,
+                        128, 129, 300])
+        body = b"".join(rng.choice(FUZZ_ALPHABET) for _ in range(n))
+        if rng.random() < 0.05:
+            body = rng.choice([b"quit ", b"quitquit", b" quit", b"qui",
+                               b"quit\r\r", b"//x", b"/", b"/ quit",
+                               b"/ping"])
+        if body == b"quit":
+            body = b"quit!"         # the one line that would stop it
+        out.append(body + rng.choice([b"\n", b"\n", b"\r\n", b"\r\r\n"]))
+    return b"".join(out)
+
+
+def logged_inputs(d):
+    return [m for m in d.messages_raw() if m.startswith("User input")]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_plain_lines_fast_path_logs_as_the_framer(daemon_factory, seed):
+    """Plain lines go straight into the log file's buffer when nothing else
+    takes them; with a second sink taking input, every line goes through
+    the framer and on_record().  The same stream in the same random chunks
+    must give the same records both ways, up to the final quit."""
+    rng = random.Random(seed)
+    data = random_stream(rng, 4000) + b"quit\r\nnever logged\n"
+    cuts, pos = [], 0
+    while pos < len(data):
+        step = rng.choice([1, 2, 7, 63, 64, 65, 500, 4096, 70000])
+        cuts.append(data[pos:pos + step])
+        pos += step
+    fast = daemon_factory("fast", max_line=64).start()
+    slow = daemon_factory("slow", max_line=64)
+    slow.extra_text = (f"[sink copy]\npath = {slow.tmp}/copy.log\n"
+                       "level = log\nevents = input\n")
+    slow.write_config()
+    slow.start()
+    for d in (fast, slow):
+        s = d.connect()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for chunk in cuts:
+                s.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                    # the quit went through: it is gone
+        d.wait_for_message("Quitting.", timeout=30)
+        s.close()
+    got, want = logged_inputs(fast), logged_inputs(slow)
+    assert len(want) > 4000
+    assert got == want
+    for d in (fast, slow):
+        assert "Request quit." in d.messages_raw()
+        assert [m for m in d.messages_raw()
+                if m.startswith("Command from")] != []

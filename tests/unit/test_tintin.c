@@ -325,6 +325,141 @@ test_torn_last_record_is_cut_at_open(void **state)
 	assert_non_null(strstr(s, "incomplete record (7 bytes"));
 }
 
+/* Log MSGS through a batch (or, with batch 0, one by one) into PATH. */
+static void
+log_three(const char *path, int batch)
+{
+	static const char *msgs[] = { "User input: one", "", "x\\x00y" };
+	Tintin_reporter *r = tintin_create("Matt_daemon");
+	char *p;
+	int i;
+
+	assert_int_equal(tintin_add_file(r, path, TINTIN_INFO, TINTIN_TEXT),
+	    0);
+	if (batch)
+		assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	for (i = 0; i < 3; i++) {
+		if (!batch) {
+			tintin_log_msg_cat(r, TINTIN_LOG, 1, msgs[i],
+			    strlen(msgs[i]));
+			continue;
+		}
+		p = tintin_batch_next(r, 100);
+		assert_non_null(p);
+		memcpy(p, msgs[i], strlen(msgs[i]));
+		tintin_batch_put(r, strlen(msgs[i]));
+	}
+	if (batch) {
+		/* A record begun and never put is not logged. */
+		assert_non_null(tintin_batch_next(r, 100));
+		assert_int_equal(tintin_batch_end(r), 0);
+	}
+	tintin_free(r);
+}
+
+static void
+test_batch_writes_what_log_msg_writes(void **state)
+{
+	char a[256], b[256], *p, *q;
+	size_t i;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s", path_of("one_by_one.log"));
+	snprintf(b, sizeof(b), "%s", path_of("batch.log"));
+	log_three(a, 0);
+	log_three(b, 1);
+	p = strdup(slurp(a));
+	q = slurp(b);
+	assert_int_equal(count_lines(p), 3);
+	assert_int_equal(strlen(p), strlen(q));
+	/* The same bytes but for the stamps, which may be a second apart. */
+	for (i = 0; p[i] != '\0'; i++)
+		if (p[i] != q[i])
+			assert_true(p[i] >= '0' && p[i] <= '9');
+	assert_non_null(strstr(q, "[ LOG ] - Matt_daemon: User input: one\n"));
+	assert_non_null(strstr(q, "[ LOG ] - Matt_daemon: \n"));
+	free(p);
+}
+
+static void
+no_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+{
+	(void)arg;
+	(void)level;
+	(void)cat;
+	(void)msg;
+	(void)len;
+}
+
+/* Can a batch of LOG records of category 1 be opened?  Then end it. */
+static int
+batch_opens(Tintin_reporter *r)
+{
+	if (tintin_batch_begin(r, TINTIN_LOG, 1) == -1)
+		return 0;
+	assert_int_equal(tintin_batch_end(r), 0);
+	return 1;
+}
+
+static void
+test_batch_only_when_one_text_file_takes_the_records(void **state)
+{
+	struct tintin_rotation rot;
+	Tintin_reporter *r;
+	int warn, json, hook;
+
+	(void)state;
+	r = tintin_create("x");
+	assert_false(batch_opens(r));			/* no sink */
+	assert_int_equal(tintin_add_file(r, path_of("b1.log"), TINTIN_INFO,
+	    TINTIN_TEXT), 0);
+	assert_true(batch_opens(r));
+	assert_false(tintin_batch_begin(r, TINTIN_DEBUG, 1) == 0);
+	warn = tintin_add_file(r, path_of("b2.log"), TINTIN_WARN, TINTIN_TEXT);
+	assert_true(batch_opens(r));		/* it does not take LOG */
+	assert_int_equal(tintin_set_level(r, warn, TINTIN_LOG), 0);
+	assert_false(batch_opens(r));		/* two files take it */
+	assert_int_equal(tintin_set_categories(r, warn, 2), 0);
+	assert_true(batch_opens(r));		/* not category 1 */
+	json = tintin_add_file(r, path_of("b3.json"), TINTIN_INFO,
+	    TINTIN_JSON);
+	assert_false(batch_opens(r));
+	assert_int_equal(tintin_set_enabled(r, json, 0), 0);
+	assert_true(batch_opens(r));
+	hook = tintin_add_hook(r, TINTIN_INFO, no_hook, NULL);
+	assert_false(batch_opens(r));
+	assert_int_equal(tintin_set_enabled(r, hook, 0), 0);
+	assert_true(batch_opens(r));
+	memset(&rot, 0, sizeof(rot));
+	rot.size = 1 << 20;
+	assert_int_equal(tintin_set_rotation(r, &rot), 0);
+	assert_false(batch_opens(r));		/* cuts at exact lengths */
+	tintin_free(r);
+}
+
+static void
+test_batch_waits_for_flush_when_buffered(void **state)
+{
+	Tintin_reporter *r;
+	char *path, *p;
+
+	(void)state;
+	r = tintin_create("x");
+	path = path_of("bbuf.log");
+	assert_int_equal(tintin_add_file(r, path, TINTIN_INFO, TINTIN_TEXT),
+	    0);
+	tintin_set_buffered(r, 1);
+	assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	p = tintin_batch_next(r, 10);
+	memcpy(p, "abc", 3);
+	tintin_batch_put(r, 3);
+	assert_int_equal(tintin_batch_end(r), 0);
+	assert_int_equal(count_lines(slurp(path)), 0);
+	assert_int_equal(tintin_flush(r), 0);
+	assert_non_null(strstr(slurp(path), "[ LOG ] - x: abc\n"));
+	tintin_free(r);
+}
+
 static void
 test_level_names_parse(void **state)
 {
@@ -354,6 +489,10 @@ main(void)
 		cmocka_unit_test(test_hook_sees_each_record_once),
 		cmocka_unit_test(test_torn_last_record_is_cut_at_open),
 		cmocka_unit_test(test_level_names_parse),
+		cmocka_unit_test(test_batch_writes_what_log_msg_writes),
+		cmocka_unit_test(
+		    test_batch_only_when_one_text_file_takes_the_records),
+		cmocka_unit_test(test_batch_waits_for_flush_when_buffered),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
