@@ -233,6 +233,7 @@ client_reap(struct daemon *d)
 	while ((c = *pp) != NULL) {
 		if (c->dead) {
 			*pp = c->next;
+			free(c->shell_gone);
 			free(c);
 		} else
 			pp = &c->next;

@@ -40,6 +40,7 @@ struct client {
 	int		 following;	/* /follow: gets every record */
 	time_t		 since;		/* connected at (wall clock) */
 	struct shell	*shell;		/* /shell session, or NULL */
+	struct shell	*shell_gone;	/* stopped: freed with the client */
 
 	/* Authentication. */
 	char		 user[AUTH_NAME_MAX];

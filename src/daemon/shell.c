@@ -344,7 +344,16 @@ shell_stop(struct client *c)
 		    "of %s from %s hung up: pid %ld.", c->user, c->addr,
 		    (long)sh->pid);
 	}
-	free(sh);
+	/*
+	 * Not freed here: an event of this loop turn may still point to its
+	 * io (the pty's hang-up, behind the SIGCHLD that ended it).  It goes
+	 * with the client, in the before-sleep hook.
+	 */
+	sh->io.cb = NULL;
+	sh->io.fd = -1;
+	sh->pid = 0;
+	free(c->shell_gone);
+	c->shell_gone = sh;
 	c->shell = NULL;
 }
 
