@@ -404,7 +404,8 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 
 /*
  * Frame LEN bytes of input.  Plain lines go through log_plain_lines()
- * while the client is plain and only the log file takes its input; the
+ * while the client is plain and Tintin takes a batch (the log file alone
+ * takes input, perhaps with the alerts' hook); the
  * line that stops it (and the end of a line the last read left pending)
  * goes through the framer, then the fast way resumes.  Otherwise all of
  * it goes through the framer.  Returns what framer_feed() does, with
@@ -416,23 +417,24 @@ feed(struct client *c, const char *buf, size_t len)
 	struct daemon *d = c->d;
 	const char *nl;
 	size_t off = 0, upto;
-	int rc;
+	int rc, one_line;
 
 	while (off < len) {
 		upto = len;
-		if (framer_pending(&c->fr) == 0 && c->fr.part == 0 &&
-		    plain_client(c) &&
+		one_line = framer_pending(&c->fr) != 0 || c->fr.part != 0;
+		if (!one_line && plain_client(c) &&
 		    tintin_batch_begin(d->log, TINTIN_LOG, CAT_INPUT) == 0) {
+			d->current_client = c;	/* for the alerts' hook */
 			off += log_plain_lines(c, buf + off, len - off);
+			d->current_client = NULL;
 			(void)tintin_batch_end(d->log);
 			if (off == len)
 				break;
-			if ((nl = memchr(buf + off, '\n', len - off)) != NULL)
-				upto = (size_t)(nl + 1 - buf);
-		} else if (framer_pending(&c->fr) != 0 || c->fr.part != 0) {
-			if ((nl = memchr(buf + off, '\n', len - off)) != NULL)
-				upto = (size_t)(nl + 1 - buf);
+			one_line = 1;
 		}
+		if (one_line &&
+		    (nl = memchr(buf + off, '\n', len - off)) != NULL)
+			upto = (size_t)(nl + 1 - buf);
 		rc = framer_feed(&c->fr, buf + off, upto - off, on_record, c);
 		c->fr.consumed += off;
 		if (rc != 0)

@@ -197,27 +197,41 @@ sink_append_json(Tintin_reporter *r, struct sink *s, int level,
 	return 0;
 }
 
+/* Write the stamp and LEVEL's prefix at P; returns where the message goes. */
+static char *
+put_head(const Tintin_reporter *r, char *p, int level)
+{
+	memcpy(p, r->stamp, 21);
+	memcpy(p + 21, r->prefix[level], r->prefix_len[level]);
+	return p + 21 + r->prefix_len[level];
+}
+
 static int
 sink_append_text(Tintin_reporter *r, struct sink *s, int level,
     const char *msg, size_t len)
 {
-	size_t need, plen = r->prefix_len[level];
+	size_t need = 21 + r->prefix_len[level] + len + 1;
 	char *p;
 
-	need = 21 + plen + len + 1;
 	if (sink_reserve(r, s, need) == -1) {
 		s->st.lost++;
 		return -1;
 	}
-	p = s->buf + s->len;
-	memcpy(p, r->stamp, 21);
-	memcpy(p + 21, r->prefix[level], plen);
-	memcpy(p + 21 + plen, msg, len);
-	p[need - 1] = '\n';
+	p = put_head(r, s->buf + s->len, level);
+	memcpy(p, msg, len);
+	p[len] = '\n';
 	/* Publish the record only once complete (see tintin_crash_log). */
 	s->len += need;
 	s->pending++;
 	return 0;
+}
+
+/* Does sink S take records of LEVEL and CAT now? */
+static int
+sink_takes(const struct sink *s, int level, uint32_t cat)
+{
+	return level >= s->min_level && (s->cats & cat) != 0 &&
+	    !s->disabled && !s->in_cb;
 }
 
 /* Queue a record for a forwarding sink; send it unless buffered. */
@@ -252,8 +266,7 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 	r->depth++;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
-		if (level < s->min_level || (s->cats & cat) == 0 ||
-		    s->disabled || s->in_cb)
+		if (!sink_takes(s, level, cat))
 			continue;
 		if (s->fwd != NULL) {
 			sink_forward(r, s, level, &ts, msg, len);
@@ -282,28 +295,37 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 	return rc ? -1 : 0;
 }
 
-/* The only sink taking records of LEVEL and CAT, if it is a text file
- * (or callback) sink that can be written in place; else NULL. */
-static struct sink *
-only_text_sink(Tintin_reporter *r, int level, uint32_t cat)
+/*
+ * The sinks of a batch of LEVEL and CAT records: exactly one that writes
+ * text (a file or a callback), then any hooks after it, called once the
+ * record is in place as they would be after tintin_log_msg_cat() wrote
+ * it.  A forwarder, a JSON sink or a hook before the writer: -1.
+ */
+static int
+batch_sinks(Tintin_reporter *r, int level, uint32_t cat)
 {
 	struct sink *s, *one = NULL;
 	int i;
 
+	r->batch_nhooks = 0;
 	for (i = 0; i < r->nsinks; i++) {
 		s = &r->sinks[i];
-		if (level < s->min_level || (s->cats & cat) == 0 ||
-		    s->disabled || s->in_cb)
+		if (!sink_takes(s, level, cat))
 			continue;
+		if (s->hook != NULL && one != NULL) {
+			r->batch_hooks[r->batch_nhooks++] = s;
+			continue;
+		}
 		if (s->fwd == NULL && s->hook == NULL && s->fd < 0 &&
 		    s->cb == NULL)
 			continue;	/* closed: takes nothing */
 		if (one != NULL || s->fwd != NULL || s->hook != NULL ||
 		    s->format != TINTIN_TEXT)
-			return NULL;
+			return -1;
 		one = s;
 	}
-	return one;
+	r->batch = one;
+	return one != NULL ? 0 : -1;
 }
 
 int
@@ -313,20 +335,22 @@ tintin_batch_begin(Tintin_reporter *r, int level, uint32_t cat)
 	struct sink *s;
 
 	r->batch = NULL;
-	/* Rotation by size cuts at record lengths not known in advance. */
 	if (level < r->min_level || level >= TINTIN_NLEVELS ||
-	    r->depth != 0 || r->nnotes != 0 || r->rot.size > 0 ||
-	    (s = only_text_sink(r, level, cat)) == NULL)
+	    r->depth != 0 || r->nnotes != 0 ||
+	    batch_sinks(r, level, cat) == -1)
 		return -1;
+	s = r->batch;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	refresh_stamp(r, ts.tv_sec);
 	if (s->boundary != 0 && ts.tv_sec >= s->boundary) {
 		tintin_rotate_check_time(r, s, ts.tv_sec);
-		if (r->nnotes != 0)
+		if (r->nnotes != 0) {
+			r->batch = NULL;
 			return -1;	/* they go after the next record */
+		}
 	}
-	r->batch = s;
 	r->batch_level = level;
+	r->batch_cat = cat;
 	r->batch_head = 21 + r->prefix_len[level];
 	return 0;
 }
@@ -335,28 +359,43 @@ char *
 tintin_batch_next(Tintin_reporter *r, size_t max)
 {
 	struct sink *s = r->batch;
-	size_t head = r->batch_head;
-	char *p;
+	size_t need = r->batch_head + max + 1;
 
-	if (s->len + head + max + 1 > s->cap &&
-	    sink_reserve(r, s, head + max + 1) == -1)
+	/*
+	 * A note (a failed write, say) goes right after the record that
+	 * caused it.  A record that may cross the rotation size goes the
+	 * usual way, which cuts the file at its exact length.
+	 */
+	if (r->nnotes != 0 || (r->rot.size > 0 && s->owned &&
+	    s->size + s->len + need > r->rot.size))
 		return NULL;
-	p = s->buf + s->len;
-	memcpy(p, r->stamp, 21);
-	memcpy(p + 21, r->prefix[r->batch_level], head - 21);
-	return p + head;
+	if (s->len + need > s->cap && sink_reserve(r, s, need) == -1)
+		return NULL;
+	return put_head(r, s->buf + s->len, r->batch_level);
 }
 
 void
 tintin_batch_put(Tintin_reporter *r, size_t len)
 {
 	struct sink *s = r->batch;
-	size_t need = r->batch_head + len + 1;
+	char *msg = s->buf + s->len + r->batch_head;
+	struct sink *h;
+	int i;
 
-	s->buf[s->len + need - 1] = '\n';
+	msg[len] = '\n';
 	/* Published only now, whole (see tintin_crash_log). */
-	s->len += need;
+	s->len += r->batch_head + len + 1;
 	s->pending++;
+	r->depth++;
+	for (i = 0; i < r->batch_nhooks; i++) {
+		h = r->batch_hooks[i];
+		if (!sink_takes(h, r->batch_level, r->batch_cat))
+			continue;
+		h->in_cb = 1;
+		h->hook(h->cb_arg, r->batch_level, r->batch_cat, msg, len);
+		h->in_cb = 0;
+	}
+	r->depth--;
 }
 
 int

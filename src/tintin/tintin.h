@@ -157,13 +157,18 @@ int		 tintin_log_msg_cat(Tintin_reporter *r, int level,
  * builds each message itself (escaping it, say): the message is not
  * copied again, and the sinks and the clock are looked at once for the
  * whole batch.  tintin_batch_begin() returns 0 when records of LEVEL and
- * CAT go to exactly one sink, a text file, and nothing else is pending;
- * else -1, and the records go through tintin_log_msg_cat() as usual.
- * For each record, tintin_batch_next() returns where its message of at
- * most MAX bytes goes (NULL if out of memory: log the rest the usual way),
- * and tintin_batch_put() publishes the LEN bytes written there; a record
- * not put is not logged.  tintin_batch_end() ends the batch and writes, as
- * tintin_log_msg_cat() would.  Nothing else may be logged in a batch.
+ * CAT go to exactly one sink that writes text (a file or a callback),
+ * maybe followed by hooks, and nothing else is pending; else -1, and the
+ * records go through tintin_log_msg_cat() as usual.  For each record,
+ * tintin_batch_next() returns where its message of at most MAX bytes
+ * goes, or NULL when this record must go the usual way (out of memory, a
+ * rotation by size may be due, a note of the library is pending): end the
+ * batch there.  tintin_batch_put() publishes the LEN bytes written there
+ * and calls the hooks with them; a record not put is not logged.
+ * tintin_batch_end() ends the batch and writes, as tintin_log_msg_cat()
+ * would.  Nothing else may be logged in a batch but what hooks log; a
+ * hook given a record of a batch reads it in the sink's buffer, so it
+ * must be done with MSG before it logs anything.
  */
 int		 tintin_batch_begin(Tintin_reporter *r, int level,
 		    uint32_t cat);

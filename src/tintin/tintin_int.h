@@ -71,6 +71,9 @@ struct tintin_reporter {
 	int		 in_note;	/* logging one of the notes */
 	struct sink	*batch;		/* the sink of the open batch, or NULL */
 	int		 batch_level;
+	uint32_t	 batch_cat;
+	struct sink	*batch_hooks[TINTIN_MAX_SINKS];	/* after the writer */
+	int		 batch_nhooks;
 	size_t		 batch_head;	/* its stamp and prefix: bytes */
 	tintin_error_cb	 error_cb;
 	void		*error_arg;

@@ -5,6 +5,7 @@ gzip/zstd compression in a child, pruning, extra sinks, and the faults
 import gzip
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -116,6 +117,36 @@ def test_rotation_under_flood_loses_and_duplicates_nothing(
     # No archive exceeds the rotation size by more than one record.
     for a in archives(d.logdir):
         assert len(read_archive(os.path.join(d.logdir, a))) <= 64 * 1024
+    assert d.stop()
+
+
+def test_rotation_cuts_before_the_record_that_would_pass_the_size(
+        daemon_factory):
+    """Lines sent in big chunks are logged in batches; rotation still cuts
+    each file right before the record that would take it past rotate_size,
+    not a bound's worth early, and every line is there once, in order."""
+    size = 4096
+    d = daemon_factory(extra=f"rotate_size = {size}\ncompress = none\n")
+    d.start()
+    rng = random.Random(7)
+    lines = [b"n=%05d %s" % (i, b"y\\" * rng.randrange(0, 120))
+             for i in range(3000)]
+    s = d.connect()
+    s.sendall(b"\n".join(lines) + b"\n")
+    s.close()
+    assert wait_until(lambda: b"Client disconnected" in
+                      all_log_bytes(d.logdir), timeout=30, interval=0.3)
+    files = [read_archive(os.path.join(d.logdir, a))
+             for a in archives(d.logdir)]
+    with open(d.logfile, "rb") as f:
+        files.append(f.read())
+    assert len(files) > 50, "expected many rotations"
+    for cur, nxt in zip(files, files[1:]):
+        first = nxt[:nxt.index(b"\n") + 1]
+        assert len(cur) <= size
+        assert len(cur) + len(first) > size, (len(cur), first)
+    logged = re.findall(rb"User input: (n=.*)\n", b"".join(files))
+    assert logged == [l.replace(b"\\", b"\\\\") for l in lines]
     assert d.stop()
 
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <sys/stat.h>
@@ -427,14 +428,195 @@ test_batch_only_when_one_text_file_takes_the_records(void **state)
 	assert_int_equal(tintin_set_enabled(r, json, 0), 0);
 	assert_true(batch_opens(r));
 	hook = tintin_add_hook(r, TINTIN_INFO, no_hook, NULL);
-	assert_false(batch_opens(r));
+	assert_true(batch_opens(r));		/* called as each is put */
 	assert_int_equal(tintin_set_enabled(r, hook, 0), 0);
 	assert_true(batch_opens(r));
 	memset(&rot, 0, sizeof(rot));
 	rot.size = 1 << 20;
 	assert_int_equal(tintin_set_rotation(r, &rot), 0);
-	assert_false(batch_opens(r));		/* cuts at exact lengths */
+	assert_true(batch_opens(r));
 	tintin_free(r);
+
+	/* A hook before the file would see each record before it is written. */
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_hook(r, TINTIN_INFO, no_hook, NULL), 0);
+	assert_int_equal(tintin_add_file(r, path_of("b4.log"), TINTIN_INFO,
+	    TINTIN_TEXT), 1);
+	assert_false(batch_opens(r));
+	tintin_free(r);
+}
+
+static char hooked[8][64];
+static int nhooked;
+
+static void
+keep_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+{
+	(void)arg;
+	assert_true(nhooked < 8);
+	snprintf(hooked[nhooked++], sizeof(hooked[0]), "%d %u [%.*s]", level,
+	    (unsigned)cat, (int)len, msg);
+}
+
+static void
+test_batch_calls_hooks_as_log_msg_does(void **state)
+{
+	static const char *msgs[] = { "User input: one", "", "x\\x00y" };
+	char want[3][64];
+	Tintin_reporter *r;
+	char *p;
+	int i, low;
+
+	(void)state;
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_file(r, path_of("bh.log"), TINTIN_INFO,
+	    TINTIN_TEXT), 0);
+	assert_int_equal(tintin_add_hook(r, TINTIN_INFO, keep_hook, NULL), 1);
+	low = tintin_add_hook(r, TINTIN_WARN, keep_hook, NULL);
+	nhooked = 0;
+	for (i = 0; i < 3; i++)
+		tintin_log_msg_cat(r, TINTIN_LOG, 1, msgs[i], strlen(msgs[i]));
+	assert_int_equal(nhooked, 3);
+	memcpy(want, hooked, sizeof(want));
+	nhooked = 0;
+	assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	for (i = 0; i < 3; i++) {
+		p = tintin_batch_next(r, 100);
+		assert_non_null(p);
+		memcpy(p, msgs[i], strlen(msgs[i]));
+		tintin_batch_put(r, strlen(msgs[i]));
+	}
+	assert_int_equal(tintin_batch_end(r), 0);
+	assert_int_equal(nhooked, 3);		/* not the WARN hook */
+	for (i = 0; i < 3; i++)
+		assert_string_equal(hooked[i], want[i]);
+	assert_string_equal(hooked[1], "2 1 []");
+	assert_true(low > 1);
+	assert_int_equal(count_lines(slurp(path_of("bh.log"))), 6);
+	tintin_free(r);
+}
+
+/* Record I: its number, then 0 to 149 bytes of padding. */
+static size_t
+nth_record(char *buf, int i)
+{
+	int n = sprintf(buf, "record %d ", i);
+
+	memset(buf + n, 'x', (size_t)(i * 37 % 150));
+	return (size_t)n + (size_t)(i * 37 % 150);
+}
+
+/*
+ * Log N records into WHERE/r.log, rotated past 2000 bytes: one by one, or
+ * as a caller of batches does (a record the batch refuses goes the usual
+ * way, then a new batch begins).  Returns how many the batches took.
+ */
+static int
+log_rotating(const char *where, int batch, int n)
+{
+	struct tintin_rotation rot;
+	Tintin_reporter *r;
+	char path[256], msg[256], *p;
+	int i = 0, batched = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/r.log", where);
+	memset(&rot, 0, sizeof(rot));
+	rot.size = 2000;
+	r = tintin_create("x");
+	assert_int_equal(tintin_add_file(r, path, TINTIN_INFO, TINTIN_TEXT),
+	    0);
+	assert_int_equal(tintin_set_rotation(r, &rot), 0);
+	tintin_set_buffered(r, 1);
+	while (i < n) {
+		if (batch && tintin_batch_begin(r, TINTIN_LOG, 1) == 0) {
+			for (; i < n; i++, batched++) {
+				len = nth_record(msg, i);
+				/* A loose bound, as an escaper's. */
+				if ((p = tintin_batch_next(r, 4 * len)) ==
+				    NULL)
+					break;
+				memcpy(p, msg, len);
+				tintin_batch_put(r, len);
+			}
+			assert_int_equal(tintin_batch_end(r), 0);
+			if (i == n)
+				break;
+		}
+		len = nth_record(msg, i++);
+		tintin_log_msg_cat(r, TINTIN_LOG, 1, msg, len);
+	}
+	tintin_free(r);
+	return batched;
+}
+
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The records of each file in WHERE, without stamps nor the notes of the
+ * rotations, one string per file, sorted (the records' numbers order
+ * them).  Returns how many.
+ */
+static int
+files_of(const char *where, char **out, int max)
+{
+	char path[512], *s, *line, *nl, *o;
+	struct dirent *e;
+	DIR *dp;
+	int n = 0;
+
+	dp = opendir(where);
+	assert_non_null(dp);
+	while ((e = readdir(dp)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		assert_true(n < max);
+		snprintf(path, sizeof(path), "%s/%s", where, e->d_name);
+		s = slurp(path);
+		assert_true(strlen(s) <= 2000);
+		o = out[n++] = calloc(1, strlen(s) + 1);
+		assert_non_null(o);
+		for (line = s; (nl = strchr(line, '\n')) != NULL;
+		    line = nl + 1) {
+			if (nl - line > 21 && strstr(line, "Log rotated") !=
+			    NULL && strstr(line, "Log rotated") < nl)
+				continue;
+			o += sprintf(o, "%.*s\n", (int)(nl - line - 21),
+			    line + 21);
+		}
+	}
+	closedir(dp);
+	qsort(out, (size_t)n, sizeof(*out), by_string);
+	return n;
+}
+
+static void
+test_batch_rotates_where_log_msg_rotates(void **state)
+{
+	char a[256], b[256], *fa[64], *fb[64];
+	int i, na, nb;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s", path_of("rot_one"));
+	snprintf(b, sizeof(b), "%s", path_of("rot_batch"));
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_int_equal(log_rotating(a, 0, 300), 0);
+	/* Most records go in batches; the few that may cross 2000 do not. */
+	assert_true(log_rotating(b, 1, 300) > 200);
+	na = files_of(a, fa, 64);
+	nb = files_of(b, fb, 64);
+	assert_true(na > 10);
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++) {
+		assert_string_equal(fa[i], fb[i]);
+		free(fa[i]);
+		free(fb[i]);
+	}
 }
 
 static void
@@ -493,6 +675,8 @@ main(void)
 		cmocka_unit_test(
 		    test_batch_only_when_one_text_file_takes_the_records),
 		cmocka_unit_test(test_batch_waits_for_flush_when_buffered),
+		cmocka_unit_test(test_batch_calls_hooks_as_log_msg_does),
+		cmocka_unit_test(test_batch_rotates_where_log_msg_rotates),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
