@@ -10,6 +10,7 @@
 
 #define TINTIN_MAX_SINKS	16
 #define TINTIN_THRESHOLD	(128 * 1024)	/* flush a sink past this */
+#define TINTIN_PREALLOC		(16u << 20)	/* blocks allocated ahead */
 #define TINTIN_PREFIX_MAX	128		/* " [ LEVEL ] - NAME: " */
 #define TINTIN_NAME_MAX		64
 #define TINTIN_NOTES		8
@@ -35,6 +36,8 @@ struct sink {
 	size_t		 cap;
 	uint64_t	 pending;	/* records in buf */
 	uint64_t	 size;		/* bytes in the file (file sinks) */
+	uint64_t	 prealloc;	/* blocks allocated up to here, or 0 */
+	int		 can_prealloc;	/* on ext4 or XFS */
 	time_t		 boundary;	/* next calendar rotation, 0 = none */
 	time_t		 retry_at;	/* failed rotation: try again then */
 	char		 arch_stamp[32];	/* last archive's stamp */

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/falloc.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +83,54 @@ sink_recovered(Tintin_reporter *r, struct sink *s)
 }
 
 /*
+ * Under load (a full buffer to write), allocate the file's blocks ahead,
+ * TINTIN_PREALLOC at a time and never past the rotation size: ext4 and XFS
+ * then skip their block reservation on every page written, the dearest
+ * part of a write after the copy.  The file's size does not change, so
+ * readers see nothing of it; trim_prealloc() frees what is left past the
+ * end when the file is closed or reopened.  On failure (ENOSPC, say) the
+ * writes go on as before.
+ */
+static void
+preallocate(Tintin_reporter *r, struct sink *s, size_t n)
+{
+	uint64_t end = s->size + TINTIN_PREALLOC;
+
+	if (!s->can_prealloc || n < TINTIN_THRESHOLD ||
+	    s->size + n <= s->prealloc)
+		return;
+	if (r->rot.size > 0 && end > r->rot.size)
+		end = r->rot.size;
+	if (end <= s->size + n)
+		return;
+	if (fallocate(s->fd, FALLOC_FL_KEEP_SIZE, (off_t)s->size,
+	    (off_t)(end - s->size)) == -1 && errno != ENOSPC)
+		s->can_prealloc = 0;
+	s->prealloc = end;
+}
+
+/* Free the blocks allocated past the end of S's file, if any. */
+static void
+trim_prealloc(struct sink *s)
+{
+	struct stat st;
+
+	if (s->prealloc > 0 && s->fd >= 0 && fstat(s->fd, &st) == 0)
+		(void)ftruncate(s->fd, st.st_size);
+	s->prealloc = 0;
+}
+
+/* May blocks be allocated ahead for FD?  Only where it pays. */
+static int
+prealloc_pays(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 && (sf.f_type == EXT4_SUPER_MAGIC ||
+	    sf.f_type == XFS_SUPER_MAGIC);
+}
+
+/*
  * Write the buffer.  If the disk fills up half-way, cut the file back to
  * the last complete record so that no torn line is ever left in it.
  */
@@ -111,6 +162,7 @@ tintin_sink_flush(Tintin_reporter *r, struct sink *s)
 		s->len = 0;
 		return 0;
 	}
+	preallocate(r, s, n);
 	while (done < n) {
 		w = write(s->fd, p + done, n - done);
 		if (w < 0) {
@@ -163,8 +215,10 @@ void
 tintin_sink_close(Tintin_reporter *r, struct sink *s)
 {
 	tintin_sink_flush(r, s);
-	if (s->owned && s->fd >= 0)
+	if (s->owned && s->fd >= 0) {
+		trim_prealloc(s);
 		close(s->fd);
+	}
 	s->fd = -1;
 	tintin_fwd_free(s->fwd);
 	s->fwd = NULL;
@@ -299,6 +353,7 @@ tintin_add_file(Tintin_reporter *r, const char *path, int min_level,
 	}
 	if (fstat(fd, &st) == 0)
 		r->sinks[idx].size = (uint64_t)st.st_size;
+	r->sinks[idx].can_prealloc = prealloc_pays(fd);
 	repair_tail(r, &r->sinks[idx]);
 	return idx;
 }
@@ -469,6 +524,7 @@ tintin_reopen_sink(Tintin_reporter *r, struct sink *s)
 		s->st.last_errno = errno;
 		return -1;
 	}
+	trim_prealloc(s);
 	/* Keep the descriptor number: a crash handler may use it. */
 	if (dup3(fd, s->fd, O_CLOEXEC) == -1) {
 		s->st.last_errno = errno;
@@ -477,6 +533,7 @@ tintin_reopen_sink(Tintin_reporter *r, struct sink *s)
 	}
 	close(fd);
 	s->size = fstat(s->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	s->can_prealloc = prealloc_pays(s->fd);
 	return 0;
 }
 
