@@ -3,6 +3,8 @@
  * arbitrary reads.  Checks the invariants the log relies on: no record is
  * longer than max_line, every byte of input comes out once (newlines and
  * the CR before them aside), and escaped records hold no control byte.
+ * Also that escape_line(), the daemon's one-pass way for plain lines,
+ * gives what memchr() then escape_bytes() give.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -43,6 +45,30 @@ on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
 	return 0;
 }
 
+/* Each line of DATA through escape_line() and the two-pass way. */
+static void
+check_escape_line(const char *data, size_t size)
+{
+	const char *nl;
+	size_t off = 0, left, eol, n, m;
+	char *a, *b;
+
+	while (off < size) {
+		left = size - off;
+		a = malloc(ESCAPE_BOUND(left));
+		b = malloc(ESCAPE_BOUND(left));
+		assert(a != NULL && b != NULL);
+		n = escape_line(a, data + off, left, &eol);
+		nl = memchr(data + off, '\n', left);
+		assert(eol == (nl != NULL ? (size_t)(nl - data - off) : left));
+		m = escape_bytes(b, data + off, eol);
+		assert(n == m && memcmp(a, b, n) == 0);
+		free(a);
+		free(b);
+		off += eol + 1;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -74,5 +100,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(framer_finish(&f, on_record, NULL) == 0);
 	framer_free(&f);
 	assert(total == content);
+	check_escape_line((const char *)data, size);
 	return 0;
 }

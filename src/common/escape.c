@@ -146,8 +146,13 @@ utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
-size_t
-escape_bytes(char *dst, const char *src, size_t len)
+/*
+ * Escape SRC (LEN bytes) into DST, stopping at the first newline if
+ * AT_NL; *END is where it stopped.  Inlined into both callers, each with
+ * its constant.
+ */
+static inline size_t
+escape_until(char *dst, const char *src, size_t len, int at_nl, size_t *end)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
@@ -167,6 +172,8 @@ escape_bytes(char *dst, const char *src, size_t len)
 			*d++ = '\\';
 			i++;
 		} else if (c < 0x80) {
+			if (at_nl && c == '\n')
+				break;
 			d = put_hex(d, c);
 			i++;
 		} else if ((n = utf8_len(s + i, len - i)) == 0) {
@@ -183,7 +190,22 @@ escape_bytes(char *dst, const char *src, size_t len)
 			i += n;
 		}
 	}
+	*end = i;
 	return (size_t)(d - dst);
+}
+
+size_t
+escape_bytes(char *dst, const char *src, size_t len)
+{
+	size_t end;
+
+	return escape_until(dst, src, len, 0, &end);
+}
+
+size_t
+escape_line(char *dst, const char *src, size_t len, size_t *eol)
+{
+	return escape_until(dst, src, len, 1, eol);
 }
 
 static int

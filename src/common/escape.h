@@ -17,6 +17,15 @@
 size_t	escape_bytes(char *dst, const char *src, size_t len);
 
 /*
+ * Escape SRC up to its first newline, looking at LEN bytes at most, into
+ * DST (ESCAPE_BOUND(LEN) bytes, some written past the result): the bytes
+ * escape_bytes() gives for the line.  *EOL is the newline's offset, or
+ * LEN if there is none.  One pass where memchr() then escape_bytes()
+ * would make two.
+ */
+size_t	escape_line(char *dst, const char *src, size_t len, size_t *eol);
+
+/*
  * Undo escape_bytes() on LEN bytes of SRC into DST (at most LEN bytes);
  * returns the number of bytes written, or (size_t)-1 on a malformed escape.
  */

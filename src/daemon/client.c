@@ -24,6 +24,7 @@
 
 #define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
 #define READS_PER_TURN	2		/* then the next client's turn */
+#define SHORT_LINE	256	/* log_plain_lines() first makes room for */
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
 
 static char rbuf[READ_SIZE];
@@ -374,30 +375,39 @@ static size_t
 log_plain_lines(struct client *c, const char *buf, size_t len)
 {
 	struct daemon *d = c->d;
-	const char *p = buf, *end = buf + len, *nl;
-	size_t n, lim, max = d->cfg->max_line;
-	char *rec, *q;
+	const char *p = buf, *end = buf + len;
+	size_t n, eol, out, lim, first, max = d->cfg->max_line;
+	char *rec;
 
 	while (p < end && *p != '/') {
 		lim = (size_t)(end - p);
 		if (lim > max + 2)	/* max bytes, a CR, the LF */
 			lim = max + 2;
-		if ((nl = memchr(p, '\n', lim)) == NULL)
+		/* Room for a short line first: a long one looks again. */
+		first = lim < SHORT_LINE ? lim : SHORT_LINE;
+		if ((rec = tintin_batch_next(d->log, 12 +
+		    ESCAPE_BOUND(first))) == NULL)
 			break;
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
+		out = escape_line(rec + 12, p, first, &eol);
+		if (eol == first && first < lim) {
+			if ((rec = tintin_batch_next(d->log, 12 +
+			    ESCAPE_BOUND(lim))) == NULL)
+				break;
+			out = escape_line(rec + 12, p, lim, &eol);
+		}
+		if (eol == lim)
+			break;		/* no newline: too long, or not yet */
+		n = eol;
+		if (n > 0 && p[n - 1] == '\r') {
 			n--;
+			out -= 4;	/* its "\x0d" */
+		}
 		if (n > max || (n == 4 && memcmp(p, "quit", 4) == 0))
 			break;
-		if ((rec = tintin_batch_next(d->log, 12 + ESCAPE_BOUND(n))) ==
-		    NULL)
-			break;
 		memcpy(rec, "User input: ", 12);
-		q = rec + 12;
-		q += escape_bytes(q, p, n);
-		tintin_batch_put(d->log, (size_t)(q - rec));
+		tintin_batch_put(d->log, 12 + out);
 		d->lines++;
-		p = nl + 1;
+		p += eol + 1;
 	}
 	return (size_t)(p - buf);
 }

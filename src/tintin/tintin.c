@@ -351,16 +351,23 @@ tintin_batch_begin(Tintin_reporter *r, int level, uint32_t cat)
 	}
 	r->batch_level = level;
 	r->batch_cat = cat;
-	r->batch_head = 21 + r->prefix_len[level];
+	r->batch_head = (size_t)(put_head(r, r->batch_headbuf, level) -
+	    r->batch_headbuf);
 	return 0;
 }
+
+/* Bytes of a record's head copied at once: a constant, so inlined. */
+#define HEAD_COPY	64
 
 char *
 tintin_batch_next(Tintin_reporter *r, size_t max)
 {
 	struct sink *s = r->batch;
 	size_t need = r->batch_head + max + 1;
+	char *p;
 
+	if (need < HEAD_COPY)
+		need = HEAD_COPY;
 	/*
 	 * A note (a failed write, say) goes right after the record that
 	 * caused it.  A record that may cross the rotation size goes the
@@ -371,21 +378,22 @@ tintin_batch_next(Tintin_reporter *r, size_t max)
 		return NULL;
 	if (s->len + need > s->cap && sink_reserve(r, s, need) == -1)
 		return NULL;
-	return put_head(r, s->buf + s->len, r->batch_level);
+	p = s->buf + s->len;
+	/* What the copy puts past the head, the message overwrites. */
+	if (r->batch_head <= HEAD_COPY)
+		memcpy(p, r->batch_headbuf, HEAD_COPY);
+	else
+		memcpy(p, r->batch_headbuf, r->batch_head);
+	return p + r->batch_head;
 }
 
-void
-tintin_batch_put(Tintin_reporter *r, size_t len)
+/* Give the hooks of the batch the record just put. */
+static void
+batch_hooks(Tintin_reporter *r, const char *msg, size_t len)
 {
-	struct sink *s = r->batch;
-	char *msg = s->buf + s->len + r->batch_head;
 	struct sink *h;
 	int i;
 
-	msg[len] = '\n';
-	/* Published only now, whole (see tintin_crash_log). */
-	s->len += r->batch_head + len + 1;
-	s->pending++;
 	r->depth++;
 	for (i = 0; i < r->batch_nhooks; i++) {
 		h = r->batch_hooks[i];
@@ -396,6 +404,20 @@ tintin_batch_put(Tintin_reporter *r, size_t len)
 		h->in_cb = 0;
 	}
 	r->depth--;
+}
+
+void
+tintin_batch_put(Tintin_reporter *r, size_t len)
+{
+	struct sink *s = r->batch;
+	char *msg = s->buf + s->len + r->batch_head;
+
+	msg[len] = '\n';
+	/* Published only now, whole (see tintin_crash_log). */
+	s->len += r->batch_head + len + 1;
+	s->pending++;
+	if (r->batch_nhooks > 0)
+		batch_hooks(r, msg, len);
 }
 
 int

@@ -78,6 +78,7 @@ struct tintin_reporter {
 	struct sink	*batch_hooks[TINTIN_MAX_SINKS];	/* after the writer */
 	int		 batch_nhooks;
 	size_t		 batch_head;	/* its stamp and prefix: bytes */
+	char		 batch_headbuf[21 + TINTIN_PREFIX_MAX];	/* them */
 	tintin_error_cb	 error_cb;
 	void		*error_arg;
 };

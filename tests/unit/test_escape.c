@@ -197,6 +197,48 @@ test_round_trip(void **state)
 	}
 }
 
+/*
+ * escape_line() gives what memchr() then escape_bytes() give: the same
+ * bytes for the line, the newline's offset (or the length).  Random lines
+ * of bytes likely to matter (newline, CR, UTF-8 leads and tails), with
+ * the newline at every offset; exact-size heap buffers, for ASan.
+ */
+static void
+test_escape_line_is_memchr_then_escape(void **state)
+{
+	static const unsigned char alphabet[] = { 'a', '\n', '\r', '\\', 0x00,
+	    0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, 0x1b, ' ' };
+	char in[80], *a, *b;
+	size_t len, i, k, na, nb, eol;
+	const char *nl;
+
+	(void)state;
+	srand(7);
+	for (len = 0; len <= sizeof(in); len++) {
+		a = malloc(ESCAPE_BOUND(len) + 1);
+		b = malloc(ESCAPE_BOUND(len) + 1);
+		if (a == NULL || b == NULL)
+			fail();
+		for (k = 0; k < 200; k++) {
+			for (i = 0; i < len; i++)
+				in[i] = (char)(k % 2 == 0 ? 'x' : alphabet[
+				    (size_t)rand() % sizeof(alphabet)]);
+			if (k % 2 == 0 && len > 0)	/* one newline */
+				in[k / 2 % len] = '\n';
+			nl = memchr(in, '\n', len);
+			na = escape_bytes(a, in, nl != NULL ?
+			    (size_t)(nl - in) : len);
+			nb = escape_line(b, in, len, &eol);
+			assert_int_equal(eol, nl != NULL ? (size_t)(nl - in) :
+			    len);
+			assert_int_equal(nb, na);
+			assert_memory_equal(b, a, na);
+		}
+		free(a);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
@@ -211,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_special_byte_at_every_offset),
 		cmocka_unit_test(test_two_special_bytes),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_escape_line_is_memchr_then_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
