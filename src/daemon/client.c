@@ -375,7 +375,7 @@ static size_t
 log_plain_lines(struct client *c, const char *buf, size_t len)
 {
 	struct daemon *d = c->d;
-	const char *p = buf, *end = buf + len;
+	const char *p = buf, *end = buf + len, *nl;
 	size_t n, eol, out, lim, first, max = d->cfg->max_line;
 	char *rec;
 
@@ -383,17 +383,21 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 		lim = (size_t)(end - p);
 		if (lim > max + 2)	/* max bytes, a CR, the LF */
 			lim = max + 2;
-		/* Room for a short line first: a long one looks again. */
+		/* Room for a short line first, escaped as its end is found. */
 		first = lim < SHORT_LINE ? lim : SHORT_LINE;
 		if ((rec = tintin_batch_next(d->log, 12 +
 		    ESCAPE_BOUND(first))) == NULL)
 			break;
 		out = escape_line(rec + 12, p, first, &eol);
 		if (eol == first && first < lim) {
-			if ((rec = tintin_batch_next(d->log, 12 +
-			    ESCAPE_BOUND(lim))) == NULL)
+			/* A longer one: its end first, then room for it. */
+			if ((nl = memchr(p + first, '\n', lim - first)) == NULL)
 				break;
-			out = escape_line(rec + 12, p, lim, &eol);
+			eol = (size_t)(nl - p);
+			if ((rec = tintin_batch_next(d->log, 12 +
+			    ESCAPE_BOUND(eol))) == NULL)
+				break;
+			out = escape_bytes(rec + 12, p, eol);
 		}
 		if (eol == lim)
 			break;		/* no newline: too long, or not yet */

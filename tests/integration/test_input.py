@@ -349,12 +349,18 @@ FUZZ_ALPHABET = [b"a", b"b", b"q", b"u", b"i", b"t", b" ", b"\\", b"\r",
                  b"\xe2\x82\xac", b"/"]
 
 
-def random_stream(rng, lines):
-    """Lines around max_line (64) with every ending, a few commands."""
+SHORT_LENGTHS = [0, 1, 3, 4, 5, 30, 61, 62, 63, 64, 65, 66, 127, 128, 129,
+                 300]
+# Around the 256 bytes the fast path first makes room for, and max_line 512.
+LONG_LENGTHS = [0, 4, 63, 254, 255, 256, 257, 258, 400, 509, 510, 511, 512,
+                513, 514, 700]
+
+
+def random_stream(rng, lines, lengths=SHORT_LENGTHS):
+    """Lines around max_line with every ending, a few commands."""
     out = []
     for _ in range(lines):
-        n = rng.choice([0, 1, 3, 4, 5, 30, 61, 62, 63, 64, 65, 66, 127,
-                        128, 129, 300])
+        n = rng.choice(lengths)
         body = b"".join(rng.choice(FUZZ_ALPHABET) for _ in range(n))
         if rng.random() < 0.05:
             body = rng.choice([b"quit ", b"quitquit", b" quit", b"qui",
@@ -370,21 +376,24 @@ def logged_inputs(d):
     return [m for m in d.messages_raw() if m.startswith("User input")]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_plain_lines_fast_path_logs_as_the_framer(daemon_factory, seed):
+@pytest.mark.parametrize("seed,max_line", [(1, 64), (2, 64), (3, 64),
+                                           (4, 512)])
+def test_plain_lines_fast_path_logs_as_the_framer(daemon_factory, seed,
+                                                  max_line):
     """Plain lines go straight into the log file's buffer when nothing else
     takes them; with a second sink taking input, every line goes through
     the framer and on_record().  The same stream in the same random chunks
     must give the same records both ways, up to the final quit."""
     rng = random.Random(seed)
-    data = random_stream(rng, 4000) + b"quit\r\nnever logged\n"
+    data = random_stream(rng, 4000, SHORT_LENGTHS if max_line == 64 else
+                         LONG_LENGTHS) + b"quit\r\nnever logged\n"
     cuts, pos = [], 0
     while pos < len(data):
         step = rng.choice([1, 2, 7, 63, 64, 65, 500, 4096, 70000])
         cuts.append(data[pos:pos + step])
         pos += step
-    fast = daemon_factory("fast", max_line=64).start()
-    slow = daemon_factory("slow", max_line=64)
+    fast = daemon_factory("fast", max_line=max_line).start()
+    slow = daemon_factory("slow", max_line=max_line)
     slow.extra_text = (f"[sink copy]\npath = {slow.tmp}/copy.log\n"
                        "level = log\nevents = input\n")
     slow.write_config()
