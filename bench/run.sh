@@ -554,7 +554,7 @@ info() {	# info NAME RATIO: a figure with no target
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "-" || b == "-" || b + 0 == 0) print "-"
-		else printf "%.2f", a / b
+		else printf "%.3f", a / b	# compared as printed
 	}'
 }
 
