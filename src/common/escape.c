@@ -10,6 +10,11 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH	1
+static int use_avx2;		/* set at start-up where the CPU has it */
+#endif
 
 #define ONES		0x0101010101010101ULL
 #define HIGHS		0x8080808080808080ULL
@@ -93,6 +98,56 @@ copy_plain(char *d, const unsigned char *s, size_t len)
 	return i;
 }
 
+#ifdef HAVE_AVX2_PATH
+/* copy_plain() 32 bytes at a time, for lines of 32 bytes or more. */
+__attribute__((target("avx2"))) static inline size_t
+copy_plain_avx2(char *d, const unsigned char *s, size_t len)
+{
+	__m256i x, m;
+	unsigned bits;
+	size_t i;
+
+	for (i = 0; len - i >= 32; i += 32) {
+		x = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		_mm256_storeu_si256((__m256i *)(void *)(d + i), x);
+		m = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
+		m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x,
+		    _mm256_set1_epi8(0x7f)));
+		m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x,
+		    _mm256_set1_epi8('\\')));
+		if ((bits = (unsigned)_mm256_movemask_epi8(m)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+	if (i == len)
+		return len;
+	/* The last 32 bytes, overlapping, as copy_plain() does with 16. */
+	x = _mm256_loadu_si256((const __m256i *)(const void *)(s + len - 32));
+	_mm256_storeu_si256((__m256i *)(void *)(d + len - 32), x);
+	m = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
+	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)));
+	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\')));
+	bits = (unsigned)_mm256_movemask_epi8(m) >> (32 - (len - i));
+	return bits != 0 ? i + (size_t)__builtin_ctz(bits) : len;
+}
+
+__attribute__((constructor)) static void
+escape_init(void)
+{
+	__builtin_cpu_init();
+	use_avx2 = __builtin_cpu_supports("avx2");
+}
+#endif
+
+void
+escape_simd(int avx2)
+{
+#ifdef HAVE_AVX2_PATH
+	use_avx2 = avx2 && __builtin_cpu_supports("avx2");
+#else
+	(void)avx2;
+#endif
+}
+
 static const char hex[] = "0123456789abcdef";
 
 static char *
@@ -146,13 +201,17 @@ utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+typedef size_t copy_fn(char *, const unsigned char *, size_t);
+
 /*
  * Escape SRC (LEN bytes) into DST, stopping at the first newline if
- * AT_NL; *END is where it stopped.  Inlined into both callers, each with
- * its constant.
+ * AT_NL; *END is where it stopped.  COPY copies the plain runs: inlined
+ * into escape_until() with copy_plain() and into escape_until_avx2()
+ * with copy_wide(), each compiled for its own instructions.
  */
-static inline size_t
-escape_until(char *dst, const char *src, size_t len, int at_nl, size_t *end)
+static inline __attribute__((always_inline)) size_t
+escape_loop(char *dst, const char *src, size_t len, int at_nl, size_t *end,
+    copy_fn *copy)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
@@ -161,7 +220,7 @@ escape_until(char *dst, const char *src, size_t len, int at_nl, size_t *end)
 
 	while (i < len) {
 		/* Fast path: a run of printable ASCII other than '\\'. */
-		run = copy_plain(d, s + i, len - i);
+		run = copy(d, s + i, len - i);
 		d += run;
 		i += run;
 		if (i == len)
@@ -192,6 +251,32 @@ escape_until(char *dst, const char *src, size_t len, int at_nl, size_t *end)
 	}
 	*end = i;
 	return (size_t)(d - dst);
+}
+
+#ifdef HAVE_AVX2_PATH
+/* Runs of 32 bytes or more with AVX2, shorter ones with copy_plain(). */
+__attribute__((target("avx2"))) static inline size_t
+copy_wide(char *d, const unsigned char *s, size_t len)
+{
+	return len >= 32 ? copy_plain_avx2(d, s, len) : copy_plain(d, s, len);
+}
+
+__attribute__((target("avx2"))) static size_t
+escape_until_avx2(char *dst, const char *src, size_t len, int at_nl,
+    size_t *end)
+{
+	return escape_loop(dst, src, len, at_nl, end, copy_wide);
+}
+#endif
+
+static size_t
+escape_until(char *dst, const char *src, size_t len, int at_nl, size_t *end)
+{
+#ifdef HAVE_AVX2_PATH
+	if (use_avx2)
+		return escape_until_avx2(dst, src, len, at_nl, end);
+#endif
+	return escape_loop(dst, src, len, at_nl, end, copy_plain);
 }
 
 size_t

@@ -26,6 +26,12 @@ size_t	escape_bytes(char *dst, const char *src, size_t len);
 size_t	escape_line(char *dst, const char *src, size_t len, size_t *eol);
 
 /*
+ * Scan with AVX2 where the CPU has it (AVX2 nonzero, the default) or with
+ * SSE2 only: the same bytes either way.  For tests of both paths.
+ */
+void	escape_simd(int avx2);
+
+/*
  * Undo escape_bytes() on LEN bytes of SRC into DST (at most LEN bytes);
  * returns the number of bytes written, or (size_t)-1 on a malformed escape.
  */

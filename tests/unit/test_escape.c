@@ -256,5 +256,13 @@ main(void)
 		cmocka_unit_test(test_escape_line_is_memchr_then_escape),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	/* Every test through both scanners: the same bytes either way. */
+	escape_simd(0);
+	failed = cmocka_run_group_tests_name("escape, SSE2", tests, NULL, NULL);
+	escape_simd(1);
+	failed += cmocka_run_group_tests_name("escape, AVX2 if the CPU has it",
+	    tests, NULL, NULL);
+	return failed;
 }
