@@ -109,14 +109,23 @@ preallocate(Tintin_reporter *r, struct sink *s, size_t n)
 	s->prealloc = end;
 }
 
-/* Free the blocks allocated past the end of S's file, if any. */
+/*
+ * Free the blocks allocated past the end of S's file, if any: not when
+ * the file used them all (a rotated one, say), since a truncation costs
+ * the file system a journal transaction.
+ */
 static void
 trim_prealloc(struct sink *s)
 {
 	struct stat st;
+	uint64_t used;
 
-	if (s->prealloc > 0 && s->fd >= 0 && fstat(s->fd, &st) == 0)
-		(void)ftruncate(s->fd, st.st_size);
+	if (s->prealloc > 0 && s->fd >= 0 && fstat(s->fd, &st) == 0) {
+		used = ((uint64_t)st.st_size + (uint64_t)st.st_blksize - 1) /
+		    (uint64_t)st.st_blksize * (uint64_t)st.st_blksize;
+		if ((uint64_t)st.st_blocks * 512 > used)
+			(void)ftruncate(s->fd, st.st_size);
+	}
 	s->prealloc = 0;
 }
 
