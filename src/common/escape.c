@@ -99,23 +99,29 @@ copy_plain(char *d, const unsigned char *s, size_t len)
 }
 
 #ifdef HAVE_AVX2_PATH
+/* block_needs_escape() on 32 bytes. */
+__attribute__((target("avx2"))) static inline unsigned
+block32_needs_escape(__m256i x)
+{
+	__m256i m = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
+
+	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)));
+	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\')));
+	return (unsigned)_mm256_movemask_epi8(m);
+}
+
 /* copy_plain() 32 bytes at a time, for lines of 32 bytes or more. */
 __attribute__((target("avx2"))) static inline size_t
 copy_plain_avx2(char *d, const unsigned char *s, size_t len)
 {
-	__m256i x, m;
+	__m256i x;
 	unsigned bits;
 	size_t i;
 
 	for (i = 0; len - i >= 32; i += 32) {
 		x = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
 		_mm256_storeu_si256((__m256i *)(void *)(d + i), x);
-		m = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
-		m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x,
-		    _mm256_set1_epi8(0x7f)));
-		m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x,
-		    _mm256_set1_epi8('\\')));
-		if ((bits = (unsigned)_mm256_movemask_epi8(m)) != 0)
+		if ((bits = block32_needs_escape(x)) != 0)
 			return i + (size_t)__builtin_ctz(bits);
 	}
 	if (i == len)
@@ -123,10 +129,7 @@ copy_plain_avx2(char *d, const unsigned char *s, size_t len)
 	/* The last 32 bytes, overlapping, as copy_plain() does with 16. */
 	x = _mm256_loadu_si256((const __m256i *)(const void *)(s + len - 32));
 	_mm256_storeu_si256((__m256i *)(void *)(d + len - 32), x);
-	m = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x);
-	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)));
-	m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\')));
-	bits = (unsigned)_mm256_movemask_epi8(m) >> (32 - (len - i));
+	bits = block32_needs_escape(x) >> (32 - (len - i));
 	return bits != 0 ? i + (size_t)__builtin_ctz(bits) : len;
 }
 

@@ -26,6 +26,8 @@
 #define READS_PER_TURN	2		/* then the next client's turn */
 #define SHORT_LINE	256	/* log_plain_lines() first makes room for */
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
+#define INPUT_TAG	"User input: "	/* before each line's escaped bytes */
+#define TAG_LEN		(sizeof(INPUT_TAG) - 1)
 
 static char rbuf[READ_SIZE];
 
@@ -68,8 +70,8 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 	char *p = d->scratch;
 
 	if (kind == FRAMER_LINE) {
-		memcpy(p, "User input: ", 12);
-		p += 12;
+		memcpy(p, INPUT_TAG, TAG_LEN);
+		p += TAG_LEN;
 	} else
 		p += snprintf(p, 64, "User input [part %u, %s]: ", part,
 		    kind == FRAMER_PART ? "continues" : "end");
@@ -385,19 +387,19 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 			lim = max + 2;
 		/* Room for a short line first, escaped as its end is found. */
 		first = lim < SHORT_LINE ? lim : SHORT_LINE;
-		if ((rec = tintin_batch_next(d->log, 12 +
+		if ((rec = tintin_batch_next(d->log, TAG_LEN +
 		    ESCAPE_BOUND(first))) == NULL)
 			break;
-		out = escape_line(rec + 12, p, first, &eol);
+		out = escape_line(rec + TAG_LEN, p, first, &eol);
 		if (eol == first && first < lim) {
 			/* A longer one: its end first, then room for it. */
 			if ((nl = memchr(p + first, '\n', lim - first)) == NULL)
 				break;
 			eol = (size_t)(nl - p);
-			if ((rec = tintin_batch_next(d->log, 12 +
+			if ((rec = tintin_batch_next(d->log, TAG_LEN +
 			    ESCAPE_BOUND(eol))) == NULL)
 				break;
-			out = escape_bytes(rec + 12, p, eol);
+			out = escape_bytes(rec + TAG_LEN, p, eol);
 		}
 		if (eol == lim)
 			break;		/* no newline: too long, or not yet */
@@ -408,8 +410,8 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 		}
 		if (n > max || (n == 4 && memcmp(p, "quit", 4) == 0))
 			break;
-		memcpy(rec, "User input: ", 12);
-		tintin_batch_put(d->log, 12 + out);
+		memcpy(rec, INPUT_TAG, TAG_LEN);
+		tintin_batch_put(d->log, TAG_LEN + out);
 		d->lines++;
 		p += eol + 1;
 	}
@@ -419,9 +421,9 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 /*
  * Frame LEN bytes of input.  Plain lines go through log_plain_lines()
  * while the client is plain and Tintin takes a batch (the log file alone
- * takes input, perhaps with the alerts' hook); the
- * line that stops it (and the end of a line the last read left pending)
- * goes through the framer, then the fast way resumes.  Otherwise all of
+ * takes input, perhaps with the alerts' hook); the line that stops it
+ * (and the end of a line the last read left pending) goes through the
+ * framer, then the fast way resumes.  Otherwise all of
  * it goes through the framer.  Returns what framer_feed() does, with
  * fr.consumed counted from BUF.
  */
