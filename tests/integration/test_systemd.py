@@ -131,3 +131,36 @@ def test_make_uninstall_removes_what_install_put(tmp_path):
                   if not p.is_dir())
     assert left == ["etc/matt_daemon/matt_daemon.conf",
                     "etc/matt_daemon/users"], left
+
+
+def test_clang_re_clean_fclean_on_a_copy_of_the_tree(tmp_path):
+    """A copy of the tree (so the real one's links stay put): `make re
+    CC=clang` builds everything with -Werror, `make clean` drops the
+    objects but keeps the binaries, `make fclean` leaves no build."""
+    if shutil.which("clang") is None:
+        pytest.skip("clang is not installed")
+    tree = tmp_path / "tree"
+    shutil.copytree(REPO, tree, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", "build", "Matt_daemon", "Ben_AFK", "Ben_AFK-gtk"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+    def make(*args):
+        r = subprocess.run(["make", "-s", "-C", str(tree), "-j2", *args],
+                           env=env, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return r
+
+    r = make("re", "CC=clang")
+    assert "warning" not in r.stderr, r.stderr[-2000:]
+    daemon = tree / "Matt_daemon"
+    assert daemon.is_symlink() and os.access(daemon, os.X_OK)
+    assert subprocess.run([str(daemon), "-V"], capture_output=True,
+                          timeout=10).returncode == 0
+    make("clean")
+    assert not list((tree / "build").glob("*/src"))
+    assert os.access(daemon, os.X_OK)       # binaries stay
+    make("fclean")
+    assert not (tree / "build").exists()
+    assert not os.path.lexists(daemon)
