@@ -18,7 +18,7 @@
 		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 
 #define TMPDIR_TEMPLATE "/tmp/test_known_hosts.XXXXXX"
-#include "tmpdir.h"
+#include "tintin/tests/tmpdir.h"
 
 static char file[256];
 

@@ -17,7 +17,7 @@
 #include "tintin/tintin.h"
 
 #define TMPDIR_TEMPLATE "/tmp/tintin-test.XXXXXX"
-#include "tmpdir.h"
+#include "tintin/tests/tmpdir.h"
 
 static char *
 slurp(const char *path)

@@ -21,7 +21,7 @@
 #include "tintin/tintin_syslog.h"
 
 #define TMPDIR_TEMPLATE "/tmp/tintin-syslog.XXXXXX"
-#include "tmpdir.h"
+#include "tintin/tests/tmpdir.h"
 
 /* A loopback socket bound to a free port; listening if TYPE is a stream. */
 static int
