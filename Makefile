@@ -5,6 +5,7 @@
 #   make test       install missing packages, build, run every test
 #   make bench      throughput / memory benchmark against rsyslog and socat
 #   make valgrind   the integration suite with the daemon under memcheck
+#   make check-deps include cycles among the daemon's modules, layering
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall  the same variables; configuration and logs stay
 #   SANITIZE=1      build and test under ASan+UBSan (separate build dir)
@@ -97,7 +98,7 @@ BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
 		  $(BUILD)/bench/bare
 
 .PHONY: all clean fclean re run test unit integration deps install uninstall \
-	bench fuzz valgrind
+	bench fuzz valgrind check-deps
 
 # ./Matt_daemon always names the release build; sanitizer builds are
 # reached through $(BUILD) (the test targets pass the path explicitly).
@@ -202,6 +203,11 @@ fuzz: $(FUZZ_BINS)
 
 deps:
 	@./scripts/deps.sh
+
+# Include cycles among src/daemon's modules, and layering breaches
+# (tintin and common use nothing else; see scripts/check_deps.py).
+check-deps:
+	@$(PYTHON) scripts/check_deps.py
 
 run: deps all
 	./$(DAEMON_BIN)
