@@ -626,6 +626,9 @@ def test_login_is_not_sent_to_a_server_without_starttls(
     os.chmod(d.conf, 0o600)
     d.start()
     d.send(b"BOOM1 must not go in clear\n").close()
+    assert wait_until(lambda: "AUTH" in smtp_session.commands() or any(
+        "not sent" in m for m in d.messages_raw()), 15)
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
     d.wait_for_log(r'^Alert mail "intrusion" not sent: STARTTLS not '
                    r'supported, and a login or starttls = required needs '
                    r'TLS: nothing sent in clear; retry 1 of 20 in 3600s\.$',
@@ -646,6 +649,9 @@ def test_self_signed_certificate_is_refused_without_its_ca(
     os.chmod(d.conf, 0o600)
     d.start()
     d.send(b"BOOM2 to an unknown server\n").close()
+    assert wait_until(lambda: "AUTH" in smtp_session.commands() or any(
+        "not sent" in m for m in d.messages_raw()), 15)
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
     d.wait_for_log(r'^Alert mail "intrusion" not sent: the server\'s TLS '
                    r'certificate is refused \(.*\): give its CA in ca_file; '
                    r'retry 1 of 20 in 3600s\.$', timeout=15)
