@@ -28,7 +28,7 @@ struct config_sink {
 	int		line;		/* where the section started */
 };
 
-/* STARTTLS on smtp:// URLs */
+/* STARTTLS on smtp:// URLs (a user or password makes it REQUIRED) */
 #define STARTTLS_NO		0
 #define STARTTLS_YES		1	/* when the server offers it */
 #define STARTTLS_REQUIRED	2
@@ -94,7 +94,9 @@ struct config {
 	char		 mail_user[256];
 	char		 mail_password[256];
 	int		 mail_starttls;		/* STARTTLS_* */
+	int		 mail_starttls_line;	/* where it was set, or 0 */
 	char		 mail_ca_file[PATH_MAX];
+	int		 mail_no_verify;	/* tls_verify = no */
 	unsigned	 mail_timeout;		/* seconds per attempt */
 	unsigned	 mail_max_retries;
 	unsigned	 mail_retry;		/* first retry delay, seconds */

@@ -4,8 +4,10 @@
  * to report a bad one with its line; alert.c compiles them for good.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <pcre2.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/config.h"
 #include "daemon/config_int.h"
@@ -86,23 +88,66 @@ set_delivery(struct config *c, int line, const char *key, const char *value)
 	return 1;
 }
 
-void
-config_set_mail(struct config *c, int line, const char *key, const char *value)
+/* smtp_url: smtp:// or smtps://, with no login in it (see user). */
+static void
+set_url(struct config *c, int line, const char *value)
+{
+	size_t host = strncmp(value, "smtps://", 8) == 0 ? 8 : 7;
+
+	if (strncmp(value, "smtp://", 7) != 0 &&
+	    strncmp(value, "smtps://", 8) != 0)
+		config_error(c, line, "smtp_url: '%s' is not "
+		    "smtp://HOST[:PORT] or smtps://HOST[:PORT]", value);
+	else if (strlen(value) >= sizeof(c->mail_url) ||
+	    strpbrk(value, " \t\r\n") != NULL)
+		config_error(c, line, "smtp_url: bad URL");
+	else if (memchr(value + host, '@', strcspn(value + host, "/?#")) !=
+	    NULL)
+		/* Not echoed: it may hold a password, and the URL is logged. */
+		config_error(c, line, "smtp_url: no login in the URL: set "
+		    "user and password instead");
+	else
+		strcpy(c->mail_url, value);
+}
+
+/* The TLS keys of [mail]; 0 if KEY is not one. */
+static int
+set_tls(struct config *c, int line, const char *key, const char *value)
 {
 	long v;
 
-	if (set_delivery(c, line, key, value))
+	if (strcmp(key, "starttls") == 0) {
+		c->mail_starttls_line = line;
+		if (strcmp(value, "required") == 0)
+			c->mail_starttls = STARTTLS_REQUIRED;
+		else if ((v = config_parse_bool(value)) == -1)
+			config_error(c, line, "starttls: '%s' is not yes, no "
+			    "or required", value);
+		else
+			c->mail_starttls = v ? STARTTLS_YES : STARTTLS_NO;
+	} else if (strcmp(key, "ca_file") == 0) {
+		if (config_set_path(c, line, key, value, c->mail_ca_file,
+		    sizeof(c->mail_ca_file), 1) && access(value, R_OK) == -1)
+			config_error(c, line, "ca_file: %s: %s", value,
+			    strerror(errno));
+	} else if (strcmp(key, "tls_verify") == 0) {
+		if ((v = config_parse_bool(value)) == -1)
+			config_error(c, line, "tls_verify: '%s' is not yes or "
+			    "no", value);
+		else
+			c->mail_no_verify = !v;
+	} else
+		return 0;
+	return 1;
+}
+
+void
+config_set_mail(struct config *c, int line, const char *key, const char *value)
+{
+	if (set_delivery(c, line, key, value) || set_tls(c, line, key, value))
 		return;
 	if (strcmp(key, "smtp_url") == 0) {
-		if (strncmp(value, "smtp://", 7) != 0 &&
-		    strncmp(value, "smtps://", 8) != 0)
-			config_error(c, line, "smtp_url: '%s' is not "
-			    "smtp://HOST[:PORT] or smtps://HOST[:PORT]", value);
-		else if (strlen(value) >= sizeof(c->mail_url) ||
-		    strpbrk(value, " \t\r\n") != NULL)
-			config_error(c, line, "smtp_url: bad URL");
-		else
-			strcpy(c->mail_url, value);
+		set_url(c, line, value);
 	} else if (strcmp(key, "from") == 0) {
 		if (!valid_address(value) ||
 		    strlen(value) >= sizeof(c->mail_from))
@@ -121,17 +166,6 @@ config_set_mail(struct config *c, int line, const char *key, const char *value)
 			config_error(c, line, "password: too long");
 		else
 			strcpy(c->mail_password, value);
-	} else if (strcmp(key, "starttls") == 0) {
-		if (strcmp(value, "required") == 0)
-			c->mail_starttls = STARTTLS_REQUIRED;
-		else if ((v = config_parse_bool(value)) == -1)
-			config_error(c, line, "starttls: '%s' is not yes, no "
-			    "or required", value);
-		else
-			c->mail_starttls = v ? STARTTLS_YES : STARTTLS_NO;
-	} else if (strcmp(key, "ca_file") == 0) {
-		config_set_path(c, line, key, value, c->mail_ca_file,
-		    sizeof(c->mail_ca_file), 1);
 	} else
 		config_error(c, line, "unknown key '%s' in [mail]", key);
 }
@@ -235,6 +269,28 @@ config_set_alert(struct config *c, int line, const char *name, const char *key,
 		    name);
 }
 
+/*
+ * After the file: a login never goes in clear.  With a user or password,
+ * an smtp:// URL must use STARTTLS, and "yes" (when offered) means
+ * "required"; smtps:// is TLS from the start.
+ */
+static void
+check_mail(struct config *c)
+{
+	int login = c->mail_user[0] != '\0' || c->mail_password[0] != '\0';
+
+	if (strncmp(c->mail_url, "smtps://", 8) == 0) {
+		c->mail_starttls = STARTTLS_YES;	/* TLS from the start */
+		return;
+	}
+	if (login && c->mail_starttls == STARTTLS_NO)
+		config_error(c, c->mail_starttls_line, "starttls: no would "
+		    "send the SMTP user and password in clear: use yes or "
+		    "required, or an smtps:// URL");
+	else if (login)
+		c->mail_starttls = STARTTLS_REQUIRED;
+}
+
 /* After the file: what an [alert] section cannot do without. */
 void
 config_check_alerts(struct config *c)
@@ -249,7 +305,5 @@ config_check_alerts(struct config *c)
 			config_error(c, c->alerts[i].line, "[alert %s]: to is "
 			    "missing", c->alerts[i].name);
 	}
-	if (c->mail_starttls == STARTTLS_REQUIRED &&
-	    strncmp(c->mail_url, "smtps://", 8) == 0)
-		c->mail_starttls = STARTTLS_YES;	/* TLS from the start */
+	check_mail(c);
 }

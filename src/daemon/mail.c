@@ -165,6 +165,12 @@ mail_start(struct daemon *d)
 		alert_log(d, TINTIN_WARN, "%s holds the SMTP password and is "
 		    "readable by everyone: make it readable by root only.",
 		    c->path);
+	if (c->mail_no_verify)
+		alert_log(d, TINTIN_WARN, "[mail] tls_verify = no: the SMTP "
+		    "server's certificate is not checked, so anyone on the "
+		    "way can pose as the server%s.", c->mail_user[0] != '\0' ||
+		    c->mail_password[0] != '\0' ? " and get the password" :
+		    "");
 	load_spool(d);
 	return 0;
 }

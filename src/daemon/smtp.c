@@ -13,7 +13,7 @@
 #include "daemon/config.h"
 #include "daemon/smtp.h"
 
-#define SMTP_ERR_MAX	256
+#define SMTP_ERR_MAX	400	/* mail.c reads up to 511 bytes */
 
 struct curl_api {
 	CURLcode	 (*global_init)(long);
@@ -82,6 +82,13 @@ load(struct curl_api *api, int err_fd)
 	return 0;
 }
 
+/* Whether [mail] has a login, which must never travel in clear. */
+static int
+login(const struct config *c)
+{
+	return c->mail_user[0] != '\0' || c->mail_password[0] != '\0';
+}
+
 /* The transfer's options: server, envelope, TLS, login, timeouts. */
 static void
 set_options(const struct curl_api *api, CURL *h, const struct config *c,
@@ -102,15 +109,54 @@ set_options(const struct curl_api *api, CURL *h, const struct config *c,
 	api->easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
 	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
 	    10 ? c->mail_timeout : 10));
+	/* config.c made STARTTLS required with a login: checked again. */
 	api->easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
-	    STARTTLS_REQUIRED ? (long)CURLUSESSL_ALL : c->mail_starttls ==
-	    STARTTLS_YES ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-	if (c->mail_ca_file[0] != '\0')
+	    STARTTLS_REQUIRED || login(c) ? (long)CURLUSESSL_ALL :
+	    c->mail_starttls == STARTTLS_YES ? (long)CURLUSESSL_TRY :
+	    (long)CURLUSESSL_NONE);
+	api->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->mail_no_verify ? 0L :
+	    1L);
+	api->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->mail_no_verify ? 0L :
+	    2L);
+	if (c->mail_ca_file[0] != '\0') {
+		/* Instead of the system's: no CA directory either. */
 		api->easy_setopt(h, CURLOPT_CAINFO, c->mail_ca_file);
+		api->easy_setopt(h, CURLOPT_CAPATH, (char *)NULL);
+	}
 	if (c->mail_user[0] != '\0') {
 		api->easy_setopt(h, CURLOPT_USERNAME, c->mail_user);
 		api->easy_setopt(h, CURLOPT_PASSWORD, c->mail_password);
 	}
+}
+
+/* The reason for the log: what went wrong, and what to do for TLS. */
+static void
+reason(const struct curl_api *api, CURL *h, CURLcode rc, const char *ebuf,
+    char *line, size_t size)
+{
+	char what[CURL_ERROR_SIZE];
+	long code = 0;
+	int n;
+
+	n = snprintf(what, sizeof(what), "%s", ebuf[0] != '\0' ? ebuf :
+	    api->easy_strerror(rc));
+	if (n > 0 && (size_t)n < sizeof(what) && what[n - 1] == '.')
+		what[n - 1] = '\0';	/* it goes inside our sentence */
+	/* The SMTP code of these is the greeting's: not worth showing. */
+	if (rc == CURLE_USE_SSL_FAILED) {
+		snprintf(line, size, "%s, and a login or starttls = required "
+		    "needs TLS: nothing sent in clear", what);
+		return;
+	}
+	if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+		snprintf(line, size, "the server's TLS certificate is refused "
+		    "(%s): give its CA in ca_file", what);
+		return;
+	}
+	n = snprintf(line, size, "%s", what);
+	api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 0 && n > 0 && (size_t)n < size)
+		snprintf(line + n, size - (size_t)n, " (SMTP %ld)", code);
 }
 
 int
@@ -122,10 +168,9 @@ smtp_deliver(const struct config *c, const char *from,
 	struct curl_slist *rcpt = NULL, *r;
 	struct upload up = { msg, len };
 	struct curl_api api;
-	long code = 0;
 	CURLcode rc;
 	CURL *h;
-	int i, n;
+	int i;
 
 	if (load(&api, err_fd) == -1)
 		return 1;
@@ -149,12 +194,7 @@ smtp_deliver(const struct config *c, const char *from,
 	set_options(&api, h, c, addr, rcpt, &up, ebuf);
 	rc = api.easy_perform(h);
 	if (rc != CURLE_OK) {
-		api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		n = snprintf(line, sizeof(line), "%s", ebuf[0] ? ebuf :
-		    api.easy_strerror(rc));
-		if (code != 0 && n > 0 && (size_t)n < sizeof(line))
-			snprintf(line + n, sizeof(line) - (size_t)n,
-			    " (SMTP %ld)", code);
+		reason(&api, h, rc, ebuf, line, sizeof(line));
 		say(err_fd, line);
 	}
 	api.slist_free_all(rcpt);

@@ -8,6 +8,7 @@ teardown.  Every wait is bounded.
 import email
 import email.policy
 import email.utils
+import logging
 import os
 import re
 import socket
@@ -426,7 +427,7 @@ def test_bad_regex_is_reported_with_its_line(tmp_path):
 def test_world_readable_password_warns(daemon_factory, smtp):
     s = smtp()
     d = daemon_factory(extra=mail_conf(s.port).replace(
-        "starttls = no\n", "starttls = no\nuser = md\npassword = "
+        "starttls = no\n", "starttls = required\nuser = md\npassword = "
         "s3cret-pw\n"))
     os.chmod(d.conf, 0o644)
     d.start()
@@ -525,3 +526,217 @@ def test_smtps_implicit_tls(daemon_factory, tmp_path):
         sock.close()
     finally:
         ctl.stop()
+
+
+# ---------------------------------------------------------------------------
+# Logins never travel in clear (issue 15, item 5): with a user or password,
+# STARTTLS is required even when starttls = yes, and the server's
+# certificate is verified.  Each SMTP server records the command lines it
+# receives (aiosmtpd logs each one to the "mail.log" logger), so a test
+# can see that no AUTH ever reached it.
+# ---------------------------------------------------------------------------
+
+MAIL_USER, MAIL_PW = "mailer", "s3cret-mail-pw"
+
+
+class SessionLines(logging.Handler):
+    """Every SMTP command line an aiosmtpd server in this process reads."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        if record.msg == "%r >> %r" and len(record.args) == 2:
+            line = record.args[1]
+            self.lines.append(line.decode("ascii", "replace")
+                              if isinstance(line, bytes) else str(line))
+
+    def commands(self):
+        return [ln.split(" ", 1)[0].upper() for ln in self.lines]
+
+
+@pytest.fixture
+def smtp_session():
+    """Record the command lines of the SMTP servers of one test."""
+    logger = logging.getLogger("mail.log")
+    rec, level = SessionLines(), logger.level
+    logger.addHandler(rec)
+    logger.setLevel(logging.INFO)
+    yield rec
+    logger.removeHandler(rec)
+    logger.setLevel(level)
+
+
+@pytest.fixture
+def login_server(tmp_path):
+    """An aiosmtpd server accepting MAIL_USER/MAIL_PW, with STARTTLS (a
+    self-signed certificate, required before anything else) or without
+    (AUTH then offered in clear, as a man in the middle would)."""
+    ctls = []
+
+    def make(tls):
+        import ssl
+        handler = AuthCollector(MAIL_USER, MAIL_PW)
+        kw = dict(authenticator=handler, auth_require_tls=tls)
+        crt = None
+        if tls:
+            key, crt = make_cert(tmp_path)
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(str(crt), str(key))
+            kw.update(tls_context=ctx, require_starttls=True)
+        port = free_port()
+        ctl = Controller(handler, hostname="127.0.0.1", port=port,
+                         ready_timeout=5, **kw)
+        ctl.start()
+        ctls.append(ctl)
+        return port, handler, crt
+
+    yield make
+    for ctl in ctls:
+        ctl.stop()
+
+
+def login_conf(port, starttls="starttls = yes\n", extra=""):
+    """mail_conf with a login, one attempt only (retry in an hour) and a
+    spool (@SPOOL@, see daemon_with_spool)."""
+    conf = mail_conf(port, spool="@SPOOL@").replace(
+        "retry = 1s", "retry = 1h")
+    login = f"user = {MAIL_USER}\npassword = {MAIL_PW}\n{extra}"
+    return conf.replace("starttls = no\n", f"{starttls}{login}")
+
+
+def assert_kept_in_spool(d, spool):
+    """The mail that failed is spooled at the stop, password nowhere."""
+    assert d.stop()
+    assert "1 alert mail spooled in " in d.log_text()
+    files = spooled_files(spool)
+    assert len(files) == 1
+    assert "BOOM" in files[0].read_text()
+    assert MAIL_PW not in files[0].read_text()
+    assert MAIL_PW not in d.log_text()
+
+
+@pytest.mark.parametrize("starttls", ["starttls = yes\n", ""],
+                         ids=["yes", "default"])
+def test_login_is_not_sent_to_a_server_without_starttls(
+        daemon_factory, login_server, smtp_session, starttls):
+    port, handler, _ = login_server(tls=False)
+    d, spool = daemon_with_spool(daemon_factory, login_conf(port, starttls))
+    os.chmod(d.conf, 0o600)
+    d.start()
+    d.send(b"BOOM1 must not go in clear\n").close()
+    assert wait_until(lambda: "AUTH" in smtp_session.commands() or any(
+        "not sent" in m for m in d.messages_raw()), 15)
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: STARTTLS not '
+                   r'supported, and a login or starttls = required needs '
+                   r'TLS: nothing sent in clear; retry 1 of 20 in 3600s\.$',
+                   timeout=15)
+    assert "EHLO" in smtp_session.commands()
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
+    assert not any(MAIL_PW in ln for ln in smtp_session.lines)
+    assert "MAIL" not in smtp_session.commands()
+    assert handler.logins == [] and handler.mails == []
+    assert sum("not sent" in m for m in d.messages()) == 1
+    assert_kept_in_spool(d, spool)
+
+
+def test_self_signed_certificate_is_refused_without_its_ca(
+        daemon_factory, login_server, smtp_session):
+    port, handler, _ = login_server(tls=True)
+    d, spool = daemon_with_spool(daemon_factory, login_conf(port))
+    os.chmod(d.conf, 0o600)
+    d.start()
+    d.send(b"BOOM2 to an unknown server\n").close()
+    assert wait_until(lambda: "AUTH" in smtp_session.commands() or any(
+        "not sent" in m for m in d.messages_raw()), 15)
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
+    d.wait_for_log(r'^Alert mail "intrusion" not sent: the server\'s TLS '
+                   r'certificate is refused \(.*\): give its CA in ca_file; '
+                   r'retry 1 of 20 in 3600s\.$', timeout=15)
+    assert smtp_session.commands()[:2] == ["EHLO", "STARTTLS"]
+    assert "AUTH" not in smtp_session.commands(), smtp_session.lines
+    assert "DATA" not in smtp_session.commands()
+    assert handler.logins == [] and handler.mails == []
+    assert_kept_in_spool(d, spool)
+
+
+@pytest.mark.parametrize("trust", ["ca_file", "tls_verify_no"])
+def test_starttls_login_with_a_trusted_or_unchecked_certificate(
+        daemon_factory, login_server, smtp_session, trust):
+    port, handler, crt = login_server(tls=True)
+    extra = f"ca_file = {crt}\n" if trust == "ca_file" else \
+        "tls_verify = no\n"
+    d, spool = daemon_with_spool(daemon_factory, login_conf(port,
+                                                            extra=extra))
+    os.chmod(d.conf, 0o600)
+    d.start()
+    warn = (r"^\[mail\] tls_verify = no: the SMTP server's certificate is "
+            r"not checked, so anyone on the way can pose as the server and "
+            r"get the password\.$")
+    if trust == "tls_verify_no":
+        d.wait_for_log(warn)
+    else:
+        d.wait_for_log(r"^Mail alerts: 1 rule")
+        assert not any("tls_verify" in m for m in d.messages())
+    d.send(b"BOOM3 over STARTTLS\n").close()
+    assert wait_until(lambda: len(handler.mails) >= 1, 15), \
+        d.log_lines()[-8:]
+    assert handler.mails[0][1] == TO
+    assert handler.logins == [("PLAIN", True, True)] or \
+        handler.logins == [("LOGIN", True, True)], handler.logins
+    cmds = smtp_session.commands()
+    assert cmds.index("STARTTLS") < cmds.index("AUTH") < cmds.index("DATA")
+    d.wait_for_log(r'^Alert mail "intrusion" sent to ')
+    assert MAIL_PW not in d.log_text()
+
+
+def test_starttls_no_with_a_login_is_a_config_error(tmp_path):
+    def check(text):
+        conf = tmp_path / "mail.conf"
+        conf.write_text(text)
+        os.chmod(conf, 0o600)
+        return conf, run_binary(["-t", "-c", str(conf)])
+
+    conf, launch = check(f"[mail]\nsmtp_url = smtp://127.0.0.1:2525\n"
+                         f"starttls = no\nfrom = {FROM}\n"
+                         f"password = {MAIL_PW}\nuser = {MAIL_USER}\n")
+    assert launch.rc == 1
+    assert re.search(rf"^{re.escape(str(conf))}:3: starttls: no would send "
+                     r"the SMTP user and password in clear", launch.err,
+                     re.M), launch.err
+    assert MAIL_PW not in launch.err
+    # smtps:// is TLS from the start: starttls does not matter.
+    conf, launch = check(f"[mail]\nsmtp_url = smtps://127.0.0.1:4650\n"
+                         f"starttls = no\nuser = {MAIL_USER}\n"
+                         f"password = {MAIL_PW}\n")
+    assert launch.rc == 0, launch.err
+    # A login in the URL would dodge the rule, and the URL is logged.
+    conf, launch = check(f"[mail]\nsmtp_url = smtp://{MAIL_USER}:{MAIL_PW}"
+                         f"@127.0.0.1:2525\n")
+    assert launch.rc == 1
+    assert re.search(rf"^{re.escape(str(conf))}:2: smtp_url: no login in "
+                     r"the URL", launch.err, re.M), launch.err
+    assert MAIL_PW not in launch.err
+    conf, launch = check(f"[mail]\nca_file = {tmp_path}/none.pem\n"
+                         f"tls_verify = sometimes\n")
+    assert launch.rc == 1
+    assert f"{conf}:2: ca_file: {tmp_path}/none.pem: No such file" in \
+        launch.err
+    assert f"{conf}:3: tls_verify: 'sometimes' is not yes or no" in \
+        launch.err
+
+
+def test_without_login_starttls_yes_still_sends_in_clear(
+        daemon_factory, smtp, smtp_session):
+    """No secret to protect: a server without STARTTLS still gets the
+    mail (starttls = yes means "when offered")."""
+    s = smtp()
+    d = daemon_factory(extra=mail_conf(s.port).replace(
+        "starttls = no", "starttls = yes")).start()
+    d.send(b"BOOM4 plain is fine\n").close()
+    s.wait_mails(1, timeout=15)
+    assert "STARTTLS" not in smtp_session.commands()
+    assert "DATA" in smtp_session.commands()
+    d.wait_for_log(r'^Alert mail "intrusion" sent to ')
