@@ -133,10 +133,11 @@ def test_make_uninstall_removes_what_install_put(tmp_path):
                     "etc/matt_daemon/users"], left
 
 
-def test_clang_re_clean_fclean_on_a_copy_of_the_tree(tmp_path):
-    """A copy of the tree (so the real one's links stay put): `make re
-    CC=clang` builds everything with -Werror, `make clean` drops the
-    objects but keeps the binaries, `make fclean` leaves no build."""
+def test_clang_make_clean_fclean_on_a_copy_of_the_tree(tmp_path):
+    """A copy of the tree (so the real one's links stay put): `make
+    CC=clang`, with no target, builds everything with -Werror (`re` is
+    `fclean` then that), `make clean` drops the objects but keeps the
+    binaries, `make fclean` leaves no build."""
     if shutil.which("clang") is None:
         pytest.skip("clang is not installed")
     tree = tmp_path / "tree"
@@ -153,7 +154,7 @@ def test_clang_re_clean_fclean_on_a_copy_of_the_tree(tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
         return r
 
-    r = make("re", "CC=clang")
+    r = make("CC=clang")
     assert "warning" not in r.stderr, r.stderr[-2000:]
     daemon = tree / "Matt_daemon"
     assert daemon.is_symlink() and os.access(daemon, os.X_OK)
