@@ -311,14 +311,14 @@ cmd_shell(struct client *c, char *args)
 		client_reply(c, "-ERR shell is disabled\n");
 		return;
 	}
-	/* The local socket: the kernel vouches for uid 0, no TLS needed. */
-	if (c->tls == NULL && !(c->local && c->uid == 0)) {
+	/* The local socket needs no TLS: the kernel vouches for the uid. */
+	if (c->tls == NULL && !c->local) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
 		    "to %s (%s): not over TLS.", c->addr, who(c));
 		client_reply(c, "-ERR shell needs TLS\n");
 		return;
 	}
-	if (c->role != ROLE_ADMIN) {
+	if (c->role != ROLE_ADMIN || (c->local && c->uid != 0)) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
 		    "to %s (%s): not an authenticated admin.", c->addr, who(c));
 		client_reply(c, "-ERR permission denied\n");
