@@ -27,6 +27,7 @@ import pytest
 
 from conftest import BINARY, REPO, process_gone, run_binary, wait_gone
 from test_gtk import Gui, connected, xserver  # noqa: F401 (a fixture)
+from tls_helpers import add_user
 
 BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
 PY = "/usr/bin/python3"
@@ -292,6 +293,24 @@ def test_adm_member_is_a_reader(daemon_factory, sockdir, users):
     d.wait_for_log(rf"^Local client local:uid={uid}\({name}\),pid=\d+ is "
                    rf"{name} \(user\), by its kernel credentials\.$")
     d.wait_for_log(rf"^Shell refused to local:uid={uid}\({name}\),pid=\d+ ")
+    assert "Shell session" not in d.log_text()
+
+
+def test_shell_is_for_uid_0_not_for_an_admin_password(daemon_factory,
+                                                     sockdir, users):
+    """A reader who logs in as an admin on the socket is an admin, but
+    the shell without TLS is for the kernel's uid 0 only."""
+    d = local_daemon(daemon_factory, sockdir, start=False)
+    d.extra_text = (f"[auth]\nmode = optional\nallow_plaintext = yes\n"
+                    f"users = {d.tmp}/users\n[shell]\nenabled = yes\n")
+    d.write_config()
+    add_user(d, "alice", "alice's long password 9", admin=True)
+    d.start()
+    r = talk(d.sock, "/auth password alice alice's long password 9",
+             "/whoami", "/shell", user=users["reader"])
+    assert r["replies"] == ["+OK authenticated as alice (admin)",
+                            "+OK alice (admin), local",
+                            "-ERR permission denied"]
     assert "Shell session" not in d.log_text()
 
 
