@@ -69,6 +69,7 @@ int		 tls_keygen(const char *path, char fp[AFK_FPLEN], char *err,
 struct conn {
 	int		 fd;
 	struct tls	*tls;
+	int		 local;			/* on the daemon's unix socket */
 	int		 eof;			/* the daemon closed */
 	size_t		 len;			/* bytes in buf */
 	char		 buf[AFK_LINE_MAX];
@@ -78,6 +79,12 @@ struct conn {
 /* Connect to HOST:PORT within TIMEOUT_MS; returns 0 or -1 with c->err set
  * ("connection refused", "host not found", "timed out"...). */
 int		 conn_open(struct conn *c, const char *host, const char *port,
+		    int timeout_ms);
+
+/* Connect to the daemon's local unix socket PATH within TIMEOUT_MS (the
+ * kernel tells the daemon who we are: no TLS, no password); 0 or -1 with
+ * c->err set ("Permission denied" when not in the socket's group...). */
+int		 conn_open_local(struct conn *c, const char *path,
 		    int timeout_ms);
 
 /* Switch the session to TLS (see tls_connect); returns 0 or -1. */

@@ -1,5 +1,6 @@
 /* One session with the daemon: TCP connect with a timeout, optional TLS,
- * non-blocking reads split into lines, writes with a deadline. */
+ * or its local unix socket; non-blocking reads split into lines, writes
+ * with a deadline. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,6 +120,44 @@ conn_open(struct conn *c, const char *host, const char *port, int timeout_ms)
 		return -1;
 	}
 	c->fd = fd;
+	return 0;
+}
+
+int
+conn_open_local(struct conn *c, const char *path, int timeout_ms)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	long deadline = now_ms() + timeout_ms;
+	int fd, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(c->err, sizeof(c->err), "%s: path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(c->err, sizeof(c->err), "socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* A full backlog says EAGAIN, not EINPROGRESS: wait and retry. */
+	while ((rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun))) ==
+	    -1 && (errno == EAGAIN || errno == EINTR) && now_ms() < deadline)
+		(void)poll(NULL, 0, 10);
+	if (rc == -1) {
+		snprintf(c->err, sizeof(c->err), "cannot connect to %s: %s%s",
+		    path, errno == EAGAIN ? "timed out" : strerror(errno),
+		    errno == ECONNREFUSED || errno == ENOENT ?
+		    " (is Matt_daemon running?)" : errno == EACCES ?
+		    " (root and the socket's group only)" : "");
+		close(fd);
+		return -1;
+	}
+	c->fd = fd;
+	c->local = 1;
 	return 0;
 }
 

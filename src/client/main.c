@@ -22,7 +22,8 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
-	    "[-t seconds] [-u user] [--keygen file] [--known-hosts file] "
+	    "[-S socket] [-t seconds] [-u user] [--keygen file] "
+	    "[--known-hosts file] "
 	    "[--password-file file] [--plaintext-password] [--shell] "
 	    "[--strict-host] [--tls]\n"
 	    "\n"
@@ -32,6 +33,9 @@ usage(FILE *fp, int status)
 	    "(implies --tls)\n"
 	    "  -p, --port PORT          daemon port (default 4242)\n"
 	    "  -q, --quiet              no notices on stderr, errors only\n"
+	    "  -S, --socket PATH        the daemon's local socket (default,\n"
+	    "                           with no -H, -p, -u, -i, --tls:\n"
+	    "                           " AFK_LOCAL_SOCKET " if there)\n"
 	    "  -t, --timeout SECONDS    connect, handshake and reply timeout "
 	    "(default 30)\n"
 	    "  -u, --user USER          log in as USER (password, or key "
@@ -44,7 +48,8 @@ usage(FILE *fp, int status)
 	    "      --password-file FILE read the password from FILE\n"
 	    "      --plaintext-password allow sending a password without TLS\n"
 	    "      --shell              open a remote shell (an admin's; "
-	    "implies --tls)\n"
+	    "implies --tls,\n"
+	    "                           except as root on the local socket)\n"
 	    "      --strict-host        refuse a server whose fingerprint "
 	    "is not pinned yet\n"
 	    "      --tls                talk TLS (the server is pinned on "
@@ -269,6 +274,34 @@ refused_early(struct conn *c)
 	return proto_exit_status(kind);
 }
 
+/*
+ * The local socket when there is one to use (see afk_local_socket), else
+ * TCP.  The default socket may be closed to us (not in its group): then
+ * TCP as before; a socket named with -S is that or nothing.  0 or -1.
+ */
+static int
+open_session(struct conn *c, const struct cli *o, int interactive)
+{
+	const char *path = afk_local_socket(&o->a);
+
+	if (path != NULL) {
+		if (conn_open_local(c, path, o->a.timeout_ms) == 0)
+			return 0;
+		if (o->a.socket != NULL) {
+			fprintf(stderr, "Ben_AFK: %s\n", c->err);
+			return -1;
+		}
+		if (interactive && !o->quiet)
+			fprintf(stderr, "Ben_AFK: %s; trying %s port %s\n",
+			    c->err, o->a.host, o->a.port);
+	}
+	if (conn_open(c, o->a.host, o->a.port, o->a.timeout_ms) == -1) {
+		fprintf(stderr, "Ben_AFK: %s\n", c->err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 connect_and_run(const struct cli *o)
 {
@@ -277,11 +310,10 @@ connect_and_run(const struct cli *o)
 	enum proto_reply kind;
 	int rc;
 
-	if (conn_open(&c, o->a.host, o->a.port, o->a.timeout_ms) == -1) {
-		fprintf(stderr, "Ben_AFK: %s\n", c.err);
+	if (open_session(&c, o, interactive) == -1)
 		return AFK_EXIT_CONNECT;
-	}
-	if (o->a.tls) {
+	/* The local socket: the kernel vouches for both ends, no TLS. */
+	if (o->a.tls && !c.local) {
 		if (conn_start_tls(&c, o->a.host, o->a.keyfile,
 		    o->a.timeout_ms) == -1) {
 			kind = proto_classify(c.err);
@@ -304,7 +336,11 @@ connect_and_run(const struct cli *o)
 	if (o->shell)
 		rc = shell_run(&c, o, NULL);
 	else if (interactive) {
-		if (!o->quiet)
+		if (!o->quiet && c.local)
+			fprintf(stderr, "Connected to %s (local socket). Type "
+			    "/help for the commands, Ctrl-D to leave.\n",
+			    afk_local_socket(&o->a));
+		else if (!o->quiet)
 			fprintf(stderr, "Connected to %s port %s%s%s%s. Type "
 			    "/help for the commands, Ctrl-D to leave.\n",
 			    o->a.host, o->a.port, c.tls ? " (" : " (no TLS",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/options.h"
@@ -44,6 +45,9 @@ afk_option(struct afk_options *o, int ch, const char *arg, char *err,
 		o->keyfile = arg;
 		o->tls = 1;
 		break;
+	case 'S':
+		o->socket = arg;
+		break;
 	case 'p':
 		if (number(arg, 1, 65535) == -1) {
 			snprintf(err, errlen, "bad port: %s", arg);
@@ -78,6 +82,19 @@ afk_option(struct afk_options *o, int ch, const char *arg, char *err,
 	}
 	o->named = 1;		/* a server or a way to reach it was named */
 	return 1;
+}
+
+const char *
+afk_local_socket(const struct afk_options *o)
+{
+	struct stat st;
+
+	if (o->socket != NULL)
+		return o->socket;
+	if (o->named || stat(AFK_LOCAL_SOCKET, &st) == -1 ||
+	    !S_ISSOCK(st.st_mode))
+		return NULL;
+	return AFK_LOCAL_SOCKET;
 }
 
 const char *

@@ -16,10 +16,11 @@ struct afk_options {
 	const char	*keyfile;	/* -i: implies TLS */
 	const char	*known_hosts;	/* NULL: the default file */
 	const char	*password_file;
+	const char	*socket;	/* -S: the daemon's local socket */
 	int		 tls;
 	int		 plaintext;	/* may send a password without TLS */
 	int		 timeout_ms;	/* connect, handshake, each reply */
-	int		 named;		/* -H, -p, -u, -i or --tls given */
+	int		 named;		/* -H, -p, -u, -i, -S or --tls given */
 };
 
 /* getopt_long values of the long-only options; a program's own follow
@@ -32,7 +33,7 @@ enum {
 	AFK_OPT_OWN
 };
 
-#define AFK_SHORT_OPTIONS	"H:hi:p:t:u:V"
+#define AFK_SHORT_OPTIONS	"H:hi:p:S:t:u:V"
 #define AFK_LONG_OPTIONS \
 	{ "help",	   no_argument,	      NULL, 'h' }, \
 	{ "host",	   required_argument, NULL, 'H' }, \
@@ -41,6 +42,7 @@ enum {
 	{ "password-file", required_argument, NULL, AFK_OPT_PASSWORD_FILE }, \
 	{ "plaintext-password", no_argument, NULL, AFK_OPT_PLAINTEXT }, \
 	{ "port",	   required_argument, NULL, 'p' }, \
+	{ "socket",	   required_argument, NULL, 'S' }, \
 	{ "timeout",	   required_argument, NULL, 't' }, \
 	{ "tls",	   no_argument,	      NULL, AFK_OPT_TLS }, \
 	{ "user",	   required_argument, NULL, 'u' }, \
@@ -55,6 +57,15 @@ void	afk_options_init(struct afk_options *o);
  */
 int	afk_option(struct afk_options *o, int ch, const char *arg, char *err,
 	    size_t errlen);
+
+/* Where the daemon makes its local socket by default. */
+#define AFK_LOCAL_SOCKET	"/run/matt_daemon/matt_daemon.sock"
+
+/*
+ * The local socket to use: -S's, or with no server named (no -H, -p, -u,
+ * -i, --tls) the default one when there is a socket there; NULL: TCP.
+ */
+const char *afk_local_socket(const struct afk_options *o);
 
 /* Who logs in when no -u is given: $USER, else our passwd entry; or NULL. */
 const char *afk_login_name(void);

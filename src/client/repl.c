@@ -86,7 +86,7 @@ on_line(char *line)
 	if (strcmp(line, "/shell") == 0 || strncmp(line, "/shell ", 7) == 0) {
 		add_history(line);
 		/* The daemon would refuse it; say why without a round trip. */
-		if (repl.conn->tls == NULL)
+		if (repl.conn->tls == NULL && !repl.conn->local)
 			show(stderr, "Ben_AFK: /shell needs a TLS session: "
 			    "connect with --tls -u ADMIN (nothing sent)");
 		else

@@ -142,7 +142,8 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 }
 
 struct client *
-client_new(struct daemon *d, int fd, const char *addr)
+client_new(struct daemon *d, int fd, const char *addr,
+    const struct client_peer *peer)
 {
 	struct client *c;
 	char *colon;
@@ -159,6 +160,16 @@ client_new(struct daemon *d, int fd, const char *addr)
 	if ((colon = strrchr(c->ip, ':')) != NULL)
 		*colon = '\0';
 	c->state = d->cfg->tls_mode == MODE_OFF ? CLIENT_OPEN : CLIENT_DETECT;
+	if (peer != NULL) {
+		/* Known by the kernel: no TLS, no password. */
+		c->local = 1;
+		c->uid = peer->uid;
+		c->role = peer->role;
+		snprintf(c->user, sizeof(c->user), "%s", peer->name);
+		snprintf(c->ip, sizeof(c->ip), "local:uid=%lu",
+		    (unsigned long)peer->uid);
+		c->state = CLIENT_OPEN;
+	}
 	framer_init(&c->fr, d->cfg->max_line);
 	c->last_active = mono_now();
 	c->since = time(NULL);

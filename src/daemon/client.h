@@ -14,6 +14,16 @@ struct daemon;
 struct shell;
 struct tls_conn;
 
+/* Room for "[v6]:port" and "local:uid=N(NAME),pid=N" (NAME cut at 20). */
+#define CLIENT_ADDR_MAX	(INET6_ADDRSTRLEN + 16)
+
+/* Who is at the other end of the unix socket, as the kernel says. */
+struct client_peer {
+	uid_t		 uid;
+	int		 role;		/* enum auth_role */
+	char		 name[AUTH_NAME_MAX];
+};
+
 enum client_state {
 	CLIENT_DETECT = 0,	/* waiting for the first byte: TLS or not */
 	CLIENT_HANDSHAKE,	/* TLS handshake in progress */
@@ -23,8 +33,10 @@ enum client_state {
 struct client {
 	struct loop_io	 io;
 	struct daemon	*d;
-	char		 addr[INET6_ADDRSTRLEN + 16];	/* "ip:port" */
+	char		 addr[CLIENT_ADDR_MAX];	/* "ip:port", "local:uid=..." */
 	char		 ip[INET6_ADDRSTRLEN + 2];	/* for the guard */
+	int		 local;		/* on the unix socket, see peer */
+	uid_t		 uid;		/* its peer's uid, when local */
 	int		 state;
 	struct tls_conn	*tls;		/* NULL on a plain session */
 	int		 want_write;	/* TLS needs the socket writable */
@@ -56,8 +68,13 @@ struct client {
 	struct client	*next;
 };
 
-/* Adopt connected socket FD from ADDR; logs the connection. NULL on error. */
-struct client	*client_new(struct daemon *d, int fd, const char *addr);
+/*
+ * Adopt connected socket FD from ADDR; logs the connection.  PEER: the
+ * identity of a local (unix socket) client, which never uses TLS; NULL
+ * for TCP.  NULL on error.
+ */
+struct client	*client_new(struct daemon *d, int fd, const char *addr,
+		    const struct client_peer *peer);
 
 /*
  * Close C now and log why (REASON NULL for a plain disconnection); its

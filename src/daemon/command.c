@@ -101,7 +101,8 @@ cmd_help(struct client *c, char *args)
 			continue;
 		/* /shell also needs it enabled, TLS and an admin. */
 		if (commands[i].run == cmd_shell && (!c->d->cfg->shell_enabled
-		    || c->tls == NULL || c->role != ROLE_ADMIN))
+		    || (c->tls == NULL && !(c->local && c->uid == 0)) ||
+		    c->role != ROLE_ADMIN))
 			continue;
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %s",
 		    commands[i].name);
@@ -130,10 +131,11 @@ cmd_whoami(struct client *c, char *args)
 	(void)args;
 	if (c->role == ROLE_NONE)
 		snprintf(buf, sizeof(buf), "+OK anonymous%s\n",
-		    c->tls ? ", tls" : "");
+		    c->tls ? ", tls" : c->local ? ", local" : "");
 	else
 		snprintf(buf, sizeof(buf), "+OK %s (%s)%s\n", c->user,
-		    auth_role_name(c->role), c->tls ? ", tls" : "");
+		    auth_role_name(c->role), c->tls ? ", tls" : c->local ?
+		    ", local" : "");
 	client_reply(c, buf);
 }
 
@@ -309,13 +311,14 @@ cmd_shell(struct client *c, char *args)
 		client_reply(c, "-ERR shell is disabled\n");
 		return;
 	}
-	if (c->tls == NULL) {
+	/* The local socket needs no TLS: the kernel vouches for the uid. */
+	if (c->tls == NULL && !c->local) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
 		    "to %s (%s): not over TLS.", c->addr, who(c));
 		client_reply(c, "-ERR shell needs TLS\n");
 		return;
 	}
-	if (c->role != ROLE_ADMIN) {
+	if (c->role != ROLE_ADMIN || (c->local && c->uid != 0)) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
 		    "to %s (%s): not an authenticated admin.", c->addr, who(c));
 		client_reply(c, "-ERR permission denied\n");

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +54,8 @@ config_defaults(struct config *c)
 	c->max_clients = 3;
 	c->max_line = 4096;
 	c->idle_timeout = 0;
+	strcpy(c->local_socket, CONFIG_LOCAL_SOCKET);
+	strcpy(c->local_group, CONFIG_LOCAL_GROUP);
 	strcpy(c->log_dir, "/var/log/matt_daemon");
 	strcpy(c->log_file, "matt_daemon.log");
 	c->log_level = TINTIN_INFO;
@@ -91,6 +94,35 @@ parse_mode(const char *s)
 	if (strcmp(s, "required") == 0)
 		return MODE_REQUIRED;
 	return -1;
+}
+
+/*
+ * local_socket and local_group of [daemon]; 0 if KEY is not one of them.
+ * The group must exist now: the daemon would refuse to start otherwise.
+ */
+static int
+set_local(struct config *c, int line, const char *key, const char *value)
+{
+	if (strcmp(key, "local_socket") == 0) {
+		if (strcmp(value, "none") == 0)
+			c->local_socket[0] = '\0';
+		else
+			config_set_path(c, line, key, value, c->local_socket,
+			    sizeof(c->local_socket), 1);
+	} else if (strcmp(key, "local_group") == 0) {
+		if (*value == '\0' || strlen(value) >= sizeof(c->local_group))
+			config_error(c, line, "local_group: bad group name "
+			    "'%s'", value);
+		else if (getgrnam(value) == NULL)
+			config_error(c, line, "local_group: no group named "
+			    "'%s'", value);
+		else {
+			strcpy(c->local_group, value);
+			c->local_group_set = 1;
+		}
+	} else
+		return 0;
+	return 1;
 }
 
 static void
@@ -134,7 +166,7 @@ set_daemon(struct config *c, int line, const char *key, const char *value)
 		if (config_parse_duration(value, &c->idle_timeout) == -1)
 			config_error(c, line, "idle_timeout: '%s' is not a "
 			    "duration (e.g. 30s, 5m, 1h)", value);
-	} else
+	} else if (!set_local(c, line, key, value))
 		config_error(c, line, "unknown key '%s' in [daemon]", key);
 }
 

@@ -8,6 +8,8 @@
 #include "tintin/tintin.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/matt_daemon/matt_daemon.conf"
+#define CONFIG_LOCAL_SOCKET	"/run/matt_daemon/matt_daemon.sock"
+#define CONFIG_LOCAL_GROUP	"adm"
 #define CONFIG_MAX_SINKS	8
 #define CONFIG_MAX_ERRORS	32
 #define CONFIG_NAME_MAX		64
@@ -59,6 +61,9 @@ struct config {
 	int		 max_clients;
 	size_t		 max_line;
 	unsigned	 idle_timeout;	/* seconds, 0 = never */
+	char		 local_socket[108];	/* unix socket, "" = none */
+	char		 local_group[64];	/* its group: readers */
+	int		 local_group_set;	/* named in the file */
 
 	/* [log] */
 	char		 log_dir[PATH_MAX];

@@ -4,6 +4,7 @@
  * goes through.
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -167,6 +168,40 @@ take_lock(struct daemon *d)
 	daemon_exit(d);
 }
 
+/*
+ * The local socket, if any.  A group named in the file exists (checked
+ * with the configuration); the default one may be missing on a system
+ * without it: then the socket is root's only, and we say so.
+ */
+static void
+open_local(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+	struct group *gr;
+
+	if (cfg->local_socket[0] == '\0')
+		return;
+	if ((gr = getgrnam(cfg->local_group)) != NULL)
+		d->local_gid = gr->gr_gid;
+	else if (cfg->local_group_set)
+		startup_fail(d, "local_group: no group named '%s'",
+		    cfg->local_group);
+	else {
+		d->local_gid = 0;
+		tintin_log(d->log, TINTIN_WARN, "No group %s: the local "
+		    "socket %s is root's only.", cfg->local_group,
+		    cfg->local_socket);
+	}
+	snprintf(d->local_path, sizeof(d->local_path), "%s",
+	    cfg->local_socket);
+	if ((d->local_io.fd = server_listen_local(d->local_path,
+	    d->local_gid)) == -1)
+		startup_fail(d, "cannot create the local socket %s: %s",
+		    d->local_path, errno == ELOOP ? "it is a symbolic link, "
+		    "refusing it" : errno == EEXIST ? "something that is not "
+		    "a socket is in the way" : strerror(errno));
+}
+
 static void
 on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -224,7 +259,7 @@ before_sleep(struct loop *l, void *arg)
 
 /* After detaching: set up the loop; NULL or what went wrong. */
 static const char *
-serve_setup(struct daemon *d, int listen_fd)
+serve_setup(struct daemon *d, int listen_fd, int local_fd)
 {
 	d->scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
 	if ((d->scratch = malloc(d->scratch_size)) == NULL)
@@ -249,8 +284,8 @@ serve_setup(struct daemon *d, int listen_fd)
 	if (alert_start(d) == -1)
 		return "cannot set up mail alerts";
 
-	if (server_start(d, listen_fd) == -1)
-		return "cannot watch the listening socket";
+	if (server_start(d, listen_fd, local_fd) == -1)
+		return "cannot watch the listening sockets";
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)
 		return "cannot write the PID into the lock file";
 	return NULL;
@@ -270,6 +305,7 @@ daemon_main(struct config *cfg, int foreground)
 	d->crash_wfd = -1;
 	d->spare_fd = -1;
 	d->listen_io.fd = -1;
+	d->local_io.fd = -1;
 	d->started = time(NULL);
 
 	open_logs(d);
@@ -280,6 +316,7 @@ daemon_main(struct config *cfg, int foreground)
 		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
 		    cfg->port, strerror(errno));
 	d->listen_io.fd = lfd;
+	open_local(d);
 	if (cfg->tls_mode != MODE_OFF &&
 	    (tls_ensure_files(cfg->tls_cert, cfg->tls_key, msg,
 	    sizeof(msg)) == -1 || tls_init(cfg->tls_cert, cfg->tls_key, msg,
@@ -289,7 +326,7 @@ daemon_main(struct config *cfg, int foreground)
 	tintin_log(d->log, TINTIN_INFO, "Entering Daemon mode.");
 	if (!foreground && (ready = daemonize()) == -1)
 		startup_fail(d, "cannot fork: %s", strerror(errno));
-	if ((err = serve_setup(d, lfd)) != NULL) {
+	if ((err = serve_setup(d, lfd, d->local_io.fd)) != NULL) {
 		snprintf(msg, sizeof(msg), "Matt_daemon: %s: %s\n", err,
 		    strerror(errno));
 		tintin_log(d->log, TINTIN_ERROR, "%s: %s.", err,

@@ -31,6 +31,9 @@ struct daemon {
 	int		 lock_fd;
 
 	struct loop_io	 listen_io;	/* the listening socket */
+	struct loop_io	 local_io;	/* the local unix socket, or fd -1 */
+	char		 local_path[PATH_MAX];	/* removed at exit */
+	gid_t		 local_gid;	/* its group: readers */
 	int		 spare_fd;	/* closed to accept() when out of fds */
 	struct loop_io	 signal_io;	/* signalfd */
 	struct loop_io	 crash_io;	/* pipe from the fault handlers */

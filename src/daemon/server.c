@@ -1,23 +1,31 @@
 /*
- * The listening socket: dual-stack by default, non-blocking, and the
+ * The listening sockets: TCP (dual-stack by default) and the local unix
+ * socket whose clients the kernel identifies, non-blocking, and the
  * accept loop, which refuses clients beyond max_clients with one line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "common/mkdirs.h"
 #include "daemon/client.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
 
 #define SERVER_BACKLOG	128
 #define ACCEPT_BATCH	32
+#define PEER_GROUPS	64	/* supplementary groups read at once */
 
 static int
 bind_listen(int family, const struct sockaddr *sa, socklen_t len, int v6only)
@@ -75,6 +83,144 @@ server_listen(const char *addr, int port)
 	return -1;
 }
 
+/*
+ * Only we run (the lock is ours), so whatever socket sits at PATH is a
+ * dead daemon's: remove it.  Anything else there is left alone and is an
+ * error; lstat, so a symbolic link is never followed.
+ */
+static int
+clear_stale(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return unlink(path);
+}
+
+int
+server_listen_local(const char *path, gid_t gid)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd, saved, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (mkdirs_for(path, 0755) == -1 || clear_stale(path) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	/* Born 0660: never a moment when others may connect. */
+	old = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc == -1)
+		goto fail;
+	if (fchownat(AT_FDCWD, path, 0, gid, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    listen(fd, SERVER_BACKLOG) == -1) {
+		saved = errno;
+		(void)unlink(path);
+		errno = saved;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Is GID among the peer's groups (its primary one or the others)? */
+static int
+peer_in_group(int fd, const struct ucred *cr, gid_t gid)
+{
+	gid_t small[PEER_GROUPS], *g = small;
+	socklen_t len = sizeof(small);
+	size_t i, n;
+	int found = 0;
+
+	if (cr->gid == gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1) {
+		if (errno != ERANGE || (g = malloc(len)) == NULL)
+			return 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1) {
+			free(g);
+			return 0;
+		}
+	}
+	n = len / sizeof(gid_t);
+	for (i = 0; i < n && !found; i++)
+		found = g[i] == gid;
+	if (g != small)
+		free(g);
+	return found;
+}
+
+/* The name of UID for logs: [A-Za-z0-9._-] kept, the rest as '?'. */
+static void
+peer_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	size_t i;
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) != 0 || res == NULL) {
+		snprintf(buf, size, "uid%lu", (unsigned long)uid);
+		return;
+	}
+	snprintf(buf, size, "%s", pw.pw_name);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-", buf[i]) == NULL)
+			buf[i] = '?';
+}
+
+/*
+ * Who connected to the unix socket: uid 0 is an admin, a member of the
+ * socket's group a reader, anyone else anonymous.  The groups come from
+ * SO_PEERGROUPS: those of the connecting process, as the kernel checked
+ * them for the socket's permissions, without asking NSS in the loop.
+ */
+static int
+peer_identity(struct daemon *d, int fd, struct client_peer *p, char *addr,
+    size_t size)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	memset(p, 0, sizeof(*p));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return -1;
+	p->uid = cr.uid;
+	peer_name(cr.uid, p->name, sizeof(p->name));
+	if (cr.uid == 0)
+		p->role = ROLE_ADMIN;
+	else if (peer_in_group(fd, &cr, d->local_gid))
+		p->role = ROLE_USER;
+	else
+		p->role = ROLE_NONE;
+	/* A long name is cut, never the numbers: the uid says who it is. */
+	return snprintf(addr, size, "local:uid=%lu(%.20s),pid=%ld",
+	    (unsigned long)cr.uid, p->name, (long)cr.pid) < 0 ? -1 : 0;
+}
+
 void
 server_format_addr(const struct sockaddr *sa, char *buf, size_t size)
 {
@@ -122,14 +268,14 @@ refuse(struct daemon *d, int fd, const char *addr)
 
 /* Out of descriptors: accept with the spare one and drop the connection. */
 static void
-shed(struct daemon *d)
+shed(struct daemon *d, int lfd)
 {
 	int fd;
 
 	if (d->spare_fd < 0)
 		return;
 	close(d->spare_fd);
-	fd = accept4(d->listen_io.fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
 	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -142,8 +288,9 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct daemon *d = io->arg;
 	struct sockaddr_storage ss;
+	struct client_peer peer, *pp = NULL;
 	socklen_t slen;
-	char addr[INET6_ADDRSTRLEN + 16];
+	char addr[CLIENT_ADDR_MAX];
 	int fd, i;
 
 	(void)l;
@@ -154,40 +301,68 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE)
-				shed(d);
+				shed(d, io->fd);
 			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				tintin_log(d->log, TINTIN_ERROR, "accept: %s.",
 				    strerror(errno));
 			return;
 		}
-		server_format_addr((struct sockaddr *)&ss, addr, sizeof(addr));
+		if (io == &d->local_io) {
+			pp = &peer;
+			if (peer_identity(d, fd, pp, addr, sizeof(addr)) == -1) {
+				tintin_log(d->log, TINTIN_ERROR, "Local client "
+				    "dropped: SO_PEERCRED: %s.",
+				    strerror(errno));
+				close(fd);
+				continue;
+			}
+		} else
+			server_format_addr((struct sockaddr *)&ss, addr,
+			    sizeof(addr));
 		if (d->nclients >= d->cfg->max_clients)
 			refuse(d, fd, addr);
-		else if (client_new(d, fd, addr) == NULL) {
+		else if (client_new(d, fd, addr, pp) == NULL) {
 			tintin_log(d->log, TINTIN_ERROR, "Client %s dropped: "
 			    "%s.", addr, strerror(errno));
 			close(fd);
-		}
+		} else if (pp != NULL)
+			tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Local "
+			    "client %s is %s (%s), by its kernel credentials.",
+			    addr, pp->name, auth_role_name(pp->role));
 	}
 }
 
 int
-server_start(struct daemon *d, int fd)
+server_start(struct daemon *d, int fd, int local_fd)
 {
 	d->listen_io.fd = fd;
 	d->listen_io.cb = on_accept;
 	d->listen_io.arg = d;
+	d->local_io.fd = local_fd;
+	d->local_io.cb = on_accept;
+	d->local_io.arg = d;
 	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (local_fd >= 0 && loop_add(&d->loop, &d->local_io, EPOLLIN) == -1)
+		return -1;
 	return loop_add(&d->loop, &d->listen_io, EPOLLIN);
 }
 
 void
 server_stop(struct daemon *d)
 {
+	struct stat st;
+
 	if (d->listen_io.fd >= 0)
 		close(d->listen_io.fd);
 	d->listen_io.fd = -1;
+	if (d->local_io.fd >= 0) {
+		close(d->local_io.fd);
+		/* Ours (we hold the lock), unless something replaced it. */
+		if (lstat(d->local_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			(void)unlink(d->local_path);
+	}
+	d->local_io.fd = -1;
 	if (d->spare_fd >= 0)
 		close(d->spare_fd);
 	d->spare_fd = -1;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 struct daemon;
 
@@ -13,10 +14,18 @@ struct daemon;
  */
 int	server_listen(const char *addr, int port);
 
-/* Watch the listening socket of D; 0 or -1. */
-int	server_start(struct daemon *d, int fd);
+/*
+ * Create the local unix socket at PATH (its directory too, 0755), mode
+ * 0660, owned by root and group GID; a stale socket there is replaced,
+ * anything else is an error (ELOOP: a symbolic link, EEXIST: not a
+ * socket).  Returns the descriptor, or -1 with errno set.
+ */
+int	server_listen_local(const char *path, gid_t gid);
 
-/* Close the listening socket. */
+/* Watch the listening sockets of D (LOCAL_FD -1: none); 0 or -1. */
+int	server_start(struct daemon *d, int fd, int local_fd);
+
+/* Close the listening sockets and remove the local one's file. */
 void	server_stop(struct daemon *d);
 
 /* "1.2.3.4:5678" or "[::1]:5678" into BUF. */

@@ -30,7 +30,7 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "
-	    "[-t seconds] [-u user] [--known-hosts file] "
+	    "[-S socket] [-t seconds] [-u user] [--known-hosts file] "
 	    "[--password-file file] [--plaintext-password] [--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
@@ -38,6 +38,9 @@ usage(FILE *fp, int status)
 	    "  -i, --identity KEYFILE   log in with this private key "
 	    "(implies --tls)\n"
 	    "  -p, --port PORT          daemon port (default 4242)\n"
+	    "  -S, --socket PATH        the daemon's local socket (default,\n"
+	    "                           with no -H, -p, -u, -i, --tls:\n"
+	    "                           " AFK_LOCAL_SOCKET " if there)\n"
 	    "  -t, --timeout SECONDS    connect, handshake and reply timeout "
 	    "(default 30)\n"
 	    "  -u, --user USER          log in as USER (password, or key "
@@ -50,8 +53,9 @@ usage(FILE *fp, int status)
 	    "      --tls                talk TLS (the server is pinned on "
 	    "first use)\n"
 	    "\n"
-	    "The graphical client of Matt_daemon.  With -H, -p, --tls, -u "
-	    "or -i it\nconnects at once.  See Ben_AFK-gtk(1).\n");
+	    "The graphical client of Matt_daemon.  With -H, -p, -S, --tls, "
+	    "-u or -i,\nor the daemon's local socket there, it connects at "
+	    "once.\nSee Ben_AFK-gtk(1).\n");
 	exit(status);
 }
 
@@ -210,6 +214,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, AFK_EXIT_USAGE);
+	/* No server named: the daemon's local socket, when it is there. */
+	if (afk_local_socket(&o) != NULL) {
+		o.host = afk_local_socket(&o);
+		o.tls = 0;
+		o.named = 1;
+	}
 	g.known_hosts = o.known_hosts;
 	g.plaintext = o.plaintext;
 	g.timeout_ms = o.timeout_ms;

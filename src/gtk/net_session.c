@@ -139,9 +139,12 @@ net_session_open(struct net *n)
 {
 	struct conn *c = &n->c;
 
-	if (conn_open(c, n->p.host, n->p.port, n->p.timeout_ms) == -1)
+	/* A host that is a path: the daemon's local socket, never TLS. */
+	if ((n->p.host[0] == '/' ? conn_open_local(c, n->p.host,
+	    n->p.timeout_ms) : conn_open(c, n->p.host, n->p.port,
+	    n->p.timeout_ms)) == -1)
 		return net_fail(n, c->err);
-	if (n->p.tls) {
+	if (n->p.tls && !c->local) {
 		if (conn_start_tls(c, n->p.host, n->p.keyfile,
 		    n->p.timeout_ms) == -1)
 			return net_fail(n, c->err);

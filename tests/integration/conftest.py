@@ -169,6 +169,10 @@ class Daemon:
         self.extra_text = overrides.pop("extra", "")
         self.max_clients = overrides.pop("max_clients", 3)
         self.max_line = overrides.pop("max_line", None)
+        # The local unix socket: none unless a test asks for one, so that
+        # parallel daemons never share /run/matt_daemon.
+        self.local_socket = str(overrides.pop("local_socket", "none"))
+        self.local_group = overrides.pop("local_group", None)
         assert not overrides, f"unknown overrides {overrides}"
         self.conf = str(tmp_path / "matt_daemon.conf")
         self.pid = None
@@ -188,6 +192,9 @@ class Daemon:
                  f"max_clients = {self.max_clients}"]
         if self.max_line is not None:
             lines.append(f"max_line = {self.max_line}")
+        lines.append(f"local_socket = {self.local_socket}")
+        if self.local_group is not None:
+            lines.append(f"local_group = {self.local_group}")
         for k, v in self.extra_daemon.items():
             lines.append(f"{k} = {v}")
         lines += ["[log]",
