@@ -137,7 +137,7 @@ open_logs(struct daemon *d)
 		    c->forward_target, err);
 		exit(1);
 	}
-	if (d->foreground)
+	if (d->foreground & DAEMON_STDERR)
 		tintin_add_fd(d->log, STDERR_FILENO, c->log_level,
 		    TINTIN_TEXT);
 	tintin_set_error_cb(d->log, on_log_error, d);
