@@ -371,6 +371,48 @@ def test_test_config_rejects_empty_unknown_section(tmp_path):
     assert f"{conf}:3:" in r.err, r.err
 
 
+def test_section_header_without_bracket_is_reported_first(tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text("[log]\nlevel = info\n[daemon\nport = 5000\n"
+                    "max_clients = 2\n[shell]\nnosuch = 1\n")
+    r = run_binary(["-t", "-c", str(conf)])
+    assert r.rc == 1, (r.out, r.err)
+    errors = r.err.splitlines()
+    assert errors[0] == f"{conf}:3: section header without ']': [daemon", \
+        r.err
+    # port and max_clients are not blamed on [log]; the next good header
+    # ends the skipping: [shell]'s unknown key is still reported.
+    assert errors[1:] == [f"{conf}:7: unknown key 'nosuch' in [shell]"], \
+        r.err
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("yes", 1), ("YES", 1), ("True", 1), ("on", 1), ("ON", 1), ("1", 1),
+    ("no", 0), ("No", 0), ("FALSE", 0), ("off", 0), ("Off", 0), ("0", 0),
+    ("yess", None), ("2", None), ("", None), ("enabled", None),
+])
+def test_booleans_accept_every_spelling_in_any_case(value, expected,
+                                                     tmp_path):
+    conf = tmp_path / "c.conf"
+    # allow_plaintext = yes lets auth run without TLS: a value read as
+    # "no" makes the configuration fail, so both readings are visible.
+    conf.write_text(f"[auth]\nmode = optional\nallow_plaintext = {value}\n"
+                    f"[shell]\nenabled = {value}\n")
+    r = run_binary(["-t", "-c", str(conf)])
+    if expected == 1:
+        assert r.rc == 0, (value, r.err)
+        assert "configuration OK" in r.out
+    elif expected == 0:
+        assert r.rc == 1, (value, r.err)
+        assert r.err.splitlines() == [
+            f"{conf}: [auth] mode = optional needs [tls] mode = optional "
+            "or required (or [auth] allow_plaintext = yes)"], r.err
+    else:
+        assert r.rc == 1, (value, r.err)
+        assert f"{conf}:3: allow_plaintext: '{value}'" in r.err, r.err
+        assert f"{conf}:5: enabled: '{value}'" in r.err, r.err
+
+
 def test_bad_config_start_fails_and_creates_nothing(tmp_path):
     conf = tmp_path / "c.conf"
     conf.write_text(f"[daemon]\nlock_file = {tmp_path}/l.lock\nport = 0\n"
