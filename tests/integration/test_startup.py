@@ -1,6 +1,7 @@
 """Start sequence, readiness, detaching and the command line."""
 
 import os
+import signal
 import re
 import shutil
 import socket
@@ -11,13 +12,32 @@ import time
 
 import pytest
 
-from conftest import (BINARY, LINE_RE, START_MESSAGES, parse_line,
+from conftest import (BINARY, free_port, LINE_RE, START_MESSAGES, parse_line,
                       proc_stat_fields, run_binary, wait_until)
 
 
 def test_start_sequence_is_exact(daemon):
     assert daemon.records() == [("INFO", m) for m in START_MESSAGES] + [
         ("INFO", f"started. PID: {daemon.pid}.")]
+
+
+def test_features_record_says_what_is_on(daemon_factory, tmp_path):
+    port = free_port()
+    d = daemon_factory(extra=(
+        f"[tls]\nmode = optional\ncert = {tmp_path}/cert.pem\n"
+        f"key = {tmp_path}/key.pem\n"
+        f"[auth]\nmode = required\nusers = {tmp_path}/users\n"
+        f"authorized_keys = {tmp_path}/keys\n"
+        f"[shell]\nenabled = yes\n"
+        f"[forward]\ntarget = udp://127.0.0.1:{port}\n"))
+    d.start()
+    assert d.records()[:6] == [("INFO", m) for m in START_MESSAGES] + [
+        ("INFO", f"started. PID: {d.pid}."),
+        ("INFO", "Features: tls=optional auth=required shell=on alerts=0 "
+                 f"forward=udp://127.0.0.1:{port}.")]
+    # quit needs an admin now: a signal ends it
+    os.kill(d.pid, signal.SIGTERM)
+    assert d.wait_gone()
 
 
 def test_every_log_line_has_the_subject_shape(daemon):
