@@ -2,6 +2,7 @@
 #
 #   make            build everything (binaries land in the tree root)
 #   make run        install missing packages, build, start the daemon
+#                   (RUN_ARGS="-c FILE" for another configuration)
 #   make test       install missing packages, build, run every test
 #   make bench      throughput / memory benchmark against rsyslog and socat
 #   make valgrind   the integration suite with the daemon under memcheck
@@ -18,6 +19,7 @@ SANITIZE	?= 0
 PREFIX		?= /usr/local
 DESTDIR		?=
 PYTHON		?= /usr/bin/python3
+RUN_ARGS	?=
 
 WARNINGS	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
@@ -208,8 +210,14 @@ fuzz: $(FUZZ_BINS)
 deps:
 	@./scripts/deps.sh
 
+# make run RUN_ARGS="-c FILE" for another configuration.
 run: deps all
-	./$(DAEMON_BIN)
+	./$(DAEMON_BIN) $(RUN_ARGS)
+	@./$(DAEMON_BIN) $(RUN_ARGS) --summary | awk '\
+		{ v[$$1] = substr($$0, length($$1) + 2) } \
+		END { getline pid < v["lock"]; \
+		printf "Matt_daemon is running: pid %s, listening on %s, " \
+		    "log %s\n", pid, v["listen"], v["log"] }'
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

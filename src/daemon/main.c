@@ -2,6 +2,7 @@
  * Matt_daemon: command line, configuration, then the daemon itself.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 static const char synopsis[] =
     "usage: Matt_daemon [-fhtV] [-c file] [--stderr]\n"
     "       Matt_daemon [-c file] --fingerprint\n"
+    "       Matt_daemon [-c file] --summary\n"
     "       Matt_daemon [-c file] --add-user name [--admin]\n"
     "       Matt_daemon [-c file] --add-key name file [--admin]\n";
 
@@ -46,6 +48,8 @@ usage(FILE *fp, int status)
 	    "                       authorize the public key in PEM FILE for NAME\n"
 	    "      --admin          with --add-user/--add-key: an admin\n"
 	    "      --stderr         with -f: copy every record to stderr too\n"
+	    "      --summary        print where the daemon listens, logs and "
+	    "locks\n"
 	    "\n"
 	    "Logs every line received on TCP port 4242 into\n"
 	    "/var/log/matt_daemon/matt_daemon.log; a line \"quit\" stops it.\n"
@@ -206,6 +210,21 @@ do_add_key(const struct config *c, const char *name, const char *file,
 	return 0;
 }
 
+/* --summary: where a daemon of this configuration listens, logs and
+ * locks, one "what value" line each (for make run and scripts). */
+static int
+do_summary(const struct config *c)
+{
+	char path[PATH_MAX];
+	int v6 = strchr(c->listen, ':') != NULL;
+
+	if (config_log_path(c, path, sizeof(path)) == -1)
+		return 1;
+	printf("listen %s%s%s:%d\nlog %s\nlock %s\n", v6 ? "[" : "",
+	    c->listen, v6 ? "]" : "", c->port, path, c->lock_file);
+	return 0;
+}
+
 /* What the command line asks for. */
 struct args {
 	const char	*path;		/* -c, or the default */
@@ -215,6 +234,7 @@ struct args {
 	int		 test;
 	int		 admin;
 	int		 fingerprint;
+	int		 summary;	/* --summary */
 	const char	*add_user;
 	const char	*add_key;
 	const char	*key_file;	/* --add-key's operand */
@@ -224,7 +244,7 @@ struct args {
 static void
 check_args(int argc, char **argv, struct args *a)
 {
-	const char *modes[4];
+	const char *modes[5];
 	int n = 0;
 
 	if (a->add_key != NULL && optind == argc)
@@ -238,6 +258,8 @@ check_args(int argc, char **argv, struct args *a)
 		modes[n++] = "-t";
 	if (a->fingerprint)
 		modes[n++] = "--fingerprint";
+	if (a->summary)
+		modes[n++] = "--summary";
 	if (a->add_user != NULL)
 		modes[n++] = "--add-user";
 	if (a->add_key != NULL)
@@ -255,7 +277,7 @@ static void
 parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_ADD_KEY = 256, OPT_ADD_USER, OPT_ADMIN, OPT_FINGERPRINT,
-	    OPT_STDERR };
+	    OPT_STDERR, OPT_SUMMARY };
 	static const struct option opts[] = {
 		{ "add-key",	 required_argument, NULL, OPT_ADD_KEY },
 		{ "add-user",	 required_argument, NULL, OPT_ADD_USER },
@@ -265,6 +287,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "foreground",	 no_argument,	    NULL, 'f' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "stderr",	 no_argument,	    NULL, OPT_STDERR },
+		{ "summary",	 no_argument,	    NULL, OPT_SUMMARY },
 		{ "test-config", no_argument,	    NULL, 't' },
 		{ "version",	 no_argument,	    NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -305,6 +328,9 @@ parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_STDERR:
 			a->copy_stderr = 1;
+			break;
+		case OPT_SUMMARY:
+			a->summary = 1;
 			break;
 		default:
 			bad_option(ch, argv);
@@ -356,6 +382,11 @@ main(int argc, char **argv)
 		if (a.add_user != NULL)
 			return do_add_user(&cfg, a.add_user, role);
 		return do_add_key(&cfg, a.add_key, a.key_file, role);
+	}
+	if (a.summary) {
+		if (print_errors(&cfg) > 0)
+			return 1;
+		return do_summary(&cfg);
 	}
 	if (a.test) {
 		if (print_errors(&cfg) > 0)

@@ -55,6 +55,7 @@ def check(binary, args, first, tmp_path):
      "--fingerprint and --add-user cannot be used together"),
     (["-t", "--add-key", "bob", "k.pub"],
      "-t and --add-key cannot be used together"),
+    (["--summary", "-t"], "-t and --summary cannot be used together"),
     (["--bogus"], "unknown option '--bogus'"),
     (["--bogus=1"], "unknown option '--bogus'"),
     (["-x"], "unknown option '-x'"),

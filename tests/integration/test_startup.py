@@ -1,8 +1,8 @@
 """Start sequence, readiness, detaching and the command line."""
 
 import os
-import signal
 import re
+import signal
 import shutil
 import socket
 import stat
@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (BINARY, free_port, LINE_RE, START_MESSAGES, parse_line,
-                      proc_stat_fields, run_binary, wait_until)
+from conftest import (BINARY, REPO, free_port, LINE_RE, START_MESSAGES,
+                      parse_line, proc_stat_fields, run_binary, wait_until)
 
 
 def test_start_sequence_is_exact(daemon):
@@ -515,3 +515,33 @@ def test_non_root_default_config_is_refused(world_binary, tmp_path):
                        timeout=10, cwd="/")
     assert p.returncode == 1
     assert p.stderr.decode().strip() == "Matt_daemon: must be run as root"
+
+
+# -- make run --------------------------------------------------------------
+
+def test_make_run_says_where_the_daemon_is(daemon_factory):
+    """make run starts the daemon, then says its PID (the lock file's),
+    where it listens and where its log is; -o deps: no package install."""
+    d = daemon_factory()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", REPO, "-o", "deps", "run",
+                        "SANITIZE=0", f"RUN_ARGS=-c {d.conf}"], env=env,
+                       capture_output=True, text=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    d.pid = d.read_lock_pid()
+    assert d.pid and d.alive()
+    assert r.stdout.splitlines()[-1] == (
+        f"Matt_daemon is running: pid {d.pid}, listening on "
+        f"127.0.0.1:{d.port}, log {d.logfile}"), r.stdout
+    assert d.stop()
+
+
+def test_summary_prints_listen_log_and_lock(daemon_factory):
+    d = daemon_factory(listen="::1")
+    r = d.run("--summary")
+    assert r.rc == 0, r.err
+    assert r.out == (f"listen [::1]:{d.port}\nlog {d.logfile}\n"
+                     f"lock {d.lock}\n")
+    assert not os.path.exists(d.logdir)
