@@ -20,6 +20,9 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 PYTHON		?= /usr/bin/python3
 RUN_ARGS	?=
+DOCDIR		= $(PREFIX)/share/doc/matt_daemon
+# The man pages name installed files under /usr/local: the real PREFIX.
+MAN_SED		= sed 's|/usr/local/share/doc/matt_daemon|$(DOCDIR)|g'
 
 WARNINGS	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
@@ -270,14 +273,22 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/matt_daemon
 	install -m 755 $(DAEMON_BIN) $(DESTDIR)$(PREFIX)/sbin/$(NAME)
-	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(MAN_SED) man/Matt_daemon.8 \
+		>$(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8
 	install -m 755 $(CLIENT_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK
-	install -m 644 man/Ben_AFK.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(MAN_SED) man/Ben_AFK.1 >$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK.1
 ifeq ($(HAVE_GTK),1)
 	install -m 755 $(GTK_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk
-	install -m 644 man/Ben_AFK-gtk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(MAN_SED) man/Ben_AFK-gtk.1 \
+		>$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK-gtk.1
 endif
-	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(MAN_SED) man/matt_daemon.conf.5 \
+		>$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK*.1
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -306,8 +317,10 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/include/tintin/tintin.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service \
-		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
+		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example \
+		$(DESTDIR)$(DOCDIR)/PROTOCOL.md
 	-rmdir $(DESTDIR)$(PREFIX)/include/tintin 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # Objects (and test and bench programs) of every build: release, SANITIZE=1,
 # BUILD=build/clang...; fclean also removes the binaries and libraries.

@@ -174,6 +174,7 @@ def test_make_install_puts_everything_in_place(tmp_path):
                        ("usr/lib/libtintin.a", 0o644),
                        ("usr/include/tintin/tintin.h", 0o644),
                        ("usr/lib/pkgconfig/tintin.pc", 0o644),
+                       ("usr/share/doc/matt_daemon/PROTOCOL.md", 0o644),
                        ("usr/lib/systemd/system/matt_daemon.service", None)):
         p = dest / path
         assert p.is_file(), path
@@ -181,6 +182,13 @@ def test_make_install_puts_everything_in_place(tmp_path):
             assert p.stat().st_mode & 0o777 == mode, path
     unit = (dest / "usr/lib/systemd/system/matt_daemon.service").read_text()
     assert "ExecStart=/usr/sbin/Matt_daemon -f" in unit
+    # the pages that refer to the protocol name where it is installed
+    doc = "/usr/share/doc/matt_daemon/PROTOCOL.md"
+    for page in ("man8/Matt_daemon.8", "man1/Ben_AFK.1", "man1/Ben_AFK-gtk.1",
+                 "man5/matt_daemon.conf.5"):
+        text = (dest / "usr/share/man" / page).read_text()
+        assert f".Pa {doc}" in text, page
+        assert "docs/PROTOCOL.md" not in text, page
     pc = (dest / "usr/lib/pkgconfig/tintin.pc").read_text()
     assert "prefix=/usr" in pc
     r = subprocess.run([str(dest / "usr/sbin/Matt_daemon"), "-V"],
