@@ -63,7 +63,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
 CLI_SRCS	= src/client/main.c src/client/term.c src/client/repl.c \
-		  src/client/batch.c src/client/shell.c
+		  src/client/batch.c src/client/shell.c src/client/pretty.c
 
 TINTIN_OBJS	= $(TINTIN_SRCS:%.c=$(BUILD)/%.o)
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
