@@ -21,6 +21,7 @@ DESTDIR		?=
 PYTHON		?= /usr/bin/python3
 RUN_ARGS	?=
 DOCDIR		= $(PREFIX)/share/doc/matt_daemon
+COMPLETIONDIR	= $(PREFIX)/share/bash-completion/completions
 # The man pages name installed files under /usr/local: the real PREFIX.
 MAN_SED		= sed 's|/usr/local/share/doc/matt_daemon|$(DOCDIR)|g'
 
@@ -287,8 +288,14 @@ endif
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
 		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK*.1
-	install -d $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 packaging/bash-completion/Matt_daemon \
+		packaging/bash-completion/Ben_AFK $(DESTDIR)$(COMPLETIONDIR)/
+ifeq ($(HAVE_GTK),1)
+	install -m 644 packaging/bash-completion/Ben_AFK-gtk \
+		$(DESTDIR)$(COMPLETIONDIR)/
+endif
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -318,7 +325,10 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service \
 		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example \
-		$(DESTDIR)$(DOCDIR)/PROTOCOL.md
+		$(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+		$(DESTDIR)$(COMPLETIONDIR)/Matt_daemon \
+		$(DESTDIR)$(COMPLETIONDIR)/Ben_AFK \
+		$(DESTDIR)$(COMPLETIONDIR)/Ben_AFK-gtk
 	-rmdir $(DESTDIR)$(PREFIX)/include/tintin 2>/dev/null
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 

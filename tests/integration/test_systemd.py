@@ -175,6 +175,10 @@ def test_make_install_puts_everything_in_place(tmp_path):
                        ("usr/include/tintin/tintin.h", 0o644),
                        ("usr/lib/pkgconfig/tintin.pc", 0o644),
                        ("usr/share/doc/matt_daemon/PROTOCOL.md", 0o644),
+                       ("usr/share/bash-completion/completions/Matt_daemon",
+                        0o644),
+                       ("usr/share/bash-completion/completions/Ben_AFK",
+                        0o644),
                        ("usr/lib/systemd/system/matt_daemon.service", None)):
         p = dest / path
         assert p.is_file(), path
