@@ -117,7 +117,8 @@ human_duration(const char *value, char *out, size_t outlen)
 	else if (s < 86400)
 		snprintf(out, outlen, "%ldh %02ldm", s / 3600, s % 3600 / 60);
 	else
-		snprintf(out, outlen, "%ldd %02ldh", s / 86400, s % 86400 / 3600);
+		snprintf(out, outlen, "%ldd %02ldh", s / 86400,
+		    s % 86400 / 3600);
 }
 
 /* The pairs not shown yet, as they came, after "\n    other:". */
