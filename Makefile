@@ -2,6 +2,7 @@
 #
 #   make            build everything (binaries land in the tree root)
 #   make run        install missing packages, build, start the daemon
+#                   (RUN_ARGS="-c FILE" for another configuration)
 #   make test       install missing packages, build, run every test
 #   make bench      throughput / memory benchmark against rsyslog and socat
 #   make valgrind   the integration suite with the daemon under memcheck
@@ -19,6 +20,11 @@ SANITIZE	?= 0
 PREFIX		?= /usr/local
 DESTDIR		?=
 PYTHON		?= /usr/bin/python3
+RUN_ARGS	?=
+DOCDIR		= $(PREFIX)/share/doc/matt_daemon
+COMPLETIONDIR	= $(PREFIX)/share/bash-completion/completions
+# The man pages name installed files under /usr/local: the real PREFIX.
+MAN_SED		= sed 's|/usr/local/share/doc/matt_daemon|$(DOCDIR)|g'
 
 WARNINGS	= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
@@ -64,7 +70,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
 CLI_SRCS	= src/client/main.c src/client/term.c src/client/repl.c \
-		  src/client/batch.c src/client/shell.c
+		  src/client/batch.c src/client/shell.c src/client/pretty.c
 
 COMMON_OBJS	= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS	= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
@@ -210,8 +216,14 @@ deps:
 check-deps:
 	@$(PYTHON) scripts/check_deps.py
 
+# make run RUN_ARGS="-c FILE" for another configuration.
 run: deps all
-	./$(DAEMON_BIN)
+	./$(DAEMON_BIN) $(RUN_ARGS)
+	@./$(DAEMON_BIN) $(RUN_ARGS) --summary | awk '\
+		{ v[$$1] = substr($$0, length($$1) + 2) } \
+		END { getline pid < v["lock"]; \
+		printf "Matt_daemon is running: pid %s, listening on %s, " \
+		    "log %s\n", pid, v["listen"], v["log"] }'
 
 unit: $(UNIT_BINS) tintin-check
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -264,14 +276,28 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/matt_daemon
 	install -m 755 $(DAEMON_BIN) $(DESTDIR)$(PREFIX)/sbin/$(NAME)
-	install -m 644 man/Matt_daemon.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(MAN_SED) man/Matt_daemon.8 \
+		>$(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8
 	install -m 755 $(CLIENT_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK
-	install -m 644 man/Ben_AFK.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(MAN_SED) man/Ben_AFK.1 >$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK.1
 ifeq ($(HAVE_GTK),1)
 	install -m 755 $(GTK_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk
-	install -m 644 man/Ben_AFK-gtk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(MAN_SED) man/Ben_AFK-gtk.1 \
+		>$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK-gtk.1
 endif
-	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(MAN_SED) man/matt_daemon.conf.5 \
+		>$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man8/Matt_daemon.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK*.1
+	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 packaging/bash-completion/Matt_daemon \
+		packaging/bash-completion/Ben_AFK $(DESTDIR)$(COMPLETIONDIR)/
+ifeq ($(HAVE_GTK),1)
+	install -m 644 packaging/bash-completion/Ben_AFK-gtk \
+		$(DESTDIR)$(COMPLETIONDIR)/
+endif
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -300,8 +326,13 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/include/tintin/tintin.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/tintin.pc \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/matt_daemon.service \
-		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example
+		$(DESTDIR)/etc/matt_daemon/matt_daemon.conf.example \
+		$(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+		$(DESTDIR)$(COMPLETIONDIR)/Matt_daemon \
+		$(DESTDIR)$(COMPLETIONDIR)/Ben_AFK \
+		$(DESTDIR)$(COMPLETIONDIR)/Ben_AFK-gtk
 	-rmdir $(DESTDIR)$(PREFIX)/include/tintin 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # Objects (and test and bench programs) of every build: release, SANITIZE=1,
 # BUILD=build/clang...; fclean also removes the binaries and libraries.

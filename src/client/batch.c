@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "client/pretty.h"
 
 #define BATCH_BUF	65536
 #define GO_ON		(-1)	/* no exit status yet: keep going */
@@ -23,6 +24,7 @@ struct batch {
 	unsigned long	 pings;		/* "/ping" lines, ours included */
 	unsigned long	 pongs;
 	int		 quit;		/* a "quit" line went out */
+	int		 color;		/* colour records (--color) */
 };
 
 /* Note the lines that get special answers: /ping (a pong each) and quit
@@ -105,6 +107,7 @@ replies(struct conn *c, struct batch *b)
 {
 	char line[AFK_LINE_MAX];
 	enum proto_reply kind;
+	const char *sgr;
 
 	while (conn_line(c, line, sizeof(line))) {
 		kind = proto_classify(line);
@@ -119,7 +122,10 @@ replies(struct conn *c, struct batch *b)
 			cli_report(line, kind);
 			return proto_exit_status(kind) + 2;
 		}
-		printf("%s\n", line);
+		if (b->color && (sgr = pretty_color(line)) != NULL)
+			printf("\033[%sm%s\033[0m\n", sgr, line);
+		else
+			printf("%s\n", line);
 	}
 	fflush(stdout);
 	return 0;
@@ -246,6 +252,7 @@ batch_run(struct conn *c, const struct cli *o)
 	int rc;
 
 	memset(&b, 0, sizeof(b));
+	b.color = o->color;
 	b.stdin_open = 1;
 	b.last_nl = 1;
 	for (;;) {

@@ -10,6 +10,7 @@ struct cli {
 	int		 quiet;
 	int		 shell;		/* --shell: a remote terminal */
 	int		 strict_host;	/* refuse servers not pinned yet */
+	int		 color;		/* colour records by their level */
 };
 
 /* Print "Ben_AFK: REPLY (hint)" to stderr for an -ERR reply. */

@@ -17,15 +17,17 @@
 
 #define PASSWORD_MAX	1024
 
+static const char synopsis[] =
+    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] [-S socket] "
+    "[-t seconds] [-u user] [--color when] [--keygen file] [--known-hosts file] "
+    "[--password-file file] [--plaintext-password] [--shell] "
+    "[--strict-host] [--tls]\n";
+
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
+	fputs(synopsis, fp);
 	fprintf(fp,
-	    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] "
-	    "[-S socket] [-t seconds] [-u user] [--keygen file] "
-	    "[--known-hosts file] "
-	    "[--password-file file] [--plaintext-password] [--shell] "
-	    "[--strict-host] [--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
@@ -41,6 +43,11 @@ usage(FILE *fp, int status)
 	    "  -u, --user USER          log in as USER (password, or key "
 	    "with -i)\n"
 	    "  -V, --version            show the version and exit\n"
+	    "      --color WHEN         colour records by level: auto "
+	    "(default:\n"
+	    "                           on a terminal, unless NO_COLOR is "
+	    "set),\n"
+	    "                           always or never\n"
 	    "      --keygen FILE        write a new key to FILE and "
 	    "FILE.pub, and exit\n"
 	    "      --known-hosts FILE   pinned server fingerprints (default\n"
@@ -353,6 +360,25 @@ out:
 	return rc;
 }
 
+/*
+ * --color WHEN: 1 colour the records, 0 not, -1 WHEN is unknown.  "auto"
+ * colours on a terminal unless NO_COLOR is set (and not empty), as
+ * journalctl does (see no-color.org); an explicit "always" wins.
+ */
+static int
+want_color(const char *when)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (strcmp(when, "always") == 0)
+		return 1;
+	if (strcmp(when, "never") == 0)
+		return 0;
+	if (strcmp(when, "auto") != 0)
+		return -1;
+	return isatty(STDOUT_FILENO) && (no == NULL || *no == '\0');
+}
+
 /* With -i, a user to log in as (ours by default) and a readable key: 0,
  * else an exit status. */
 static int
@@ -374,9 +400,12 @@ check_identity(struct cli *o)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_KEYGEN = AFK_OPT_OWN, OPT_SHELL, OPT_STRICT_HOST };
+	enum { OPT_COLOR = AFK_OPT_OWN, OPT_KEYGEN, OPT_SHELL,
+	    OPT_STRICT_HOST };
 	static const struct option opts[] = {
 		AFK_LONG_OPTIONS,
+		{ "color",	   optional_argument, NULL, OPT_COLOR },
+		{ "colour",	   optional_argument, NULL, OPT_COLOR },
 		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
 		{ "shell",	   no_argument,	      NULL, OPT_SHELL },
@@ -384,7 +413,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli o = { .quiet = 0 };
-	const char *keygen_path = NULL;
+	const char *keygen_path = NULL, *color = "auto";
 	char err[128];
 	int ch, rc, taken;
 
@@ -392,10 +421,8 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS "q", opts,
 	    NULL)) != -1) {
 		taken = afk_option(&o.a, ch, optarg, err, sizeof(err));
-		if (taken == -1) {
-			fprintf(stderr, "Ben_AFK: %s\n", err);
-			usage(stderr, AFK_EXIT_USAGE);
-		}
+		if (taken == -1)
+			afk_usage_error("Ben_AFK", synopsis, "%s", err);
 		if (taken)
 			continue;
 		switch (ch) {
@@ -407,6 +434,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("Ben_AFK %s\n", MD_VERSION);
 			return AFK_EXIT_OK;
+		case OPT_COLOR:
+			color = optarg != NULL ? optarg : "always";
+			break;
 		case OPT_KEYGEN:
 			keygen_path = optarg;
 			break;
@@ -418,11 +448,15 @@ main(int argc, char **argv)
 			o.strict_host = 1;
 			break;
 		default:
-			usage(stderr, AFK_EXIT_USAGE);
+			afk_bad_option("Ben_AFK", synopsis, ch, argv);
 		}
 	}
 	if (optind != argc)
-		usage(stderr, AFK_EXIT_USAGE);
+		afk_usage_error("Ben_AFK", synopsis, "unexpected argument "
+		    "'%s'", argv[optind]);
+	if ((o.color = want_color(color)) == -1)
+		afk_usage_error("Ben_AFK", synopsis, "bad --color '%s' (auto, "
+		    "always or never)", color);
 	if (keygen_path != NULL)
 		return keygen(keygen_path);
 	if ((rc = check_identity(&o)) != 0)

@@ -1,5 +1,6 @@
 /* The command-line options both clients take. */
 #include <limits.h>
+#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/afk.h"
 #include "client/options.h"
 
 void
@@ -128,4 +130,35 @@ afk_given_password(const struct afk_options *o, char *buf, size_t size)
 		return 0;
 	snprintf(buf, size, "%s", env);
 	return 1;
+}
+
+void
+afk_usage_error(const char *prog, const char *synopsis, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%sTry '%s --help' for more information.\n",
+	    synopsis, prog);
+	exit(AFK_EXIT_USAGE);
+}
+
+void
+afk_bad_option(const char *prog, const char *synopsis, int ch,
+    char **argv)
+{
+	const char *arg = argv[optind - 1];
+	int len;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		len = (int)strcspn(arg, "=");
+		afk_usage_error(prog, synopsis, ch == ':' ? "option '%.*s' "
+		    "needs an argument" : "unknown option '%.*s'", len, arg);
+	}
+	afk_usage_error(prog, synopsis, ch == ':' ? "option '-%c' needs an "
+	    "argument" : "unknown option '-%c'", optopt);
 }

@@ -33,7 +33,8 @@ enum {
 	AFK_OPT_OWN
 };
 
-#define AFK_SHORT_OPTIONS	"H:hi:p:S:t:u:V"
+/* The leading ':' makes getopt_long quiet: afk_bad_option() tells. */
+#define AFK_SHORT_OPTIONS	":H:hi:p:S:t:u:V"
 #define AFK_LONG_OPTIONS \
 	{ "help",	   no_argument,	      NULL, 'h' }, \
 	{ "host",	   required_argument, NULL, 'H' }, \
@@ -49,6 +50,20 @@ enum {
 	{ "version",	   no_argument,	      NULL, 'V' }
 
 void	afk_options_init(struct afk_options *o);
+
+/*
+ * A bad command line: "PROG: " and what is wrong (FMT) on one line, then
+ * SYNOPSIS (the program's "usage:" lines) and a hint, on stderr; exit
+ * AFK_EXIT_USAGE.
+ */
+void	afk_usage_error(const char *prog, const char *synopsis,
+	    const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 3, 4)));
+
+/* The option getopt_long just refused (CH '?' or ':' for a missing
+ * argument), named by afk_usage_error(). */
+void	afk_bad_option(const char *prog, const char *synopsis, int ch,
+	    char **argv) __attribute__((noreturn));
 
 /*
  * Option CH of getopt_long, with ARG: 1 if it is a shared one and was

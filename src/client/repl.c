@@ -11,6 +11,7 @@
 #include <editline/readline.h>
 
 #include "client/cli.h"
+#include "client/pretty.h"
 
 #define REPL_PROMPT	"Ben_AFK> "
 #define REPL_HISTORY	1000
@@ -28,6 +29,7 @@ static struct {
 	int		 quit;		/* "quit" was sent */
 	int		 shell;		/* "/shell" typed: start it */
 	enum proto_reply last;		/* last -ERR kind seen */
+	long		 clients_left;	/* rows of /clients still to come */
 } repl;
 
 static char *
@@ -125,6 +127,33 @@ start_shell(void)
 	rl_callback_handler_install(REPL_PROMPT, on_line);
 }
 
+/* Show LINE as people read it: /status and /clients laid out, records
+ * coloured by level (with --color). */
+static void
+show_pretty(const char *line)
+{
+	char text[AFK_LINE_MAX + 512];
+	const char *sgr;
+	long n;
+
+	if (repl.clients_left > 0) {
+		repl.clients_left--;
+		show(stdout, pretty_client(line, text, sizeof(text)) == 0 ?
+		    text : line);
+	} else if (pretty_status(line, text, sizeof(text)) == 0)
+		show(stdout, text);
+	else if ((n = pretty_clients_count(line)) >= 0) {
+		show(stdout, line);
+		if (n > 0)
+			show(stdout, pretty_clients_title());
+		repl.clients_left = n;
+	} else if (repl.opts->color && (sgr = pretty_color(line)) != NULL) {
+		snprintf(text, sizeof(text), "\033[%sm%s\033[0m", sgr, line);
+		show(stdout, text);
+	} else
+		show(stdout, line);
+}
+
 /* Show every complete reply; at the end of the stream, finish. */
 static void
 on_replies(void)
@@ -142,7 +171,7 @@ on_replies(void)
 			snprintf(msg, sizeof(msg), "%s (%s)", line, hint);
 			show(stdout, msg);
 		} else
-			show(stdout, line);
+			show_pretty(line);
 	}
 	if (!repl.conn->eof)
 		return;

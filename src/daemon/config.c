@@ -22,6 +22,8 @@ struct parse {
 	struct config	*c;
 	FILE		*fp;
 	int		 lineno;	/* line being parsed */
+	int		 bad_header;	/* line of the first '[' without ']' */
+	int		 skipping;	/* keys after a bad header: ignored */
 };
 
 void
@@ -416,6 +418,9 @@ handler(void *user, const char *section, const char *key, const char *value)
 	struct parse *p = user;
 	struct config *c = p->c;
 
+	/* They belong to a header reported already, not to SECTION. */
+	if (p->skipping)
+		return 1;
 	if (strcmp(section, "daemon") == 0)
 		set_daemon(c, p->lineno, key, value);
 	else if (strcmp(section, "log") == 0)
@@ -454,6 +459,22 @@ known_section(const char *name)
 	    name[4] == ' ' || name[4] == '\t'));
 }
 
+/* A '[' line without ']': said at its line, with its text; the keys
+ * up to the next good header are skipped (they have no section). */
+static void
+bad_header(struct parse *p, const char *b)
+{
+	int n = (int)strcspn(b, "\r\n");
+
+	while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+		n--;
+	config_error(p->c, p->lineno, "section header without ']': %.*s", n,
+	    b);
+	if (p->bad_header == 0)
+		p->bad_header = p->lineno;
+	p->skipping = 1;
+}
+
 /*
  * libinih tells nothing about a section without keys: look at section
  * headers as lines go by, so that every unknown one is reported at its
@@ -467,8 +488,13 @@ check_section(struct parse *p, const char *line)
 	size_t n;
 
 	b = line + strspn(line, " \t");
-	if (*b != '[' || (e = strchr(b, ']')) == NULL)
+	if (*b != '[')
 		return;
+	if ((e = strchr(b, ']')) == NULL) {
+		bad_header(p, b);
+		return;
+	}
+	p->skipping = 0;
 	b++;
 	b += strspn(b, " \t");
 	n = (size_t)(e - b);
@@ -565,7 +591,8 @@ config_load(struct config *c, const char *path, int required)
 		return c->nerrors;
 	}
 	rc = ini_parse_stream(reader, &p, handler, &p);
-	if (rc > 0)
+	/* libinih returns the first bad line: a bad header is told already. */
+	if (rc > 0 && rc != p.bad_header)
 		config_error(c, rc, "syntax error");
 	else if (rc < 0)
 		config_error(c, 0, "cannot parse (out of memory?)");

@@ -15,7 +15,7 @@
 void	config_error(struct config *c, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* yes/no/true/false/on/off/1/0: 1, 0, or -1. */
+/* yes/no/true/false/on/off/1/0, in any case: 1, 0, or -1. */
 int	config_parse_bool(const char *s);
 /* A decimal number from MIN to MAX into *OUT; 0 or -1. */
 int	config_parse_int(const char *s, long min, long max, long *out);

@@ -138,7 +138,7 @@ open_logs(struct daemon *d)
 		    c->forward_target, err);
 		exit(1);
 	}
-	if (d->foreground)
+	if (d->foreground & DAEMON_STDERR)
 		tintin_add_fd(d->log, STDERR_FILENO, c->log_level,
 		    TINTIN_TEXT);
 	tintin_set_error_cb(d->log, on_log_error, d);
@@ -184,7 +184,7 @@ open_local(struct daemon *d)
 	if ((gr = getgrnam(cfg->local_group)) != NULL)
 		d->local_gid = gr->gr_gid;
 	else if (cfg->local_group_set)
-		startup_fail(d, "local_group: no group named '%s'",
+		startup_fail(d, "no group %s for the local socket",
 		    cfg->local_group);
 	else {
 		d->local_gid = 0;
@@ -291,6 +291,26 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 	return NULL;
 }
 
+/*
+ * Which of TLS, authentication, the shell, alerts and forwarding are on,
+ * in one record; only when one is: the subject's sequence stays exact.
+ */
+static void
+log_features(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+
+	if (c->tls_mode == MODE_OFF && c->auth_mode == MODE_OFF &&
+	    !c->shell_enabled && c->nalerts == 0 &&
+	    c->forward_target[0] == '\0')
+		return;
+	tintin_log(d->log, TINTIN_INFO, "Features: tls=%s auth=%s shell=%s "
+	    "alerts=%d forward=%s.", config_mode_name(c->tls_mode),
+	    config_mode_name(c->auth_mode), c->shell_enabled ? "on" : "off",
+	    c->nalerts, c->forward_target[0] != '\0' ? c->forward_target :
+	    "none");
+}
+
 void
 daemon_main(struct config *cfg, int foreground)
 {
@@ -338,6 +358,7 @@ daemon_main(struct config *cfg, int foreground)
 		daemon_exit(d);
 	}
 	tintin_log(d->log, TINTIN_INFO, "started. PID: %ld.", (long)getpid());
+	log_features(d);
 	daemonize_ready(ready);
 	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
 	(void)notify_send(msg);

@@ -24,7 +24,7 @@ struct mailer;
 struct daemon {
 	struct config	*cfg;
 	Tintin_reporter	*log;
-	int		 foreground;
+	int		 foreground;	/* daemon_main()'s flags */
 	struct loop	 loop;
 
 	char		 lock_path[PATH_MAX];
@@ -60,11 +60,16 @@ struct daemon {
 	uint64_t	 bytes;		/* bytes received from clients */
 };
 
+/* daemon_main()'s FLAGS. */
+#define DAEMON_FOREGROUND	0x1	/* -f: do not detach */
+#define DAEMON_STDERR		0x2	/* copy every record to stderr */
+
 /*
  * Start the daemon described by CFG: log, lock, listen, detach (unless
- * FOREGROUND), then serve until asked to stop.  Never returns.
+ * DAEMON_FOREGROUND is in FLAGS), then serve until asked to stop.  Never
+ * returns.
  */
-void	daemon_main(struct config *cfg, int foreground)
+void	daemon_main(struct config *cfg, int flags)
 	    __attribute__((noreturn));
 
 /* Stop at the end of the current loop turn with STATUS. */

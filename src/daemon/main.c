@@ -2,6 +2,8 @@
  * Matt_daemon: command line, configuration, then the daemon itself.
  */
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +21,22 @@
 #define MD_VERSION "dev"
 #endif
 
+static const char synopsis[] =
+    "usage: Matt_daemon [-fhtV] [-c file] [--stderr]\n"
+    "       Matt_daemon [-c file] --fingerprint\n"
+    "       Matt_daemon [-c file] --summary\n"
+    "       Matt_daemon [-c file] --add-user name [--admin]\n"
+    "       Matt_daemon [-c file] --add-key name file [--admin]\n";
+
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
+	fputs(synopsis, fp);
 	fprintf(fp,
-	    "usage: Matt_daemon [-fhtV] [-c file]\n"
-	    "       Matt_daemon [-c file] --fingerprint\n"
-	    "       Matt_daemon [-c file] --add-user name [--admin]\n"
-	    "       Matt_daemon [-c file] --add-key name file [--admin]\n"
 	    "\n"
 	    "  -c, --config FILE    configuration file (default %s)\n"
-	    "  -f, --foreground     stay in the foreground, log to stderr too\n"
+	    "  -f, --foreground     stay in the foreground (for systemd and "
+	    "debugging)\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -t, --test-config    check the configuration and exit\n"
 	    "  -V, --version        show the version and exit\n"
@@ -39,13 +46,51 @@ usage(FILE *fp, int status)
 	    "                       from the terminal (or one line of stdin)\n"
 	    "      --add-key NAME FILE\n"
 	    "                       authorize the public key in PEM FILE for NAME\n"
-	    "      --admin          with --add-user/--add-key: an admin"
+	    "      --admin          with --add-user/--add-key: an admin\n"
+	    "      --stderr         with -f: copy every record to stderr too\n"
+	    "      --summary        print where the daemon listens, logs and "
+	    "locks\n"
 	    "\n"
 	    "Logs every line received on TCP port 4242 into\n"
 	    "/var/log/matt_daemon/matt_daemon.log; a line \"quit\" stops it.\n"
 	    "See Matt_daemon(8) and matt_daemon.conf(5).\n",
 	    CONFIG_DEFAULT_PATH);
 	exit(status);
+}
+
+/* A bad command line: what is wrong in one line, the synopsis, exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Matt_daemon: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(synopsis, stderr);
+	fputs("Try 'Matt_daemon --help' for more information.\n", stderr);
+	exit(2);
+}
+
+/* The option getopt_long just refused (CH '?' or ':'), named. */
+static void __attribute__((noreturn))
+bad_option(int ch, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	int len;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		len = (int)strcspn(arg, "=");
+		if (ch == ':')
+			usage_error("option '%.*s' needs an argument", len,
+			    arg);
+		usage_error("unknown option '%.*s'", len, arg);
+	}
+	if (ch == ':')
+		usage_error("option '-%c' needs an argument", optopt);
+	usage_error("unknown option '-%c'", optopt);
 }
 
 static int
@@ -165,39 +210,94 @@ do_add_key(const struct config *c, const char *name, const char *file,
 	return 0;
 }
 
+/* --summary: where a daemon of this configuration listens, logs and
+ * locks, one "what value" line each (for make run and scripts). */
+static int
+do_summary(const struct config *c)
+{
+	char path[PATH_MAX];
+	int v6 = strchr(c->listen, ':') != NULL;
+
+	if (config_log_path(c, path, sizeof(path)) == -1)
+		return 1;
+	printf("listen %s%s%s:%d\nlog %s\nlock %s\n", v6 ? "[" : "",
+	    c->listen, v6 ? "]" : "", c->port, path, c->lock_file);
+	return 0;
+}
+
 /* What the command line asks for. */
 struct args {
 	const char	*path;		/* -c, or the default */
 	int		 required;	/* -c given: the file must exist */
 	int		 foreground;
+	int		 copy_stderr;	/* --stderr */
 	int		 test;
 	int		 admin;
 	int		 fingerprint;
+	int		 summary;	/* --summary */
 	const char	*add_user;
 	const char	*add_key;
 	const char	*key_file;	/* --add-key's operand */
 };
 
+/* The options that cannot go together, and what needs what. */
+static void
+check_args(int argc, char **argv, struct args *a)
+{
+	const char *modes[5];
+	int n = 0;
+
+	if (a->add_key != NULL && optind == argc)
+		usage_error("--add-key %s: missing FILE (the public key)",
+		    a->add_key);
+	if (a->add_key != NULL)
+		a->key_file = argv[optind++];
+	if (optind != argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (a->test)
+		modes[n++] = "-t";
+	if (a->fingerprint)
+		modes[n++] = "--fingerprint";
+	if (a->summary)
+		modes[n++] = "--summary";
+	if (a->add_user != NULL)
+		modes[n++] = "--add-user";
+	if (a->add_key != NULL)
+		modes[n++] = "--add-key";
+	if (n > 1)
+		usage_error("%s and %s cannot be used together", modes[0],
+		    modes[1]);
+	if (a->admin && a->add_user == NULL && a->add_key == NULL)
+		usage_error("--admin goes with --add-user or --add-key");
+	if (a->copy_stderr && !a->foreground)
+		usage_error("--stderr goes with -f");
+}
+
 static void
 parse_args(int argc, char **argv, struct args *a)
 {
+	enum { OPT_ADD_KEY = 256, OPT_ADD_USER, OPT_ADMIN, OPT_FINGERPRINT,
+	    OPT_STDERR, OPT_SUMMARY };
 	static const struct option opts[] = {
+		{ "add-key",	 required_argument, NULL, OPT_ADD_KEY },
+		{ "add-user",	 required_argument, NULL, OPT_ADD_USER },
+		{ "admin",	 no_argument,	    NULL, OPT_ADMIN },
 		{ "config",	 required_argument, NULL, 'c' },
+		{ "fingerprint", no_argument,	    NULL, OPT_FINGERPRINT },
 		{ "foreground",	 no_argument,	    NULL, 'f' },
 		{ "help",	 no_argument,	    NULL, 'h' },
+		{ "stderr",	 no_argument,	    NULL, OPT_STDERR },
+		{ "summary",	 no_argument,	    NULL, OPT_SUMMARY },
 		{ "test-config", no_argument,	    NULL, 't' },
 		{ "version",	 no_argument,	    NULL, 'V' },
-		{ "add-key",	 required_argument, NULL, 'K' },
-		{ "add-user",	 required_argument, NULL, 'U' },
-		{ "admin",	 no_argument,	    NULL, 'A' },
-		{ "fingerprint", no_argument,	    NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	memset(a, 0, sizeof(*a));
 	a->path = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt_long(argc, argv, "c:fhtV", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:fhtV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			a->path = optarg;
@@ -214,30 +314,47 @@ parse_args(int argc, char **argv, struct args *a)
 		case 'V':
 			printf("Matt_daemon %s\n", MD_VERSION);
 			exit(0);
-		case 'A':
+		case OPT_ADMIN:
 			a->admin = 1;
 			break;
-		case 'F':
+		case OPT_FINGERPRINT:
 			a->fingerprint = 1;
 			break;
-		case 'K':
+		case OPT_ADD_KEY:
 			a->add_key = optarg;
 			break;
-		case 'U':
+		case OPT_ADD_USER:
 			a->add_user = optarg;
 			break;
+		case OPT_STDERR:
+			a->copy_stderr = 1;
+			break;
+		case OPT_SUMMARY:
+			a->summary = 1;
+			break;
 		default:
-			usage(stderr, 2);
+			bad_option(ch, argv);
 		}
 	}
-	if (a->add_key != NULL ? optind != argc - 1 : optind != argc)
-		usage(stderr, 2);
-	if (a->add_key != NULL)
-		a->key_file = argv[optind];
-	if ((a->add_user != NULL) + (a->add_key != NULL) + a->fingerprint +
-	    a->test > 1 ||
-	    (a->admin && a->add_user == NULL && a->add_key == NULL))
-		usage(stderr, 2);
+	check_args(argc, argv, a);
+}
+
+/*
+ * Whether stderr is the journal (systemd sets JOURNAL_STREAM to its
+ * "device:inode"): then records are not copied there unless asked.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
 }
 
 int
@@ -245,7 +362,7 @@ main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct args a;
-	int role;
+	int flags, role;
 
 	/* First of all, so that no signal is lost (or fatal) from now on. */
 	if (signals_block() == -1) {
@@ -265,6 +382,11 @@ main(int argc, char **argv)
 		if (a.add_user != NULL)
 			return do_add_user(&cfg, a.add_user, role);
 		return do_add_key(&cfg, a.add_key, a.key_file, role);
+	}
+	if (a.summary) {
+		if (print_errors(&cfg) > 0)
+			return 1;
+		return do_summary(&cfg);
 	}
 	if (a.test) {
 		if (print_errors(&cfg) > 0)
@@ -286,5 +408,11 @@ main(int argc, char **argv)
 	umask(022);
 	/* Close whatever descriptors we inherited (not 0, 1, 2). */
 	(void)close_range(3, ~0U, 0);
-	daemon_main(&cfg, a.foreground);
+	flags = 0;
+	if (a.foreground) {
+		flags = DAEMON_FOREGROUND;
+		if (a.copy_stderr || !stderr_is_journal())
+			flags |= DAEMON_STDERR;
+	}
+	daemon_main(&cfg, flags);
 }

@@ -25,13 +25,17 @@ static const char css[] =
 	".afk-status { padding: 4px 8px; border-top: 1px solid alpha(black,"
 	" 0.15); font-size: smaller; }\n";
 
+static const char synopsis[] =
+    "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "
+    "[-S socket] [-t seconds] [-u user] [--known-hosts file] "
+    "[--password-file file] "
+    "[--plaintext-password] [--tls]\n";
+
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
+	fputs(synopsis, fp);
 	fprintf(fp,
-	    "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "
-	    "[-S socket] [-t seconds] [-u user] [--known-hosts file] "
-	    "[--password-file file] [--plaintext-password] [--tls]\n"
 	    "\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
@@ -199,21 +203,20 @@ main(int argc, char **argv)
 	g.trace = trace != NULL && *trace != '\0' && strcmp(trace, "0") != 0;
 	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS, opts, NULL)) !=
 	    -1) {
-		if ((rc = afk_option(&o, ch, optarg, err, sizeof(err))) == -1) {
-			fprintf(stderr, "Ben_AFK-gtk: %s\n", err);
-			usage(stderr, AFK_EXIT_USAGE);
-		}
+		if ((rc = afk_option(&o, ch, optarg, err, sizeof(err))) == -1)
+			afk_usage_error("Ben_AFK-gtk", synopsis, "%s", err);
 		if (rc == 1)
 			continue;
 		if (ch == 'h')
 			usage(stdout, AFK_EXIT_OK);
 		if (ch != 'V')
-			usage(stderr, AFK_EXIT_USAGE);
+			afk_bad_option("Ben_AFK-gtk", synopsis, ch, argv);
 		printf("Ben_AFK-gtk %s\n", MD_VERSION);
 		return AFK_EXIT_OK;
 	}
 	if (optind != argc)
-		usage(stderr, AFK_EXIT_USAGE);
+		afk_usage_error("Ben_AFK-gtk", synopsis, "unexpected argument "
+		    "'%s'", argv[optind]);
 	/* No server named: the daemon's local socket, when it is there. */
 	if (afk_local_socket(&o) != NULL) {
 		o.host = afk_local_socket(&o);

@@ -534,7 +534,7 @@ def test_interactive_completion_and_replies(daemon_factory, tmux_factory):
     t.keys("/sta", "Tab")
     t.wait("Ben_AFK> /status")
     t.keys("Enter")
-    t.wait("+OK version=")
+    t.wait("+OK Matt_daemon 1.0.0, pid")
     t.keys("typed by hand", "Enter")
     d.wait_for_message("User input: typed by hand")
     t.keys("/who", "Tab", "Enter")
@@ -614,3 +614,148 @@ def test_tls_to_a_daemon_without_tls_times_out_clearly(daemon_factory):
     p = afk(d, "--tls", "-t", "2", input="x\n")
     assert p.returncode == 4
     assert "TLS handshake timed out" in p.stderr
+
+
+# --- colours and readable replies ------------------------------------------
+
+ESC = "\x1b"
+SGR_RE = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def plaintext_auth_daemon(factory):
+    """Authentication on, passwords allowed over plain TCP: /tail and
+    /follow are for logged-in users."""
+    d = make(factory, tls=None,
+             auth=dict(mode="optional", allow_plaintext="yes"))
+    add_user(d, "alice", admin=True)
+    add_user(d, "bob")
+    d.start()
+    # a WARN record: bob is no admin
+    p = afk(d, "-u", "bob", "--plaintext-password", input="quit\n",
+            env={"BEN_AFK_PASSWORD": PASSWORD})
+    assert p.returncode != 0 and d.alive()
+    d.send_and_close("plain client input\n")
+    d.wait_for_message("User input: plain client input")
+    return d
+
+
+def record_colors(out):
+    """{level: SGR before its first record} of lines of OUT, or None for a
+    record printed without one."""
+    colors = {}
+    for line in out.splitlines():
+        m = re.match(r"^(?:\x1b\[([0-9;]*)m)?\[[^]]*\] \[ (\w+) \] - ", line)
+        if m:
+            colors.setdefault(m.group(2), m.group(1))
+            if m.group(1) is not None:
+                assert line.endswith(ESC + "[0m"), repr(line)
+    return colors
+
+
+def test_pipe_mode_colours_records_only_when_asked(daemon_factory):
+    d = plaintext_auth_daemon(daemon_factory)
+    env = {"BEN_AFK_PASSWORD": PASSWORD, "NO_COLOR": ""}
+    args = ["-u", "alice", "--plaintext-password"]
+    p = afk(d, *args, "--color=always", input="/tail 50\n", env=env)
+    assert p.returncode == 0, p.stderr
+    assert record_colors(p.stdout) == {"INFO": "1", "WARN": "1;33",
+                                       "LOG": None}, p.stdout
+    # a pipe: no colour by default, nor with never
+    for extra in ([], ["--color=never"], ["--color=auto"]):
+        p = afk(d, *args, *extra, input="/tail 50\n", env=env)
+        assert p.returncode == 0, p.stderr
+        assert "User input: plain client input" in p.stdout
+        assert ESC not in p.stdout, (extra, p.stdout)
+    # an explicit always wins over NO_COLOR
+    p = afk(d, *args, "--color=always", input="/tail 50\n",
+            env=dict(env, NO_COLOR="1"))
+    assert record_colors(p.stdout)["WARN"] == "1;33", p.stdout
+
+
+def styled_lines(capture):
+    """(SGR parameters in effect, text) of each line of a tmux capture-pane
+    -e, which only says what changes."""
+    state, out = {}, []
+    for raw in capture.splitlines():
+        text, first = "", None
+        pos = 0
+        for m in SGR_RE.finditer(raw):
+            chunk = raw[pos:m.start()]
+            if chunk and first is None:
+                first = dict(state)
+            text += chunk
+            for code in (m.group(1) or "0").split(";"):
+                code = int(code or 0)
+                if code == 0:
+                    state = {}
+                elif code in (1, 2):
+                    state["weight"] = code
+                elif code == 22:
+                    state.pop("weight", None)
+                elif 30 <= code <= 37:
+                    state["fg"] = code
+                elif code == 39:
+                    state.pop("fg", None)
+            pos = m.end()
+        text += raw[pos:]
+        if first is None:
+            first = dict(state)
+        out.append((first, text))
+    return out
+
+
+def test_interactive_colours_records_and_shows_status_and_clients(
+        daemon_factory, tmux_factory):
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": ""})
+    t.wait("Ben_AFK>")
+    t.keys("/status", "Enter")
+    t.wait("authentication: optional")
+    screen = t.screen()
+    assert re.search(r"^\+OK Matt_daemon 1\.0\.0, pid %d, up \d+s$" % d.pid,
+                     screen, re.M), screen
+    assert re.search(r"^    clients: 1, received: 1 lines \(\d+ B\)$",
+                     screen, re.M), screen
+    assert "    TLS: off, authentication: optional" in screen
+    assert "version=" not in screen
+    t.keys("/clients", "Enter")
+    t.wait("+OK 1 clients")
+    assert wait_until(lambda: re.search(r"^ +127\.0\.0\.1:\d+ +alice ",
+                                        t.screen(), re.M), 10), t.screen()
+    rows = [l.split() for l in t.screen().splitlines()]
+    title = rows.index(["ADDRESS", "USER", "ROLE", "TLS", "SINCE", "MODE"])
+    row = rows[title + 1]
+    assert row[0].startswith("127.0.0.1:") and row[1:4] == [
+        "alice", "admin", "no"] and row[5] == "lines", row
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", row[4]), row
+    t.keys("/tail 50", "Enter")
+    t.wait("Command from")
+    t.wait("/tail 50.")
+    styles = {}
+    for style, text in styled_lines(t.tmux("capture-pane", "-p", "-e", "-t",
+                                           "afk").stdout):
+        m = re.match(r"^\[[^]]*\] \[ (\w+) \] - ", text)
+        if m:
+            styles.setdefault(m.group(1), style)
+    assert styles == {"INFO": {"weight": 1}, "WARN": {"weight": 1, "fg": 33},
+                      "LOG": {}}, styles
+    t.keys("C-d")
+    t.wait("EXIT=0")
+
+
+def test_interactive_no_color_set_means_plain(daemon_factory, tmux_factory):
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": "1"})
+    t.wait("Ben_AFK>")
+    t.keys("/tail 50", "Enter")
+    t.wait("/tail 50.")
+    capture = t.tmux("capture-pane", "-p", "-e", "-t", "afk").stdout
+    records = [style for style, text in styled_lines(capture)
+               if re.match(r"^\[[^]]*\] \[ \w+ \] - ", text)]
+    assert records and all(style == {} for style in records), capture
+    t.keys("C-d")
+    t.wait("EXIT=0")

@@ -4,7 +4,9 @@ groff must format each page without a single warning, the SYNOPSIS of
 Matt_daemon(8) must offer exactly the options that --help lists, every key
 that src/daemon/config.c accepts must be documented in matt_daemon.conf(5)
 and in packaging/matt_daemon.conf, and that example must pass -t, as it is
-and with every setting uncommented.
+and with every setting uncommented.  Every message format that the daemon
+and Tintin pass to their logging calls is listed in the LOG FORMAT section
+of Matt_daemon(8), under its level.
 """
 
 import os
@@ -125,3 +127,161 @@ def test_example_config_passes_test_config(tmp_path):
     launch = run_binary(["-t", "-c", str(conf)])
     assert launch.rc == 0, launch.err
     assert launch.out == f"{conf}: configuration OK\n"
+
+
+# --- every message the daemon logs is listed in LOG FORMAT ------------------
+
+# The functions whose argument ARG (from 0) is a printf format that ends up,
+# as it is, in a record; LEVEL is the argument that gives the level (or the
+# level itself); PREFIX goes before the format and FIX turns it into the
+# record's text (startup_fail capitalises and adds the final dot).
+LOG_CALLS = {
+    "tintin_log": (2, 1, "", None),
+    "tintin_log_cat": (3, 1, "", None),
+    "tintin_note": (2, 1, "", None),
+    "alert_log": (2, 1, "", None),
+    "startup_fail": (1, "ERROR", "", lambda f: f[:1].upper() + f[1:] + "."),
+    "set_report": (2, 1, "Forwarding to %s: ", None),
+}
+LOG_SOURCES = [os.path.join(REPO, "src", d) for d in ("daemon", "tintin")]
+CONVERSION = r"%[-+ #0]*[0-9*]*(?:\.[0-9*]+)?(?:hh|h|ll|l|z|j|t)?[diouxXcsp%]"
+STRING = r'"(?:[^"\\]|\\.)*"'
+
+
+def c_unescape(literal):
+    return literal.encode("latin-1", "backslashreplace").decode(
+        "unicode_escape")
+
+
+def strip_comments(code):
+    """C code without comments (string literals kept as they are)."""
+    out, i = [], 0
+    pattern = re.compile(STRING + r"|'(?:[^'\\]|\\.)*'|/\*.*?\*/|//[^\n]*",
+                         re.S)
+    for m in pattern.finditer(code):
+        out.append(code[i:m.start()])
+        tok = m.group(0)
+        # a comment becomes its newlines: line numbers stay right
+        out.append("\n" * tok.count("\n") + " " if tok.startswith("/")
+                   else tok)
+        i = m.end()
+    out.append(code[i:])
+    return "".join(out)
+
+
+def call_args(code, start):
+    """The top-level arguments (as source text) of the call whose "(" is
+    at START."""
+    depth, args, cur = 0, [], start + 1
+    pattern = re.compile(STRING + r"|'(?:[^'\\]|\\.)*'|[(),]")
+    for m in pattern.finditer(code, start):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(code[cur:m.start()])
+                return args
+        elif tok == "," and depth == 1:
+            args.append(code[cur:m.start()])
+            cur = m.end()
+    raise AssertionError(f"unbalanced call at {start}")
+
+
+def logged_formats():
+    """{format: ("file:line", level)} of every message format in the
+    daemon's and Tintin's logging calls; adjacent literals are joined, as C
+    does; the level is None when it is not a constant.  Definitions and
+    prototypes have no literal where the format goes: they are skipped."""
+    found = {}
+    names = "|".join(LOG_CALLS)
+    for top in LOG_SOURCES:
+        for name in sorted(os.listdir(top)):
+            if not name.endswith(".c"):
+                continue
+            path = os.path.join(top, name)
+            with open(path) as f:
+                code = strip_comments(f.read())
+            for m in re.finditer(rf"\b({names})\s*\(", code):
+                arg, level, prefix, fix = LOG_CALLS[m.group(1)]
+                args = call_args(code, m.end() - 1)
+                if len(args) <= arg:
+                    continue
+                parts = re.findall(STRING, args[arg])
+                rest = re.sub(STRING, "", args[arg]).strip()
+                if not parts or rest:
+                    continue        # a variable, not a literal format
+                fmt = prefix + "".join(c_unescape(p[1:-1]) for p in parts)
+                if fix is not None:
+                    fmt = fix(fmt)
+                if isinstance(level, int):
+                    lm = re.fullmatch(r"\s*TINTIN_([A-Z]+)\s*", args[level])
+                    level = lm.group(1) if lm else None
+                line = code[:m.start()].count("\n") + 1
+                found.setdefault(fmt, (f"{os.path.relpath(path, REPO)}:"
+                                       f"{line}", level))
+    return found
+
+
+def man_messages():
+    """(level, message) of the literal blocks of Matt_daemon(8)'s LOG
+    FORMAT, each after its "[ LEVEL ]"; a line indented in a block goes on
+    with the message above it."""
+    with open(MAN8) as f:
+        src = f.read()
+    m = re.search(r"^\.Sh LOG FORMAT\n(.*?)^\.Sh ", src, re.M | re.S)
+    assert m, "no LOG FORMAT section"
+    lines, inside, level = [], False, None
+    for line in m.group(1).splitlines():
+        lm = re.match(r'\.\w+.*"\[ ([A-Z]+) \]"', line)
+        if lm and not inside:
+            level = lm.group(1)
+        elif line.startswith(".Bd -literal"):
+            inside = True
+        elif line.startswith(".Ed"):
+            inside = False
+        elif inside and not line.startswith("."):
+            text = line.replace("\\&", "").replace("\\e", "\\") \
+                .replace("\\-", "-")
+            if text.startswith(" ") and lines:
+                lines[-1] = (level, lines[-1][1] + " " + text.strip())
+            else:
+                lines.append((level, text))
+    return lines
+
+
+def format_regex(fmt):
+    """FMT as the man page shows it: each run of conversions is a value in
+    upper case (ADDRESS, PID, N...), "(s)" or "(es)" for a plural, or
+    nothing (an optional ending)."""
+    out, i = [], 0
+    for m in re.finditer(rf"(?:{CONVERSION})+", fmt):
+        out.append(re.escape(fmt[i:m.start()]))
+        out.append(r"(?:[A-Z][A-Z0-9_]*|\((?:s|es)\))?")
+        i = m.end()
+    out.append(re.escape(fmt[i:]))
+    return re.compile("".join(out))
+
+
+def test_log_format_lists_every_message_of_the_source():
+    formats = logged_formats()
+    # the start sequence and a few others, so that a broken extraction
+    # cannot pass by finding nothing
+    for known in ("Started.", "started. PID: %ld.", "Request quit.",
+                  "Command from %s (%s): %s%s.",
+                  "Cannot listen on %s:%d: %s."):
+        assert known in formats, known
+    lines = man_messages()
+    missing = []
+    for fmt, (where, level) in sorted(formats.items(),
+                                      key=lambda kv: kv[1][0]):
+        if not re.search(r"[A-Za-z]", re.sub(CONVERSION, "", fmt)):
+            continue        # "%s", "%s: %s.": the text is made elsewhere
+        rx = format_regex(fmt)
+        # listed under its own level when the code fixes it
+        if not any(rx.fullmatch(line) and level in (None, at)
+                   for at, line in lines):
+            missing.append(f"{where}: [ {level or 'any level'} ] {fmt}")
+    assert missing == [], ("messages missing from LOG FORMAT in "
+                           "man/Matt_daemon.8:\n" + "\n".join(missing))

@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import shutil
 import socket
 import stat
@@ -11,13 +12,32 @@ import time
 
 import pytest
 
-from conftest import (BINARY, LINE_RE, START_MESSAGES, parse_line,
-                      proc_stat_fields, run_binary, wait_until)
+from conftest import (BINARY, REPO, free_port, LINE_RE, START_MESSAGES,
+                      parse_line, proc_stat_fields, run_binary, wait_until)
 
 
 def test_start_sequence_is_exact(daemon):
     assert daemon.records() == [("INFO", m) for m in START_MESSAGES] + [
         ("INFO", f"started. PID: {daemon.pid}.")]
+
+
+def test_features_record_says_what_is_on(daemon_factory, tmp_path):
+    port = free_port()
+    d = daemon_factory(extra=(
+        f"[tls]\nmode = optional\ncert = {tmp_path}/cert.pem\n"
+        f"key = {tmp_path}/key.pem\n"
+        f"[auth]\nmode = required\nusers = {tmp_path}/users\n"
+        f"authorized_keys = {tmp_path}/keys\n"
+        f"[shell]\nenabled = yes\n"
+        f"[forward]\ntarget = udp://127.0.0.1:{port}\n"))
+    d.start()
+    assert d.records()[:6] == [("INFO", m) for m in START_MESSAGES] + [
+        ("INFO", f"started. PID: {d.pid}."),
+        ("INFO", "Features: tls=optional auth=required shell=on alerts=0 "
+                 f"forward=udp://127.0.0.1:{port}.")]
+    # quit needs an admin now: a signal ends it
+    os.kill(d.pid, signal.SIGTERM)
+    assert d.wait_gone()
 
 
 def test_every_log_line_has_the_subject_shape(daemon):
@@ -371,6 +391,48 @@ def test_test_config_rejects_empty_unknown_section(tmp_path):
     assert f"{conf}:3:" in r.err, r.err
 
 
+def test_section_header_without_bracket_is_reported_first(tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text("[log]\nlevel = info\n[daemon\nport = 5000\n"
+                    "max_clients = 2\n[shell]\nnosuch = 1\n")
+    r = run_binary(["-t", "-c", str(conf)])
+    assert r.rc == 1, (r.out, r.err)
+    errors = r.err.splitlines()
+    assert errors[0] == f"{conf}:3: section header without ']': [daemon", \
+        r.err
+    # port and max_clients are not blamed on [log]; the next good header
+    # ends the skipping: [shell]'s unknown key is still reported.
+    assert errors[1:] == [f"{conf}:7: unknown key 'nosuch' in [shell]"], \
+        r.err
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("yes", 1), ("YES", 1), ("True", 1), ("on", 1), ("ON", 1), ("1", 1),
+    ("no", 0), ("No", 0), ("FALSE", 0), ("off", 0), ("Off", 0), ("0", 0),
+    ("yess", None), ("2", None), ("", None), ("enabled", None),
+])
+def test_booleans_accept_every_spelling_in_any_case(value, expected,
+                                                     tmp_path):
+    conf = tmp_path / "c.conf"
+    # allow_plaintext = yes lets auth run without TLS: a value read as
+    # "no" makes the configuration fail, so both readings are visible.
+    conf.write_text(f"[auth]\nmode = optional\nallow_plaintext = {value}\n"
+                    f"[shell]\nenabled = {value}\n")
+    r = run_binary(["-t", "-c", str(conf)])
+    if expected == 1:
+        assert r.rc == 0, (value, r.err)
+        assert "configuration OK" in r.out
+    elif expected == 0:
+        assert r.rc == 1, (value, r.err)
+        assert r.err.splitlines() == [
+            f"{conf}: [auth] mode = optional needs [tls] mode = optional "
+            "or required (or [auth] allow_plaintext = yes)"], r.err
+    else:
+        assert r.rc == 1, (value, r.err)
+        assert f"{conf}:3: allow_plaintext: '{value}'" in r.err, r.err
+        assert f"{conf}:5: enabled: '{value}'" in r.err, r.err
+
+
 def test_bad_config_start_fails_and_creates_nothing(tmp_path):
     conf = tmp_path / "c.conf"
     conf.write_text(f"[daemon]\nlock_file = {tmp_path}/l.lock\nport = 0\n"
@@ -453,3 +515,33 @@ def test_non_root_default_config_is_refused(world_binary, tmp_path):
                        timeout=10, cwd="/")
     assert p.returncode == 1
     assert p.stderr.decode().strip() == "Matt_daemon: must be run as root"
+
+
+# -- make run --------------------------------------------------------------
+
+def test_make_run_says_where_the_daemon_is(daemon_factory):
+    """make run starts the daemon, then says its PID (the lock file's),
+    where it listens and where its log is; -o deps: no package install."""
+    d = daemon_factory()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", REPO, "-o", "deps", "run",
+                        "SANITIZE=0", f"RUN_ARGS=-c {d.conf}"], env=env,
+                       capture_output=True, text=True, timeout=600,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    d.pid = d.read_lock_pid()
+    assert d.pid and d.alive()
+    assert r.stdout.splitlines()[-1] == (
+        f"Matt_daemon is running: pid {d.pid}, listening on "
+        f"127.0.0.1:{d.port}, log {d.logfile}"), r.stdout
+    assert d.stop()
+
+
+def test_summary_prints_listen_log_and_lock(daemon_factory):
+    d = daemon_factory(listen="::1")
+    r = d.run("--summary")
+    assert r.rc == 0, r.err
+    assert r.out == (f"listen [::1]:{d.port}\nlog {d.logfile}\n"
+                     f"lock {d.lock}\n")
+    assert not os.path.exists(d.logdir)

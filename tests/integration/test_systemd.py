@@ -1,5 +1,7 @@
 """Type=notify: READY=1 arrives once the port is open, STOPPING=1 at the
-end; the unit file is valid where systemd-analyze exists."""
+end; under systemd (stderr is JOURNAL_STREAM) -f copies no record to the
+journal unless --stderr asks; the unit file is valid where systemd-analyze
+exists; make install and uninstall."""
 
 import os
 import shutil
@@ -60,6 +62,73 @@ def test_daemon_mode_reports_the_daemon_pid(daemon_factory, tmp_path):
     assert d.stop()
 
 
+def run_foreground(d, errpath, env, *flags):
+    """Run -f with stderr in ERRPATH and ENV; log a line, quit; the
+    daemon's stderr."""
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen([BINARY, "-f", *flags, "-c", d.conf], env=env,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        d.pid = p.pid
+        d.wait_for_message(f"started. PID: {p.pid}.", timeout=10)
+        d.send_and_close("secret client input\n")
+        d.wait_for_message("User input: secret client input")
+        assert d.stop()
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=5)
+    return open(errpath, "rb").read().decode("utf-8", "replace")
+
+
+def journal_env(path):
+    """The environment systemd gives a service whose stderr is the journal
+    stream PATH (JOURNAL_STREAM=device:inode of that stream)."""
+    st = os.stat(path)
+    return dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+
+
+def test_foreground_under_systemd_copies_no_record_to_the_journal(
+        daemon_factory, tmp_path):
+    d = daemon_factory()
+    errpath = tmp_path / "journal"
+    errpath.write_bytes(b"")
+    err = run_foreground(d, errpath, journal_env(errpath))
+    assert err == "", err
+    # the log file has them all the same
+    assert "User input: secret client input" in d.messages()
+
+
+def test_foreground_stderr_flag_copies_records_even_to_the_journal(
+        daemon_factory, tmp_path):
+    d = daemon_factory()
+    errpath = tmp_path / "journal"
+    errpath.write_bytes(b"")
+    err = run_foreground(d, errpath, journal_env(errpath), "--stderr")
+    assert "User input: secret client input" in err, err
+    assert "Request quit." in err, err
+
+
+def test_foreground_elsewhere_still_copies_records_to_stderr(
+        daemon_factory, tmp_path):
+    """JOURNAL_STREAM inherited from a service, but stderr is not that
+    stream (a terminal, a file): records are copied, as -f always did."""
+    d = daemon_factory()
+    other = tmp_path / "other"
+    other.write_bytes(b"")
+    err = run_foreground(d, tmp_path / "stderr", journal_env(other))
+    assert "User input: secret client input" in err, err
+
+
+def test_unit_runs_the_daemon_in_the_foreground_without_copies():
+    text = open(UNIT).read()
+    execs = [l for l in text.splitlines() if l.startswith("ExecStart=")]
+    assert execs == ["ExecStart=/usr/local/sbin/Matt_daemon -f"], execs
+    assert "--stderr" not in execs[0]
+
+
 def test_unit_file_is_valid():
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -105,6 +174,11 @@ def test_make_install_puts_everything_in_place(tmp_path):
                        ("usr/lib/libtintin.a", 0o644),
                        ("usr/include/tintin/tintin.h", 0o644),
                        ("usr/lib/pkgconfig/tintin.pc", 0o644),
+                       ("usr/share/doc/matt_daemon/PROTOCOL.md", 0o644),
+                       ("usr/share/bash-completion/completions/Matt_daemon",
+                        0o644),
+                       ("usr/share/bash-completion/completions/Ben_AFK",
+                        0o644),
                        ("usr/lib/systemd/system/matt_daemon.service", None)):
         p = dest / path
         assert p.is_file(), path
@@ -112,6 +186,13 @@ def test_make_install_puts_everything_in_place(tmp_path):
             assert p.stat().st_mode & 0o777 == mode, path
     unit = (dest / "usr/lib/systemd/system/matt_daemon.service").read_text()
     assert "ExecStart=/usr/sbin/Matt_daemon -f" in unit
+    # the pages that refer to the protocol name where it is installed
+    doc = "/usr/share/doc/matt_daemon/PROTOCOL.md"
+    for page in ("man8/Matt_daemon.8", "man1/Ben_AFK.1", "man1/Ben_AFK-gtk.1",
+                 "man5/matt_daemon.conf.5"):
+        text = (dest / "usr/share/man" / page).read_text()
+        assert f".Pa {doc}" in text, page
+        assert "docs/PROTOCOL.md" not in text, page
     pc = (dest / "usr/lib/pkgconfig/tintin.pc").read_text()
     assert "prefix=/usr" in pc
     r = subprocess.run([str(dest / "usr/sbin/Matt_daemon"), "-V"],

@@ -110,8 +110,12 @@ test_bad_values_are_refused(void **state)
 	assert_int_equal(load("[log]\ncompress = gzip\ncompress_level = 12\n"),
 	    1);
 	assert_int_equal(load("[forward]\ntarget = http://x\n"), 1);
-	assert_true(load("[daemon\nport = 1\n") >= 1);	/* syntax */
-	assert_non_null(strstr(cfg.errors[cfg.nerrors - 1], ":1: syntax error"));
+	/* said once, at its line, with its text; port is not blamed */
+	assert_int_equal(load("[daemon\nport = 1\n"), 1);
+	assert_non_null(strstr(cfg.errors[0],
+	    ":1: section header without ']': [daemon"));
+	assert_int_equal(load("[daemon]\nport 1\n"), 1);	/* syntax */
+	assert_non_null(strstr(cfg.errors[0], ":2: syntax error"));
 }
 
 static void
