@@ -272,9 +272,9 @@ escape_loop(char *dst, const char *src, size_t len, int at_nl, size_t *end,
 				d = put_hex(d, s[i++]);
 		} else {
 			/*
-			 * One fixed-size move where S has 4 bytes left: D
-			 * has room for 4 per byte of S, the extra bytes are
-			 * written over next.
+			 * One fixed-size move where S has 4 bytes left (D
+			 * has room for 4 per byte of S): a byte past the
+			 * character is written over next, or past the result.
 			 */
 			if (len - i >= 4)
 				memcpy(d, s + i, 4);
