@@ -2,7 +2,8 @@
  * libFuzzer harness: the line framer and the escaper, on input cut into
  * arbitrary reads.  Checks the invariants the log relies on: no record is
  * longer than max_line, every byte of input comes out once (newlines and
- * the CR before them aside), and escaped records hold no control byte.
+ * the CR before them aside), and escaped records hold no control byte
+ * and none of the characters that can make a record lie when shown.
  * Also that escape_line(), the daemon's one-pass way for plain lines,
  * gives what memchr() then escape_bytes() give.
  */
@@ -19,6 +20,15 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t total;
+
+/* U+061C, U+200B..U+200F, U+2028..U+202E, U+2060, U+2066..U+2069, U+FEFF. */
+static const char *const liars[] = {
+	"\xd8\x9c", "\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d",
+	"\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+	"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
+	"\xe2\x80\xae", "\xe2\x81\xa0", "\xe2\x81\xa6", "\xe2\x81\xa7",
+	"\xe2\x81\xa8", "\xe2\x81\xa9", "\xef\xbb\xbf",
+};
 
 static int
 on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
@@ -39,6 +49,8 @@ on_record(void *arg, const char *p, size_t len, int kind, unsigned part)
 	for (i = 0; i < n; i++)
 		assert((unsigned char)out[i] >= 0x20 &&
 		    (unsigned char)out[i] != 0x7f);
+	for (i = 0; i < sizeof(liars) / sizeof(*liars); i++)
+		assert(memmem(out, n, liars[i], strlen(liars[i])) == NULL);
 	assert(escape_undo(back, out, n) == len);
 	assert(memcmp(back, p, len) == 0);
 	free(out);

@@ -204,6 +204,32 @@ utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Those of U+2000..U+203F, and of U+2040..U+207F: bit cp % 64. */
+#define LIE_2000	(0x1fULL << 0x0b | 0x7fULL << 0x28)
+#define LIE_2040	(1ULL << 0x20 | 0x0fULL << 0x26)
+
+/*
+ * Is the valid UTF-8 sequence at S (N bytes) a character that can make a
+ * record lie when shown: a C1 control (U+0080..U+009F: CSI and friends),
+ * a line or paragraph separator (U+2028, U+2029), a bidirectional control
+ * (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), a zero-width
+ * character (U+200B..U+200D, U+2060) or the BOM (U+FEFF)?  Without a
+ * branch, so that text mixing scripts and punctuation pays no
+ * misprediction; only non-ASCII comes here, plain runs never pay for it.
+ */
+static inline int
+lies(const unsigned char *s, size_t n)
+{
+	static const uint64_t gp[2] = { LIE_2000, LIE_2040 };
+	unsigned two = (unsigned)s[0] << 8 | s[1];
+	unsigned last = s[n - 1];	/* s[2] if there is one */
+	uint64_t in_gp = -(uint64_t)(two >> 1 == 0xe280 >> 1);
+
+	return (two - 0xc280 < 0x20) | (two == 0xd89c) |
+	    ((two == 0xefbb) & (last == 0xbf)) |
+	    (int)((gp[two & 1] & in_gp) >> (last & 0x3f) & 1);
+}
+
 typedef size_t copy_fn(char *, const unsigned char *, size_t);
 
 /*
@@ -241,13 +267,19 @@ escape_loop(char *dst, const char *src, size_t len, int at_nl, size_t *end,
 		} else if ((n = utf8_len(s + i, len - i)) == 0) {
 			d = put_hex(d, c);
 			i++;
-		} else if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
-			/* C1 control (U+0080..U+009F): CSI and friends. */
-			d = put_hex(d, c);
-			d = put_hex(d, s[i + 1]);
-			i += 2;
+		} else if (lies(s + i, n)) {
+			while (n-- > 0)
+				d = put_hex(d, s[i++]);
 		} else {
-			memcpy(d, s + i, n);
+			/*
+			 * One fixed-size move where S has 4 bytes left (D
+			 * has room for 4 per byte of S): a byte past the
+			 * character is written over next, or past the result.
+			 */
+			if (len - i >= 4)
+				memcpy(d, s + i, 4);
+			else
+				memcpy(d, s + i, n);
 			d += n;
 			i += n;
 		}

@@ -9,10 +9,13 @@
 
 /*
  * Escape LEN bytes of SRC into DST, which must hold ESCAPE_BOUND(LEN)
- * bytes; returns the number of bytes written (no NUL is added).
- * Valid UTF-8 other than C1 controls passes through; bytes 0x00-0x1f, 0x7f,
- * C1 controls and every byte of an invalid UTF-8 sequence become \xHH
- * (lowercase), and the backslash becomes \\.
+ * bytes (some may be written past the result); returns the length of the
+ * result (no NUL is added).
+ * Valid UTF-8 passes through, except the characters that can make a
+ * record lie when shown (C1 controls, U+061C, U+200B..U+200F,
+ * U+2028..U+202E, U+2060, U+2066..U+2069, U+FEFF); bytes 0x00-0x1f, 0x7f,
+ * every byte of those characters and of an invalid UTF-8 sequence become
+ * \xHH (lowercase), and the backslash becomes \\.
  */
 size_t	escape_bytes(char *dst, const char *src, size_t len);
 

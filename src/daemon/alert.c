@@ -208,14 +208,56 @@ re_compile(struct alert_re *re, const char *pattern)
 	return 0;
 }
 
+/*
+ * Match data for every rule: one pair, the whole match, is all the rules
+ * use; the groups of a pattern do not fit and are not wanted.
+ */
+static pcre2_match_data *
+md_create(void)
+{
+	return pcre2_match_data_create(1, NULL);
+}
+
+/*
+ * Does RE match LEN bytes of S?  1 or 0; the whole match is then in MD.
+ * PCRE2 returns 0, not a count, for a match whose groups do not all fit
+ * in MD, so 0 is a match too (and the whole match is still filled in).
+ */
 static int
 re_match(const struct alert_re *re, pcre2_match_data *md, const char *s,
     size_t len)
 {
+	int rc;
+
 	if (re->jit)
-		return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
+		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md,
 		    NULL);
-	return pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	else
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	return rc >= 0;
+}
+
+int
+alert_pattern_fires(const char *pattern, const char *msg, size_t len)
+{
+	struct prefilter *pf;
+	struct alert_re re;
+	pcre2_match_data *md;
+	int fires = -1;
+
+	if (re_compile(&re, pattern) == -1)
+		return -1;
+	md = md_create();
+	if ((pf = malloc(sizeof(*pf))) != NULL && md != NULL) {
+		pf_init(pf);
+		pf_add(pf, 0, pattern);
+		fires = (pf_scan(pf, msg, len) & 1) != 0 &&
+		    re_match(&re, md, msg, len);
+	}
+	free(pf);
+	pcre2_match_data_free(md);
+	pcre2_code_free(re.code);
+	return fires;
 }
 
 /* The next record of rule R's window (kept if there is room, counted). */
@@ -262,7 +304,7 @@ source_ok(struct alerts *a, struct alert_rule *r, const char *addr)
 	if (addr == NULL)
 		return 0;
 	if (src[0] == '~')
-		return re_match(&r->src, a->md, addr, strlen(addr)) > 0;
+		return re_match(&r->src, a->md, addr, strlen(addr));
 	return strncmp(addr, src, strlen(src)) == 0;
 }
 
@@ -287,7 +329,7 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 		    (r->cfg->events != 0 && (r->cfg->events & cat) == 0) ||
 		    !source_ok(a, r, addr))
 			continue;
-		if (re_match(&r->re, a->md, msg, len) <= 0)
+		if (!re_match(&r->re, a->md, msg, len))
 			continue;
 		ov = pcre2_get_ovector_pointer(a->md);
 		add_match(r, level, msg, len, addr, ov[0] <= len ? ov[0] :
@@ -328,7 +370,7 @@ alert_start(struct daemon *d)
 			minlevel = r->cfg->level;
 		cats |= r->cfg->events != 0 ? r->cfg->events : TINTIN_CAT_ALL;
 	}
-	if ((a->md = pcre2_match_data_create(1, NULL)) == NULL ||
+	if ((a->md = md_create()) == NULL ||
 	    mail_start(d) == -1)
 		return -1;
 	if (a->n == 0) {

@@ -35,6 +35,13 @@ char	*alert_digest(const struct config_alert *a, const char *host,
 	    unsigned long count);
 
 /*
+ * Would a rule matching PATTERN fire on the record MSG (LEN bytes), its
+ * level and source aside?  The same prefilter, compilation and match as
+ * the daemon's.  1 or 0, or -1 if PATTERN does not compile (or no memory).
+ */
+int	alert_pattern_fires(const char *pattern, const char *msg, size_t len);
+
+/*
  * Compile the rules of the configuration and hook them to the log (after
  * the logs are open and the daemon detached), start the mailer.  0 or -1.
  */

@@ -285,7 +285,7 @@ ESCAPES = [
     ("emoji \U0001F600".encode(), "emoji \U0001F600"),
     ("max \U0010FFFF".encode(), "max \U0010FFFF"),
     ("repl \ufffd".encode(), "repl \ufffd"),
-    ("bom \ufeff".encode(), "bom \ufeff"),
+    ("bom \ufeff".encode(), r"bom \xef\xbb\xbf"),
 ]
 
 
@@ -319,6 +319,53 @@ def test_forged_log_line_stays_inside_a_user_input_record(daemon):
     msgs = [m for _, m in user_inputs(daemon)]
     assert msgs == [f"User input: x\\x0d{forged}", f"User input: {forged}"]
     assert "Quitting." not in daemon.messages()
+
+
+def test_line_separator_cannot_forge_a_second_record(daemon):
+    """Issue 15, item 8: U+2028 then a forged record is one record, the
+    separator as its bytes, even for a viewer that breaks lines there."""
+    forged = "[07/12/2026-00:00:00] [ INFO ] - Matt_daemon: Request quit."
+    s = daemon.connect()
+    s.sendall(f"D\u2028{forged}\n".encode())
+    s.sendall(b"end marker\n")
+    s.close()
+    daemon.wait_for_message("User input: end marker")
+    assert [m for _, m in user_inputs(daemon)] == [
+        f"User input: D\\xe2\\x80\\xa8{forged}", "User input: end marker"]
+    data = daemon.log_bytes()
+    assert "\u2028".encode() not in data
+    # str.splitlines() breaks at U+2028, U+2029, U+0085 and the like, too.
+    shown = data.decode("utf-8").splitlines()
+    assert not [ln for ln in shown if ln.startswith("[07/12/2026-00:00:00]")]
+    assert len(shown) == len(daemon.log_lines())
+    assert "Request quit." not in daemon.messages()
+
+
+# Issue 15, item 8: what can make a record lie when shown (line breaks,
+# bidirectional controls, zero-width characters) is escaped as its bytes;
+# what is next to them in Unicode is text and stays as it is.
+LIARS = [0x2028, 0x2029, 0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C,
+         0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x200B, 0x200C,
+         0x200D, 0x2060, 0xFEFF]
+NEIGHBOURS = [0x2027, 0x202F, 0x2065, 0x206A, 0xFEFE, 0x061B, 0x200A,
+              0x00E9, 0x4E2D, 0x1F600]
+
+
+def test_characters_that_can_make_a_record_lie_are_escaped(daemon):
+    s = daemon.connect()
+    for cp in LIARS + NEIGHBOURS:
+        s.sendall(f"U+{cp:04X} <{chr(cp)}>\n".encode())
+    s.sendall(b"end marker\n")
+    s.close()
+    daemon.wait_for_message("User input: end marker")
+    got = {m.split(" ", 3)[2]: m.split(" ", 3)[3]
+           for _, m in user_inputs(daemon) if m != "User input: end marker"}
+    for cp in LIARS:
+        esc = "".join(f"\\x{b:02x}" for b in chr(cp).encode())
+        assert got.pop(f"U+{cp:04X}") == f"<{esc}>", f"U+{cp:04X}"
+    for cp in NEIGHBOURS:
+        assert got.pop(f"U+{cp:04X}") == f"<{chr(cp)}>", f"U+{cp:04X}"
+    assert got == {}
 
 
 def test_no_raw_control_byte_ever_reaches_the_log(daemon):

@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import free_port, run_binary, wait_until
+from conftest import REPO
 
 FROM = "md@example.org"
 TO = ["ops@example.org", "sec@example.org"]
@@ -740,3 +741,192 @@ def test_without_login_starttls_yes_still_sends_in_clear(
     assert "STARTTLS" not in smtp_session.commands()
     assert "DATA" in smtp_session.commands()
     d.wait_for_log(r'^Alert mail "intrusion" sent to ')
+
+# -- the documented examples (issue 16, item 1) -----------------------------
+# The [alert NAME] examples of README.md, matt_daemon.conf(5) and
+# packaging/matt_daemon.conf, and the patterns the man page gives for
+# `match`, are read from those files (never copied here) and run, each in
+# a daemon of its own, on a real line, through a real SMTP server: a
+# documented example that stops firing fails here.
+
+DOCS = {"README.md": os.path.join(REPO, "README.md"),
+        "matt_daemon.conf(5)": os.path.join(REPO, "man", "matt_daemon.conf.5"),
+        "packaging/matt_daemon.conf": os.path.join(REPO, "packaging",
+                                                   "matt_daemon.conf")}
+
+# For each documented pattern, a line it must fire on and one it must not
+# (None: every client line matches it).  Keyed by the pattern: an example
+# added or changed in the documentation fails
+# test_every_documented_alert_example_has_sample_lines until it has its
+# lines here.
+EXAMPLE_LINES = {
+    "disk .* (9[0-9]|100)%": ("disk /srv 97% full", "disk /srv 87% full"),
+    "(?i)(failed password|permission denied)": (
+        "sshd[7]: FAILED PASSWORD for root", "sshd[7]: password accepted"),
+    "segfault|kernel panic": ("app[42]: segfault at 0 ip 0",
+                              "app[42]: exited normally"),
+    "ERROR [0-9]{3,}": ("ERROR 503 from upstream", "ERROR 42 from upstream"),
+    "^User input:": ("anything at all", None),
+    "(?i)": ("Anything At All", None),
+    "[0-9]+": ("disk 7 is gone", "no digit here"),
+}
+
+ALERT_HEAD = re.compile(r"^\[alert(?: ([^\]]*))?\]$")
+KEY_LINE = re.compile(r"^([a-z_]+)\s*=\s*(.*?)\s*$")
+
+
+def alert_sections(lines, doc):
+    """[(doc, where, name, {key: value})] of the [alert NAME] sections in
+    LINES of DOC,
+    which are stripped (None: a line to skip).  A section ends at the
+    first line that is no key = value (blank, another section, prose)."""
+    out, keys = [], None
+    for line in lines:
+        if line is None:
+            continue
+        m = ALERT_HEAD.match(line)
+        if m:
+            keys = {}
+            out.append((doc, f"{doc} [alert {m.group(1)}]",
+                        m.group(1) or "x", keys))
+        elif keys is not None and KEY_LINE.match(line):
+            k, v = KEY_LINE.match(line).groups()
+            keys[k] = v
+        else:
+            keys = None
+    return out
+
+
+def roff_text(s):
+    """The text of a roff argument: \\e is a backslash, \\& and \\- are
+    nothing and a hyphen."""
+    return s.replace("\\&", "").replace("\\-", "-").replace("\\e", "\\")
+
+
+def man_examples(man, doc="matt_daemon.conf(5)"):
+    """The example rules of man page text MAN: [alert NAME] sections of its
+    literal displays, and the patterns its `match` item gives, each a rule
+    of its own."""
+    literal = [roff_text(ln.strip()) for block in re.findall(
+        r"^\.Bd -literal[^\n]*\n(.*?)^\.Ed$", man, re.M | re.S)
+        for ln in block.splitlines() + [""]]
+    out = alert_sections(literal, doc)
+    item = re.search(r"^\.It Cm match No = Ar regex\n(.*?)^\.(?:It|El)\b",
+                     man, re.M | re.S)
+    assert item, f"no `match` item in {doc}"
+    seen = set()
+    for q in re.findall(r"^\.Ql (.*)$", item.group(1), re.M):
+        q = roff_text(re.sub(r"(?: [,.;:)])+$", "", q))  # mdoc punctuation
+        if q not in seen:
+            seen.add(q)
+            out.append((doc, f"{doc} match example `{q}`", "example",
+                        {"match": q}))
+    return out
+
+
+def conf_lines(text):
+    """The lines of a configuration whose settings are commented out:
+    "#key = value" is a setting, "# text" a comment (None: skipped)."""
+    return [ln[1:] if ln.startswith("#") and not ln.startswith("# ")
+            else None if ln.startswith("# ") else ln
+            for ln in text.splitlines()]
+
+
+def documented_alert_examples():
+    """Every documented example rule: (doc, where, name, {key: value})."""
+    text = {}
+    for doc, path in DOCS.items():
+        with open(path, encoding="utf-8") as f:
+            text[doc] = f.read()
+    return (alert_sections([ln.strip() for ln in
+                            text["README.md"].splitlines()], "README.md") +
+            alert_sections(conf_lines(text["packaging/matt_daemon.conf"]),
+                           "packaging/matt_daemon.conf") +
+            man_examples(text["matt_daemon.conf(5)"]))
+
+
+def test_example_readers_read_each_format():
+    """What the readers above find, on made-up text of each kind."""
+    assert alert_sections(["x", "[alert a b]", "match = x(a)",
+                           "to = o@example.org", "", "window = 1s",
+                           "[alert c]", "match = y", "[mail]", "to = z"],
+                          "D") == [
+        ("D", "D [alert a b]", "a b", {"match": "x(a)",
+                                       "to": "o@example.org"}),
+        ("D", "D [alert c]", "c", {"match": "y"})]
+    assert conf_lines("# a [alert] rule:\n#[alert r]\n#match = a|b\n") == \
+        [None, "[alert r]", "match = a|b"]
+    man = ("text\n.Bd -literal -offset indent\n[alert m]\n"
+           "match = \\ed+\\-x\\&\n.Ed\n.Bl -tag\n"
+           ".It Cm match No = Ar regex\nsee\n.Ql a|b ,\n.Ql (?i) .\n"
+           ".Ql a|b\n.It Cm level\n.Ql not this\n")
+    assert man_examples(man, "M") == [
+        ("M", "M [alert m]", "m", {"match": "\\d+-x"}),
+        ("M", "M match example `a|b`", "example", {"match": "a|b"}),
+        ("M", "M match example `(?i)`", "example", {"match": "(?i)"})]
+
+
+EXAMPLES = documented_alert_examples()
+
+
+def test_every_documented_alert_example_has_sample_lines():
+    docs = {doc for doc, _, _, _ in EXAMPLES}
+    # Each of the three has examples today: finding none is a parse error.
+    assert docs == set(DOCS), f"examples found only in {docs}"
+    patterns = {}
+    for _, where, _, keys in EXAMPLES:
+        assert "match" in keys, f"{where}: no match = line"
+        patterns.setdefault(keys["match"], where)
+    missing = {p: w for p, w in patterns.items() if p not in EXAMPLE_LINES}
+    assert not missing, ("documented alert examples without sample lines in "
+                         f"EXAMPLE_LINES: {missing}")
+    stale = set(EXAMPLE_LINES) - set(patterns)
+    assert not stale, f"EXAMPLE_LINES for examples no longer documented: " \
+        f"{stale}"
+
+
+def digest_lines(smtp_server):
+    """The records listed in the mails received so far."""
+    return [ln for _, _, raw in smtp_server.mails
+            for ln in parse(raw).get_content().replace("\r\n", "\n")
+            .splitlines()]
+
+
+@pytest.mark.parametrize("where,name,keys", [e[1:] for e in EXAMPLES],
+                         ids=[e[1] for e in EXAMPLES])
+def test_documented_alert_example_fires(daemon_factory, smtp, where, name,
+                                        keys):
+    if keys.get("match") not in EXAMPLE_LINES:
+        pytest.fail(f"{where}: no sample line in EXAMPLE_LINES")
+    hit, miss = EXAMPLE_LINES[keys["match"]]
+    s = smtp()
+    # The example as documented, but for a window short enough to wait.
+    rule = dict(keys, window="1s")
+    rule.setdefault("to", TO[0])
+    conf = (f"[mail]\nsmtp_url = smtp://127.0.0.1:{s.port}\nfrom = {FROM}\n"
+            "starttls = no\nretry = 1s\nmax_retries = 20\ntimeout = 5s\n"
+            f"spool = none\n[alert {name}]\n" +
+            "".join(f"{k} = {v}\n" for k, v in rule.items()))
+    d = daemon_factory(extra=conf)
+    check = d.run("-t")
+    assert check.rc == 0, f"{where}: -t says {check.err!r}"
+    d.start()
+    d.wait_for_log(r"^Mail alerts: 1 rule")
+    sock = d.connect()
+    if miss is not None:
+        sock.sendall(miss.encode() + b"\n")
+    sock.sendall(hit.encode() + b"\n")
+    d.wait_for_message(f"User input: {hit}")
+
+    def listed(line):
+        return any(ln.endswith(f" - User input: {line}")
+                   for ln in digest_lines(s))
+
+    assert wait_until(lambda: listed(hit), 15), \
+        f"{where}: /{keys['match']}/ sent no mail for {hit!r}: " \
+        f"{d.log_lines()[-6:]}"
+    # The line before it, in the same window: it would be listed too.
+    if miss is not None:
+        assert not listed(miss), f"{where}: /{keys['match']}/ fired on " \
+            f"{miss!r}"
+    sock.close()

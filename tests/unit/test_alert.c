@@ -160,6 +160,53 @@ test_build_has_headers_and_qp_body(void **state)
 	free(body);
 }
 
+/* PATTERN fires on RECORD as WANT says (1 or 0), with a clear message. */
+static void
+check_fires(const char *pattern, const char *record, int want)
+{
+	int got = alert_pattern_fires(pattern, record, strlen(record));
+
+	if (got != want)
+		fail_msg("/%s/ on \"%s\": %d, wanted %d", pattern, record, got,
+		    want);
+}
+
+/*
+ * Issue 16, item 1: a pattern with capturing groups never fired (PCRE2
+ * returns 0 for a match whose groups do not fit in the match data).
+ */
+static void
+test_patterns_with_groups_fire(void **state)
+{
+	(void)state;
+	check_fires("disk .* (9[0-9]|100)%", "User input: disk /srv 97% full",
+	    1);
+	check_fires("disk .* (9[0-9]|100)%", "disk /srv 100% full", 1);
+	check_fires("disk .* (9[0-9]|100)%", "disk /srv 87% full", 0);
+	check_fires("x(a)", "User input: xa", 1);
+	check_fires("x(a)", "User input: xb", 0);
+	check_fires("x(a|b)", "User input: xb", 1);
+	check_fires("x(a|b)", "User input: xc", 0);
+	check_fires("x(?:a|b)", "User input: xb", 1);
+	check_fires("disk .* 9[0-9]%", "disk /srv 97% full", 1);
+	/* Nested groups, and more groups than the match data has pairs. */
+	check_fires("ab((c)(d(e)))f", "zabcdef", 1);
+	check_fires("ab((c)(d(e)))f", "zabcdeg", 0);
+	check_fires("(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)", "abcdefghijkl", 1);
+	/* Named groups, each syntax, and a back reference to one. */
+	check_fires("used (?<pct>9[0-9])%", "disk used 93%", 1);
+	check_fires("used (?'pct'9[0-9])%", "disk used 93%", 1);
+	check_fires("used (?P<pct>9[0-9])%", "disk used 93%", 1);
+	check_fires("used (?P<pct>9[0-9])%", "disk used 83%", 0);
+	check_fires("(?<w>[a-z]+) \\k<w>", "the the", 1);
+	check_fires("(?<w>[a-z]+) \\k<w>$", "the cat", 0);
+	/* A group only, and a group in each alternative. */
+	check_fires("(segfault)", "app: segfault at 0", 1);
+	check_fires("(BOOM)\\d+|(kernel) panic", "kernel panic", 1);
+	check_fires("(BOOM)\\d+|(kernel) panic", "BOOM", 0);
+	assert_int_equal(alert_pattern_fires("x(a", "xa", 2), -1);
+}
+
 int
 main(void)
 {
@@ -171,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_subject_template),
 		cmocka_unit_test(test_digest_lists_items_and_counts_the_rest),
 		cmocka_unit_test(test_build_has_headers_and_qp_body),
+		cmocka_unit_test(test_patterns_with_groups_fire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,6 +87,182 @@ test_c1_controls_are_hex(void **state)
 	assert_string_equal(ESC("\xc2\xa0"), "\xc2\xa0");	/* NBSP ok */
 }
 
+/* The UTF-8 form of code point CP into BUF; returns its length. */
+static size_t
+utf8_put(char *buf, unsigned long cp)
+{
+	if (cp < 0x80) {
+		buf[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		buf[0] = (char)(0xc0 | cp >> 6);
+		buf[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		buf[0] = (char)(0xe0 | cp >> 12);
+		buf[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		buf[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	buf[0] = (char)(0xf0 | cp >> 18);
+	buf[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	buf[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	buf[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The characters that can make a record lie (issue 15, item 8): each must
+ * come out as the \xHH of its bytes.
+ */
+static const struct {
+	unsigned long	 cp;
+	const char	*hex;		/* its bytes, escaped */
+	const char	*what;
+} liars[] = {
+	{ 0x061c, "\\xd8\\x9c", "ARABIC LETTER MARK" },
+	{ 0x200b, "\\xe2\\x80\\x8b", "ZERO WIDTH SPACE" },
+	{ 0x200c, "\\xe2\\x80\\x8c", "ZERO WIDTH NON-JOINER" },
+	{ 0x200d, "\\xe2\\x80\\x8d", "ZERO WIDTH JOINER" },
+	{ 0x200e, "\\xe2\\x80\\x8e", "LEFT-TO-RIGHT MARK" },
+	{ 0x200f, "\\xe2\\x80\\x8f", "RIGHT-TO-LEFT MARK" },
+	{ 0x2028, "\\xe2\\x80\\xa8", "LINE SEPARATOR" },
+	{ 0x2029, "\\xe2\\x80\\xa9", "PARAGRAPH SEPARATOR" },
+	{ 0x202a, "\\xe2\\x80\\xaa", "LEFT-TO-RIGHT EMBEDDING" },
+	{ 0x202b, "\\xe2\\x80\\xab", "RIGHT-TO-LEFT EMBEDDING" },
+	{ 0x202c, "\\xe2\\x80\\xac", "POP DIRECTIONAL FORMATTING" },
+	{ 0x202d, "\\xe2\\x80\\xad", "LEFT-TO-RIGHT OVERRIDE" },
+	{ 0x202e, "\\xe2\\x80\\xae", "RIGHT-TO-LEFT OVERRIDE" },
+	{ 0x2060, "\\xe2\\x81\\xa0", "WORD JOINER" },
+	{ 0x2066, "\\xe2\\x81\\xa6", "LEFT-TO-RIGHT ISOLATE" },
+	{ 0x2067, "\\xe2\\x81\\xa7", "RIGHT-TO-LEFT ISOLATE" },
+	{ 0x2068, "\\xe2\\x81\\xa8", "FIRST STRONG ISOLATE" },
+	{ 0x2069, "\\xe2\\x81\\xa9", "POP DIRECTIONAL ISOLATE" },
+	{ 0xfeff, "\\xef\\xbb\\xbf", "ZERO WIDTH NO-BREAK SPACE (BOM)" },
+};
+
+#define NLIARS	(sizeof(liars) / sizeof(*liars))
+
+/*
+ * Escape "PRE" CP "POST" with escape_bytes() and escape_line(), and check
+ * that CP became WANT (NULL: its own bytes), naming it if not.
+ */
+static void
+check_char(unsigned long cp, const char *want, const char *what,
+    const char *pre, const char *post)
+{
+	char in[128], exp[160], got[ESCAPE_BOUND(128)], own[4];
+	size_t len, n, k, eol;
+	int line;
+
+	k = utf8_put(own, cp);
+	len = (size_t)snprintf(in, sizeof(in), "%s%.*s%s", pre, (int)k, own,
+	    post);
+	snprintf(exp, sizeof(exp), "%s%.*s%s", pre, want != NULL ?
+	    (int)strlen(want) : (int)k, want != NULL ? want : own, post);
+	for (line = 0; line < 2; line++) {
+		n = line ? escape_line(got, in, len, &eol) :
+		    escape_bytes(got, in, len);
+		if (n != strlen(exp) || memcmp(got, exp, n) != 0)
+			fail_msg("U+%04lX %s (%s, after %zu bytes): got "
+			    "\"%.*s\", want \"%s\"", cp, what, line ?
+			    "escape_line" : "escape_bytes", strlen(pre),
+			    (int)n, got, exp);
+	}
+}
+
+/* Each lying character alone, among text, and after a long plain run. */
+static void
+test_lying_characters_are_hex(void **state)
+{
+	static const char *const around[][2] = {
+		{ "", "" },
+		{ "User input: D", "[07/12/2026-00:00:00] [ INFO ] - x" },
+		{ "0123456789abcdef0123456789abcdef0123456789", "caf\xc3\xa9" },
+		{ "\xc3\xa9", "\xe2\x80\xa7" },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < NLIARS; i++)
+		for (k = 0; k < sizeof(around) / sizeof(*around); k++)
+			check_char(liars[i].cp, liars[i].hex, liars[i].what,
+			    around[k][0], around[k][1]);
+}
+
+/* Their neighbours, and other text, stay as they are. */
+static void
+test_neighbours_of_lying_characters_pass(void **state)
+{
+	static const struct {
+		unsigned long	 cp;
+		const char	*what;
+	} ok[] = {
+		{ 0x061b, "ARABIC SEMICOLON" },
+		{ 0x061d, "U+061D" },
+		{ 0x200a, "HAIR SPACE" },
+		{ 0x2010, "HYPHEN" },
+		{ 0x2027, "HYPHENATION POINT" },
+		{ 0x202f, "NARROW NO-BREAK SPACE" },
+		{ 0x205f, "MEDIUM MATHEMATICAL SPACE" },
+		{ 0x2061, "FUNCTION APPLICATION" },
+		{ 0x2065, "U+2065" },
+		{ 0x206a, "INHIBIT SYMMETRIC SWAPPING" },
+		{ 0xfefe, "U+FEFE" },
+		{ 0xff01, "FULLWIDTH EXCLAMATION MARK" },
+		{ 0x00e9, "e WITH ACUTE" },
+		{ 0x00c5, "A WITH RING ABOVE" },
+		{ 0x0644, "ARABIC LETTER LAM" },
+		{ 0x20ac, "EURO SIGN" },
+		{ 0x4e2d, "CJK 'middle'" },
+		{ 0x6587, "CJK 'writing'" },
+		{ 0x1f600, "GRINNING FACE" },
+		{ 0x1f44d, "THUMBS UP SIGN" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		check_char(ok[i].cp, NULL, ok[i].what, "", "");
+		check_char(ok[i].cp, NULL, ok[i].what, "x ", " y");
+	}
+}
+
+/*
+ * Every code point there is: escaped exactly when it is a C1 control or
+ * in the table above, its own bytes otherwise.
+ */
+static void
+test_every_code_point(void **state)
+{
+	char in[4], want[20], got[16];
+	unsigned long cp;
+	size_t len, n, i, k;
+	int hex;
+
+	(void)state;
+	for (cp = 0x80; cp <= 0x10ffff; cp++) {
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;		/* surrogates: not UTF-8 */
+		len = utf8_put(in, cp);
+		hex = cp <= 0x9f;
+		for (i = 0; i < NLIARS; i++)
+			hex |= liars[i].cp == cp;
+		n = escape_bytes(got, in, len);
+		if (hex)
+			for (k = 0; k < len; k++)
+				sprintf(want + 4 * k, "\\x%02x",
+				    (unsigned char)in[k]);
+		else
+			memcpy(want, in, len);
+		if (n != (hex ? 4 * len : len) || memcmp(got, want, n) != 0)
+			fail_msg("U+%04lX: %s", cp, hex ? "not escaped" :
+			    "escaped, but is fine as it is");
+	}
+}
+
 /* Every output byte is printable or part of valid UTF-8, for every input. */
 static void
 test_output_never_has_raw_controls(void **state)
@@ -249,6 +425,9 @@ main(void)
 		cmocka_unit_test(test_valid_utf8_passes),
 		cmocka_unit_test(test_invalid_utf8_is_hex),
 		cmocka_unit_test(test_c1_controls_are_hex),
+		cmocka_unit_test(test_lying_characters_are_hex),
+		cmocka_unit_test(test_neighbours_of_lying_characters_pass),
+		cmocka_unit_test(test_every_code_point),
 		cmocka_unit_test(test_output_never_has_raw_controls),
 		cmocka_unit_test(test_special_byte_at_every_offset),
 		cmocka_unit_test(test_two_special_bytes),

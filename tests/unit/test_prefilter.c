@@ -198,6 +198,75 @@ test_rules_sharing_a_literal(void **state)
 }
 
 /*
+ * Issue 16, item 1: patterns with groups.  Their literals stop at a group
+ * (what is in one is not read), and the rule still goes through on a
+ * record it matches, PCRE2 says so (0, "ovector too small", is a match).
+ */
+static void
+test_groups_keep_their_rules(void **state)
+{
+	static const struct {
+		const char *pattern, *record;
+	} cases[] = {
+		{ "x(a)", "User input: xa" },
+		{ "x(a|b)", "User input: xb" },
+		{ "disk .* (9[0-9]|100)%", "User input: disk /srv 97% full" },
+		{ "disk .* (9[0-9]|100)%", "disk / 100%" },
+		{ "ab((cd)|e(f))gh", "xx abefgh" },
+		{ "ab((cd)|e(f))gh", "abcdgh" },
+		{ "used (?<pct>9[0-9])% now", "disk used 93% now" },
+		{ "used (?'pct'9[0-9])% now", "disk used 93% now" },
+		{ "used (?P<pct>9[0-9])% now", "disk used 93% now" },
+		{ "(?<w>ab)cd\\k<w>", "abcdab" },
+		{ "(segfault|panic) in (\\w+)", "panic in init" },
+	};
+	static struct prefilter pf;
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	pcre2_code *re;
+	PCRE2_SIZE off;
+	size_t i;
+	int err;
+
+	(void)state;
+	assert_non_null(md);
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		re = pcre2_compile((PCRE2_SPTR)cases[i].pattern,
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
+		assert_non_null(re);
+		if (pcre2_match(re, (PCRE2_SPTR)cases[i].record,
+		    strlen(cases[i].record), 0, 0, md, NULL) < 0)
+			fail_msg("/%s/ does not match \"%s\"", cases[i].pattern,
+			    cases[i].record);
+		pcre2_code_free(re);
+		pf_init(&pf);
+		pf_add(&pf, 9, cases[i].pattern);
+		if (scan_all(&pf, cases[i].record, strlen(cases[i].record)) !=
+		    1u << 9)
+			fail_msg("/%s/ matches \"%s\" but was filtered out",
+			    cases[i].pattern, cases[i].record);
+	}
+	pcre2_match_data_free(md);
+}
+
+static void
+test_literals_of_patterns_with_groups(void **state)
+{
+	(void)state;
+	NONE("x(a)");			/* one byte outside the group */
+	NONE("x(a|b)");
+	LITS("(segfault|panic) in", " in");
+	LITS("disk .* (9[0-9]|100)%", "disk ");
+	LITS("ab((cd)|e(f))gh", "ab");
+	LITS("abc((cd)|e(f))gh", "abc");
+	LITS("ab((cd)|e(f))ghi", "ghi");
+	LITS("used (?<pct>9[0-9])% now", "used ");
+	LITS("used (?'pct'9[0-9])% now", "used ");
+	LITS("used (?P<pct>9[0-9])% now", "used ");
+	LITS("(?P<pct>9[0-9])% now", "% now");
+	NONE("(?<w>ab)cd\\k<w>");	/* a back reference: unsure */
+}
+
+/*
  * The property: a random pattern that PCRE2 compiles, tried on random
  * strings made of the same pieces.  Where PCRE2 finds a match, the
  * prefilter must have let the rule through; and the scans must agree.
@@ -280,6 +349,8 @@ main(void)
 		cmocka_unit_test(test_long_literals_are_cut),
 		cmocka_unit_test(test_scan_finds_literals_anywhere),
 		cmocka_unit_test(test_rules_sharing_a_literal),
+		cmocka_unit_test(test_literals_of_patterns_with_groups),
+		cmocka_unit_test(test_groups_keep_their_rules),
 		cmocka_unit_test(test_never_stops_a_match),
 	};
 
