@@ -42,10 +42,12 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/* Not reading C: a check, a delayed reply, or a full terminal. */
 static int
 paused(const struct client *c)
 {
-	return c->hold_until != 0 || c->check_pid != 0;
+	return c->hold_until != 0 || c->check_pid != 0 ||
+	    shell_input_held(c);
 }
 
 void
@@ -582,19 +584,31 @@ client_resume(struct client *c)
 	int rc;
 
 	client_update_events(c);
-	if (c->dead || paused(c) || c->stash == NULL)
+	if (c->dead || paused(c))
 		return;
-	/* Lines that arrived in the same read as the command. */
-	data = c->stash;
-	len = c->stashlen;
-	c->stash = NULL;
-	c->stashlen = 0;
-	rc = framer_feed(&c->fr, data, len, on_record, c);
-	if (rc == -1)
-		client_close(c, "out of memory");
-	else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
-		stash_rest(c, data, len);
-	free(data);
+	if (c->stash != NULL) {
+		/* Lines that arrived in the same read as the command. */
+		data = c->stash;
+		len = c->stashlen;
+		c->stash = NULL;
+		c->stashlen = 0;
+		rc = framer_feed(&c->fr, data, len, on_record, c);
+		if (rc == -1)
+			client_close(c, "out of memory");
+		else if (rc == 1 && c->shell != NULL && !c->dead)
+			/* Frames right behind the /shell line. */
+			shell_input(c, data + c->fr.consumed,
+			    len - c->fr.consumed);
+		else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
+			stash_rest(c, data, len);
+		free(data);
+		if (c->dead || paused(c) || c->d->stopping)
+			return;
+	}
+	/* Bytes TLS decrypted before the pause: no event would tell. */
+	if (c->tls != NULL && c->state == CLIENT_OPEN &&
+	    tls_pending(c->tls) > 0)
+		read_input(c);
 }
 
 void

@@ -7,6 +7,7 @@ from the daemon's own log line; no process is killed here except the
 daemon this test started (by the fixture, by PID).  Every wait is bounded.
 """
 
+import hashlib
 import os
 import pwd
 import re
@@ -646,3 +647,107 @@ def test_no_shell_process_after_refusals(daemon_factory):
     c.sync()
     assert not [p for p in set(children(d.pid)) - before
                 if comm(p) in ("sh", "dash", "bash")]
+
+
+# --- flow control (issue 15) ---------------------------------------------------
+
+def test_shell_input_sent_while_the_command_sleeps_all_arrives(daemon_factory):
+    """300,000 bytes sent while the shell runs `sleep 3`: the terminal
+    fills, the daemon stops reading the session until it drains, and
+    every byte reaches the command (none dropped)."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    data = os.urandom(300000)
+    sh.send("stty raw -echo -iexten; echo REA''DY; sleep 3; "
+            "head -c 300000 | sha256sum; echo DO''NE\n")
+    m = sh.expect(rb"READY")
+    sh.c.sock.settimeout(60)        # sendall waits while the daemon does
+    sh.send(data)
+    m = sh.expect(rb"([0-9a-f]{64})  -\s+DONE", timeout=60, start=m.end())
+    assert m.group(1).decode() == hashlib.sha256(data).hexdigest()
+    sh.send("stty sane; exit 0\n")
+    assert sh.wait_exit() == 0
+
+
+def test_shell_frames_behind_a_pipelined_auth_and_shell_are_kept(
+        daemon_factory):
+    """/auth pauses the session (password check) with /shell and a frame
+    read behind it: once resumed, the frame goes to the terminal."""
+    d = shell_daemon(daemon_factory)
+    c = tls(d)
+    cmd = b"echo KE''PT$((6*7))\n"
+    c.send(f"/auth password alice {PASSWORD}\n/shell\n".encode() +
+           b"d" + struct.pack(">H", len(cmd)) + cmd)
+    assert c.line(10) == b"+OK authenticated as alice (admin)\n"
+    assert c.line(10) == b"+OK shell\n"
+    sh = Shell(c)
+    sh.expect(rb"KEPT42")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+
+
+def read_frames_until(sh, marker, timeout, limit=64 << 20):
+    """Read the session's 'd' frames (without keeping them) until marker
+    shows in the output; returns the output bytes read."""
+    buf = bytearray(sh.raw)
+    sh.raw = b""
+    tail, total = b"", 0
+    deadline = time.monotonic() + timeout
+    while True:
+        off = 0
+        while len(buf) - off >= 3:
+            n = int.from_bytes(buf[off + 1:off + 3], "big")
+            if len(buf) - off < 3 + n:
+                break
+            assert buf[off:off + 1] == b"d", f"frame {buf[off:off + 1]!r}"
+            tail = tail[-len(marker):] + bytes(buf[off + 3:off + 3 + n])
+            total += n
+            off += 3 + n
+            if marker in tail:
+                sh.raw = bytes(buf[off:])
+                return total
+        del buf[:off]
+        left = deadline - time.monotonic()
+        assert left > 0 and total < limit, \
+            f"{marker!r} not seen after {total} bytes: {tail[-200:]!r}"
+        sh.c.sock.settimeout(min(left, 1.0))
+        try:
+            chunk = sh.c.sock.recv(1 << 20)
+        except (socket.timeout, TimeoutError):
+            continue
+        assert chunk, f"EOF before {marker!r} after {total} bytes"
+        buf += chunk
+
+
+def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
+    """`yes` on a session that reads nothing: the daemon stops reading
+    the terminal while the client's buffer is full, so its memory stays
+    bounded; it serves other clients meanwhile, and the session is not
+    closed for it: read again, it goes on."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    base = rss_kib(d.pid)
+    sh.send("yes\n")
+    samples = []
+    for _ in range(8):
+        time.sleep(0.5)
+        samples.append(rss_kib(d.pid))
+        assert d.alive(), "daemon gone"
+    assert max(samples) - base < 32 * 1024, \
+        f"daemon RSS grew from {base} KiB to {samples} KiB"
+    assert _try_ping(d), "another client is not served"
+    assert not re.search(r"disconnected: .*\(not reading",
+                         d.log_text()), "the shell session was closed"
+    # the session goes on: output flows again, ^C stops yes
+    read_frames_until(sh, b"y\r\ny\r\n", timeout=30)
+    sh.send("\x03")
+    sh.send("echo MA''RK\n")
+    read_frames_until(sh, b"MARK", timeout=60)
+    sh.send("exit 0\n")
+    assert sh.wait_exit() == 0
