@@ -733,7 +733,7 @@ def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
     d = shell_daemon(daemon_factory)
     sh = open_shell(d)
     base = rss_kib(d.pid)
-    sh.send("yes\n")
+    sh.send("stty -opost; yes\n")
     samples = []
     for _ in range(8):
         time.sleep(0.5)
@@ -745,7 +745,7 @@ def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
     assert not re.search(r"disconnected: .*\(not reading",
                          d.log_text()), "the shell session was closed"
     # the session goes on: output flows again, ^C stops yes
-    read_frames_until(sh, b"y\r\ny\r\n", timeout=30)
+    read_frames_until(sh, b"y\ny\ny\n", timeout=30)
     sh.send("\x03")
     sh.send("echo MA''RK\n")
     read_frames_until(sh, b"MARK", timeout=60)
