@@ -35,6 +35,7 @@
 #define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
+#define TAIL_MAX	(1024 * 1024)	/* output relayed after the shell ended */
 
 struct shell {
 	pid_t		 pid;
@@ -45,6 +46,7 @@ struct shell {
 	int		 hup;		/* every slave closed: no terminal */
 	int		 exited;	/* the shell ended with CODE: 'x' due */
 	int		 code;
+	size_t		 tail;		/* output relayed since (a job's) */
 	struct frames	 in;		/* frames from the client */
 	unsigned char	*pend;		/* input the terminal did not take */
 	size_t		 pendoff;	/* its first byte not written */
@@ -287,8 +289,11 @@ read_output(struct client *c)
 			watch(c);
 			return 0;
 		}
+		if (sh->exited && sh->tail >= TAIL_MAX)
+			return 1;	/* a job writes on: enough */
 		n = read(sh->io.fd, buf, sizeof(buf));
 		if (n > 0) {
+			sh->tail += sh->exited ? (size_t)n : 0;
 			send_frame(c, 'd', buf, (size_t)n);
 			if (c->dead)
 				return 0;

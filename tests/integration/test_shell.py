@@ -19,7 +19,8 @@ import time
 import pytest
 
 from conftest import process_gone, proc_state, wait_gone, wait_until
-from tls_helpers import add_user, make_daemon, plain, tls
+from tls_helpers import Conn, add_user, client_context, make_daemon, plain, \
+    tls
 
 PASSWORD = "Correct Horse-51c0 shell"
 BOB_PASSWORD = "bob's other secret 77"
@@ -751,3 +752,72 @@ def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
     read_frames_until(sh, b"MARK", timeout=60)
     sh.send("exit 0\n")
     assert sh.wait_exit() == 0
+
+
+def test_shell_output_written_just_before_exit_arrives_whole(daemon_factory):
+    """The 'x' frame waits for the terminal's last output: a shell that
+    ends while the client lags (its buffer full, the terminal not read)
+    loses nothing of what it wrote."""
+    d = shell_daemon(daemon_factory)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)   # lags
+    raw.settimeout(5.0)
+    raw.connect(("127.0.0.1", d.port))
+    c = Conn(client_context().wrap_socket(raw, server_hostname=None))
+    sh = open_shell(d, conn=login(c))
+    n = 2 << 20
+    sh.send(f"stty -opost -echo; printf 'G%sO' ''; "
+            f"head -c {n} /dev/zero | tr '\\0' a; exit 3\n")
+    buf, head, total, status = bytearray(sh.raw), b"", None, None
+    sh.raw = b""
+    deadline = time.monotonic() + 60
+    while True:
+        off = 0
+        while len(buf) - off >= 3:
+            ln = int.from_bytes(buf[off + 1:off + 3], "big")
+            if len(buf) - off < 3 + ln:
+                break
+            ftype, p = buf[off:off + 1], bytes(buf[off + 3:off + 3 + ln])
+            off += 3 + ln
+            assert status is None, "frame after the exit status"
+            if ftype == b"x":
+                status = int.from_bytes(p, "big")
+            elif total is None:
+                head += p
+                if b"GO" in head:
+                    total = len(head) - head.index(b"GO") - 2
+                    assert head.count(b"a", head.index(b"GO")) == total
+            else:
+                total += len(p)
+                assert p.count(b"a") == len(p), p[:100]
+        del buf[:off]
+        left = deadline - time.monotonic()
+        assert left > 0, f"no end within 60 s: {total} bytes, {status}"
+        sh.c.sock.settimeout(min(left, 1.0))
+        try:
+            chunk = sh.c.sock.recv(16384)   # slowly: the client lags
+        except (socket.timeout, TimeoutError):
+            continue
+        if not chunk:
+            break
+        buf += chunk
+        time.sleep(0.005)
+    assert status == 3
+    assert total == n, f"{n - total} bytes of output lost"
+
+
+def test_shell_ends_even_if_a_background_job_floods_output(daemon_factory):
+    """The 'x' frame waits for the terminal's last output, but not for
+    a job that writes on: the session ends, the job is hung up."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    sh.send("stty -opost -echo; yes & echo BG''PID=$!; exit 5\n")
+    sh.expect(rb"BGPID=(\d+)")
+    bg = int(re.search(rb"BGPID=(\d+)", sh.out).group(1))
+    sh.out = b""
+    deadline = time.monotonic() + 30
+    while sh.status is None and not sh.eof and time.monotonic() < deadline:
+        sh.pump(0.2)
+        sh.out = sh.out[-100:]      # keeps the parse cheap
+    assert sh.wait_exit(10) == 5
+    assert_gone([bg], KILL_BOUND, "background yes after the session")
