@@ -519,6 +519,19 @@ read_input(struct client *c)
 	}
 }
 
+/* Why the socket failed, for the log. */
+static const char *
+sock_error(const struct client *c)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		return "connection lost";
+	return strerror(err);
+}
+
 static void
 on_client(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -531,8 +544,13 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 		c->want_write = 0;
 		client_update_events(c);
 	}
-	if (paused(c))
+	if (paused(c)) {
+		/* Reset: reported whatever is watched, so a session that
+		 * waits for its terminal would spin on it. */
+		if (c->shell != NULL && (events & (EPOLLERR | EPOLLHUP)))
+			client_close(c, sock_error(c));
 		return;
+	}
 	if (c->state == CLIENT_DETECT && detect(c) == -1)
 		return;
 	if (c->state == CLIENT_HANDSHAKE && handshake(c) == -1)

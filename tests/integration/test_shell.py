@@ -236,10 +236,10 @@ def start_time(pid):
     return data[data.rindex(")") + 2:].split()[19]
 
 
-def start_sleeper(d, sh, ignore_hup=False):
+def start_sleeper(d, sh, ignore_hup=False, prefix=""):
     """Run `sleep 100` in the shell; returns (shell pid, sleep pid)."""
     pid = shell_pid(d, sh)
-    sh.send(("trap '' HUP; " if ignore_hup else "") +
+    sh.send(prefix + ("trap '' HUP; " if ignore_hup else "") +
             "echo SLE''EPING; sleep 100\n")
     sh.expect(rb"SLEEPING")
     sleeper = wait_until(lambda: [p for p in children(pid)
@@ -821,3 +821,20 @@ def test_shell_ends_even_if_a_background_job_floods_output(daemon_factory):
         sh.out = sh.out[-100:]      # keeps the parse cheap
     assert sh.wait_exit(10) == 5
     assert_gone([bg], KILL_BOUND, "background yes after the session")
+
+
+def test_shell_session_reset_while_its_input_waits_is_closed(daemon_factory):
+    """A session whose input waits for a terminal that does not read
+    (sleep), then reset by its client: the daemon notices (no spinning
+    on the reset) and hangs the shell up."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    # raw: a full line in canonical mode drops, it does not hold
+    pid, sleeper = start_sleeper(d, sh, prefix="stty raw -echo; ")
+    sh.c.sock.settimeout(30)
+    sh.send(b"x" * 300000)     # more than the terminal takes: held
+    time.sleep(0.5)
+    sh.drop()
+    d.wait_for_log(rf"^Client disconnected: {re.escape(sh.addr)} \(",
+                   timeout=5)
+    assert_gone([pid, sleeper], KILL_BOUND, "shell after the reset")
