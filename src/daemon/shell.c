@@ -246,7 +246,10 @@ watch(struct client *c)
 		sh->unwatched = 0;
 }
 
-/* The terminal is gone (every slave closed): stop watching it. */
+/*
+ * No more terminal I/O: every slave is closed, or the status is sent (no
+ * 'd' frame may follow it).  Input still waiting is dropped.
+ */
 static void
 hang_up(struct client *c)
 {
@@ -324,6 +327,9 @@ end_when_drained(struct client *c)
 	st[2] = (unsigned char)((unsigned)sh->code >> 8);
 	st[3] = (unsigned char)sh->code;
 	sh->exited = 0;
+	hang_up(c);
+	if (c->dead || c->shell != sh)
+		return;
 	send_frame(c, 'x', st, 4);
 	if (!c->dead)
 		client_close_when_sent(c, "shell ended");

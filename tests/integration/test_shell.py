@@ -754,17 +754,22 @@ def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
     assert sh.wait_exit() == 0
 
 
+def lagging_shell(d):
+    """A shell session on a socket with a small receive buffer."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    raw.settimeout(5.0)
+    raw.connect(("127.0.0.1", d.port))
+    c = Conn(client_context().wrap_socket(raw, server_hostname=None))
+    return open_shell(d, conn=login(c))
+
+
 def test_shell_output_written_just_before_exit_arrives_whole(daemon_factory):
     """The 'x' frame waits for the terminal's last output: a shell that
     ends while the client lags (its buffer full, the terminal not read)
     loses nothing of what it wrote."""
     d = shell_daemon(daemon_factory)
-    raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)   # lags
-    raw.settimeout(5.0)
-    raw.connect(("127.0.0.1", d.port))
-    c = Conn(client_context().wrap_socket(raw, server_hostname=None))
-    sh = open_shell(d, conn=login(c))
+    sh = lagging_shell(d)
     n = 2 << 20
     sh.send(f"stty -opost -echo; printf 'G%sO' ''; "
             f"head -c {n} /dev/zero | tr '\\0' a; exit 3\n")
@@ -810,15 +815,16 @@ def test_shell_ends_even_if_a_background_job_floods_output(daemon_factory):
     """The 'x' frame waits for the terminal's last output, but not for
     a job that writes on: the session ends, the job is hung up."""
     d = shell_daemon(daemon_factory)
-    sh = open_shell(d)
-    sh.send("stty -opost -echo; yes & echo BG''PID=$!; exit 5\n")
+    sh = lagging_shell(d)
+    sh.send("stty -opost -echo; yes & echo BG''PID=$!; sleep 1; exit 5\n")
     sh.expect(rb"BGPID=(\d+)")
     bg = int(re.search(rb"BGPID=(\d+)", sh.out).group(1))
     sh.out = b""
     deadline = time.monotonic() + 30
     while sh.status is None and not sh.eof and time.monotonic() < deadline:
-        sh.pump(0.2)
-        sh.out = sh.out[-100:]      # keeps the parse cheap
+        sh.pump(0.2)            # asserts that no frame follows the 'x'
+        sh.out = sh.out[-100:]  # keeps the parse cheap
+        time.sleep(0.005)       # the client lags
     assert sh.wait_exit(10) == 5
     assert_gone([bg], KILL_BOUND, "background yes after the session")
 
