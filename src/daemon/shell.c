@@ -35,7 +35,7 @@
 #define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
-#define TAIL_MAX	(1024 * 1024)	/* output relayed after the shell ended */
+#define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
 
 struct shell {
 	pid_t		 pid;

@@ -650,7 +650,7 @@ def test_no_shell_process_after_refusals(daemon_factory):
                 if comm(p) in ("sh", "dash", "bash")]
 
 
-# --- flow control (issue 15) ---------------------------------------------------
+# --- flow control (issue 15) ---------------------------------------------
 
 def test_shell_input_sent_while_the_command_sleeps_all_arrives(daemon_factory):
     """300,000 bytes sent while the shell runs `sleep 3`: the terminal
