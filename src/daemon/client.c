@@ -42,10 +42,12 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/* Not reading C: a check, a delayed reply, or a full terminal. */
 static int
 paused(const struct client *c)
 {
-	return c->hold_until != 0 || c->check_pid != 0;
+	return c->hold_until != 0 || c->check_pid != 0 ||
+	    shell_input_held(c);
 }
 
 void
@@ -528,6 +530,19 @@ read_input(struct client *c)
 	}
 }
 
+/* Why the socket failed, for the log. */
+static const char *
+sock_error(const struct client *c)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		return "connection lost";
+	return strerror(err);
+}
+
 static void
 on_client(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -540,8 +555,13 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 		c->want_write = 0;
 		client_update_events(c);
 	}
-	if (paused(c))
+	if (paused(c)) {
+		/* Reset: reported whatever is watched, so a session that
+		 * waits for its terminal would spin on it. */
+		if (c->shell != NULL && (events & (EPOLLERR | EPOLLHUP)))
+			client_close(c, sock_error(c));
 		return;
+	}
 	if (c->state == CLIENT_DETECT && detect(c) == -1)
 		return;
 	if (c->state == CLIENT_HANDSHAKE && handshake(c) == -1)
@@ -593,19 +613,31 @@ client_resume(struct client *c)
 	int rc;
 
 	client_update_events(c);
-	if (c->dead || paused(c) || c->stash == NULL)
+	if (c->dead || paused(c))
 		return;
-	/* Lines that arrived in the same read as the command. */
-	data = c->stash;
-	len = c->stashlen;
-	c->stash = NULL;
-	c->stashlen = 0;
-	rc = framer_feed(&c->fr, data, len, on_record, c);
-	if (rc == -1)
-		client_close(c, "out of memory");
-	else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
-		stash_rest(c, data, len);
-	free(data);
+	if (c->stash != NULL) {
+		/* Lines that arrived in the same read as the command. */
+		data = c->stash;
+		len = c->stashlen;
+		c->stash = NULL;
+		c->stashlen = 0;
+		rc = framer_feed(&c->fr, data, len, on_record, c);
+		if (rc == -1)
+			client_close(c, "out of memory");
+		else if (rc == 1 && c->shell != NULL && !c->dead)
+			/* Frames right behind the /shell line. */
+			shell_input(c, data + c->fr.consumed,
+			    len - c->fr.consumed);
+		else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
+			stash_rest(c, data, len);
+		free(data);
+		if (c->dead || paused(c) || c->d->stopping)
+			return;
+	}
+	/* Bytes TLS decrypted before the pause: no event would tell. */
+	if (c->tls != NULL && c->state == CLIENT_OPEN &&
+	    tls_pending(c->tls) > 0)
+		read_input(c);
 }
 
 void

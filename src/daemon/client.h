@@ -118,7 +118,8 @@ void		 client_hold(struct client *c, unsigned seconds,
 /* Stop reading C's input for now (a check or a delay is pending). */
 void		 client_pause(struct client *c);
 
-/* Read C's input again, starting with what is already buffered. */
+/* Read C's input again, starting with what is already buffered (the
+ * stash, and what TLS holds decrypted). */
 void		 client_resume(struct client *c);
 
 /* Free the clients closed during this loop turn. */

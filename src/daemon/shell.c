@@ -34,12 +34,23 @@
 #define FRAME_MAX	4096
 #define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
 #define STRAGGLERS	16
+#define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
+#define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
 
 struct shell {
 	pid_t		 pid;
 	struct loop_io	 io;		/* the pty master */
 	int		 reading;	/* master watched for input */
+	int		 writing;	/* master watched for room */
+	int		 unwatched;	/* master out of the epoll set */
+	int		 hup;		/* every slave closed: no terminal */
+	int		 exited;	/* the shell ended with CODE: 'x' due */
+	int		 code;
+	size_t		 tail;		/* output relayed since (a job's) */
 	struct frames	 in;		/* frames from the client */
+	unsigned char	*pend;		/* input the terminal did not take */
+	size_t		 pendoff;	/* its first byte not written */
+	size_t		 pendlen;
 	time_t		 started;
 };
 
@@ -208,39 +219,170 @@ send_frame(struct client *c, char type, const void *data, size_t len)
 	client_send_raw(c, hdr, 3, data, len);
 }
 
-/* Terminal output to the client, as long as it takes it. */
+/*
+ * Watch the master for what is wanted now: output while the client has
+ * room, room while input waits.  Out of the epoll set rather than for
+ * nothing: a hung-up master reports EPOLLHUP whatever it is watched for.
+ */
 static void
-on_master(struct loop *l, struct loop_io *io, uint32_t events)
+watch(struct client *c)
 {
-	struct client *c = io->arg;
+	struct shell *sh = c->shell;
+	uint32_t ev;
+	int rc;
+
+	if (sh->io.fd < 0 || sh->hup)
+		return;
+	sh->writing = sh->pendlen > 0;
+	ev = (sh->reading ? EPOLLIN : 0) | (sh->writing ? EPOLLOUT : 0);
+	if (ev == 0) {
+		if (!sh->unwatched && loop_del(&c->d->loop, &sh->io) == 0)
+			sh->unwatched = 1;
+		return;
+	}
+	rc = sh->unwatched ? loop_add(&c->d->loop, &sh->io, ev) :
+	    loop_mod(&c->d->loop, &sh->io, ev);
+	if (rc == 0)
+		sh->unwatched = 0;
+}
+
+/*
+ * No more terminal I/O: every slave is closed, or the status is sent (no
+ * 'd' frame may follow it).  Input still waiting is dropped.
+ */
+static void
+hang_up(struct client *c)
+{
+	struct shell *sh = c->shell;
+
+	if (!sh->unwatched)
+		(void)loop_del(&c->d->loop, &sh->io);
+	sh->unwatched = 1;
+	sh->hup = 1;
+	sh->reading = 0;
+	sh->writing = 0;
+	if (sh->pendlen > 0) {
+		/* Input nobody will read: the client may send again. */
+		free(sh->pend);
+		sh->pend = NULL;
+		sh->pendoff = sh->pendlen = 0;
+		client_resume(c);
+	}
+}
+
+/*
+ * Terminal output to the client while it has room for a frame; then the
+ * master is not read until the client drains (shell_drained()).  Returns
+ * 1 once the terminal has nothing more for now, else 0.
+ */
+static int
+read_output(struct client *c)
+{
 	struct shell *sh = c->shell;
 	char buf[FRAME_MAX];
 	ssize_t n;
 	int i;
 
-	(void)l;
-	(void)events;
+	if (sh->hup)
+		return 1;
 	for (i = 0; i < 16; i++) {
 		if (client_room(c) < sizeof(buf) + 3) {
 			/* The client lags: stop reading until it drains. */
-			(void)loop_mod(&c->d->loop, &sh->io, 0);
 			sh->reading = 0;
-			return;
+			watch(c);
+			return 0;
 		}
-		n = read(io->fd, buf, sizeof(buf));
+		if (sh->exited && sh->tail >= TAIL_MAX)
+			return 1;	/* a job writes on: enough */
+		n = read(sh->io.fd, buf, sizeof(buf));
 		if (n > 0) {
+			sh->tail += sh->exited ? (size_t)n : 0;
 			send_frame(c, 'd', buf, (size_t)n);
 			if (c->dead)
-				return;
+				return 0;
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
 		/* EIO: every slave is closed, the shell is ending. */
-		(void)loop_del(&c->d->loop, &sh->io);
-		sh->reading = 0;
-		return;
+		hang_up(c);
+		return 1;
 	}
+	return 0;
+}
+
+/* The shell ended: its status once its last output is sent. */
+static void
+end_when_drained(struct client *c)
+{
+	struct shell *sh = c->shell;
+	unsigned char st[4];
+
+	if (read_output(c) == 0 || c->dead || c->shell != sh)
+		return;		/* the client lags: on_master goes on */
+	st[0] = (unsigned char)((unsigned)sh->code >> 24);
+	st[1] = (unsigned char)((unsigned)sh->code >> 16);
+	st[2] = (unsigned char)((unsigned)sh->code >> 8);
+	st[3] = (unsigned char)sh->code;
+	sh->exited = 0;
+	hang_up(c);
+	if (c->dead || c->shell != sh)
+		return;
+	send_frame(c, 'x', st, 4);
+	if (!c->dead)
+		client_close_when_sent(c, "shell ended");
+}
+
+/* Input for the terminal waits: write it as the terminal takes it. */
+static void
+write_pending(struct client *c)
+{
+	struct shell *sh = c->shell;
+	ssize_t w;
+
+	while (sh->pendoff < sh->pendlen) {
+		w = write(sh->io.fd, sh->pend + sh->pendoff,
+		    sh->pendlen - sh->pendoff);
+		if (w > 0)
+			sh->pendoff += (size_t)w;
+		else if (w < 0 && errno == EINTR)
+			continue;
+		else if (w < 0 && errno == EAGAIN)
+			return;
+		else {
+			hang_up(c);
+			return;
+		}
+	}
+	/* All written: read the client again (what TLS holds first). */
+	free(sh->pend);
+	sh->pend = NULL;
+	sh->pendoff = sh->pendlen = 0;
+	watch(c);
+	client_resume(c);
+}
+
+/* The pty master: room for the input that waits, output to relay. */
+static void
+on_master(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct client *c = io->arg;
+	struct shell *sh = c->shell;
+
+	(void)l;
+	if (sh->pendlen > 0 && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		write_pending(c);
+		if (c->dead || c->shell != sh)
+			return;
+	}
+	if (!sh->reading && !sh->hup)
+		return;
+	if (sh->exited)
+		end_when_drained(c);
+	else
+		(void)read_output(c);
 }
 
 void
@@ -248,10 +390,10 @@ shell_drained(struct client *c)
 {
 	struct shell *sh = c->shell;
 
-	if (sh == NULL || sh->reading || sh->io.fd < 0)
+	if (sh == NULL || sh->reading || sh->io.fd < 0 || sh->hup)
 		return;
-	if (loop_mod(&c->d->loop, &sh->io, EPOLLIN) == 0)
-		sh->reading = 1;
+	sh->reading = 1;
+	watch(c);
 }
 
 static void
@@ -266,45 +408,96 @@ set_size(struct shell *sh, const unsigned char *p)
 		(void)ioctl(sh->io.fd, TIOCSWINSZ, &ws);	/* SIGWINCH */
 }
 
-static void
-to_terminal(struct shell *sh, const unsigned char *p, size_t n)
+/* Keep N bytes for the terminal, behind those already waiting. */
+static int
+keep(struct shell *sh, const unsigned char *p, size_t n)
 {
+	unsigned char *nb;
+	size_t cap;
+
+	if (sh->pendoff > 0) {
+		memmove(sh->pend, sh->pend + sh->pendoff,
+		    sh->pendlen - sh->pendoff);
+		sh->pendlen -= sh->pendoff;
+		sh->pendoff = 0;
+	}
+	if (sh->pendlen + n > PEND_MAX)
+		return -1;
+	cap = sh->pendlen + n;
+	if ((nb = realloc(sh->pend, cap)) == NULL)
+		return -1;
+	memcpy(nb + sh->pendlen, p, n);
+	sh->pend = nb;
+	sh->pendlen = cap;
+	return 0;
+}
+
+/*
+ * Bytes for the terminal: written as far as it takes them, the rest kept
+ * in order (nothing dropped); the client is then not read until the
+ * terminal has taken it all.  0, or -1 if it cannot be kept.
+ */
+static int
+to_terminal(struct client *c, const unsigned char *p, size_t n)
+{
+	struct shell *sh = c->shell;
 	ssize_t w;
 
-	/* A pty takes small writes at once; a full one drops (rare). */
-	while (n > 0) {
+	if (sh->hup)
+		return 0;	/* no terminal any more: the shell is ending */
+	while (sh->pendlen == 0 && n > 0) {
 		w = write(sh->io.fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR)
+			continue;
+		else if (w < 0 && errno == EAGAIN)
+			break;
+		else {
+			hang_up(c);
+			return 0;
 		}
-		p += w;
-		n -= (size_t)w;
 	}
+	return n > 0 ? keep(sh, p, n) : 0;
 }
 
 /* One frame from the client: bytes for the terminal, or a window size. */
 static int
 on_frame(void *arg, int type, const unsigned char *p, size_t n)
 {
-	struct shell *sh = arg;
+	struct client *c = arg;
 
 	if (type == 'd')
-		to_terminal(sh, p, n);
-	else
-		set_size(sh, p);
+		return to_terminal(c, p, n);
+	set_size(c->shell, p);	/* at once, even with input waiting */
 	return 0;
 }
 
 void
 shell_input(struct client *c, const char *data, size_t len)
 {
-	if (c->shell == NULL || c->dead)
+	struct shell *sh = c->shell;
+	int rc;
+
+	if (sh == NULL || c->dead)
 		return;
-	if (frames_feed(&c->shell->in, data, len, "dw", on_frame,
-	    c->shell) == -1)
+	rc = frames_feed(&sh->in, data, len, "dw", on_frame, c);
+	if (rc == -1)
 		client_close(c, "bad shell frame");
+	else if (rc == 1)
+		client_close(c, "out of memory");
+	else if (sh->pendlen > 0 && c->shell == sh) {
+		/* The terminal is full: stop reading the client. */
+		watch(c);
+		client_pause(c);
+	}
+}
+
+int
+shell_input_held(const struct client *c)
+{
+	return c->shell != NULL && c->shell->pendlen > 0;
 }
 
 static void
@@ -352,6 +545,9 @@ shell_stop(struct client *c)
 	sh->io.cb = NULL;
 	sh->io.fd = -1;
 	sh->pid = 0;
+	free(sh->pend);
+	sh->pend = NULL;
+	sh->pendoff = sh->pendlen = 0;
 	free(c->shell_gone);
 	c->shell_gone = sh;
 	c->shell = NULL;
@@ -360,10 +556,7 @@ shell_stop(struct client *c)
 int
 shell_exited(struct daemon *d, pid_t pid, int status)
 {
-	unsigned char st[4];
 	struct client *c;
-	char buf[FRAME_MAX];
-	ssize_t n;
 	int code;
 	size_t i;
 
@@ -383,22 +576,16 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 			break;
 	if (c == NULL)
 		return 0;
-	/* What the shell wrote last, then its status. */
-	while (c->shell->io.fd >= 0 && client_room(c) > sizeof(buf) + 3 &&
-	    (n = read(c->shell->io.fd, buf, sizeof(buf))) > 0)
-		send_frame(c, 'd', buf, (size_t)n);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) :
 	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-	st[0] = (unsigned char)((unsigned)code >> 24);
-	st[1] = (unsigned char)((unsigned)code >> 16);
-	st[2] = (unsigned char)((unsigned)code >> 8);
-	st[3] = (unsigned char)code;
-	send_frame(c, 'x', st, 4);
 	tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell session of %s "
 	    "from %s ended: pid %ld, status %d, %lds.", c->user, c->addr,
 	    (long)pid, code, (long)(time(NULL) - c->shell->started));
 	c->shell->pid = 0;	/* nothing left to hang up */
-	client_close_when_sent(c, "shell ended");
+	/* What the shell wrote last, then its status. */
+	c->shell->exited = 1;
+	c->shell->code = code;
+	end_when_drained(c);
 	return 1;
 }
 

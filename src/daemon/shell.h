@@ -19,8 +19,14 @@ int	shell_start(struct client *c, const char *term, int rows, int cols,
 /* PID of C's shell, or 0. */
 pid_t	shell_pid(const struct client *c);
 
-/* Frames from the client: data for the terminal, window sizes. */
+/*
+ * Frames from the client: data for the terminal, window sizes.  What the
+ * terminal does not take waits, and C is not read until it is written.
+ */
 void	shell_input(struct client *c, const char *data, size_t len);
+
+/* Input waits for the terminal: C must not be read for now. */
+int	shell_input_held(const struct client *c);
 
 /* The client is going: hang up its shell (SIGKILL later if needed). */
 void	shell_stop(struct client *c);

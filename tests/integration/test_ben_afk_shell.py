@@ -8,6 +8,7 @@ fixed size; each kills that server at the end.  Only processes started
 here are killed, by PID; every wait is bounded.
 """
 
+import hashlib
 import os
 import pwd
 import re
@@ -388,6 +389,51 @@ def test_every_byte_value_reaches_the_remote_side(daemon_factory, pipes):
     start = out.index(b"R1R") + 3
     dump = out[start:out.index(b"D2D", start)].decode()
     assert [int(x, 16) for x in dump.split()] == list(range(256))
+    rc, err = p.finish()
+    assert rc == 0, err
+
+
+def feed(p, data, until, timeout):
+    """Write data to the client's stdin while reading its stdout (so
+    neither waits for the other), then read until `until`; bounded."""
+    deadline = time.monotonic() + timeout
+    wfd, rfd = p.p.stdin.fileno(), p.p.stdout.fileno()
+    os.set_blocking(wfd, False)
+    view, off = memoryview(data), 0
+    while off < len(data) or until not in p.out:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{off} of {len(data)} bytes taken in {timeout}" \
+            f" s, {until!r} not seen: {p.out[-300:]!r}"
+        r, w, _ = select.select([rfd], [wfd] if off < len(data) else [],
+                                [], min(left, 0.5))
+        if r:
+            chunk = os.read(rfd, 65536)
+            assert chunk, f"EOF before {until!r}: {p.out[-300:]!r}"
+            p.out += chunk
+        if w:
+            try:
+                off += os.write(wfd, view[off:off + 65536])
+            except BlockingIOError:
+                pass
+    os.set_blocking(wfd, True)
+    return p.out
+
+
+def test_ten_mib_pasted_reach_the_command_whole(daemon_factory, pipes):
+    """Issue 15: 10 MiB pasted into a command that reads them all; the
+    terminal fills again and again and nothing is dropped (the daemon
+    stops reading the session, the client stops reading stdin)."""
+    d = shell_daemon(daemon_factory)
+    p = pipes(d)
+    data = os.urandom(10 << 20)
+    p.send(b"stty raw -echo -iexten; printf 'R%%dR' 1; "
+           b"head -c %d | sha256sum; printf 'D%%dD' 2; exit 0\n"
+           % len(data))
+    p.read_until(b"R1R")
+    out = feed(p, data, b"D2D", timeout=120)
+    m = re.search(rb"R1R.*?([0-9a-f]{64})  -\s*D2D", out, re.S)
+    assert m, out[-300:]
+    assert m.group(1).decode() == hashlib.sha256(data).hexdigest()
     rc, err = p.finish()
     assert rc == 0, err
 

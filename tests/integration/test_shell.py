@@ -7,6 +7,7 @@ from the daemon's own log line; no process is killed here except the
 daemon this test started (by the fixture, by PID).  Every wait is bounded.
 """
 
+import hashlib
 import os
 import pwd
 import re
@@ -18,7 +19,8 @@ import time
 import pytest
 
 from conftest import process_gone, proc_state, wait_gone, wait_until
-from tls_helpers import add_user, make_daemon, plain, tls
+from tls_helpers import Conn, add_user, client_context, make_daemon, plain, \
+    tls
 
 PASSWORD = "Correct Horse-51c0 shell"
 BOB_PASSWORD = "bob's other secret 77"
@@ -234,10 +236,10 @@ def start_time(pid):
     return data[data.rindex(")") + 2:].split()[19]
 
 
-def start_sleeper(d, sh, ignore_hup=False):
+def start_sleeper(d, sh, ignore_hup=False, prefix=""):
     """Run `sleep 100` in the shell; returns (shell pid, sleep pid)."""
     pid = shell_pid(d, sh)
-    sh.send(("trap '' HUP; " if ignore_hup else "") +
+    sh.send(prefix + ("trap '' HUP; " if ignore_hup else "") +
             "echo SLE''EPING; sleep 100\n")
     sh.expect(rb"SLEEPING")
     sleeper = wait_until(lambda: [p for p in children(pid)
@@ -646,3 +648,199 @@ def test_no_shell_process_after_refusals(daemon_factory):
     c.sync()
     assert not [p for p in set(children(d.pid)) - before
                 if comm(p) in ("sh", "dash", "bash")]
+
+
+# --- flow control (issue 15) ---------------------------------------------
+
+def test_shell_input_sent_while_the_command_sleeps_all_arrives(daemon_factory):
+    """300,000 bytes sent while the shell runs `sleep 3`: the terminal
+    fills, the daemon stops reading the session until it drains, and
+    every byte reaches the command (none dropped)."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    data = os.urandom(300000)
+    sh.send("stty raw -echo -iexten; echo REA''DY; sleep 3; "
+            "head -c 300000 | sha256sum; echo DO''NE\n")
+    m = sh.expect(rb"READY")
+    sh.c.sock.settimeout(60)        # sendall waits while the daemon does
+    sh.send(data)
+    m = sh.expect(rb"([0-9a-f]{64})  -\s+DONE", timeout=60, start=m.end())
+    assert m.group(1).decode() == hashlib.sha256(data).hexdigest()
+    sh.send("stty sane; exit 0\n")
+    assert sh.wait_exit() == 0
+
+
+def test_shell_frames_behind_a_pipelined_auth_and_shell_are_kept(
+        daemon_factory):
+    """/auth pauses the session (password check) with /shell and a frame
+    read behind it: once resumed, the frame goes to the terminal."""
+    d = shell_daemon(daemon_factory)
+    c = tls(d)
+    cmd = b"echo KE''PT$((6*7))\n"
+    c.send(f"/auth password alice {PASSWORD}\n/shell\n".encode() +
+           b"d" + struct.pack(">H", len(cmd)) + cmd)
+    assert c.line(10) == b"+OK authenticated as alice (admin)\n"
+    assert c.line(10) == b"+OK shell\n"
+    sh = Shell(c)
+    sh.expect(rb"KEPT42")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+
+
+def read_frames_until(sh, marker, timeout, limit=64 << 20):
+    """Read the session's 'd' frames (without keeping them) until marker
+    shows in the output; returns the output bytes read."""
+    buf = bytearray(sh.raw)
+    sh.raw = b""
+    tail, total = b"", 0
+    deadline = time.monotonic() + timeout
+    while True:
+        off = 0
+        while len(buf) - off >= 3:
+            n = int.from_bytes(buf[off + 1:off + 3], "big")
+            if len(buf) - off < 3 + n:
+                break
+            assert buf[off:off + 1] == b"d", f"frame {buf[off:off + 1]!r}"
+            tail = tail[-len(marker):] + bytes(buf[off + 3:off + 3 + n])
+            total += n
+            off += 3 + n
+            if marker in tail:
+                sh.raw = bytes(buf[off:])
+                return total
+        del buf[:off]
+        left = deadline - time.monotonic()
+        assert left > 0 and total < limit, \
+            f"{marker!r} not seen after {total} bytes: {tail[-200:]!r}"
+        sh.c.sock.settimeout(min(left, 1.0))
+        try:
+            chunk = sh.c.sock.recv(1 << 20)
+        except (socket.timeout, TimeoutError):
+            continue
+        assert chunk, f"EOF before {marker!r} after {total} bytes"
+        buf += chunk
+
+
+def test_shell_output_never_read_costs_bounded_memory(daemon_factory):
+    """`yes` on a session that reads nothing: the daemon stops reading
+    the terminal while the client's buffer is full, so its memory stays
+    bounded; it serves other clients meanwhile, and the session is not
+    closed for it: read again, it goes on."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    base = rss_kib(d.pid)
+    sh.send("stty -opost; yes\n")
+    samples = []
+    for _ in range(8):
+        time.sleep(0.5)
+        samples.append(rss_kib(d.pid))
+        assert d.alive(), "daemon gone"
+    assert max(samples) - base < 32 * 1024, \
+        f"daemon RSS grew from {base} KiB to {samples} KiB"
+    assert _try_ping(d), "another client is not served"
+    assert not re.search(r"disconnected: .*\(not reading",
+                         d.log_text()), "the shell session was closed"
+    # the session goes on: output flows again, ^C stops yes
+    read_frames_until(sh, b"y\ny\ny\n", timeout=30)
+    sh.send("\x03")
+    sh.send("echo MA''RK\n")
+    read_frames_until(sh, b"MARK", timeout=60)
+    sh.send("exit 0\n")
+    assert sh.wait_exit() == 0
+
+
+def lagging_shell(d):
+    """A shell session on a socket with a small receive buffer."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    raw.settimeout(5.0)
+    raw.connect(("127.0.0.1", d.port))
+    c = Conn(client_context().wrap_socket(raw, server_hostname=None))
+    return open_shell(d, conn=login(c))
+
+
+def test_shell_output_written_just_before_exit_arrives_whole(daemon_factory):
+    """The 'x' frame waits for the terminal's last output: a shell that
+    ends while the client lags (its buffer full, the terminal not read)
+    loses nothing of what it wrote."""
+    d = shell_daemon(daemon_factory)
+    sh = lagging_shell(d)
+    n = 2 << 20
+    sh.send(f"stty -opost -echo; printf 'G%sO' ''; "
+            f"head -c {n} /dev/zero | tr '\\0' a; exit 3\n")
+    buf, head, total, status = bytearray(sh.raw), b"", None, None
+    sh.raw = b""
+    deadline = time.monotonic() + 60
+    while True:
+        off = 0
+        while len(buf) - off >= 3:
+            ln = int.from_bytes(buf[off + 1:off + 3], "big")
+            if len(buf) - off < 3 + ln:
+                break
+            ftype, p = buf[off:off + 1], bytes(buf[off + 3:off + 3 + ln])
+            off += 3 + ln
+            assert status is None, "frame after the exit status"
+            if ftype == b"x":
+                status = int.from_bytes(p, "big")
+            elif total is None:
+                head += p
+                if b"GO" in head:
+                    total = len(head) - head.index(b"GO") - 2
+                    assert head.count(b"a", head.index(b"GO")) == total
+            else:
+                total += len(p)
+                assert p.count(b"a") == len(p), p[:100]
+        del buf[:off]
+        left = deadline - time.monotonic()
+        assert left > 0, f"no end within 60 s: {total} bytes, {status}"
+        sh.c.sock.settimeout(min(left, 1.0))
+        try:
+            chunk = sh.c.sock.recv(16384)   # slowly: the client lags
+        except (socket.timeout, TimeoutError):
+            continue
+        if not chunk:
+            break
+        buf += chunk
+        time.sleep(0.005)
+    assert status == 3
+    assert total == n, f"{n - total} bytes of output lost"
+
+
+def test_shell_ends_even_if_a_background_job_floods_output(daemon_factory):
+    """The 'x' frame waits for the terminal's last output, but not for
+    a job that writes on: the session ends, the job is hung up."""
+    d = shell_daemon(daemon_factory)
+    sh = lagging_shell(d)
+    sh.send("stty -opost -echo; yes & echo BG''PID=$!; sleep 1; exit 5\n")
+    sh.expect(rb"BGPID=(\d+)")
+    bg = int(re.search(rb"BGPID=(\d+)", sh.out).group(1))
+    sh.out = b""
+    deadline = time.monotonic() + 30
+    while sh.status is None and not sh.eof and time.monotonic() < deadline:
+        sh.pump(0.2)            # asserts that no frame follows the 'x'
+        sh.out = sh.out[-100:]  # keeps the parse cheap
+        time.sleep(0.005)       # the client lags
+    assert sh.wait_exit(10) == 5
+    assert_gone([bg], KILL_BOUND, "background yes after the session")
+
+
+def test_shell_session_reset_while_its_input_waits_is_closed(daemon_factory):
+    """A session whose input waits for a terminal that does not read
+    (sleep), then reset by its client: the daemon notices (no spinning
+    on the reset) and hangs the shell up."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    # raw: a full line in canonical mode drops, it does not hold
+    pid, sleeper = start_sleeper(d, sh, prefix="stty raw -echo; ")
+    sh.c.sock.settimeout(30)
+    sh.send(b"x" * 300000)     # more than the terminal takes: held
+    time.sleep(0.5)
+    sh.drop()
+    d.wait_for_log(rf"^Client disconnected: {re.escape(sh.addr)} \(",
+                   timeout=5)
+    assert_gone([pid, sleeper], KILL_BOUND, "shell after the reset")
