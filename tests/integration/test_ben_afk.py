@@ -13,11 +13,11 @@ import shutil
 import socket
 import stat
 import subprocess
-import time
 
 import pytest
 
-from conftest import BINARY, REPO, free_port, wait_until
+from conftest import BINARY, REPO, wait_until
+from tmux_driver import Tmux, tmux_panes
 
 BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
 MAN1 = os.path.join(REPO, "man", "Ben_AFK.1")
@@ -248,7 +248,6 @@ def test_tls_required_refuses_a_plain_client(daemon_factory):
 
 def test_tls_handshake_failure_is_reported(tmp_path, daemon_factory):
     """A server that answers a ClientHello with a line of text."""
-    d = daemon_factory()
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -484,47 +483,16 @@ def test_permission_denied_ends_pipe_mode_non_zero(daemon_factory):
 
 # --- interactive mode, driven through tmux --------------------------------------
 
-class Tmux:
-    """A private tmux server (own socket) running one command."""
-
-    def __init__(self, tmp_path, command, env):
-        if shutil.which("tmux") is None:
-            pytest.fail("tmux is missing: run scripts/deps.sh")
-        self.sock = str(tmp_path / "tmux.sock")
-        envs = " ".join(f"{k}='{v}'" for k, v in env.items())
-        self.tmux("new-session", "-d", "-s", "afk", "-x", "150", "-y", "40",
-                  f"env {envs} {command}; echo EXIT=$?; sleep 60")
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-S", self.sock] + list(args),
-                              capture_output=True, text=True, timeout=10)
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", "afk", *keys)
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", "afk").stdout
-
-    def wait(self, text, timeout=10):
-        ok = wait_until(lambda: text in self.screen(), timeout, 0.05)
-        assert ok, f"{text!r} never shown; screen:\n{self.screen()}"
-
-    def kill(self):
-        self.tmux("kill-server")
+def afk_pane(tmp_path, command, env):
+    """COMMAND run with ENV in a 150x40 tmux pane, its exit status shown."""
+    envs = " ".join(f"{k}='{v}'" for k, v in env.items())
+    return Tmux(tmp_path, f"env {envs} {command}; echo EXIT=$?; sleep 60\n",
+                150, 40)
 
 
 @pytest.fixture
 def tmux_factory(tmp_path):
-    made = []
-
-    def make_tmux(command, env):
-        t = Tmux(tmp_path, command, env)
-        made.append(t)
-        return t
-
-    yield make_tmux
-    for t in made:
-        t.kill()
+    yield from tmux_panes(tmp_path, afk_pane)
 
 
 def test_interactive_completion_and_replies(daemon_factory, tmux_factory):

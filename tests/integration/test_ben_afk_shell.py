@@ -14,7 +14,6 @@ import pwd
 import re
 import select
 import shlex
-import shutil
 import signal
 import subprocess
 import time
@@ -22,6 +21,7 @@ import time
 import pytest
 
 from conftest import process_gone, wait_gone, wait_until
+from tmux_driver import Tmux, tmux_panes
 from test_ben_afk import BEN_AFK, PASSWORD, add_user, afk, known_hosts, make, \
     md
 
@@ -116,35 +116,15 @@ def pipes():
         p.kill()
 
 
-class Tmux:
-    """A private tmux server (own socket) of a fixed size, running one
-    script; `exec` makes the pane's process Ben_AFK itself."""
+class ShellPane(Tmux):
+    """A 100x30 tmux pane running one script; `exec` in it makes the
+    pane's process Ben_AFK itself."""
 
     def __init__(self, tmp_path, script):
-        if shutil.which("tmux") is None:
-            pytest.fail("tmux is missing: run scripts/deps.sh")
-        self.sock = str(tmp_path / "tmux-shell.sock")
-        path = tmp_path / "pane.sh"
-        path.write_text(script)
-        r = self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "afk",
-                      "-x", "100", "-y", "30", f"sh {shlex.quote(str(path))}")
-        assert r.returncode == 0, r.stderr
-        self.tmux("set-option", "-t", "afk", "status", "off")
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-S", self.sock] + list(args),
-                              capture_output=True, text=True, timeout=10)
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", "afk", *keys)
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", "afk").stdout
+        super().__init__(tmp_path, script, 100, 30, name="tmux-shell")
 
     def wait(self, pattern, timeout=10):
-        rx = re.compile(pattern, re.M)
-        ok = wait_until(lambda: rx.search(self.screen()), timeout, 0.05)
-        assert ok, f"{pattern!r} never shown; screen:\n{self.screen()}"
+        self.wait_re(pattern, timeout)
 
     def prompt(self, timeout=10):
         """Wait for the remote shell's prompt on the last line."""
@@ -154,31 +134,10 @@ class Tmux:
         ok = wait_until(at_prompt, timeout, 0.05)
         assert ok, f"no prompt; screen:\n{self.screen()}"
 
-    def size(self):
-        out = self.tmux("display", "-p", "-t", "afk",
-                        "#{pane_height} #{pane_width}").stdout.split()
-        return int(out[0]), int(out[1])
-
-    def pane_pid(self):
-        return int(self.tmux("display", "-p", "-t", "afk",
-                             "#{pane_pid}").stdout.strip())
-
-    def kill(self):
-        self.tmux("kill-server")
-
 
 @pytest.fixture
 def tmux(tmp_path):
-    made = []
-
-    def start(script):
-        t = Tmux(tmp_path, script)
-        made.append(t)
-        return t
-
-    yield start
-    for t in made:
-        t.kill()
+    yield from tmux_panes(tmp_path, ShellPane)
 
 
 def client_script(d, *args, user="alice", exec_=False):
