@@ -95,7 +95,9 @@ refusal(const struct client *c, const char *name, int need, char *buf)
 	if (need == NEED_SESSION || (need == NEED_USER &&
 	    c->role != ROLE_NONE) || c->role == ROLE_ADMIN)
 		return NULL;
-	if (c->role != ROLE_NONE || mode != MODE_OFF)
+	/* A remote shell is for an admin over TLS: no advice for it. */
+	if (c->role != ROLE_NONE || mode != MODE_OFF ||
+	    strcmp(name, "/shell") == 0)
 		return "-ERR permission denied\n";
 	if (need == NEED_USER)
 		snprintf(buf, REFUSAL_MAX, "-ERR %s needs a logged-in user: "
