@@ -436,7 +436,7 @@ auth_attempt_end(const struct auth_net *net, time_t now,
 	if (g != NULL && g->pending > 0)
 		g->pending--;
 	if (!failed)
-		return 0;	/* failures are kept: they expire on their own */
+		return 0;	/* failures are kept: they expire */
 	if (l->global_max > 0) {
 		recent[recent_head] = now;
 		recent_head = (recent_head + 1) % GLOBAL_MAX;

@@ -35,7 +35,9 @@ enum need {
 	NEED_NOTHING = 0,	/* anyone, even before /auth */
 	NEED_SESSION,		/* authenticated when auth is required */
 	NEED_USER,		/* an authenticated user, in every mode */
-	NEED_ADMIN		/* an admin, in every mode */
+	NEED_ADMIN,		/* an admin, in every mode */
+	NEED_SHELL		/* an admin when auth is on; cmd_shell()
+				 * checks the rest (enabled, TLS, admin) */
 };
 
 struct command {
@@ -67,7 +69,7 @@ static const struct command commands[] = {
 	{ "/clients",	NEED_USER,	0, 0, cmd_clients },
 	{ "/tail",	NEED_USER,	1, 0, cmd_tail },
 	{ "/follow",	NEED_USER,	0, 0, cmd_follow },
-	{ "/shell",	NEED_ADMIN,	1, 0, cmd_shell },
+	{ "/shell",	NEED_SHELL,	1, 0, cmd_shell },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -88,16 +90,14 @@ refusal(const struct client *c, const char *name, int need, char *buf)
 {
 	int mode = c->d->cfg->auth_mode;
 
-	if (need == NEED_NOTHING)
+	if (need == NEED_NOTHING || (need == NEED_SHELL && mode == MODE_OFF))
 		return NULL;
 	if (c->role == ROLE_NONE && mode == MODE_REQUIRED)
 		return "-ERR authentication required\n";
 	if (need == NEED_SESSION || (need == NEED_USER &&
 	    c->role != ROLE_NONE) || c->role == ROLE_ADMIN)
 		return NULL;
-	/* A remote shell is for an admin over TLS: no advice for it. */
-	if (c->role != ROLE_NONE || mode != MODE_OFF ||
-	    strcmp(name, "/shell") == 0)
+	if (c->role != ROLE_NONE || mode != MODE_OFF)
 		return "-ERR permission denied\n";
 	if (need == NEED_USER)
 		snprintf(buf, REFUSAL_MAX, "-ERR %s needs a logged-in user: "

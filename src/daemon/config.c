@@ -201,8 +201,9 @@ set_rotation(struct config *c, int line, const char *key, const char *value)
 	} else if (strcmp(key, "rotate_min_interval") == 0) {
 		if (config_parse_duration(value, &c->rotate_min_interval) ==
 		    -1)
-			config_error(c, line, "rotate_min_interval: '%s' is not "
-			    "a duration (e.g. 60s, 5m; 0 = no limit)", value);
+			config_error(c, line, "rotate_min_interval: '%s' is "
+			    "not a duration (e.g. 60s, 5m; 0 = no limit)",
+			    value);
 	} else
 		return 0;
 	return 1;

@@ -80,7 +80,7 @@ struct config {
 	unsigned	 auth_lockout;		/* seconds */
 	int		 auth_plaintext;	/* passwords over plain TCP */
 	unsigned	 auth_login_grace;	/* s to log in (required) */
-	unsigned	 auth_max_tries;	/* failed logins per connection */
+	unsigned	 auth_max_tries;	/* failed logins per session */
 	unsigned	 auth_ipv4_prefix;	/* bits of a source network */
 	unsigned	 auth_ipv6_prefix;
 	unsigned	 auth_global_max;	/* failures per global window */
