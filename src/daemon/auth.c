@@ -389,6 +389,16 @@ auth_global_spacing(const struct auth_limits *l)
 }
 
 int
+auth_net_clean(const struct auth_net *net, time_t now,
+    const struct auth_limits *l)
+{
+	struct guard *g = guard_find(net, now, l, 0);
+
+	return g == NULL || (g->failures == 0 && g->pending == 0 &&
+	    g->locked_until <= now);
+}
+
+int
 auth_attempt_begin(const struct auth_net *net, time_t now,
     const struct auth_limits *l, unsigned *wait, unsigned *left)
 {

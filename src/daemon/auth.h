@@ -96,6 +96,13 @@ int		 auth_attempt_begin(const struct auth_net *net, time_t now,
 int		 auth_attempt_end(const struct auth_net *net, time_t now,
 		    const struct auth_limits *l, int failed, int *locked);
 
+/*
+ * Has NET nothing against it at NOW: no failure within the window, no
+ * lockout, no attempt under way?  1 or 0.
+ */
+int		 auth_net_clean(const struct auth_net *net, time_t now,
+		    const struct auth_limits *l);
+
 /* Seconds between two checks past the global budget (0: no budget). */
 unsigned	 auth_global_spacing(const struct auth_limits *l);
 

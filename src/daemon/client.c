@@ -593,7 +593,10 @@ client_displaceable(struct daemon *d)
 	time_t now = mono_now();
 
 	for (c = d->clients; c != NULL; c = c->next) {
-		if (c->dead || c->role != ROLE_NONE || c->attempting ||
+		/* Kept: a check under way, or a wait that is only a turn
+		 * past the global budget (not one its network earned). */
+		if (c->dead || c->role != ROLE_NONE || (c->attempting &&
+		    (c->hold_until == 0 || c->held_clean)) ||
 		    now - c->born < HEAD_START)
 			continue;
 		if (oldest == NULL || c->born <= oldest->born)

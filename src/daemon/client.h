@@ -52,6 +52,7 @@ struct client {
 	int		 attempting;	/* a login attempt is under way */
 	time_t		 hold_until;	/* attempt held: not reading */
 	int		 held_key;	/* the held attempt: key, or password */
+	int		 held_clean;	/* from a network without failures */
 	char		*held_secret;	/* its password (wiped when done) */
 	pid_t		 check_pid;	/* password being checked */
 	struct loop_io	 check_io;	/* its answer */
@@ -107,8 +108,9 @@ void		 client_hold(struct client *c, unsigned seconds);
 
 /*
  * The oldest client that may be closed to make room for a new one (auth
- * required, slots full): not logged in, not in the middle of a login, and
- * connected for a few seconds at least.  NULL if none.
+ * required, slots full): not logged in, connected for a few seconds at
+ * least, and not in the middle of a login (a check under way, or a wait
+ * for its turn from a network without failures).  NULL if none.
  */
 struct client	*client_displaceable(struct daemon *d);
 

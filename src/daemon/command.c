@@ -560,6 +560,7 @@ auth_begin(struct client *c, const char *name, const char *password)
 	int v;
 
 	limits_of(d->cfg, &l);
+	c->held_clean = auth_net_clean(&c->net, client_now(), &l);
 	v = auth_attempt_begin(&c->net, client_now(), &l, &wait, &left);
 	if (v != AUTH_GO) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "

@@ -318,12 +318,14 @@ ADMIN_PW = "slot keeper Pw-81c"
 OK_ADMIN = b"+OK authenticated as alice (admin)\n"
 
 
-def required_daemon(factory, daemon_extra=None, **auth):
+def required_daemon(factory, daemon_extra=None, max_clients=3,
+                    level="info", **auth):
     """auth required over plain TCP (allow_plaintext), an admin alice."""
     from tls_helpers import add_user, make_daemon
     a = dict(mode="required", allow_plaintext="yes")
     a.update(auth)
-    d = make_daemon(factory, None, a, daemon_extra=daemon_extra or {})
+    d = make_daemon(factory, None, a, daemon_extra=daemon_extra or {},
+                    max_clients=max_clients, level=level)
     add_user(d, "alice", ADMIN_PW, admin=True)
     return d.start()
 
@@ -485,3 +487,26 @@ def test_max_auth_tries_closes_the_connection(daemon_factory):
     assert recv_until_eof(s, timeout=5) == b""
     d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} "
                        f"(2 failed logins).")
+
+
+def test_a_wait_its_network_earned_does_not_keep_the_slot(daemon_factory):
+    """A squatter that keeps guessing is held before each check, longer
+    and longer; held for its own failures, it is not "in the middle of a
+    login" and gives up its slot to the admin."""
+    d = required_daemon(daemon_factory, max_clients=1, level="debug",
+                        max_auth_tries=10, max_failures=10)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.2", 0))
+    s.settimeout(20)
+    s.connect(("127.0.0.1", d.port))
+    for _ in range(3):      # waits 0, 1, 2 s
+        s.sendall(b"/auth password alice guess\n")
+        assert recv_line(s, timeout=20) == b"-ERR authentication failed\n"
+    s.sendall(b"/auth password alice guess\n")
+    d.wait_for_log(rf"^Authentication of alice from 127\.0\.0\.2:"
+                   rf"{s.getsockname()[1]} held 4s before its check\.$")
+    admin = admin_login(d, time.monotonic() + 10)
+    assert admin is not None, "the guessing squatter kept the only slot"
+    assert recv_until_eof(s) == b"-ERR closed to make room: not logged in\n"
+    assert not [m for m in d.messages() if "failed" in m and
+                "127.0.0.2" in m][3:], "the held guess was checked"
