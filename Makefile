@@ -98,7 +98,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
-		  prefilter
+		  prefilter auth
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
@@ -148,6 +148,9 @@ $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+$(BUILD)/tests/test_auth: $(BUILD)/tests/unit/test_auth.o \
+		$(BUILD)/src/daemon/auth.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \

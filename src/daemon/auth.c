@@ -1,7 +1,8 @@
 /*
  * Authentication data: the users file (NAME:YESCRYPT-HASH:ROLE), the
- * authorized keys file (NAME ROLE BASE64-SPKI), and a table of failures
- * per source address that delays and then locks out password guessing.
+ * authorized keys file (NAME ROLE BASE64-SPKI), and the guard against
+ * guessing: failures counted per source network and in total, which
+ * delay every attempt before it is checked and then lock out.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -10,23 +11,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "common/mkdirs.h"
 #include "daemon/auth.h"
 
-#define GUARD_SLOTS	256
+#define GUARD_SLOTS	1024	/* networks with live failures or attempts */
 #define DELAY_MAX	8
+#define GLOBAL_MAX	1000	/* [auth] global_max_failures, at most */
 
+/* One source network's record. */
 struct guard {
-	char	 addr[64];
-	unsigned failures;
-	time_t	 first;		/* first failure of the window */
-	time_t	 locked_until;
-	time_t	 last;
+	struct auth_net	 net;
+	int		 used;
+	unsigned	 failures;	/* within the window */
+	unsigned	 pending;	/* attempts held or being checked */
+	time_t		 first;		/* first failure of the window */
+	time_t		 locked_until;
 };
 
 static struct guard guards[GUARD_SLOTS];
+
+/* The last global_max failures, from all networks (a ring). */
+static time_t	 recent[GLOBAL_MAX];
+static unsigned	 nrecent, recent_head;
+static time_t	 global_next;	/* next check's turn when over budget */
 
 const char *
 auth_role_name(int role)
@@ -266,65 +276,194 @@ auth_password_ok(const char *hash, const char *password)
 	return ok;
 }
 
-static struct guard *
-guard_find(const char *addr, int create)
+int
+auth_net_of(const char *ip, unsigned v4_prefix, unsigned v6_prefix,
+    struct auth_net *net)
 {
-	struct guard *g, *oldest = &guards[0];
+	char buf[64];
+	size_t n, i;
+	unsigned bits;
+
+	memset(net, 0, sizeof(*net));
+	n = strlen(ip);
+	if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {
+		ip++;
+		n -= 2;
+	}
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, ip, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, net->addr) == 1) {
+		net->family = 4;
+		bits = v4_prefix > 32 ? 32 : v4_prefix;
+	} else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
+		net->family = 6;
+		bits = v6_prefix > 128 ? 128 : v6_prefix;
+	} else
+		return -1;
+	for (i = 0; i < sizeof(net->addr); i++) {
+		if (bits >= 8)
+			bits -= 8;
+		else {
+			net->addr[i] &= (unsigned char)(0xff00u >> bits);
+			bits = 0;
+		}
+	}
+	return 0;
+}
+
+/* Does G hold nothing that must be kept at NOW? */
+static int
+guard_idle(const struct guard *g, time_t now, const struct auth_limits *l)
+{
+	if (!g->used)
+		return 1;
+	if (g->pending > 0 || g->locked_until > now)
+		return 0;
+	return g->failures == 0 || now - g->first >= (time_t)l->lockout;
+}
+
+/*
+ * NET's record; with CREATE, a new one in a slot whose record has
+ * nothing left to say (never a network with live failures, a lockout or
+ * an attempt under way: rotating addresses cannot push a record out).
+ * NULL when not found, or when every slot is live.
+ */
+static struct guard *
+guard_find(const struct auth_net *net, time_t now,
+    const struct auth_limits *l, int create)
+{
+	struct guard *g, *spare = NULL;
 	size_t i;
 
 	for (i = 0; i < GUARD_SLOTS; i++) {
 		g = &guards[i];
-		if (g->addr[0] != '\0' && strcmp(g->addr, addr) == 0)
+		if (g->used && memcmp(&g->net, net, sizeof(*net)) == 0) {
+			if (g->failures > 0 && now - g->first >=
+			    (time_t)l->lockout)
+				g->failures = 0;	/* the window is over */
 			return g;
-		if (g->last < oldest->last)
-			oldest = g;
+		}
+		if (spare == NULL && guard_idle(g, now, l))
+			spare = g;
 	}
-	if (!create)
+	if (!create || spare == NULL)
 		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
-	return oldest;
+	memset(spare, 0, sizeof(*spare));
+	spare->used = 1;
+	spare->net = *net;
+	return spare;
+}
+
+/* Failures from all networks within the last global_window seconds. */
+static unsigned
+global_failures(time_t now, const struct auth_limits *l)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < nrecent; i++)
+		if (now - recent[i] < (time_t)l->global_window)
+			n++;
+	return n;
+}
+
+static int
+global_over(time_t now, const struct auth_limits *l)
+{
+	unsigned max = l->global_max > GLOBAL_MAX ? GLOBAL_MAX :
+	    l->global_max;
+
+	return max > 0 && global_failures(now, l) >= max;
 }
 
 unsigned
-auth_locked(const char *addr, time_t now)
+auth_global_spacing(const struct auth_limits *l)
 {
-	struct guard *g = guard_find(addr, 0);
+	unsigned s;
 
-	if (g == NULL || g->locked_until <= now)
+	if (l->global_max == 0)
 		return 0;
-	return (unsigned)(g->locked_until - now);
+	s = (l->global_window + l->global_max - 1) / l->global_max;
+	return s == 0 ? 1 : s;
 }
 
-unsigned
-auth_failure(const char *addr, time_t now, unsigned max, unsigned lockout,
-    int *locked)
+int
+auth_net_clean(const struct auth_net *net, time_t now,
+    const struct auth_limits *l)
 {
-	struct guard *g = guard_find(addr, 1);
-	unsigned delay;
+	struct guard *g = guard_find(net, now, l, 0);
+
+	return g == NULL || (g->failures == 0 && g->pending == 0 &&
+	    g->locked_until <= now);
+}
+
+int
+auth_attempt_begin(const struct auth_net *net, time_t now,
+    const struct auth_limits *l, unsigned *wait, unsigned *left)
+{
+	struct guard *g = guard_find(net, now, l, 1);
+	unsigned n, local = 0, spacing;
+	time_t due;
+
+	*wait = *left = 0;
+	if (g != NULL && g->locked_until > now) {
+		*left = (unsigned)(g->locked_until - now);
+		return AUTH_LOCKED;
+	}
+	if (global_over(now, l) && g != NULL && g->failures > 0) {
+		*left = (unsigned)(g->first + (time_t)l->lockout - now);
+		return AUTH_BUSY;
+	}
+	if (g != NULL) {
+		n = g->failures + g->pending;
+		local = n == 0 ? 0 : n > 4 ? DELAY_MAX : 1U << (n - 1);
+		g->pending++;
+	}
+	due = now + (time_t)local;
+	if (global_over(now, l)) {
+		/* Checks take turns, spaced so that the total stays in
+		 * the budget, whatever the address. */
+		spacing = auth_global_spacing(l);
+		if (due < now + (time_t)spacing)
+			due = now + (time_t)spacing;
+		if (due < global_next)
+			due = global_next;
+		global_next = due + (time_t)spacing;
+	}
+	*wait = (unsigned)(due - now);
+	return AUTH_GO;
+}
+
+int
+auth_attempt_end(const struct auth_net *net, time_t now,
+    const struct auth_limits *l, int failed, int *locked)
+{
+	struct guard *g = guard_find(net, now, l, 0);
+	int was_over = global_over(now, l);
 
 	*locked = 0;
-	if (g->failures > 0 && lockout > 0 &&
-	    now - g->first >= (time_t)lockout)
-		g->failures = 0;	/* the window is over */
-	if (g->failures == 0)
-		g->first = now;
-	g->failures++;
-	g->last = now;
-	if (max > 0 && g->failures >= max) {
-		g->locked_until = now + (time_t)lockout;
-		g->failures = 0;
-		*locked = 1;
+	if (g != NULL && g->pending > 0)
+		g->pending--;
+	if (!failed)
+		return 0;	/* failures are kept: they expire */
+	if (l->global_max > 0) {
+		recent[recent_head] = now;
+		recent_head = (recent_head + 1) % GLOBAL_MAX;
+		if (nrecent < GLOBAL_MAX)
+			nrecent++;
 	}
-	delay = g->failures == 0 ? 1 : 1U << (g->failures - 1);
-	return delay > DELAY_MAX ? DELAY_MAX : delay;
-}
-
-void
-auth_success(const char *addr)
-{
-	struct guard *g = guard_find(addr, 0);
-
-	if (g != NULL)
-		memset(g, 0, sizeof(*g));
+	if (g == NULL)
+		g = guard_find(net, now, l, 1);
+	if (g != NULL) {
+		if (g->failures == 0)
+			g->first = now;
+		g->failures++;
+		if (l->max_failures > 0 && g->failures >= l->max_failures) {
+			g->locked_until = now + (time_t)l->lockout;
+			g->failures = 0;
+			*locked = 1;
+		}
+	}
+	return !was_over && global_over(now, l);
 }

@@ -46,15 +46,64 @@ int		 auth_find_key(const char *path, const char *name,
  */
 int		 auth_password_ok(const char *hash, const char *password);
 
+/* A source network: an address cut to its prefix ([auth] ipv4_prefix...). */
+struct auth_net {
+	unsigned char	 family;	/* 4 or 6 */
+	unsigned char	 addr[16];
+};
+
+/* The guard's settings (from [auth]). */
+struct auth_limits {
+	unsigned	 max_failures;	/* per network, then locked; 0 never */
+	unsigned	 lockout;	/* s: the window and the lockout */
+	unsigned	 global_max;	/* failures per global_window; 0 none */
+	unsigned	 global_window;	/* s */
+};
+
+enum auth_verdict {
+	AUTH_GO = 0,		/* check it, after the wait */
+	AUTH_LOCKED,		/* the network is locked out */
+	AUTH_BUSY		/* over the global budget, and this network
+				 * failed lately: refused outright */
+};
+
 /*
- * The guard, per source address.  auth_locked: seconds of lockout left
- * (0 if none).  auth_failure: record a failure; returns how long to
- * delay the reply, and sets *LOCKED when the address just got locked.
- * auth_success: forget the address's failures.
+ * The network of IP ("1.2.3.4", "::1" or "[::1]") cut to V4_PREFIX or
+ * V6_PREFIX bits into *NET; 0, or -1 if IP is no address.
  */
-unsigned	 auth_locked(const char *addr, time_t now);
-unsigned	 auth_failure(const char *addr, time_t now, unsigned max,
-		    unsigned lockout, int *locked);
-void		 auth_success(const char *addr);
+int		 auth_net_of(const char *ip, unsigned v4_prefix,
+		    unsigned v6_prefix, struct auth_net *net);
+
+/*
+ * An attempt from NET begins at NOW (monotonic seconds).  Returns
+ * AUTH_GO and sets *WAIT: the seconds to hold the connection before
+ * checking anything, from the network's recent failures and attempts
+ * under way and, past the global budget, its turn among all checks.
+ * Otherwise AUTH_LOCKED or AUTH_BUSY and *LEFT, the seconds until it
+ * ends.  Each AUTH_GO must be followed by one auth_attempt_end().
+ */
+int		 auth_attempt_begin(const struct auth_net *net, time_t now,
+		    const struct auth_limits *l, unsigned *wait,
+		    unsigned *left);
+
+/*
+ * The attempt ended: FAILED counts a failure for the network and in
+ * total (a success or an attempt never checked counts nothing; failures
+ * are not forgotten on a success, they expire).  *LOCKED when the
+ * network just got locked out.  Returns 1 when this failure crossed the
+ * global budget, else 0.
+ */
+int		 auth_attempt_end(const struct auth_net *net, time_t now,
+		    const struct auth_limits *l, int failed, int *locked);
+
+/*
+ * Has NET nothing against it at NOW: no failure within the window, no
+ * lockout, no attempt under way?  1 or 0.
+ */
+int		 auth_net_clean(const struct auth_net *net, time_t now,
+		    const struct auth_limits *l);
+
+/* Seconds between two checks past the global budget (0: no budget). */
+unsigned	 auth_global_spacing(const struct auth_limits *l);
 
 #endif /* AUTH_H */

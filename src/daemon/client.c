@@ -28,6 +28,7 @@
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
 #define INPUT_TAG	"User input: "	/* before each line's escaped bytes */
 #define TAG_LEN		(sizeof(INPUT_TAG) - 1)
+#define HEAD_START	2	/* s a new client cannot be displaced */
 
 static char rbuf[READ_SIZE];
 
@@ -42,12 +43,25 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+time_t
+client_now(void)
+{
+	return mono_now();
+}
+
 /* Not reading C: a check, a delayed reply, or a full terminal. */
 static int
 paused(const struct client *c)
 {
 	return c->hold_until != 0 || c->check_pid != 0 ||
 	    shell_input_held(c);
+}
+
+/* Auth is required and C has not logged in: its lines are refused. */
+static int
+unproven(const struct client *c)
+{
+	return c->d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE;
 }
 
 void
@@ -131,7 +145,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		/* An /auth too long to be a command: it may hold a secret. */
 		c->redact_next = 1;
 	}
-	if (d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE) {
+	if (unproven(c)) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Rejected line "
 		    "from %s (not authenticated): %zu bytes.", c->addr, len);
 		client_reply(c, "-ERR authentication required\n");
@@ -173,8 +187,10 @@ client_new(struct daemon *d, int fd, const char *addr,
 		c->state = CLIENT_OPEN;
 	}
 	framer_init(&c->fr, d->cfg->max_line);
-	c->last_active = mono_now();
+	c->last_active = c->born = mono_now();
 	c->since = time(NULL);
+	(void)auth_net_of(c->ip, d->cfg->auth_ipv4_prefix,
+	    d->cfg->auth_ipv6_prefix, &c->net);
 	if (loop_add(&d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
 		free(c);
 		return NULL;
@@ -193,6 +209,8 @@ client_release(struct client *c)
 {
 	struct daemon *d = c->d;
 
+	if (c->attempting)
+		command_auth_cancel(c);
 	shell_stop(c);
 	client_follow(c, 0);
 	(void)loop_del(&d->loop, &c->io);
@@ -375,8 +393,7 @@ plain_client(const struct client *c)
 	const struct daemon *d = c->d;
 
 	return !c->following && !c->redact_next && c->shell == NULL &&
-	    !c->dead && !d->stopping && !paused(c) &&
-	    !(d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE);
+	    !c->dead && !d->stopping && !paused(c) && !unproven(c);
 }
 
 /*
@@ -485,7 +502,9 @@ read_input(struct client *c)
 	for (i = 0; i < READS_PER_TURN && !paused(c); i++) {
 		n = conn_recv(c, rbuf, sizeof(rbuf));
 		if (n > 0) {
-			c->last_active = mono_now();
+			/* Refused lines are no activity: they hold no slot. */
+			if (!unproven(c))
+				c->last_active = mono_now();
 			d->bytes += (uint64_t)n;
 			if (c->shell != NULL) {
 				shell_input(c, rbuf, (size_t)n);
@@ -592,11 +611,29 @@ client_follow_records(struct daemon *d, const char *records, size_t len)
 }
 
 void
-client_hold(struct client *c, unsigned seconds, const char *reply)
+client_hold(struct client *c, unsigned seconds)
 {
-	snprintf(c->held_reply, sizeof(c->held_reply), "%s", reply);
 	c->hold_until = mono_now() + (time_t)seconds;
 	client_update_events(c);
+}
+
+struct client *
+client_displaceable(struct daemon *d)
+{
+	struct client *c, *oldest = NULL;
+	time_t now = mono_now();
+
+	for (c = d->clients; c != NULL; c = c->next) {
+		/* Kept: a check under way, or a wait that is only a turn
+		 * past the global budget (not one its network earned). */
+		if (c->dead || c->role != ROLE_NONE || (c->attempting &&
+		    (c->hold_until == 0 || c->held_clean)) ||
+		    now - c->born < HEAD_START)
+			continue;
+		if (oldest == NULL || c->born <= oldest->born)
+			oldest = c;
+	}
+	return oldest;
 }
 
 void
@@ -640,12 +677,22 @@ client_resume(struct client *c)
 		read_input(c);
 }
 
+/* Say MSG to C (a line, then C is closed). */
+static void
+say(struct client *c, const char *msg)
+{
+	if (c->tls == NULL)
+		say_plain(c, msg);
+	else
+		client_reply(c, msg);
+}
+
 void
 client_tick(struct daemon *d)
 {
-	static const char idle[] = "-ERR idle timeout\n";
 	struct client *c;
 	time_t now = mono_now();
+	unsigned grace = d->cfg->auth_login_grace;
 	char why[64];
 
 	for (c = d->clients; c != NULL; c = c->next) {
@@ -653,18 +700,22 @@ client_tick(struct daemon *d)
 			continue;
 		if (c->hold_until != 0 && now >= c->hold_until) {
 			c->hold_until = 0;
-			client_reply(c, c->held_reply);
-			client_resume(c);
+			command_auth_due(c);
+			continue;
+		}
+		if (unproven(c) && grace > 0 && !c->attempting &&
+		    now - c->born >= (time_t)grace) {
+			say(c, "-ERR login timeout\n");
+			snprintf(why, sizeof(why), "not logged in within %us",
+			    grace);
+			client_close(c, why);
 			continue;
 		}
 		if (d->cfg->idle_timeout == 0 || paused(c) ||
 		    c->shell != NULL || c->following ||
 		    now - c->last_active < (time_t)d->cfg->idle_timeout)
 			continue;
-		if (c->tls == NULL)
-			say_plain(c, idle);
-		else
-			client_reply(c, idle);
+		say(c, "-ERR idle timeout\n");
 		snprintf(why, sizeof(why), "idle for %us",
 		    d->cfg->idle_timeout);
 		client_close(c, why);

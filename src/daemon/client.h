@@ -58,8 +58,14 @@ struct client {
 	char		 user[AUTH_NAME_MAX];
 	int		 role;		/* enum auth_role */
 	int		 redact_next;	/* line after a failed /auth */
-	time_t		 hold_until;	/* reply delayed: not reading */
-	char		 held_reply[128];
+	struct auth_net	 net;		/* source network, for the guard */
+	time_t		 born;		/* connected at (monotonic) */
+	unsigned	 auth_fails;	/* failed logins on this connection */
+	int		 attempting;	/* a login attempt is under way */
+	time_t		 hold_until;	/* attempt held: not reading */
+	int		 held_key;	/* the held attempt: key, or password */
+	int		 held_clean;	/* from a network without failures */
+	char		*held_secret;	/* its password (wiped when done) */
 	pid_t		 check_pid;	/* password being checked */
 	struct loop_io	 check_io;	/* its answer */
 	char		 check_user[AUTH_NAME_MAX];
@@ -111,9 +117,22 @@ void		 client_follow(struct client *c, int on);
 void		 client_follow_records(struct daemon *d, const char *records,
 		    size_t len);
 
-/* Send REPLY only in SECONDS, reading nothing from C meanwhile. */
-void		 client_hold(struct client *c, unsigned seconds,
-		    const char *reply);
+/*
+ * Hold C's login attempt for SECONDS, reading nothing from C meanwhile;
+ * then command_auth_due() goes on with it.
+ */
+void		 client_hold(struct client *c, unsigned seconds);
+
+/*
+ * The oldest client that may be closed to make room for a new one (auth
+ * required, slots full): not logged in, connected for a few seconds at
+ * least, and not in the middle of a login (a check under way, or a wait
+ * for its turn from a network without failures).  NULL if none.
+ */
+struct client	*client_displaceable(struct daemon *d);
+
+/* Monotonic seconds, as the client module counts them. */
+time_t		 client_now(void);
 
 /* Stop reading C's input for now (a check or a delay is pending). */
 void		 client_pause(struct client *c);

@@ -2,7 +2,9 @@
  * Slash commands (docs/PROTOCOL.md).  Only lines that are a known command
  * are taken as commands; any other line, even one starting with '/', is
  * user input, so plain `nc` users see no difference.  Every command gets
- * one reply line, +OK or -ERR, and is logged without its secrets.
+ * one reply line, +OK or -ERR, and is logged without its secrets.  What
+ * shows the log (/tail, /follow, /clients) needs a session that proved
+ * who it is, in every mode; /rotate an admin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +29,22 @@
 
 #define ARGS_MAX	512
 
+#define REFUSAL_MAX	256
+
 enum need {
 	NEED_NOTHING = 0,	/* anyone, even before /auth */
 	NEED_SESSION,		/* authenticated when auth is required */
-	NEED_ADMIN		/* an admin when auth is on */
+	NEED_USER,		/* an authenticated user, in every mode */
+	NEED_ADMIN,		/* an admin, in every mode */
+	NEED_SHELL		/* an admin when auth is on; cmd_shell()
+				 * checks the rest (enabled, TLS, admin) */
 };
 
 struct command {
 	const char	*name;
 	int		 need;
 	int		 takes_args;
+	int		 quiet;		/* changes nothing: logged at DEBUG */
 	void		(*run)(struct client *c, char *args);
 };
 
@@ -52,16 +60,16 @@ static void	cmd_status(struct client *, char *);
 static void	cmd_whoami(struct client *, char *);
 
 static const struct command commands[] = {
-	{ "/help",	NEED_NOTHING,	0, cmd_help },
-	{ "/ping",	NEED_NOTHING,	0, cmd_ping },
-	{ "/status",	NEED_SESSION,	0, cmd_status },
-	{ "/whoami",	NEED_NOTHING,	0, cmd_whoami },
-	{ "/auth",	NEED_NOTHING,	1, cmd_auth },
-	{ "/rotate",	NEED_ADMIN,	0, cmd_rotate },
-	{ "/clients",	NEED_ADMIN,	0, cmd_clients },
-	{ "/tail",	NEED_SESSION,	1, cmd_tail },
-	{ "/follow",	NEED_SESSION,	0, cmd_follow },
-	{ "/shell",	NEED_ADMIN,	1, cmd_shell },
+	{ "/help",	NEED_NOTHING,	0, 1, cmd_help },
+	{ "/ping",	NEED_NOTHING,	0, 1, cmd_ping },
+	{ "/status",	NEED_SESSION,	0, 1, cmd_status },
+	{ "/whoami",	NEED_NOTHING,	0, 1, cmd_whoami },
+	{ "/auth",	NEED_NOTHING,	1, 0, cmd_auth },
+	{ "/rotate",	NEED_ADMIN,	0, 0, cmd_rotate },
+	{ "/clients",	NEED_USER,	0, 0, cmd_clients },
+	{ "/tail",	NEED_USER,	1, 0, cmd_tail },
+	{ "/follow",	NEED_USER,	0, 0, cmd_follow },
+	{ "/shell",	NEED_SHELL,	1, 0, cmd_shell },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -71,33 +79,48 @@ who(const struct client *c)
 	return c->role != ROLE_NONE ? c->user : "anonymous";
 }
 
-/* May C run a command that needs NEED?  0, or the -ERR reply. */
+/*
+ * May C run command NAME, which needs NEED?  NULL, or the -ERR reply
+ * (in BUF).  The rules go by the session's role, whatever the mode: with
+ * authentication off, a session has a role only through the local
+ * socket, and the reply says how to get one.
+ */
 static const char *
-refusal(const struct client *c, int need)
+refusal(const struct client *c, const char *name, int need, char *buf)
 {
 	int mode = c->d->cfg->auth_mode;
 
-	if (need == NEED_NOTHING || mode == MODE_OFF)
+	if (need == NEED_NOTHING || (need == NEED_SHELL && mode == MODE_OFF))
 		return NULL;
 	if (c->role == ROLE_NONE && mode == MODE_REQUIRED)
 		return "-ERR authentication required\n";
-	if (c->role == ROLE_NONE && need == NEED_ADMIN)
+	if (need == NEED_SESSION || (need == NEED_USER &&
+	    c->role != ROLE_NONE) || c->role == ROLE_ADMIN)
+		return NULL;
+	if (c->role != ROLE_NONE || mode != MODE_OFF)
 		return "-ERR permission denied\n";
-	if (need == NEED_ADMIN && c->role != ROLE_ADMIN)
-		return "-ERR permission denied\n";
-	return NULL;
+	if (need == NEED_USER)
+		snprintf(buf, REFUSAL_MAX, "-ERR %s needs a logged-in user: "
+		    "set [auth] mode in matt_daemon.conf, or use the local "
+		    "socket as root or a member of %s\n", name,
+		    c->d->cfg->local_group);
+	else
+		snprintf(buf, REFUSAL_MAX, "-ERR %s needs an admin: set "
+		    "[auth] mode in matt_daemon.conf, or use the local socket "
+		    "as root\n", name);
+	return buf;
 }
 
 static void
 cmd_help(struct client *c, char *args)
 {
-	char buf[256];
+	char buf[256], no[REFUSAL_MAX];
 	size_t i;
 
 	(void)args;
 	snprintf(buf, sizeof(buf), "+OK commands:");
 	for (i = 0; i < NCOMMANDS; i++) {
-		if (refusal(c, commands[i].need) != NULL)
+		if (refusal(c, commands[i].name, commands[i].need, no) != NULL)
 			continue;
 		/* /shell also needs it enabled, TLS and an admin. */
 		if (commands[i].run == cmd_shell && (!c->d->cfg->shell_enabled
@@ -107,7 +130,8 @@ cmd_help(struct client *c, char *args)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %s",
 		    commands[i].name);
 	}
-	if (refusal(c, NEED_ADMIN) == NULL)
+	/* quit: the subject's rule with auth off, else an admin. */
+	if (c->d->cfg->auth_mode == MODE_OFF || c->role == ROLE_ADMIN)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
 		    " quit");
 	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "\n");
@@ -345,30 +369,101 @@ cmd_shell(struct client *c, char *args)
 	client_reply(c, "+OK shell\n");
 }
 
+/* /rotate, at most once per [log] rotate_min_interval, whoever asks. */
 static void
 cmd_rotate(struct client *c, char *args)
 {
+	static time_t last;	/* monotonic, of the last /rotate done */
+	static int done;
+	unsigned every = c->d->cfg->rotate_min_interval;
+	time_t now = client_now();
+	char reply[128];
+	long left;
+
 	(void)args;
-	if (tintin_rotate(c->d->log) == 0)
+	if (every > 0 && done && now - last < (time_t)every) {
+		left = (long)(last + (time_t)every - now);
+		tintin_log_cat(c->d->log, TINTIN_WARN, CAT_COMMAND, "Refused "
+		    "/rotate from %s (%s): the last one was %lds ago.",
+		    c->addr, who(c), (long)(now - last));
+		snprintf(reply, sizeof(reply), "-ERR too soon: one /rotate "
+		    "every %us, try again in %lds\n", every, left);
+		client_reply(c, reply);
+		return;
+	}
+	if (tintin_rotate(c->d->log) == 0) {
+		last = now;
+		done = 1;
 		client_reply(c, "+OK logs rotated\n");
-	else
+	} else
 		client_reply(c, "-ERR rotation failed, see the log\n");
 }
 
-/* The end of an authentication attempt, whatever its method. */
+static void
+limits_of(const struct config *cfg, struct auth_limits *l)
+{
+	l->max_failures = cfg->auth_max_failures;
+	l->lockout = cfg->auth_lockout;
+	l->global_max = cfg->auth_global_max;
+	l->global_window = cfg->auth_global_window;
+}
+
+/* A failed attempt: logged, answered at once; too many close C. */
+static void
+auth_failed(struct client *c, const char *name, const char *method,
+    int locked, int crossed)
+{
+	struct daemon *d = c->d;
+	struct auth_limits l;
+	char why[64];
+
+	c->redact_next = 1;
+	c->auth_fails++;
+	tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication of %s "
+	    "from %s failed (%s).", name, c->addr, method);
+	if (locked)
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Network %s/%u "
+		    "locked out for %us after %u failures.", c->ip,
+		    c->net.family == 4 ? d->cfg->auth_ipv4_prefix :
+		    d->cfg->auth_ipv6_prefix, d->cfg->auth_lockout,
+		    d->cfg->auth_max_failures);
+	if (crossed) {
+		limits_of(d->cfg, &l);
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Failed logins "
+		    "from all addresses reached %u in %us: every check now "
+		    "waits its turn, %us apart.", d->cfg->auth_global_max,
+		    d->cfg->auth_global_window, auth_global_spacing(&l));
+	}
+	client_reply(c, "-ERR authentication failed\n");
+	if (c->auth_fails >= d->cfg->auth_max_tries) {
+		snprintf(why, sizeof(why), "%u failed logins", c->auth_fails);
+		client_close(c, why);
+		return;
+	}
+	client_resume(c);
+}
+
+/*
+ * The end of an authentication attempt, whatever its method: answered at
+ * once, success or failure (the wait was paid before the check).
+ */
 static void
 auth_done(struct client *c, const char *name, const char *method, int role)
 {
 	struct daemon *d = c->d;
+	struct auth_limits l;
 	char reply[160];
-	unsigned delay;
-	int locked;
+	int locked, crossed;
 
+	limits_of(d->cfg, &l);
+	c->attempting = 0;
+	crossed = auth_attempt_end(&c->net, client_now(), &l,
+	    role == ROLE_NONE, &locked);
 	if (role != ROLE_NONE) {
 		snprintf(c->user, sizeof(c->user), "%s", name);
 		c->role = role;
 		c->redact_next = 0;
-		auth_success(c->ip);
+		c->last_active = client_now();
 		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Authentication "
 		    "of %s from %s succeeded (%s, %s).", name, c->addr, method,
 		    auth_role_name(role));
@@ -378,16 +473,7 @@ auth_done(struct client *c, const char *name, const char *method, int role)
 		client_resume(c);
 		return;
 	}
-	c->redact_next = 1;
-	delay = auth_failure(c->ip, time(NULL), d->cfg->auth_max_failures,
-	    d->cfg->auth_lockout, &locked);
-	tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication of %s "
-	    "from %s failed (%s).", name, c->addr, method);
-	if (locked)
-		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Address %s "
-		    "locked out for %us after %u failures.", c->ip,
-		    d->cfg->auth_lockout, d->cfg->auth_max_failures);
-	client_hold(c, delay, "-ERR authentication failed\n");
+	auth_failed(c, name, method, locked, crossed);
 }
 
 /* The child checking a password answered (one byte) or died. */
@@ -461,12 +547,107 @@ check_password(struct client *c, const char *name, char *password)
 	client_pause(c);
 }
 
+/*
+ * An attempt by NAME, with PASSWORD or (NULL) the client's certificate.
+ * Its wait comes first, from the failures of its network and of all
+ * networks, while nothing is checked and C is not read; then the check,
+ * answered at once.  A client that hangs up during the wait has nothing
+ * checked and learns nothing; the next attempt pays the same wait.
+ */
+static void
+auth_begin(struct client *c, const char *name, const char *password)
+{
+	struct daemon *d = c->d;
+	struct auth_limits l;
+	unsigned wait, left;
+	char reply[96];
+	int v;
+
+	limits_of(d->cfg, &l);
+	c->held_clean = auth_net_clean(&c->net, client_now(), &l);
+	v = auth_attempt_begin(&c->net, client_now(), &l, &wait, &left);
+	if (v != AUTH_GO) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "
+		    "of %s from %s refused: %s (%us left).", name, c->addr,
+		    v == AUTH_LOCKED ? "network locked out" : "too many failed "
+		    "logins from all addresses, this network among them",
+		    left);
+		snprintf(reply, sizeof(reply), "-ERR locked out, try again in "
+		    "%us\n", left);
+		client_reply(c, reply);
+		return;
+	}
+	c->attempting = 1;
+	c->held_key = password == NULL;
+	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
+	if (password != NULL && (c->held_secret = strdup(password)) == NULL) {
+		command_auth_cancel(c);
+		client_reply(c, "-ERR server error\n");
+		return;
+	}
+	if (wait == 0) {
+		command_auth_due(c);
+		return;
+	}
+	tintin_log_cat(d->log, TINTIN_DEBUG, CAT_AUTH, "Authentication of %s "
+	    "from %s held %us before its check.", name, c->addr, wait);
+	client_hold(c, wait);
+}
+
+static void
+wipe_secret(struct client *c)
+{
+	if (c->held_secret != NULL) {
+		explicit_bzero(c->held_secret, strlen(c->held_secret));
+		free(c->held_secret);
+		c->held_secret = NULL;
+	}
+}
+
+void
+command_auth_due(struct client *c)
+{
+	char name[AUTH_NAME_MAX], key[AUTH_KEY_MAX];
+	int role = ROLE_NONE;
+
+	memcpy(name, c->check_user, sizeof(name));
+	if (c->held_key) {
+		if (c->tls != NULL && tls_peer_key(c->tls, key,
+		    sizeof(key)) == 0)
+			role = auth_find_key(c->d->cfg->auth_keys, name, key);
+		auth_done(c, name, "key", role);
+		return;
+	}
+	check_password(c, name, c->held_secret != NULL ? c->held_secret :
+	    "");
+	wipe_secret(c);
+	if (c->check_pid == 0 && c->attempting && !c->dead) {
+		/* The check could not start (answered already). */
+		command_auth_cancel(c);
+		client_resume(c);
+	}
+}
+
+void
+command_auth_cancel(struct client *c)
+{
+	struct auth_limits l;
+	int locked;
+
+	limits_of(c->d->cfg, &l);
+	/* Gone during its check: a guess made, counted as a failure. */
+	(void)auth_attempt_end(&c->net, client_now(), &l, c->check_pid != 0,
+	    &locked);
+	c->attempting = 0;
+	c->hold_until = 0;
+	wipe_secret(c);
+}
+
 static void
 cmd_auth(struct client *c, char *args)
 {
 	struct daemon *d = c->d;
-	char *method, *name, *secret = NULL, key[AUTH_KEY_MAX], reply[96];
-	unsigned left;
+	char *method, *name, *secret = NULL, key[AUTH_KEY_MAX];
 
 	if (d->cfg->auth_mode == MODE_OFF) {
 		client_reply(c, "-ERR authentication is off\n");
@@ -482,15 +663,6 @@ cmd_auth(struct client *c, char *args)
 		    "/auth key NAME\n");
 		return;
 	}
-	if ((left = auth_locked(c->ip, time(NULL))) > 0) {
-		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "
-		    "of %s from %s refused: address locked out (%us left).",
-		    name, c->addr, left);
-		snprintf(reply, sizeof(reply), "-ERR locked out, try again in "
-		    "%us\n", left);
-		client_reply(c, reply);
-		return;
-	}
 	if (strcmp(method, "key") == 0) {
 		if (c->tls == NULL || tls_peer_key(c->tls, key,
 		    sizeof(key)) == -1) {
@@ -498,8 +670,7 @@ cmd_auth(struct client *c, char *args)
 			    "with a client certificate\n");
 			return;
 		}
-		auth_done(c, name, "key", auth_find_key(d->cfg->auth_keys,
-		    name, key));
+		auth_begin(c, name, NULL);
 		return;
 	}
 	if (c->tls == NULL && !d->cfg->auth_plaintext) {
@@ -509,11 +680,11 @@ cmd_auth(struct client *c, char *args)
 		client_reply(c, "-ERR password authentication needs TLS\n");
 		return;
 	}
-	check_password(c, name, secret);
+	auth_begin(c, name, secret);
 }
 
 static void
-log_command(struct client *c, const char *line, size_t len)
+log_command(struct client *c, const char *line, size_t len, int level)
 {
 	char esc[ESCAPE_BOUND(96) + 1];
 	size_t n, keep = cmdline_loggable(line, len), cut = keep;
@@ -522,14 +693,14 @@ log_command(struct client *c, const char *line, size_t len)
 		cut = 96;
 	n = escape_bytes(esc, line, cut);
 	esc[n] = '\0';
-	tintin_log_cat(c->d->log, TINTIN_INFO, CAT_COMMAND, "Command from %s "
+	tintin_log_cat(c->d->log, level, CAT_COMMAND, "Command from %s "
 	    "(%s): %s%s.", c->addr, who(c), esc, cut < keep ? "..." : "");
 }
 
 int
 command_run(struct client *c, const char *line, size_t len)
 {
-	char args[ARGS_MAX];
+	char args[ARGS_MAX], buf[REFUSAL_MAX];
 	const struct command *cmd = NULL;
 	const char *no;
 	size_t i, nl;
@@ -543,8 +714,9 @@ command_run(struct client *c, const char *line, size_t len)
 	}
 	if (cmd == NULL)
 		return 0;
-	log_command(c, line, len);
-	if ((no = refusal(c, cmd->need)) != NULL) {
+	/* Those that change nothing: a GUI polls /status all day. */
+	log_command(c, line, len, cmd->quiet ? TINTIN_DEBUG : TINTIN_INFO);
+	if ((no = refusal(c, cmd->name, cmd->need, buf)) != NULL) {
 		tintin_log_cat(c->d->log, TINTIN_WARN, CAT_AUTH, "Refused %s "
 		    "from %s (%s).", cmd->name, c->addr, who(c));
 		client_reply(c, no);

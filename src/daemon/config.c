@@ -68,6 +68,13 @@ config_defaults(struct config *c)
 	strcpy(c->auth_keys, "/etc/matt_daemon/authorized_keys");
 	c->auth_max_failures = 5;
 	c->auth_lockout = 60;
+	c->auth_login_grace = 30;
+	c->auth_max_tries = 3;
+	c->auth_ipv4_prefix = 32;
+	c->auth_ipv6_prefix = 64;
+	c->auth_global_max = 30;
+	c->auth_global_window = 60;
+	c->rotate_min_interval = 60;
 	strcpy(c->shell_user, "root");
 	strcpy(c->shell_command, "/bin/sh");
 	strcpy(c->mail_url, "smtp://127.0.0.1:25");
@@ -225,6 +232,12 @@ set_rotation(struct config *c, int line, const char *key, const char *value)
 		if (config_parse_duration(value, &rot->max_age) == -1)
 			config_error(c, line, "max_age: '%s' is not a "
 			    "duration (e.g. 30d, 12h; 0 = forever)", value);
+	} else if (strcmp(key, "rotate_min_interval") == 0) {
+		if (config_parse_duration(value, &c->rotate_min_interval) ==
+		    -1)
+			config_error(c, line, "rotate_min_interval: '%s' is "
+			    "not a duration (e.g. 60s, 5m; 0 = no limit)",
+			    value);
 	} else
 		return 0;
 	return 1;
@@ -352,7 +365,7 @@ set_auth(struct config *c, int line, const char *key, const char *value)
 			    "yes or no", value);
 		else
 			c->auth_plaintext = m;
-	} else
+	} else if (!config_set_guard(c, line, key, value))
 		config_error(c, line, "unknown key '%s' in [auth]", key);
 }
 

@@ -70,6 +70,7 @@ struct config {
 	char		 log_file[NAME_MAX + 1];
 	int		 log_level;
 	struct tintin_rotation rotation;	/* rotate_size ... max_age */
+	unsigned	 rotate_min_interval;	/* s between two /rotate */
 
 	/* [tls] */
 	int		 tls_mode;		/* MODE_OFF, _OPTIONAL, _REQUIRED */
@@ -83,6 +84,12 @@ struct config {
 	unsigned	 auth_max_failures;
 	unsigned	 auth_lockout;		/* seconds */
 	int		 auth_plaintext;	/* passwords over plain TCP */
+	unsigned	 auth_login_grace;	/* s to log in (required) */
+	unsigned	 auth_max_tries;	/* failed logins per session */
+	unsigned	 auth_ipv4_prefix;	/* bits of a source network */
+	unsigned	 auth_ipv6_prefix;
+	unsigned	 auth_global_max;	/* failures per global window */
+	unsigned	 auth_global_window;	/* s */
 
 	/* [shell] */
 	int		 shell_enabled;

@@ -27,6 +27,9 @@ void	config_set_level(struct config *c, int line, const char *value,
 	    int *out);
 void	config_set_events(struct config *c, int line, const char *value,
 	    unsigned *out);
+/* The [auth] keys of the guard against guessing; 0 if KEY is not one. */
+int	config_set_guard(struct config *c, int line, const char *key,
+	    const char *value);
 
 /* The [KIND NAME] sections of one kind: an array of structs whose first
  * member is the name (checked below). */

@@ -212,3 +212,51 @@ config_named(struct config *c, int line, const struct config_table *t,
 	*created = 1;
 	return e;
 }
+
+/* A number from MIN to MAX into *OUT, or an error naming KEY and WHAT. */
+static void
+set_uint(struct config *c, int line, const char *key, const char *value,
+    long min, long max, const char *what, unsigned *out)
+{
+	long v;
+
+	if (config_parse_int(value, min, max, &v) == -1)
+		config_error(c, line, "%s: '%s' is not %s", key, value, what);
+	else
+		*out = (unsigned)v;
+}
+
+int
+config_set_guard(struct config *c, int line, const char *key,
+    const char *value)
+{
+	unsigned secs;
+
+	if (strcmp(key, "login_grace") == 0) {
+		if (config_parse_duration(value, &c->auth_login_grace) == -1)
+			config_error(c, line, "login_grace: '%s' is not a "
+			    "duration (e.g. 30s; 0 = no limit)", value);
+	} else if (strcmp(key, "max_auth_tries") == 0)
+		set_uint(c, line, key, value, 1, 100,
+		    "a number from 1 to 100", &c->auth_max_tries);
+	else if (strcmp(key, "ipv4_prefix") == 0)
+		set_uint(c, line, key, value, 1, 32,
+		    "a prefix length from 1 to 32", &c->auth_ipv4_prefix);
+	else if (strcmp(key, "ipv6_prefix") == 0)
+		set_uint(c, line, key, value, 1, 128,
+		    "a prefix length from 1 to 128", &c->auth_ipv6_prefix);
+	else if (strcmp(key, "global_max_failures") == 0)
+		set_uint(c, line, key, value, 0, 1000,
+		    "a number from 0 (no global budget) to 1000",
+		    &c->auth_global_max);
+	else if (strcmp(key, "global_window") == 0) {
+		if (config_parse_duration(value, &secs) == -1 || secs == 0 ||
+		    secs > 86400)
+			config_error(c, line, "global_window: '%s' is not a "
+			    "duration from 1s to 1d", value);
+		else
+			c->auth_global_window = secs;
+	} else
+		return 0;
+	return 1;
+}

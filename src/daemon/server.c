@@ -1,7 +1,9 @@
 /*
  * The listening sockets: TCP (dual-stack by default) and the local unix
  * socket whose clients the kernel identifies, non-blocking, and the
- * accept loop, which refuses clients beyond max_clients with one line.
+ * accept loop, which refuses clients beyond max_clients with one line
+ * (when authentication is required, it first closes the oldest client
+ * that holds a slot without logging in).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -283,6 +285,23 @@ shed(struct daemon *d, int lfd)
 	    "connection dropped.");
 }
 
+/*
+ * Slots full and authentication required: a client that has not logged
+ * in gives its slot to the newcomer, so that clients that never log in
+ * cannot keep an admin out.  A logged-in client is never displaced.
+ */
+static void
+make_room(struct daemon *d)
+{
+	struct client *c;
+
+	if (d->cfg->auth_mode != MODE_REQUIRED ||
+	    (c = client_displaceable(d)) == NULL)
+		return;
+	(void)client_reply(c, "-ERR closed to make room: not logged in\n");
+	client_close(c, "displaced: not logged in, slots full");
+}
+
 static void
 on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -320,6 +339,8 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		} else
 			server_format_addr((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
+		if (d->nclients >= d->cfg->max_clients)
+			make_room(d);
 		if (d->nclients >= d->cfg->max_clients)
 			refuse(d, fd, addr);
 		else if (client_new(d, fd, addr, pp) == NULL) {

@@ -32,6 +32,10 @@ START_MESSAGES = [
 
 LAUNCH_TIMEOUT = 10.0
 
+# with_admin(): the admin that tests log in as to read the log or rotate
+ADMIN_NAME = "tester"
+ADMIN_PASSWORD = "conftest Admin-5e1 pw"
+
 
 def free_port():
     """A TCP port that is free on 127.0.0.1 right now."""
@@ -175,6 +179,7 @@ class Daemon:
         self.local_group = overrides.pop("local_group", None)
         assert not overrides, f"unknown overrides {overrides}"
         self.conf = str(tmp_path / "matt_daemon.conf")
+        self.admin = None       # (name, password) once with_admin() ran
         self.pid = None
         self.fg = None          # Popen in foreground mode
         self.launch = None
@@ -382,14 +387,67 @@ class Daemon:
             time.sleep(0.02)
 
     def stop(self):
-        """Send quit and wait for the process to go."""
+        """Send quit (as the admin of with_admin(), if any) and wait for
+        the process to go."""
         try:
             s = self.connect()
+            if self.admin is not None:
+                login(s, *self.admin)
             s.sendall(b"quit\n")
             s.close()
         except OSError:
             pass
         return self.wait_gone()
+
+
+def recv_line(sock, timeout=10.0):
+    """One line from a raw socket (bytes, with its newline), reading one
+    byte at a time so that nothing after it is taken.  Bounded in time."""
+    sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    data = b""
+    while not data.endswith(b"\n"):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"no line within {timeout}s ({data!r})")
+        b = sock.recv(1)
+        if not b:
+            raise AssertionError(f"EOF before a line ({data!r})")
+        data += b
+    return data
+
+
+def login(sock, name=ADMIN_NAME, password=ADMIN_PASSWORD):
+    """/auth on a raw socket (plain: the daemon allows it, see
+    with_admin()); asserts success and returns the socket."""
+    sock.sendall(f"/auth password {name} {password}\n".encode())
+    reply = recv_line(sock).decode()
+    assert reply.startswith(f"+OK authenticated as {name} "), reply
+    return sock
+
+
+def with_admin(d, rotate_min_interval=None):
+    """Give daemon D (not started) an admin to log in as, over plain TCP:
+    [auth] mode = optional, allow_plaintext = yes, a users file made by
+    --add-user.  Nothing of the log reaches an anonymous session, so the
+    tests that read it (/tail, /follow, /clients) or /rotate log in.
+    ROTATE_MIN_INTERVAL sets [log] rotate_min_interval (default: 1 min)."""
+    users = os.path.join(str(d.tmp), "users")
+    text = ""
+    if rotate_min_interval is not None:
+        text += f"[log]\nrotate_min_interval = {rotate_min_interval}\n"
+    text += (f"[auth]\nmode = optional\nallow_plaintext = yes\n"
+             f"users = {users}\n"
+             f"authorized_keys = {os.path.join(str(d.tmp), 'keys')}\n")
+    if d.extra_text and not d.extra_text.endswith("\n"):
+        d.extra_text += "\n"
+    d.extra_text += text
+    d.write_config()
+    p = subprocess.run([BINARY, "-c", d.conf, "--add-user", ADMIN_NAME,
+                        "--admin"], input=ADMIN_PASSWORD + "\n",
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    d.admin = (ADMIN_NAME, ADMIN_PASSWORD)
+    return d
 
 
 def pytest_collection_modifyitems(config, items):

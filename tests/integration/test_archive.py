@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import LINE_RE, run_binary, wait_until
+from conftest import LINE_RE, login, run_binary, wait_until, with_admin
 
 ARCHIVE_RE = re.compile(
     r"^(?P<base>.+)\.(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?"
@@ -198,8 +198,8 @@ def test_blocks_allocated_ahead_under_load_are_freed(daemon_factory):
 
 
 def test_rotate_command_makes_an_archive(daemon_factory):
-    d = daemon_factory(extra="compress = gzip\n").start()
-    s = d.connect()
+    d = with_admin(daemon_factory(extra="compress = gzip\n")).start()
+    s = login(d.connect())          # /rotate needs an admin
     s.sendall(b"before rotation\n/rotate\n")
     s.settimeout(5)
     assert s.recv(100) == b"+OK logs rotated\n"
@@ -228,8 +228,9 @@ def test_slash_line_that_is_no_command_is_user_input(daemon):
 
 
 def test_keep_prunes_oldest_archives(daemon_factory):
-    d = daemon_factory(extra="compress = gzip\nkeep = 2\n").start()
-    s = d.connect()
+    d = with_admin(daemon_factory(extra="compress = gzip\nkeep = 2\n"),
+                   rotate_min_interval=0).start()
+    s = login(d.connect())          # /rotate needs an admin
     s.settimeout(5)
     for i in range(5):
         s.sendall(b"round %d\n/rotate\n" % i)

@@ -657,3 +657,149 @@ def test_user_added_while_running_can_log_in(daemon_factory):
     add_user(d, "late", "late comer 9")
     t = tls(d)
     assert t.ask("/auth password late late comer 9") == OK_USER.format("late")
+
+
+# --- the guard: per network and in total, wait before the check -------------
+
+def from_addr(d, src, timeout=20.0):
+    """A plain session from source address SRC (127.0.0.0/8)."""
+    import socket
+    from tls_helpers import Conn
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", d.port))
+    return Conn(s, timeout)
+
+
+def guard_daemon(factory, level="info", max_clients=3, **auth):
+    """Auth optional over plain TCP, an admin alice; started."""
+    a = dict(mode="optional", allow_plaintext="yes")
+    a.update(auth)
+    d = make_daemon(factory, None, a, level=level, max_clients=max_clients)
+    add_user(d, "alice", PASSWORD, admin=True)
+    return d.start()
+
+
+def test_lockout_covers_the_network_of_ipv4_prefix(daemon_factory):
+    """ipv4_prefix = 24: failures from 127.0.0.2 and .3 lock out .4 too."""
+    d = guard_daemon(daemon_factory, max_failures=2, lockout="60s",
+                     ipv4_prefix=24)
+    for src in ("127.0.0.2", "127.0.0.3"):
+        r = from_addr(d, src).ask(f"/auth password alice {WRONG}", SLOW)
+        assert r == FAILED, (src, r)
+    r = from_addr(d, "127.0.0.4").ask(f"/auth password alice {PASSWORD}",
+                                      SLOW)
+    assert LOCKED_RE.match(r), r
+    d.wait_for_log(r"^Network 127\.0\.0\.3/24 locked out for 60s after 2 "
+                   r"failures\.$")
+
+
+def test_lockout_is_per_address_by_default(daemon_factory):
+    """The default ipv4_prefix is 32: another address is another network."""
+    d = guard_daemon(daemon_factory, max_failures=2, lockout="60s")
+    for _ in range(2):
+        from_addr(d, "127.0.0.2").ask(f"/auth password alice {WRONG}", SLOW)
+    assert LOCKED_RE.match(from_addr(d, "127.0.0.2").ask(
+        f"/auth password alice {PASSWORD}", SLOW))
+    assert from_addr(d, "127.0.0.3").ask(
+        f"/auth password alice {PASSWORD}", SLOW) == OK_ADMIN.format("alice")
+
+
+def test_success_waits_like_a_failure_and_hanging_up_gains_nothing(
+        daemon_factory):
+    """The wait comes before the check, so a right password is answered
+    no sooner than a wrong one; a client that hangs up during the wait
+    gets no answer, and its guess is still checked in its turn and
+    counted: the next attempt waits longer."""
+    d = guard_daemon(daemon_factory, max_failures=10, level="debug")
+    src = "127.0.0.9"
+    held = r"^Authentication of alice from 127\.0\.0\.9:{} held {}s "
+    for _ in range(2):      # waits 0 s, then 1 s
+        assert from_addr(d, src).ask(f"/auth password alice {WRONG}",
+                                     SLOW) == FAILED
+    # the third attempt is held 2 s: hang up after 0.3 s
+    c = from_addr(d, src)
+    c.send(f"/auth password alice {WRONG}\n")
+    d.wait_for_log(held.format(c.port, 2))
+    c.close()
+    d.wait_for_log(r"^Authentication of alice from 127\.0\.0\.9:\d+ "
+                   r"failed \(password\)\.$", count=3, timeout=SLOW)
+    # a right password now: held for three failures, not two, and
+    # answered no sooner than a wrong one would be
+    c = from_addr(d, src)
+    r, took = c.timed_ask(f"/auth password alice {PASSWORD}", SLOW)
+    assert r == OK_ADMIN.format("alice")
+    d.wait_for_log(held.format(c.port, 4))
+    assert took >= 3.0, f"answered after {took:.2f}s: the wait was skipped"
+
+
+def test_guesses_rotated_over_addresses_are_slowed_then_refused(
+        daemon_factory):
+    """Issue 15 item 4: guesses from 127.0.0.2, .3, ... each a fresh
+    address.  Past the global budget (10 failures in 20 s here) every
+    check waits its turn (2 s apart); an address that failed already is
+    then refused outright; the admin from 127.0.0.1 still gets in."""
+    d = guard_daemon(daemon_factory, max_failures=5, lockout="60s",
+                     global_max_failures=10, global_window="20s",
+                     max_auth_tries=1)
+    took = []
+    for i in range(2, 15):      # 10 failures reach the budget, 3 more
+        c = from_addr(d, f"127.0.0.{i}")
+        r, t = c.timed_ask(f"/auth password alice {WRONG}", SLOW)
+        c.close()
+        assert r == FAILED, (i, r)
+        took.append(t)
+    d.wait_for_log(r"^Failed logins from all addresses reached 10 in 20s: "
+                   r"every check now waits its turn, 2s apart\.$")
+    # slowed: each check past the budget waited its turn
+    assert all(t >= 1.0 for t in took[10:]), took
+    # refused: an address that failed already, while over the budget
+    r, t = from_addr(d, "127.0.0.2").timed_ask(
+        f"/auth password alice {PASSWORD}", SLOW)
+    assert LOCKED_RE.match(r), r
+    d.wait_for_log(r"^Authentication of alice from 127\.0\.0\.2:\d+ "
+                   r"refused: too many failed logins from all addresses")
+    # the admin, from a network without failures, waits its turn and is in
+    r = from_addr(d, "127.0.0.1").ask(f"/auth password alice {PASSWORD}",
+                                      SLOW)
+    assert r == OK_ADMIN.format("alice")
+
+
+def test_parallel_attempts_from_one_network_wait_in_turn(daemon_factory):
+    """Attempts under way count: three at once from one address do not
+    all get the first attempt's free check."""
+    d = guard_daemon(daemon_factory, max_failures=10, level="debug",
+                     max_clients=5)
+    conns = [from_addr(d, "127.0.0.7") for _ in range(3)]
+    for c in conns:
+        c.send(f"/auth password alice {WRONG}\n")
+    for c in conns:
+        assert c.line(SLOW).decode().rstrip("\n") == FAILED
+    held = [m for m in d.messages() if re.match(
+        r"^Authentication of alice from 127\.0\.0\.7:\d+ held \d+s", m)]
+    assert len(held) == 2, held
+
+
+# --- the guard's keys ---------------------------------------------------------
+
+@pytest.mark.parametrize("key,bad", [
+    ("login_grace", "soon"), ("max_auth_tries", "0"),
+    ("max_auth_tries", "101"), ("ipv4_prefix", "33"),
+    ("ipv4_prefix", "0"), ("ipv6_prefix", "129"),
+    ("global_max_failures", "1001"), ("global_max_failures", "-1"),
+    ("global_window", "0"), ("global_window", "2d")])
+def test_guard_keys_are_checked(daemon_factory, key, bad):
+    d = auth_daemon(daemon_factory, **{key: bad})
+    r = d.run("-t")
+    assert r.rc != 0
+    assert re.search(rf":\d+: {key}: '{re.escape(bad)}' is not ", r.err), \
+        r.err
+
+
+def test_guard_keys_accept_good_values(daemon_factory):
+    d = auth_daemon(daemon_factory, login_grace="45s", max_auth_tries=5,
+                    ipv4_prefix=24, ipv6_prefix=48, global_max_failures=0,
+                    global_window="5m")
+    r = d.run("-t")
+    assert r.rc == 0, r.err

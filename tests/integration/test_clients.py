@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import recv_until_eof, wait_until
+from conftest import recv_line, recv_until_eof, wait_until, with_admin
 
 REFUSAL = b"-ERR too many clients (max 3)\n"
 
@@ -310,3 +310,203 @@ def test_idle_timeout_0_never_drops(daemon):
     s.sendall(b"still connected\n")
     daemon.wait_for_message("User input: still connected")
     s.close()
+
+
+# --- [auth] mode = required: slots are for clients that log in --------------
+
+ADMIN_PW = "slot keeper Pw-81c"
+OK_ADMIN = b"+OK authenticated as alice (admin)\n"
+
+
+def required_daemon(factory, daemon_extra=None, max_clients=3,
+                    level="info", **auth):
+    """auth required over plain TCP (allow_plaintext), an admin alice."""
+    from tls_helpers import add_user, make_daemon
+    a = dict(mode="required", allow_plaintext="yes")
+    a.update(auth)
+    d = make_daemon(factory, None, a, daemon_extra=daemon_extra or {},
+                    max_clients=max_clients, level=level)
+    add_user(d, "alice", ADMIN_PW, admin=True)
+    return d.start()
+
+
+def admin_login(d, deadline):
+    """Connect and log in as alice, trying again while refused, until
+    DEADLINE (monotonic).  Returns the socket, or None."""
+    while time.monotonic() < deadline:
+        s = d.connect()
+        s.sendall(f"/auth password alice {ADMIN_PW}\n".encode())
+        try:
+            line = recv_line(s, timeout=max(0.1, deadline -
+                                            time.monotonic()))
+        except (AssertionError, OSError):
+            line = b""
+        if line == OK_ADMIN:
+            return s
+        s.close()
+        time.sleep(0.05)
+    return None
+
+
+class Squatters:
+    """N scripted attackers: each holds a connection without logging in
+    and reconnects at once when it is closed or refused, until stopped
+    (bounded: 60 s at most)."""
+
+    def __init__(self, d, n=3):
+        self.d, self.stop_flag, self.connects = d, False, 0
+        self.threads = [threading.Thread(target=self.run, daemon=True)
+                        for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def run(self):
+        end = time.monotonic() + 60
+        while not self.stop_flag and time.monotonic() < end:
+            try:
+                s = self.d.connect(timeout=1.0)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            self.connects += 1
+            s.settimeout(0.2)
+            while not self.stop_flag and time.monotonic() < end:
+                try:
+                    if not s.recv(4096):
+                        break           # closed: displaced or refused
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+            s.close()
+
+    def stop(self):
+        self.stop_flag = True
+        for t in self.threads:
+            t.join(timeout=10)
+
+
+def test_squatters_do_not_keep_an_admin_out(daemon_factory):
+    """Issue 15: three connections that never log in and reconnect in a
+    loop; the admin still gets in within 5 s, and once logged in is never
+    displaced."""
+    d = required_daemon(daemon_factory)
+    sq = Squatters(d)
+    try:
+        d.wait_for_log(r"\(3/3\)\.$")
+        time.sleep(2.5)     # past the head start a newcomer has
+        admin = admin_login(d, time.monotonic() + 5)
+        assert admin is not None, "the admin could not log in in 5 s"
+        d.wait_for_log(r"^Client disconnected: 127\.0\.0\.1:\d+ "
+                       r"\(displaced: not logged in, slots full\)\.$")
+        # the squatters go on; the admin keeps the slot past their head
+        # start, when they could displace anyone not logged in
+        before = sq.connects
+        time.sleep(3)
+        admin.sendall(b"/ping\n")
+        assert recv_line(admin) == b"+OK pong\n"
+        assert sq.connects > before, "the squatters stopped trying"
+    finally:
+        sq.stop()
+
+
+def test_a_logged_in_client_is_never_displaced(daemon_factory):
+    d = required_daemon(daemon_factory)
+    admins = [admin_login(d, time.monotonic() + 10) for _ in range(3)]
+    assert None not in admins
+    time.sleep(2.5)
+    s4 = d.connect()
+    assert recv_until_eof(s4) == REFUSAL
+    for a in admins:
+        a.sendall(b"/ping\n")
+        assert recv_line(a) == b"+OK pong\n"
+
+
+def test_optional_mode_never_displaces_anyone(daemon_factory):
+    """Anonymous clients may log lines when auth is optional: the 4th
+    client gets its one line, as in the subject."""
+    d = with_admin(daemon_factory()).start()
+    socks = fill(d)
+    time.sleep(2.5)
+    s4 = d.connect()
+    assert recv_until_eof(s4) == REFUSAL
+    socks[0].sendall(b"still here\n")
+    d.wait_for_message("User input: still here")
+
+
+def test_login_grace_closes_a_client_that_does_not_log_in(daemon_factory):
+    d = required_daemon(daemon_factory, login_grace="2s")
+    s = d.connect()
+    p = s.getsockname()[1]
+    assert recv_until_eof(s, timeout=8) == b"-ERR login timeout\n"
+    d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} "
+                       f"(not logged in within 2s).")
+    # a client that logs in stays past the grace
+    a = admin_login(d, time.monotonic() + 10)
+    time.sleep(3)
+    a.sendall(b"/ping\n")
+    assert recv_line(a) == b"+OK pong\n"
+
+
+def test_refused_lines_are_no_activity(daemon_factory):
+    """idle_timeout 2 s, no login grace: a client that keeps sending lines
+    without logging in is closed all the same."""
+    d = required_daemon(daemon_factory, {"idle_timeout": "2s"},
+                        login_grace="0")
+    s = d.connect()
+    p = s.getsockname()[1]
+    s.settimeout(0.5)
+    got = b""
+    end = time.monotonic() + 8
+    while time.monotonic() < end:
+        try:
+            s.sendall(b"let me stay\n")
+        except OSError:
+            break
+        try:
+            chunk = s.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    assert got.endswith(b"-ERR idle timeout\n"), got[-200:]
+    assert set(got.splitlines()[:-1]) == {b"-ERR authentication required"}
+    d.wait_for_log(rf"^Client disconnected: 127\.0\.0\.1:{p} \(idle for 2s\)")
+
+
+def test_max_auth_tries_closes_the_connection(daemon_factory):
+    d = required_daemon(daemon_factory, max_auth_tries=2, max_failures=10)
+    s = d.connect()
+    p = s.getsockname()[1]
+    for _ in range(2):
+        s.sendall(b"/auth password alice not-it\n")
+        assert recv_line(s, timeout=20) == b"-ERR authentication failed\n"
+    assert recv_until_eof(s, timeout=5) == b""
+    d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} "
+                       f"(2 failed logins).")
+
+
+def test_a_wait_its_network_earned_does_not_keep_the_slot(daemon_factory):
+    """A squatter that keeps guessing is held before each check, longer
+    and longer; held for its own failures, it is not "in the middle of a
+    login" and gives up its slot to the admin."""
+    d = required_daemon(daemon_factory, max_clients=1, level="debug",
+                        max_auth_tries=10, max_failures=10)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.2", 0))
+    s.settimeout(20)
+    s.connect(("127.0.0.1", d.port))
+    for _ in range(3):      # waits 0, 1, 2 s
+        s.sendall(b"/auth password alice guess\n")
+        assert recv_line(s, timeout=20) == b"-ERR authentication failed\n"
+    s.sendall(b"/auth password alice guess\n")
+    d.wait_for_log(rf"^Authentication of alice from 127\.0\.0\.2:"
+                   rf"{s.getsockname()[1]} held 4s before its check\.$")
+    admin = admin_login(d, time.monotonic() + 10)
+    assert admin is not None, "the guessing squatter kept the only slot"
+    assert recv_until_eof(s) == b"-ERR closed to make room: not logged in\n"
+    assert not [m for m in d.messages() if "failed" in m and
+                "127.0.0.2" in m][3:], "the held guess was checked"

@@ -1,5 +1,6 @@
 """The utility commands: /status, /clients, /tail, /follow, /help, /rotate
-(docs/PROTOCOL.md, 4), each with its exact reply shape.
+(docs/PROTOCOL.md, 4), each with its exact reply shape, and who may run
+them: nothing of the log reaches a session that has not proved who it is.
 
 Each test owns its daemon ([tls] optional, [auth] optional with an admin
 alice and a user bob, [shell] enabled, unless it says otherwise) and its
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import LINE_RE, parse_line
 from test_shell import login, open_shell, shell_daemon
-from tls_helpers import plain, tls
+from tls_helpers import make_daemon, plain, tls
 
 STATUS_RE = re.compile(
     r"^\+OK version=1\.0\.0 pid=(\d+) uptime=(\d+) clients=(\d+) "
@@ -27,8 +28,17 @@ CLIENT_RE = re.compile(
 DENIED = "-ERR permission denied"
 REQUIRED = "-ERR authentication required"
 
-HELP_ANONYMOUS = "+OK commands: /help /ping /status /whoami /auth /tail " \
-                 "/follow"
+HELP_ANONYMOUS = "+OK commands: /help /ping /status /whoami /auth"
+HELP_USER = "+OK commands: /help /ping /status /whoami /auth /clients " \
+            "/tail /follow"
+# auth off: what the -ERR says to an anonymous session
+OFF_USER_RE = re.compile(
+    r"^-ERR (/\w+) needs a logged-in user: set \[auth\] mode in "
+    r"matt_daemon\.conf, or use the local socket as root or a member of "
+    r"adm$")
+OFF_ADMIN_RE = re.compile(
+    r"^-ERR (/\w+) needs an admin: set \[auth\] mode in "
+    r"matt_daemon\.conf, or use the local socket as root$")
 HELP_ADMIN = "+OK commands: /help /ping /status /whoami /auth /rotate " \
              "/clients /tail /follow /shell quit"
 
@@ -173,7 +183,7 @@ def test_clients_lists_every_client(daemon_factory):
 def test_clients_shows_follow_and_shell_modes(daemon_factory):
     d = shell_daemon(daemon_factory)
     sh = open_shell(d)
-    f = plain(d)
+    f = login(tls(d), "bob")
     assert f.ask("/follow") == "+OK following"
     a = login(tls(d))
     rows = clients(a)
@@ -195,21 +205,38 @@ def test_clients_forgets_a_client_that_left(daemon_factory):
     assert set(clients(a)) == {a.addr}
 
 
-@pytest.mark.parametrize("who", ["anonymous", "bob"])
-def test_clients_needs_an_admin(daemon_factory, who):
+@pytest.mark.parametrize("conn", [plain, tls])
+def test_clients_needs_a_logged_in_user(daemon_factory, conn):
     d = shell_daemon(daemon_factory)
-    c = tls(d) if who == "anonymous" else login(tls(d), "bob")
+    a = login(tls(d))
+    c = conn(d)
     assert c.ask("/clients") == DENIED
     d.wait_for_log(rf"^Refused /clients from {re.escape(c.addr)} ")
     c.sync()        # no data lines after a refusal
+    a.sync()
 
 
-def test_clients_open_to_anyone_when_auth_is_off(daemon_factory):
+def test_clients_for_a_user(daemon_factory):
+    d = shell_daemon(daemon_factory)
+    b = login(tls(d), "bob")
+    rows = clients(b)
+    assert rows[b.addr]["user"] == "bob" and rows[b.addr]["role"] == "user"
+
+
+@pytest.mark.parametrize("cmd", ["/clients", "/tail", "/tail 5", "/follow"])
+def test_log_commands_refused_when_auth_is_off(daemon_factory, cmd):
+    """The subject's mode (no [auth]): the log stays out of reach of the
+    network, and the refusal says how to get it."""
     d = shell_daemon(daemon_factory, auth_mode="off")
     c = plain(d)
-    rows = clients(c)
-    assert list(rows) == [c.addr]
-    assert rows[c.addr]["tls"] == "no"
+    c.send("a line for the log\n")
+    m = OFF_USER_RE.match(c.ask(cmd))
+    assert m and m.group(1) == cmd.split()[0], cmd
+    c.send("still logged\n")
+    c.sync()        # nothing follows the refusal
+    assert "User input: still logged" in d.messages()
+    d.wait_for_log(rf"^Refused {cmd.split()[0]} from {re.escape(c.addr)} "
+                   rf"\(anonymous\)\.$")
 
 
 # --- /tail ---------------------------------------------------------------------
@@ -223,7 +250,7 @@ def tail(c, arg=None):
 
 def test_tail_returns_the_last_n_lines_of_the_log(daemon_factory):
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d))
     for i in range(20):
         c.send(f"tail line {i}\n")
     c.sync()
@@ -236,18 +263,18 @@ def test_tail_returns_the_last_n_lines_of_the_log(daemon_factory):
     end = len(lines) - lines[::-1].index(got[-1])
     assert got == lines[end - 5:end]
     assert parse_line(got[-1]) == (
-        "INFO", f"Command from {c.addr} (anonymous): /tail 5.")
+        "INFO", f"Command from {c.addr} (alice): /tail 5.")
+    # /ping changes nothing: logged at DEBUG, not in this INFO log
     assert [parse_line(x)[1] for x in got[:4]] == [
-        "User input: tail line 17", "User input: tail line 18",
-        "User input: tail line 19",
-        f"Command from {c.addr} (anonymous): /ping."]
+        "User input: tail line 16", "User input: tail line 17",
+        "User input: tail line 18", "User input: tail line 19"]
     for x in got:
         assert LINE_RE.match(x), x
 
 
 def test_tail_defaults_to_ten(daemon_factory):
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d), "bob")
     for i in range(15):
         c.send(f"line {i}\n")
     c.sync()
@@ -260,7 +287,7 @@ def test_tail_defaults_to_ten(daemon_factory):
 
 def test_tail_of_more_than_the_log_returns_all_of_it(daemon_factory):
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d))
     c.sync()
     got = tail(c, 1000)
     lines = d.log_lines()
@@ -271,11 +298,11 @@ def test_tail_of_more_than_the_log_returns_all_of_it(daemon_factory):
 
 def test_tail_one(daemon_factory):
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d), "bob")
     c.send("only me\n")
     got = tail(c, 1)
     assert [parse_line(x)[1] for x in got] == [
-        f"Command from {c.addr} (anonymous): /tail 1."]
+        f"Command from {c.addr} (bob): /tail 1."]
 
 
 def test_tail_past_its_window_returns_whole_records_only(daemon_factory):
@@ -284,7 +311,7 @@ def test_tail_past_its_window_returns_whole_records_only(daemon_factory):
     first one whole too (not the end of one cut by the window), and the
     client stays connected."""
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d))
     for i in range(400):
         c.send(f"{i:04d} " + "x" * 4000 + "\n")
     c.sync()
@@ -302,7 +329,7 @@ def test_tail_past_its_window_returns_whole_records_only(daemon_factory):
 @pytest.mark.parametrize("arg", ["0", "1001", "-3", "abc", "5x", "1 2", ""])
 def test_tail_bad_count_is_an_error(daemon_factory, arg):
     d = shell_daemon(daemon_factory)
-    c = plain(d)
+    c = login(tls(d), "bob")
     # "/tail " with an empty argument: a trailing space after the name
     r = c.ask(f"/tail {arg}")
     if arg == "":
@@ -342,7 +369,7 @@ def lines_until(c, pred, timeout=5.0):
 
 def test_follow_streams_what_another_client_sends(daemon_factory):
     d = shell_daemon(daemon_factory)
-    f = plain(d)
+    f = login(tls(d), "bob")
     assert f.ask("/follow") == "+OK following"
     o = plain(d)
     o.send("hello follower\nsecond line\n")
@@ -360,7 +387,7 @@ def test_follow_streams_what_another_client_sends(daemon_factory):
 
 def test_follow_ends_with_any_line(daemon_factory):
     d = shell_daemon(daemon_factory)
-    f = plain(d)
+    f = login(tls(d), "bob")
     assert f.ask("/follow") == "+OK following"
     f.send("stop it\n")
     got = lines_until(f, lambda x: not LINE_RE.match(x))
@@ -379,7 +406,7 @@ def test_follow_ends_with_any_line(daemon_factory):
 
 def test_follow_ends_when_the_client_leaves(daemon_factory):
     d = shell_daemon(daemon_factory)
-    f = plain(d)
+    f = login(tls(d))
     assert f.ask("/follow") == "+OK following"
     gone = f.addr
     f.close()
@@ -401,7 +428,7 @@ def test_follow_needs_auth_when_auth_is_required(daemon_factory):
 
 def test_two_followers_get_the_same_lines(daemon_factory):
     d = shell_daemon(daemon_factory)
-    f1, f2 = plain(d), tls(d)
+    f1, f2 = login(tls(d), "bob"), login(tls(d))
     assert f1.ask("/follow") == "+OK following"
     assert f2.ask("/follow") == "+OK following"
     o = plain(d)
@@ -420,7 +447,12 @@ def test_help_for_an_anonymous_client(daemon_factory):
 
 def test_help_for_a_user(daemon_factory):
     d = shell_daemon(daemon_factory)
-    assert login(tls(d), "bob").ask("/help") == HELP_ANONYMOUS
+    assert login(tls(d), "bob").ask("/help") == HELP_USER
+
+
+def test_help_for_an_anonymous_client_when_auth_is_off(daemon_factory):
+    d = shell_daemon(daemon_factory, auth_mode="off")
+    assert plain(d).ask("/help") == HELP_ANONYMOUS + " quit"
 
 
 def test_help_for_an_admin(daemon_factory):
@@ -433,7 +465,7 @@ def test_help_before_auth_when_auth_is_required(daemon_factory):
     c = tls(d)
     assert c.ask("/help") == "+OK commands: /help /ping /whoami /auth"
     login(c, "bob")
-    assert c.ask("/help") == HELP_ANONYMOUS
+    assert c.ask("/help") == HELP_USER
 
 
 def test_help_for_an_admin_leaves_out_a_disabled_shell(daemon_factory):
@@ -491,7 +523,98 @@ def test_rotate_needs_an_admin_when_auth_is_on(daemon_factory, who):
                    rf"\({who}\)\.$")
 
 
-def test_rotate_by_anyone_when_auth_is_off(daemon_factory):
+def test_rotate_refused_to_anonymous_when_auth_is_off(daemon_factory):
     d = shell_daemon(daemon_factory, auth_mode="off")
     c = plain(d)
-    assert c.ask("/rotate") == "+OK logs rotated"
+    before = sorted(os.listdir(d.logdir))
+    m = OFF_ADMIN_RE.match(c.ask("/rotate"))
+    assert m and m.group(1) == "/rotate"
+    c.sync()
+    assert sorted(os.listdir(d.logdir)) == before
+    # the subject's own behaviour stays: lines logged, quit obeyed
+    c.send("plain line\nquit\n")
+    assert d.wait_gone()
+    assert "User input: plain line" in d.messages()
+
+
+def rotate_daemon(factory, interval=None, start=True):
+    extra = "" if interval is None else \
+        f"[log]\nrotate_min_interval = {interval}\n"
+    d = shell_daemon(factory, start=False)
+    d.extra_text += extra
+    d.write_config()
+    return d.start() if start else d
+
+
+def test_rotate_is_rate_limited_whoever_asks(daemon_factory):
+    d = rotate_daemon(daemon_factory)           # default: one a minute
+    a = login(tls(d))
+    assert a.ask("/rotate") == "+OK logs rotated"
+    n = len(os.listdir(d.logdir))
+    for _ in range(5):
+        r = a.ask("/rotate")
+        m = re.fullmatch(r"-ERR too soon: one /rotate every 60s, try "
+                         r"again in (\d+)s", r)
+        assert m and 1 <= int(m.group(1)) <= 60, r
+    a.sync()
+    assert len(os.listdir(d.logdir)) == n
+    d.wait_for_log(rf"^Refused /rotate from {re.escape(a.addr)} \(alice\): "
+                   r"the last one was \d+s ago\.$", count=5)
+
+
+def test_rotate_min_interval_0_lifts_the_limit(daemon_factory):
+    d = rotate_daemon(daemon_factory, 0)
+    a = login(tls(d))
+    for _ in range(3):
+        assert a.ask("/rotate") == "+OK logs rotated"
+
+
+def test_rotate_min_interval_is_checked(daemon_factory):
+    d = rotate_daemon(daemon_factory, "soon", start=False)
+    r = d.run("-t")
+    assert r.rc != 0 and "rotate_min_interval: 'soon'" in r.err, r.err
+
+
+# --- what is logged of the commands ---------------------------------------
+
+def test_commands_that_change_nothing_are_logged_at_debug(daemon_factory):
+    """/status, /ping, /whoami, /help: a GUI polls /status every 3 s."""
+    quiet = ["/status", "/ping", "/whoami", "/help"]
+    for level in ("info", "debug"):
+        d = make_daemon(daemon_factory, "optional", dict(mode="optional"),
+                        sub=level, level=level)
+        d.start()
+        c = tls(d)
+        for cmd in quiet:
+            c.ask(cmd)
+        c.ask("/tail")          # refused: still logged at INFO
+        c.sync()
+        recs = [(lvl, m) for lvl, m in d.records()
+                if m.startswith(f"Command from {c.addr} ")]
+        got = {m.rsplit(": ", 1)[1]: lvl for lvl, m in recs}
+        assert got["/tail."] == "INFO"
+        for cmd in quiet:
+            if level == "info":
+                assert cmd + "." not in got, recs
+            else:
+                assert got[cmd + "."] == "DEBUG", recs
+
+
+# --- what an anonymous session sees in optional mode ----------------------
+
+def test_anonymous_gets_nothing_of_the_log_in_optional_mode(daemon_factory):
+    """An admin logs in over TLS and types a line; an anonymous plain
+    session may not follow, tail or list, and its /status has counters
+    but no address."""
+    d = shell_daemon(daemon_factory)
+    anon = plain(d)
+    for cmd in ("/follow", "/tail", "/clients"):
+        assert anon.ask(cmd) == DENIED, cmd
+    a = login(tls(d))
+    a.send("admin secret plans 7d1\n")
+    a.sync()
+    r = anon.ask("/status")
+    assert STATUS_RE.match(r), r
+    assert "127.0.0.1" not in r and "alice" not in r
+    anon.sync()
+    assert b"7d1" not in anon.buf and b"alice" not in anon.buf

@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import REPO, BINARY, free_port, wait_until
+from conftest import (ADMIN_NAME, ADMIN_PASSWORD, REPO, BINARY, free_port,
+                      wait_until, with_admin)
 
 GTK_BIN = os.environ.get("BEN_AFK_GTK", os.path.join(REPO, "Ben_AFK-gtk"))
 BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
@@ -254,18 +255,34 @@ def pin(d, home, fp=None):
     return path
 
 
-def connected(g):
-    """Wait until both sessions run: the command one and /follow."""
+def connected(g, follow=True):
+    """Wait until both sessions run: the command one and /follow (only a
+    logged-in session may follow the log: FOLLOW False for an anonymous
+    one)."""
     g.wait("connected")
-    g.wait("following")
+    if follow:
+        g.wait("following")
     g.wait("status")
     g.focus()
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    """A started daemon with an admin (conftest.with_admin): nothing of
+    the log reaches an anonymous session, and the window follows it."""
+    return with_admin(daemon_factory()).start()
+
+
+def admin_gui(gui, d, *args):
+    """Ben_AFK-gtk logged in as with_admin()'s admin, over plain TCP."""
+    return gui("-p", d.port, "-u", ADMIN_NAME, "--plaintext-password", *args,
+               env={"BEN_AFK_PASSWORD": ADMIN_PASSWORD})
 
 
 # --- the issue's four behaviours --------------------------------------------
 
 def test_line_typed_in_the_gui_reaches_the_daemon_log(daemon, gui):
-    g = gui("-p", daemon.port)
+    g = admin_gui(gui, daemon)
     connected(g)
     g.type("hello from the GUI")
     g.key("Return")
@@ -276,7 +293,7 @@ def test_line_typed_in_the_gui_reaches_the_daemon_log(daemon, gui):
 
 
 def test_line_from_another_client_appears_in_the_log_view(daemon, gui):
-    g = gui("-p", daemon.port)
+    g = admin_gui(gui, daemon)
     connected(g)
     with daemon.connect() as s:
         s.sendall(b"sent by another client\n")
@@ -287,7 +304,7 @@ def test_line_from_another_client_appears_in_the_log_view(daemon, gui):
 def test_multi_line_paste_sends_each_line(daemon, gui):
     if shutil.which("xclip") is None:
         pytest.skip("xclip is not installed (scripts/deps.sh installs it)")
-    g = gui("-p", daemon.port)
+    g = admin_gui(gui, daemon)
     connected(g)
     # xclip owns the clipboard in the foreground until we stop it.
     clip = subprocess.Popen(["xclip", "-selection", "clipboard", "-quiet",
@@ -317,8 +334,8 @@ def test_multi_line_paste_sends_each_line(daemon, gui):
 
 
 def test_quit_action_stops_the_daemon(daemon, gui):
-    g = gui("-p", daemon.port)
-    connected(g)                    # auth=off: anyone may quit
+    g = admin_gui(gui, daemon)
+    connected(g)                    # an admin may quit
     g.key("ctrl+q")
     g.wait("quit-dialog")
     time.sleep(0.3)
@@ -344,7 +361,7 @@ def test_refused_connection_shows_an_error(daemon_factory, gui):
 # --- more of the window -----------------------------------------------------------
 
 def test_log_view_stops_following_when_scrolled_up(daemon, gui):
-    g = gui("-p", daemon.port)
+    g = admin_gui(gui, daemon)
     connected(g)
     with daemon.connect() as s:
         s.sendall(b"".join(b"filler %d\n" % i for i in range(150)))
@@ -413,7 +430,7 @@ def test_anonymous_user_cannot_quit_when_auth_is_on(daemon_factory, gui,
     d = secure_daemon(daemon_factory).start()
     pin(d, tmp_path / "home")
     g = gui("-p", d.port, "--tls")
-    connected(g)
+    connected(g, follow=False)      # anonymous: no live log
     n = len(g.trace())
     g.key("ctrl+q")                 # greyed out: nothing happens
     time.sleep(1.0)
@@ -472,8 +489,8 @@ def test_admin_gets_a_remote_shell_in_the_terminal_tab(daemon_factory, gui,
 
 
 def test_connection_loss_offers_reconnect(daemon_factory, gui):
-    d = daemon_factory().start()
-    g = gui("-p", d.port)
+    d = with_admin(daemon_factory()).start()
+    g = admin_gui(gui, d)
     connected(g)
     os.kill(d.pid, signal.SIGTERM)
     assert d.wait_gone()

@@ -439,8 +439,9 @@ def test_plain_lines_fast_path_logs_as_the_framer(daemon_factory, seed,
         step = rng.choice([1, 2, 7, 63, 64, 65, 500, 4096, 70000])
         cuts.append(data[pos:pos + step])
         pos += step
-    fast = daemon_factory("fast", max_line=max_line).start()
-    slow = daemon_factory("slow", max_line=max_line)
+    # debug: /ping, which changes nothing, is logged at DEBUG
+    fast = daemon_factory("fast", max_line=max_line, level="debug").start()
+    slow = daemon_factory("slow", max_line=max_line, level="debug")
     slow.extra_text = (f"[sink copy]\npath = {slow.tmp}/copy.log\n"
                        "level = log\nevents = input\n")
     slow.write_config()

@@ -92,9 +92,13 @@ def test_synopsis_offers_the_options_of_help():
 
 
 def config_keys():
-    """Every key name that config.c compares against."""
-    with open(CONFIG_C) as f:
-        return sorted(set(re.findall(r'strcmp\(key, "(\w+)"\)', f.read())))
+    """Every key name that the config*.c files compare against."""
+    import glob
+    text = ""
+    for path in sorted(glob.glob(CONFIG_C.replace("config.c", "config*.c"))):
+        with open(path) as f:
+            text += f.read()
+    return sorted(set(re.findall(r'strcmp\(key, "(\w+)"\)', text)))
 
 
 def test_every_config_key_is_documented():
