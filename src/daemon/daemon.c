@@ -19,6 +19,7 @@
 #include "common/escape.h"
 #include "common/mkdirs.h"
 #include "daemon/alert.h"
+#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
@@ -59,7 +60,7 @@ daemon_exit(struct daemon *d)
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
 	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
-		(void)kill(tintin_archiver_pid(d->log), SIGKILL);
+		(void)child_signal(tintin_archiver_pid(d->log), SIGKILL);
 	tintin_free(d->log);
 	d->log = NULL;
 	free(d->scratch);
@@ -168,6 +169,14 @@ take_lock(struct daemon *d)
 }
 
 static void
+on_archiver_exit(void *arg, pid_t pid, int status)
+{
+	struct daemon *d = arg;
+
+	(void)tintin_child_exited(d->log, (int)pid, status);
+}
+
+static void
 on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct daemon *d = io->arg;
@@ -180,6 +189,11 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		shell_tick(d);
 		alert_tick(d);
 		tintin_tick(d->log);
+		/* An archiver it started is watched like any child. */
+		if (tintin_archiver_pid(d->log) > 0 &&
+		    child_signal(tintin_archiver_pid(d->log), 0) == -1)
+			(void)child_watch(tintin_archiver_pid(d->log),
+			    on_archiver_exit, d);
 	}
 }
 
