@@ -150,6 +150,7 @@ archiver_start(Tintin_reporter *r)
 	if ((pid = fork()) == -1) {
 		tintin_note(r, TINTIN_WARN, "Cannot start the log archiver: "
 		    "%s; will retry.", strerror(errno));
+		r->archive_again = 1;
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
 		return;
 	}
@@ -360,6 +361,7 @@ tintin_child_exited(Tintin_reporter *r, int pid, int status)
 		    "retry.", WIFEXITED(status) ? "status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) :
 		    WTERMSIG(status));
+		r->archive_again = 1;	/* its job is redone whole */
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
 	}
 	if (r->depth == 0)
