@@ -89,7 +89,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert \
-		  prefilter
+		  prefilter child
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
@@ -156,6 +156,9 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8
+$(BUILD)/tests/test_child: $(BUILD)/tests/unit/test_child.o \
+		$(BUILD)/src/daemon/child.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 		$(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
