@@ -151,7 +151,7 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
 		$(BUILD)/src/daemon/mail_message.o $(BUILD)/src/daemon/smtp.o \
 		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/mail_spool.o \
-		$(LIBCOMMON) $(LIBTINTIN)
+		$(BUILD)/src/daemon/child.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o

@@ -181,6 +181,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct daemon *d = io->arg;
 	uint64_t ticks;
+	pid_t archiver;
 
 	(void)l;
 	(void)events;
@@ -188,12 +189,14 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		client_tick(d);
 		shell_tick(d);
 		alert_tick(d);
+		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
-		/* An archiver it started is watched like any child. */
-		if (tintin_archiver_pid(d->log) > 0 &&
-		    child_signal(tintin_archiver_pid(d->log), 0) == -1)
-			(void)child_watch(tintin_archiver_pid(d->log),
-			    on_archiver_exit, d);
+		/* The archiver may be reaped (and started) in there too. */
+		if (archiver > 0 && archiver != tintin_archiver_pid(d->log))
+			child_forget(archiver);
+		archiver = tintin_archiver_pid(d->log);
+		if (archiver > 0 && child_signal(archiver, 0) == -1)
+			(void)child_watch(archiver, on_archiver_exit, d);
 	}
 }
 
