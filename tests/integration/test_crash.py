@@ -233,3 +233,43 @@ def test_password_checker_fault_leaves_the_daemon(daemon_factory):
     assert r == "+OK authenticated as carol (admin)", r
     c.send(b"quit\n")
     assert d.wait_gone(10)
+
+
+def signal_masks(pid):
+    """SigBlk, SigIgn and SigCgt of PID, as integers; None if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(ln.split(":", 1) for ln in f if ":" in ln)
+    except OSError:
+        return None
+    return tuple(int(fields[k].strip(), 16)
+                 for k in ("SigBlk", "SigIgn", "SigCgt"))
+
+
+def test_archiver_keeps_none_of_the_daemons_signal_handling(daemon_factory):
+    """Tintin's archiver resets every signal itself: no handler (the
+    daemon's crash handlers), nothing blocked (the daemon blocks all the
+    others for its signalfd)."""
+    d = daemon_factory(extra="compress = gzip\ncompress_level = 9\n")
+    os.makedirs(d.logdir, exist_ok=True)
+    with open(os.path.join(d.logdir, d.logname + ".20200101-000000"),
+              "wb") as f:
+        f.write(b"".join(b"old record %08d %s\n" % (
+            i, os.urandom(24).hex().encode()) for i in range(300000)))
+    d.start()
+    masks = signal_masks(d.pid)
+    assert masks[0] != 0 and masks[2] != 0, masks     # the daemon's own
+    s = d.connect()
+    s.sendall(b"x\n/rotate\n")
+    pid = wait_until(lambda: daemon_children(d.pid), timeout=20)[0]
+    # Right after fork it still has the daemon's: wait for its reset.
+    seen = []
+
+    def reset_or_gone():
+        seen.append(signal_masks(pid))
+        return seen[-1] is None or seen[-1] == (0, 0, 0)
+
+    wait_until(reset_or_gone, timeout=10)
+    assert seen[-1] == (0, 0, 0), \
+        f"archiver masks (blocked, ignored, caught): {seen[-3:]}"
+    s.close()
