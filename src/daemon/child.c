@@ -294,7 +294,8 @@ exit_like(int status)
 
 	if (WIFSIGNALED(status)) {
 		sig = WTERMSIG(status);
-		(void)setrlimit(RLIMIT_CORE, &none);	/* the shell's, not ours */
+		/* A core is the shell's to dump, not ours. */
+		(void)setrlimit(RLIMIT_CORE, &none);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		(void)sigaction(sig, &sa, NULL);

@@ -44,8 +44,8 @@ int	child_reaped(pid_t pid, int status);
  * fork.  Returns 0 in the new child, which goes on (to exec the shell).
  * The caller never returns: it writes the child's PID (a pid_t) to REPORT
  * and closes it, then waits for the child.  SIGHUP (a hang-up, or the
- * daemon) hands the child SIGHUP and SIGCONT and leaves it HANGUP_GRACE
- * seconds; SIGTERM (the daemon quits, or dies) ends it at once.  Once the
+ * daemon) hands the child SIGHUP and SIGCONT and leaves it GRACE seconds;
+ * SIGTERM (the daemon quits, or dies) ends it at once.  Once the
  * child is gone, every process left of the session (they are reparented
  * here, even after setsid or a double fork) gets SIGKILL, and the caller
  * exits the way the child did.  Returns -1 if it cannot fork.

@@ -28,7 +28,7 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 #define NCRASH	(sizeof(crash_signals) / sizeof(crash_signals[0]))
 
 static struct daemon	*crash_d;
-static pid_t		 crash_pid;	/* the daemon, not one of its children */
+static pid_t		 crash_pid;	/* the daemon, not a child */
 static char		 crash_msg[NCRASH][64];
 static char		 altstack[64 * 1024];
 
