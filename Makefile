@@ -65,7 +65,8 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/tls.c src/daemon/auth.c src/daemon/shell.c \
 		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \
-		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c
+		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
+		  src/daemon/child.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -98,7 +99,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
-		  prefilter auth
+		  prefilter auth child
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
@@ -156,11 +157,14 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
 		$(BUILD)/src/daemon/mail_message.o $(BUILD)/src/daemon/smtp.o \
 		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/mail_spool.o \
-		$(LIBCOMMON) $(LIBTINTIN)
+		$(BUILD)/src/daemon/child.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8
+$(BUILD)/tests/test_child: $(BUILD)/tests/unit/test_child.o \
+		$(BUILD)/src/daemon/child.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 		$(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)

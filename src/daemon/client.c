@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/escape.h"
+#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/client_int.h"
 #include "daemon/command.h"
@@ -221,7 +222,8 @@ client_release(struct client *c)
 	c->io.fd = -1;
 	c->io.cb = NULL;	/* ignore events of this turn */
 	if (c->check_pid != 0) {
-		(void)kill(c->check_pid, SIGKILL);
+		(void)child_signal(c->check_pid, SIGKILL);
+		child_forget(c->check_pid);
 		c->check_pid = 0;
 	}
 	if (c->check_io.fd >= 0) {

@@ -20,6 +20,7 @@
 
 #include "common/escape.h"
 #include "daemon/auth.h"
+#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/cmdline.h"
 #include "daemon/command.h"
@@ -490,9 +491,21 @@ on_check(struct loop *l, struct loop_io *io, uint32_t events)
 	close(io->fd);
 	io->fd = -1;
 	io->cb = NULL;
-	c->check_pid = 0;	/* reaped by the SIGCHLD handler */
+	child_forget(c->check_pid);	/* reaped by the SIGCHLD handler */
+	c->check_pid = 0;
 	auth_done(c, c->check_user, "password", ok == 1 ? c->check_role :
 	    ROLE_NONE);
+}
+
+/* The checker was reaped: its PID is no longer one to signal. */
+static void
+on_check_exit(void *arg, pid_t pid, int status)
+{
+	struct client *c = arg;
+
+	(void)pid;
+	(void)status;
+	c->check_pid = 0;
 }
 
 /*
@@ -524,12 +537,15 @@ check_password(struct client *c, const char *name, char *password)
 		return;
 	}
 	if (pid == 0) {
+		if (child_reset(p[1]) == -1)
+			_exit(1);
 		ok = auth_password_ok(hash[0] ? hash : NULL, password) ? 1 : 0;
-		(void)write(p[1], &ok, 1);
+		(void)write(3, &ok, 1);
 		_exit(0);
 	}
 	close(p[1]);
 	explicit_bzero(hash, sizeof(hash));
+	(void)child_watch(pid, on_check_exit, c);
 	c->check_pid = pid;
 	c->check_role = role;
 	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
@@ -537,7 +553,8 @@ check_password(struct client *c, const char *name, char *password)
 	c->check_io.cb = on_check;
 	c->check_io.arg = c;
 	if (loop_add(&c->d->loop, &c->check_io, EPOLLIN) == -1) {
-		(void)kill(pid, SIGKILL);
+		(void)child_signal(pid, SIGKILL);
+		child_forget(pid);
 		close(p[0]);
 		c->check_io.fd = -1;
 		c->check_pid = 0;

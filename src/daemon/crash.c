@@ -1,7 +1,10 @@
 /*
  * Crash handlers.  Only async-signal-safe calls here: write(2) of lines
  * formatted in advance or with pure arithmetic (tintin_crash_log), unlink,
- * sigaction, sigprocmask and raise.
+ * sigaction, sigprocmask, getpid and raise.  They belong to the daemon
+ * alone: a forked helper resets them first thing (child_reset), and one
+ * that faults before that simply dies of its signal, touching neither the
+ * daemon's lock nor its buffered records.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 #define NCRASH	(sizeof(crash_signals) / sizeof(crash_signals[0]))
 
 static struct daemon	*crash_d;
+static pid_t		 crash_pid;	/* the daemon, not a child */
 static char		 crash_msg[NCRASH][64];
 static char		 altstack[64 * 1024];
 
@@ -35,16 +39,33 @@ user_sent(const siginfo_t *si)
 	    si->si_code == SI_TKILL) && si->si_pid != getpid();
 }
 
+/* Die of SIG, by its default action. */
+static void __attribute__((noreturn))
+die_of(int sig)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	(void)raise(sig);
+	_exit(128 + sig);
+}
+
 static void
 crash_handler(int sig, siginfo_t *si, void *uc)
 {
 	struct crash_note note;
-	struct sigaction sa;
-	sigset_t set;
 	int saved = errno;
 	size_t i;
 
 	(void)uc;
+	if (getpid() != crash_pid)
+		die_of(sig);	/* a child, faulting before child_reset() */
 	if (user_sent(si) && crash_d->crash_wfd >= 0) {
 		memset(&note, 0, sizeof(note));	/* no padding left unset */
 		note.sig = sig;
@@ -59,14 +80,7 @@ crash_handler(int sig, siginfo_t *si, void *uc)
 			    crash_msg[i]);
 	if (crash_d->lock_fd >= 0)
 		(void)unlink(crash_d->lock_path);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
-	(void)raise(sig);
-	_exit(128 + sig);
+	die_of(sig);
 }
 
 static void
@@ -93,6 +107,7 @@ crash_start(struct daemon *d)
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
 	crash_d = d;
+	crash_pid = getpid();
 	d->crash_wfd = p[1];
 	d->crash_io.fd = p[0];
 	d->crash_io.cb = on_crash_pipe;

@@ -20,6 +20,7 @@
 #include "common/escape.h"
 #include "common/mkdirs.h"
 #include "daemon/alert.h"
+#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
@@ -60,7 +61,7 @@ daemon_exit(struct daemon *d)
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
 	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
-		(void)kill(tintin_archiver_pid(d->log), SIGKILL);
+		(void)child_signal(tintin_archiver_pid(d->log), SIGKILL);
 	tintin_free(d->log);
 	d->log = NULL;
 	free(d->scratch);
@@ -203,10 +204,19 @@ open_local(struct daemon *d)
 }
 
 static void
+on_archiver_exit(void *arg, pid_t pid, int status)
+{
+	struct daemon *d = arg;
+
+	(void)tintin_child_exited(d->log, (int)pid, status);
+}
+
+static void
 on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct daemon *d = io->arg;
 	uint64_t ticks;
+	pid_t archiver;
 
 	(void)l;
 	(void)events;
@@ -214,7 +224,14 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		client_tick(d);
 		shell_tick(d);
 		alert_tick(d);
+		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
+		/* The archiver may be reaped (and started) in there too. */
+		if (archiver > 0 && archiver != tintin_archiver_pid(d->log))
+			child_forget(archiver);
+		archiver = tintin_archiver_pid(d->log);
+		if (archiver > 0 && child_signal(archiver, 0) == -1)
+			(void)child_watch(archiver, on_archiver_exit, d);
 	}
 }
 

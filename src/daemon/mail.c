@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "daemon/alert.h"
+#include "daemon/child.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/mail.h"
 #include "daemon/mail_spool.h"
-#include "daemon/signals.h"
 #include "daemon/smtp.h"
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
@@ -213,6 +213,12 @@ mail_send(struct daemon *d, const struct config_alert *a,
 }
 
 static void
+on_mailer_exit(void *arg, pid_t pid, int status)
+{
+	(void)mail_child_exited(arg, pid, status);
+}
+
+static void
 spawn(struct daemon *d, struct mail_item *it)
 {
 	struct mailer *m = d->mailer;
@@ -234,15 +240,14 @@ spawn(struct daemon *d, struct mail_item *it)
 	}
 	if (pid == 0) {
 		/* Keep only the error pipe: no lock, no listening socket. */
-		if (fds[1] != 3 && dup2(fds[1], 3) == -1)
+		if (child_reset(fds[1]) == -1)
 			_exit(1);
-		(void)close_range(4, ~0U, 0);
-		signals_reset();
 		_exit(smtp_deliver(d->cfg, m->from,
 		    (const char (*)[256])it->m.to, it->m.nto, it->m.msg,
 		    it->m.len, 3));
 	}
 	close(fds[1]);
+	(void)child_watch(pid, on_mailer_exit, d);
 	m->err_fd = fds[0];
 	m->pid = pid;
 	m->sending = it;
@@ -262,7 +267,7 @@ mail_tick(struct daemon *d)
 	if (m->pid > 0) {
 		/* libcurl has its own timeout; this is for a stuck child. */
 		if (now - m->started > (time_t)d->cfg->mail_timeout + 30)
-			(void)kill(m->pid, SIGKILL);
+			(void)child_signal(m->pid, SIGKILL);
 		return;
 	}
 	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
@@ -378,8 +383,9 @@ mail_stop(struct daemon *d)
 		return;
 	dir = d->cfg->mail_spool;
 	if (m->pid > 0) {
-		(void)kill(m->pid, SIGKILL);
+		(void)child_signal(m->pid, SIGKILL);
 		(void)waitpid(m->pid, NULL, 0);
+		child_forget(m->pid);
 	}
 	if (m->sending != NULL) {
 		m->sending->next = m->head;

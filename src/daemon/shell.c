@@ -2,16 +2,19 @@
  * Remote shell.  /shell on an authenticated admin's TLS session starts
  * the configured command on a pseudo-terminal (forkpty) as the configured
  * user, with a clean environment; the session then carries frames both
- * ways (docs/PROTOCOL.md, section 7).  The shell's process group gets
- * SIGHUP when the connection drops and SIGKILL if it lingers; the daemon
- * kills its shells when it quits, so no shell outlives its session.
+ * ways (docs/PROTOCOL.md, section 7).  The shell runs under a reaper of
+ * its own (child_subreaper): the leader of the terminal's session, which
+ * every process of the session comes back to, even after setsid or a
+ * double fork.  When the shell ends, when the connection drops (SIGHUP to
+ * the shell, 2 s of grace) or when the daemon quits, the reaper kills
+ * everything left, so nothing started in a session outlives it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <limits.h>
+#include <poll.h>
 #include <pty.h>
 #include <pwd.h>
 #include <signal.h>
@@ -26,19 +29,21 @@
 #include <unistd.h>
 
 #include "common/frames.h"
+#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/daemon.h"
 #include "daemon/shell.h"
-#include "daemon/signals.h"
 
 #define FRAME_MAX	4096
 #define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
+#define REAPER_GRACE	(HANGUP_GRACE + 2) /* then the daemon insists */
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
 #define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
 
 struct shell {
-	pid_t		 pid;
+	pid_t		 pid;		/* its reaper, our child */
+	pid_t		 shpid;		/* the shell, the reaper's child */
 	struct loop_io	 io;		/* the pty master */
 	int		 reading;	/* master watched for input */
 	int		 writing;	/* master watched for room */
@@ -54,62 +59,36 @@ struct shell {
 	time_t		 started;
 };
 
-/* Shells hung up: their sessions are killed at the deadline. */
+/*
+ * Shells hung up: their reapers end them (SIGHUP, then SIGKILL for the
+ * whole session); past the deadline the daemon sends SIGTERM (end it
+ * now), then SIGKILL.
+ */
 static struct {
-	pid_t	pid;		/* the shell, leader of its session */
+	pid_t	pid;		/* the reaper */
+	pid_t	shpid;		/* the shell, for the log */
 	time_t	deadline;
-	int	reaped;		/* the shell itself is gone */
+	int	termed;		/* SIGTERM sent already */
 	char	who[AUTH_NAME_MAX + INET6_ADDRSTRLEN + 32];
 } stragglers[STRAGGLERS];
 
-/*
- * Signal every process of session SID: the shell and all its jobs, which
- * an interactive shell puts in process groups of their own.  (A job may
- * ignore SIGHUP, or run in the background: both must go with the shell.)
- */
-static void
-kill_session(pid_t sid, int sig)
-{
-	char path[64], buf[512], *p;
-	struct dirent *de;
-	long pid, sess;
-	FILE *fp;
-	DIR *dp;
-
-	(void)kill(-sid, sig);
-	if ((dp = opendir("/proc")) == NULL)
-		return;
-	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		pid = strtol(de->d_name, NULL, 10);
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		if ((fp = fopen(path, "re")) == NULL)
-			continue;
-		p = fgets(buf, sizeof(buf), fp);
-		fclose(fp);
-		/* pid (comm) state ppid pgrp session ...; comm may hold ')' */
-		if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
-		    sscanf(p + 1, " %*c %*d %*d %ld", &sess) != 1)
-			continue;
-		if (sess == (long)sid && pid != (long)getpid())
-			(void)kill((pid_t)pid, sig);
-	}
-	closedir(dp);
-}
-
 static void	on_master(struct loop *, struct loop_io *, uint32_t);
 
-/* In the child: become USER, with a clean environment, and exec CMD. */
+/*
+ * In the child: start clean, leave the reaper of the session here (it
+ * reports the shell's PID on REPORT), become USER with a clean
+ * environment, and exec CMD.
+ */
 static void __attribute__((noreturn))
-child(const char *user, const char *cmd, const char *term)
+child(const char *user, const char *cmd, const char *term, int report)
 {
 	const struct passwd *pw;
 	const char *base;
 	char argv0[PATH_MAX + 2];
 
-	signals_reset();
-	(void)close_range(3, ~0U, 0);
+	if ((report = child_reset(report)) == -1 ||
+	    child_subreaper(report, HANGUP_GRACE) == -1)
+		_exit(127);
 	if ((pw = getpwnam(user)) == NULL) {
 		fprintf(stderr, "Matt_daemon: no user %s\r\n", user);
 		_exit(127);
@@ -138,6 +117,28 @@ child(const char *user, const char *cmd, const char *term)
 	_exit(127);
 }
 
+/* The shell's PID, sent by its reaper as soon as it has forked it. */
+static pid_t
+read_shell_pid(int fd)
+{
+	struct pollfd pfd;
+	pid_t shpid;
+
+	/* A fork away: bounded, like the forkpty before it. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 2000) != 1 ||
+	    read(fd, &shpid, sizeof(shpid)) != (ssize_t)sizeof(shpid))
+		return -1;
+	return shpid;
+}
+
+static void
+on_reaper_exit(void *arg, pid_t pid, int status)
+{
+	(void)shell_exited(arg, pid, status);
+}
+
 static int
 valid_term(const char *t)
 {
@@ -160,7 +161,7 @@ shell_start(struct client *c, const char *term, int rows, int cols,
 	struct daemon *d = c->d;
 	struct winsize ws;
 	struct shell *sh;
-	int master, flags;
+	int master, flags, report[2];
 	pid_t pid;
 
 	if (!valid_term(term) || rows < 1 || rows > 1000 || cols < 1 ||
@@ -175,13 +176,25 @@ shell_start(struct client *c, const char *term, int rows, int cols,
 	memset(&ws, 0, sizeof(ws));
 	ws.ws_row = (unsigned short)rows;
 	ws.ws_col = (unsigned short)cols;
+	if (pipe2(report, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		free(sh);
+		return -1;
+	}
 	if ((pid = forkpty(&master, NULL, NULL, &ws)) == -1) {
 		snprintf(err, errlen, "forkpty: %s", strerror(errno));
+		close(report[0]);
+		close(report[1]);
 		free(sh);
 		return -1;
 	}
 	if (pid == 0)
-		child(d->cfg->shell_user, d->cfg->shell_command, term);
+		child(d->cfg->shell_user, d->cfg->shell_command, term,
+		    report[1]);
+	close(report[1]);
+	(void)child_watch(pid, on_reaper_exit, d);
+	sh->shpid = read_shell_pid(report[0]);
+	close(report[0]);
 	flags = fcntl(master, F_GETFL);
 	(void)fcntl(master, F_SETFL, flags | O_NONBLOCK);
 	(void)fcntl(master, F_SETFD, FD_CLOEXEC);
@@ -191,9 +204,10 @@ shell_start(struct client *c, const char *term, int rows, int cols,
 	sh->io.arg = c;
 	sh->reading = 1;
 	sh->started = time(NULL);
-	if (loop_add(&d->loop, &sh->io, EPOLLIN) == -1) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
-		(void)kill(-pid, SIGKILL);
+	if (sh->shpid <= 0 || loop_add(&d->loop, &sh->io, EPOLLIN) == -1) {
+		snprintf(err, errlen, sh->shpid <= 0 ? "no shell" :
+		    "epoll: %s", strerror(errno));
+		(void)child_signal(pid, SIGTERM);	/* ends its session */
 		close(master);
 		free(sh);
 		return -1;
@@ -205,7 +219,7 @@ shell_start(struct client *c, const char *term, int rows, int cols,
 pid_t
 shell_pid(const struct client *c)
 {
-	return c->shell != NULL ? c->shell->pid : 0;
+	return c->shell != NULL ? c->shell->shpid : 0;
 }
 
 static void
@@ -501,21 +515,22 @@ shell_input_held(const struct client *c)
 }
 
 static void
-straggler_add(const struct client *c, pid_t pid)
+straggler_add(const struct client *c, pid_t pid, pid_t shpid)
 {
 	size_t i;
 
 	for (i = 0; i < STRAGGLERS; i++) {
 		if (stragglers[i].pid == 0) {
 			stragglers[i].pid = pid;
-			stragglers[i].deadline = time(NULL) + HANGUP_GRACE;
-			stragglers[i].reaped = 0;
+			stragglers[i].shpid = shpid;
+			stragglers[i].deadline = time(NULL) + REAPER_GRACE;
+			stragglers[i].termed = 0;
 			snprintf(stragglers[i].who, sizeof(stragglers[i].who),
 			    "%s from %s", c->user, c->addr);
 			return;
 		}
 	}
-	kill_session(pid, SIGKILL);	/* no room to wait: now */
+	(void)child_signal(pid, SIGTERM);	/* no room to wait: now */
 }
 
 void
@@ -530,12 +545,12 @@ shell_stop(struct client *c)
 		close(sh->io.fd);
 	}
 	if (sh->pid > 0) {
-		kill_session(sh->pid, SIGHUP);
-		kill_session(sh->pid, SIGCONT);
-		straggler_add(c, sh->pid);
+		/* Its reaper hangs the shell up, then kills what is left. */
+		(void)child_signal(sh->pid, SIGHUP);
+		straggler_add(c, sh->pid, sh->shpid);
 		tintin_log_cat(c->d->log, TINTIN_INFO, CAT_AUTH, "Shell session "
 		    "of %s from %s hung up: pid %ld.", c->user, c->addr,
-		    (long)sh->pid);
+		    (long)sh->shpid);
 	}
 	/*
 	 * Not freed here: an event of this loop turn may still point to its
@@ -561,14 +576,15 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 	size_t i;
 
 	for (i = 0; i < STRAGGLERS; i++)
-		if (stragglers[i].pid == pid && !stragglers[i].reaped) {
-			/* Its jobs may live on: the tick kills them. */
-			stragglers[i].reaped = 1;
+		if (stragglers[i].pid == pid) {
+			/* The reaper left nothing of the session behind. */
+			stragglers[i].pid = 0;
 			code = WIFEXITED(status) ? WEXITSTATUS(status) :
 			    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 			tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell "
 			    "session of %s ended: pid %ld, status %d (hung "
-			    "up).", stragglers[i].who, (long)pid, code);
+			    "up).", stragglers[i].who,
+			    (long)stragglers[i].shpid, code);
 			return 1;
 		}
 	for (c = d->clients; c != NULL; c = c->next)
@@ -580,7 +596,8 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 	tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Shell session of %s "
 	    "from %s ended: pid %ld, status %d, %lds.", c->user, c->addr,
-	    (long)pid, code, (long)(time(NULL) - c->shell->started));
+	    (long)c->shell->shpid, code,
+	    (long)(time(NULL) - c->shell->started));
 	c->shell->pid = 0;	/* nothing left to hang up */
 	/* What the shell wrote last, then its status. */
 	c->shell->exited = 1;
@@ -598,11 +615,10 @@ shell_tick(struct daemon *d)
 	(void)d;
 	for (i = 0; i < STRAGGLERS; i++)
 		if (stragglers[i].pid != 0 && now >= stragglers[i].deadline) {
-			kill_session(stragglers[i].pid, SIGKILL);
-			if (stragglers[i].reaped)
-				stragglers[i].pid = 0;
-			else
-				stragglers[i].deadline = now + 5;
+			(void)child_signal(stragglers[i].pid,
+			    stragglers[i].termed ? SIGKILL : SIGTERM);
+			stragglers[i].termed = 1;
+			stragglers[i].deadline = now + 15;
 		}
 }
 
@@ -612,10 +628,11 @@ shell_kill_all(struct daemon *d)
 	struct client *c;
 	size_t i;
 
+	/* Each reaper kills its whole session at once, then exits. */
 	for (c = d->clients; c != NULL; c = c->next)
 		if (c->shell != NULL && c->shell->pid > 0)
-			kill_session(c->shell->pid, SIGKILL);
+			(void)child_signal(c->shell->pid, SIGTERM);
 	for (i = 0; i < STRAGGLERS; i++)
 		if (stragglers[i].pid != 0)
-			kill_session(stragglers[i].pid, SIGKILL);
+			(void)child_signal(stragglers[i].pid, SIGTERM);
 }

@@ -3,7 +3,8 @@
  * after a log line naming it and its sender.  They are blocked and read
  * from a signalfd in the event loop, so the handling runs in normal
  * context; the loop then goes through the one shutdown path.  The only
- * exception is SIGCHLD about one of our own children, which is reaped.
+ * exception is SIGCHLD about one of our own children, which is reaped and
+ * handed to whoever registered that child (child.c).
  *
  * glibc refuses to block signals 32 and 33 (it reserves them for threads
  * cancellation and set*id broadcasts) but a plain kill -33 would then kill
@@ -22,9 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon/child.h"
 #include "daemon/daemon.h"
-#include "daemon/mail.h"
-#include "daemon/shell.h"
 #include "daemon/signals.h"
 
 #define KSIG_MAX	64		/* signals the kernel knows */
@@ -128,9 +128,7 @@ reap_children(struct daemon *d)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (!tintin_child_exited(d->log, (int)pid, status) &&
-		    !mail_child_exited(d, pid, status))
-			(void)shell_exited(d, pid, status);
+		(void)child_reaped(pid, status);
 		if (WIFEXITED(status))
 			tintin_log(d->log, TINTIN_DEBUG, "Child %ld exited "
 			    "with status %d.", (long)pid, WEXITSTATUS(status));

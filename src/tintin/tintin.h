@@ -212,7 +212,10 @@ void		 tintin_crash_log(Tintin_reporter *r, int level,
  * that exists) at a record boundary when it passes ROT->size bytes or when
  * a new calendar period starts (checked now too, from the file's last
  * modification), then compressed and pruned by a child process that
- * tintin_tick() starts, so the caller never waits.  Returns 0 or -1.
+ * tintin_tick() starts, so the caller never waits.  That child first puts
+ * every signal back to its default action and unblocks them all, so none
+ * of the caller's handlers runs in it, and keeps only descriptors 0-2.
+ * Returns 0 or -1.
  */
 int		 tintin_set_rotation(Tintin_reporter *r,
 		    const struct tintin_rotation *rot);

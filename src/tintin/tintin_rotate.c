@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,32 @@ archive_name(struct sink *s, time_t now, char *buf, size_t size)
 	return -1;
 }
 
+/*
+ * In the archiver: every signal to its default action and unblocked (the
+ * raw call, as glibc keeps two for itself), no alternate stack, only the
+ * standard descriptors left.
+ */
+static void
+archiver_reset(void)
+{
+	struct sigaction sa;
+	uint64_t none = 0;
+	stack_t ss;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
+	    sizeof(none));
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_flags = SS_DISABLE;
+	(void)sigaltstack(&ss, NULL);
+	(void)close_range(3, ~0U, 0);
+}
+
 static void
 archiver_start(Tintin_reporter *r)
 {
@@ -123,22 +150,25 @@ archiver_start(Tintin_reporter *r)
 	if ((pid = fork()) == -1) {
 		tintin_note(r, TINTIN_WARN, "Cannot start the log archiver: "
 		    "%s; will retry.", strerror(errno));
+		r->archive_again = 1;
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
 		return;
 	}
 	if (pid == 0) {
 		struct sched_param sp;
-		sigset_t none;
 
+		/*
+		 * Before anything else: none of the caller's signal handlers
+		 * (a crash handler above all: it would write the caller's
+		 * buffered records again) may run here, and none of its
+		 * descriptors stays open.
+		 */
+		archiver_reset();
 		/* Die with the parent; run only on CPU time nobody wants. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		memset(&sp, 0, sizeof(sp));
 		if (sched_setscheduler(0, SCHED_IDLE, &sp) == -1)
 			(void)setpriority(PRIO_PROCESS, 0, 19);
-		sigemptyset(&none);
-		(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
-		    (size_t)8);
-		(void)close_range(3, ~0U, 0);
 		_exit(tintin_archive_run(jobs, n) == 0 ? 0 : 1);
 	}
 	r->archiver = pid;
@@ -331,6 +361,7 @@ tintin_child_exited(Tintin_reporter *r, int pid, int status)
 		    "retry.", WIFEXITED(status) ? "status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) :
 		    WTERMSIG(status));
+		r->archive_again = 1;	/* its job is redone whole */
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
 	}
 	if (r->depth == 0)

@@ -844,3 +844,91 @@ def test_shell_session_reset_while_its_input_waits_is_closed(daemon_factory):
     d.wait_for_log(rf"^Client disconnected: {re.escape(sh.addr)} \(",
                    timeout=5)
     assert_gone([pid, sleeper], KILL_BOUND, "shell after the reset")
+
+
+# --- nothing started in a session outlives it (issue 15, item 7) -------------
+#
+# A session's processes may leave its process group and its session
+# (setsid), or its process tree (a double fork), or ignore the hang-up
+# (nohup): the shell's reaper gets them all back and kills them, on `exit`
+# as on a dropped connection.  Each sleep has a unique argument, so the
+# scan of /proc finds exactly ours.
+
+import random
+
+ESCAPES = {
+    "setsid": "setsid sleep {arg} &",
+    "double_fork": "(sleep {arg} &)",
+    "nohup": "nohup sleep {arg} >/dev/null 2>&1 &",
+}
+ESCAPE_BASE = {"setsid": 321, "double_fork": 322, "nohup": 323}
+
+
+def pids_running(argv):
+    """PIDs whose command line is exactly argv."""
+    want = b"\0".join(a.encode() for a in argv) + b"\0"
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if f.read() == want:
+                    out.append(int(name))
+        except OSError:
+            pass
+    return out
+
+
+def start_escapee(d, sh, how):
+    """Start one escaping sleep; returns its argv and PID (running)."""
+    arg = f"{ESCAPE_BASE[how]}.{random.randrange(10**6):06d}"
+    argv = ["sleep", arg]
+    sh.send(ESCAPES[how].format(arg=arg) + "\necho STAR''TED\n")
+    sh.expect(rb"STARTED")
+    pids = wait_until(lambda: pids_running(argv), timeout=5)
+    assert pids, f"{how}: {argv} never ran"
+    SLEEPERS.append((pids[0], start_time(pids[0])))
+    return argv, pids[0]
+
+
+@pytest.mark.parametrize("how", sorted(ESCAPES))
+def test_exit_leaves_no_process_of_the_session(daemon_factory, how):
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    argv, pid = start_escapee(d, sh, how)
+    sh.send("exit 5\n")
+    assert sh.wait_exit() == 5      # the shell's own status, exactly
+    assert wait_until(lambda: not pids_running(argv), timeout=5), \
+        f"{how}: {argv} (pid {pid}) outlived the session's exit"
+
+
+@pytest.mark.parametrize("how", sorted(ESCAPES))
+def test_dropped_connection_leaves_no_process_of_the_session(
+        daemon_factory, how):
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    argv, pid = start_escapee(d, sh, how)
+    sh.drop()
+    assert wait_until(lambda: not pids_running(argv), timeout=KILL_BOUND), \
+        f"{how}: {argv} (pid {pid}) outlived the dropped connection"
+    assert d.alive()
+
+
+def test_daemon_stop_leaves_no_process_of_any_session(daemon_factory):
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    escaped = [start_escapee(d, sh, how)[0] for how in sorted(ESCAPES)]
+    os.kill(d.pid, signal.SIGTERM)
+    assert d.wait_gone(5.0), "daemon did not stop"
+    for argv in escaped:
+        assert wait_until(lambda: not pids_running(argv), timeout=5), \
+            f"{argv} outlived the daemon"
+
+
+def test_signal_status_is_exact_through_the_reaper(daemon_factory):
+    """The shell killed by SIGUSR1 (10): the x frame says 138."""
+    d = shell_daemon(daemon_factory)
+    sh = open_shell(d)
+    sh.send("kill -USR1 $$\n")
+    assert sh.wait_exit() == 128 + int(signal.SIGUSR1)
