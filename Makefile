@@ -77,7 +77,9 @@ GTK_PKGS	= gtk4 vte-2.91-gtk4
 HAVE_GTK	:= $(shell pkg-config --exists $(GTK_PKGS) 2>/dev/null && echo 1 || echo 0)
 GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/logview.c src/gtk/shell_tab.c src/gtk/net.c \
-		  src/gtk/net_session.c src/gtk/recent.c
+		  src/gtk/net_session.c src/gtk/recent.c src/gtk/session.c \
+		  src/gtk/replies.c src/gtk/logmodel.c src/gtk/search.c \
+		  src/gtk/menu.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
 ifeq ($(HAVE_GTK),1)

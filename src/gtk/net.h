@@ -26,6 +26,7 @@ struct net_params {
 	int	 plaintext;	/* may send a password without TLS */
 	int	 timeout_ms;
 	int	 rows, cols;	/* NET_SHELL: the terminal size */
+	int	 tail;		/* NET_FOLLOW: records of history first */
 };
 
 enum net_event_kind {
@@ -52,6 +53,9 @@ struct net_event {
 	char			*tls;		/* NET_EV_READY: TLS version */
 	GBytes			*data;
 	int			 status;	/* EXIT: status; READY: local port */
+	char			*command;	/* NET_COMMAND: the command of
+						 * this reply or data line */
+	int			 data_line;	/* a line after "+OK N ..." */
 };
 
 /* Called in the main loop for each event of a session not stopped. */

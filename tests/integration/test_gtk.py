@@ -138,6 +138,9 @@ class Gui:
         if env:
             e.update(env)
         self.env = e
+        self.lines = []             # the trace read so far
+        self.partial = b""
+        self.offset = 0
         self.out = open(self.out_path, "wb")
         self.err = open(tmp_path / "gui.err", "wb")
         self.p = subprocess.Popen([GTK_BIN] + [str(a) for a in args],
@@ -146,21 +149,31 @@ class Gui:
                                   start_new_session=True)
 
     def trace(self):
-        return self.out_path.read_text(errors="replace").splitlines()
+        """The trace lines so far (read incrementally: a 100,000-record
+        trace is not read again at every poll)."""
+        with open(self.out_path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        *done, self.partial = (self.partial + data).split(b"\n")
+        self.lines += [l.decode(errors="replace") for l in done]
+        return self.lines
 
     def wait(self, what, pattern=".*", timeout=15.0, after=0):
         """Wait for a trace line "gtk: WHAT TEXT" with TEXT matching
         PATTERN, among the lines from index AFTER; returns its index and
         text."""
         rx = re.compile(pattern)
+        head = f"gtk: {what} "
+        seen = [after]              # lines before this one were checked
 
         def found():
-            for i, line in enumerate(self.trace()):
-                if i < after or not line.startswith(f"gtk: {what} "):
-                    continue
-                text = line[len(f"gtk: {what} "):]
-                if rx.search(text):
-                    return (i, text)
+            lines = self.trace()
+            for i in range(seen[0], len(lines)):
+                if lines[i].startswith(head) and \
+                        rx.search(lines[i][len(head):]):
+                    return (i, lines[i][len(head):])
+            seen[0] = max(seen[0], len(lines))
             return None
 
         r = wait_until(found, timeout, 0.05)
@@ -220,6 +233,7 @@ def gui(xserver, tmp_path):
         g.wait("window")
         return g
 
+    start.home = tmp_path / "home"
     yield start
     for g in made:
         g.stop()
@@ -262,32 +276,64 @@ def connected(g):
     g.focus()
 
 
+@pytest.fixture
+def user_daemon(daemon_factory):
+    """A started daemon with TLS and auth optional and the admin alice:
+    /tail and /follow need a logged-in user."""
+    return secure_daemon(daemon_factory).start()
+
+
+def logged_in(gui, d, *args, env=None):
+    """Ben_AFK-gtk logged in as alice over TLS (the server pinned)."""
+    pin(d, gui.home)
+    e = {"BEN_AFK_PASSWORD": PASSWORD}
+    e.update(env or {})
+    return gui("-p", d.port, "--tls", "-u", "alice", *args, env=e)
+
+
+def send_lines(d, lines):
+    with d.connect() as s:
+        s.sendall(b"".join(l.encode() + b"\n" for l in lines))
+        s.sendall(b"/ping\n")
+        assert s.recv(100).startswith(b"+OK pong")
+
+
+def model_size(g, after=0):
+    """The last "model N shown M" of the trace: (N, M)."""
+    sizes = [tuple(map(int, re.match(r"gtk: model (\d+) shown (\d+)",
+                                     l).groups()))
+             for l in g.trace()[after:] if l.startswith("gtk: model ")]
+    return sizes[-1] if sizes else (0, 0)
+
+
 # --- the issue's four behaviours --------------------------------------------
 
-def test_line_typed_in_the_gui_reaches_the_daemon_log(daemon, gui):
-    g = gui("-p", daemon.port)
+def test_line_typed_in_the_gui_reaches_the_daemon_log(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
     connected(g)
     g.type("hello from the GUI")
     g.key("Return")
-    daemon.wait_for_message("User input: hello from the GUI", timeout=10)
+    user_daemon.wait_for_message("User input: hello from the GUI",
+                                 timeout=10)
     # and the live view shows it back, from /follow
     g.wait("log", r"\[ LOG \] - Matt_daemon: User input: hello from the GUI$")
     g.screenshot()
 
 
-def test_line_from_another_client_appears_in_the_log_view(daemon, gui):
-    g = gui("-p", daemon.port)
+def test_line_from_another_client_appears_in_the_log_view(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
     connected(g)
-    with daemon.connect() as s:
+    with user_daemon.connect() as s:
         s.sendall(b"sent by another client\n")
         g.wait("log", r"User input: sent by another client$", timeout=10)
     g.screenshot()
 
 
-def test_multi_line_paste_sends_each_line(daemon, gui):
+def test_multi_line_paste_sends_each_line(user_daemon, gui):
     if shutil.which("xclip") is None:
         pytest.skip("xclip is not installed (scripts/deps.sh installs it)")
-    g = gui("-p", daemon.port)
+    daemon = user_daemon
+    g = logged_in(gui, daemon)
     connected(g)
     # xclip owns the clipboard in the foreground until we stop it.
     clip = subprocess.Popen(["xclip", "-selection", "clipboard", "-quiet",
@@ -316,17 +362,17 @@ def test_multi_line_paste_sends_each_line(daemon, gui):
         clip.wait(timeout=10)
 
 
-def test_quit_action_stops_the_daemon(daemon, gui):
-    g = gui("-p", daemon.port)
-    connected(g)                    # auth=off: anyone may quit
+def test_quit_action_stops_the_daemon(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)                    # alice is an admin
     g.key("ctrl+q")
     g.wait("quit-dialog")
     time.sleep(0.3)
     g.screenshot("confirm.png")
     g.key("Return")                 # the dialog's default: Quit daemon
     g.wait("quit-sent")
-    assert daemon.wait_gone(timeout=10), "the daemon did not stop"
-    assert "Request quit." in daemon.messages()
+    assert user_daemon.wait_gone(timeout=10), "the daemon did not stop"
+    assert "Request quit." in user_daemon.messages()
     g.wait("notice", r"stopped \(quit\)")
     g.screenshot()
 
@@ -334,7 +380,7 @@ def test_quit_action_stops_the_daemon(daemon, gui):
 def test_refused_connection_shows_an_error(daemon_factory, gui):
     d = daemon_factory()            # never started: nothing listens
     g = gui("-p", d.port)
-    g.wait("error", rf"cannot connect to 127\.0\.0\.1 port {d.port}: "
+    g.wait("error", rf"^Cannot connect to 127\.0\.0\.1 port {d.port}: "
            r"Connection refused")
     time.sleep(0.3)
     g.screenshot()
@@ -343,23 +389,23 @@ def test_refused_connection_shows_an_error(daemon_factory, gui):
 
 # --- more of the window -----------------------------------------------------------
 
-def test_log_view_stops_following_when_scrolled_up(daemon, gui):
-    g = gui("-p", daemon.port)
+def test_log_view_stops_following_when_scrolled_up(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
     connected(g)
-    with daemon.connect() as s:
+    with user_daemon.connect() as s:
         s.sendall(b"".join(b"filler %d\n" % i for i in range(150)))
         g.wait("log", r"User input: filler 149$")
     g.xdo("mousemove", "400", "300")
     g.xdo("click", "--repeat", "15", "--delay", "30", "4")   # wheel up
     g.wait("scroll", "^paused$")
     n = len(g.trace())
-    with daemon.connect() as s:
+    with user_daemon.connect() as s:
         s.sendall(b"while scrolled up\n")
         g.wait("log", r"User input: while scrolled up$", after=n)
     time.sleep(0.3)
     assert not [l for l in g.trace()[n:] if l == "gtk: scroll following"]
     g.screenshot("paused.png")
-    g.xdo("click", "--repeat", "60", "--delay", "20", "5")   # wheel down
+    g.xdo("click", "--repeat", "80", "--delay", "20", "5")   # wheel down
     g.wait("scroll", "^following$", after=n)
     g.screenshot()
 
@@ -370,7 +416,7 @@ def test_too_many_clients_is_shown_in_the_window(daemon_factory, gui):
         s.sendall(b"/ping\n")
         assert s.recv(100).startswith(b"+OK")
         g = gui("-p", d.port)
-        g.wait("error", r"-ERR too many clients \(max 1\)")
+        g.wait("error", r"^Too many clients \(max 1\): the daemon serves")
         g.screenshot()
 
 
@@ -392,17 +438,27 @@ def test_first_tls_contact_asks_then_pins_the_fingerprint(daemon_factory,
     g.screenshot()
 
 
-def test_changed_fingerprint_is_refused_with_a_warning(daemon_factory, gui,
-                                                        tmp_path):
+def visible_windows(g):
+    p = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid",
+                        str(g.p.pid)], env=g.env, capture_output=True,
+                       text=True, timeout=20)
+    return p.stdout.split()
+
+
+def test_changed_fingerprint_is_reported_once_in_one_dialog(daemon_factory,
+                                                            gui, tmp_path):
     d = secure_daemon(daemon_factory).start()
     home = tmp_path / "home"
     bad = ":".join(["AB"] * 32)
     path = pin(d, home, bad)
     g = gui("-p", d.port, "--tls")
-    g.wait("error", r"WARNING: THE SERVER'S IDENTITY HAS CHANGED!.*"
+    g.wait("changed-host", r"WARNING: THE SERVER'S IDENTITY HAS CHANGED!.*"
            + re.escape(bad))
-    time.sleep(0.3)
+    time.sleep(1.0)
     g.screenshot()
+    # one report: the dialog (over the window), no copy under the form
+    assert len([l for l in g.trace() if "IDENTITY HAS CHANGED" in l]) == 1
+    assert len(visible_windows(g)) == 2
     assert path.read_text() == f"127.0.0.1:{d.port} {bad}\n"
     assert not [m for m in d.messages_raw() if "User input" in m
                 or "Command from" in m]
@@ -413,14 +469,16 @@ def test_anonymous_user_cannot_quit_when_auth_is_on(daemon_factory, gui,
     d = secure_daemon(daemon_factory).start()
     pin(d, tmp_path / "home")
     g = gui("-p", d.port, "--tls")
-    connected(g)
+    g.wait("connected")
+    g.wait("status")
+    g.focus()
     n = len(g.trace())
     g.key("ctrl+q")                 # greyed out: nothing happens
     time.sleep(1.0)
     assert not [l for l in g.trace()[n:] if l.startswith("gtk: quit")]
     g.type("quit")
     g.key("Return")
-    g.wait("log", r"quit needs an admin", after=n)
+    g.wait("toast", r"needs an admin", after=n)
     assert d.alive()
     g.screenshot()
 
@@ -471,13 +529,19 @@ def test_admin_gets_a_remote_shell_in_the_terminal_tab(daemon_factory, gui,
     g.wait("shell", r"exited with status 3")
 
 
-def test_connection_loss_offers_reconnect(daemon_factory, gui):
-    d = daemon_factory().start()
-    g = gui("-p", d.port)
-    connected(g)
+def lose(g, d):
+    """SIGTERM the daemon under G; returns the error bar's trace index."""
     os.kill(d.pid, signal.SIGTERM)
     assert d.wait_gone()
-    g.wait("error", rf"Connection to 127\.0\.0\.1 port {d.port} lost")
+    i, _ = g.wait("error", rf"Connection to 127\.0\.0\.1 port {d.port} lost")
+    return i
+
+
+def test_connection_loss_offers_reconnect(user_daemon, gui):
+    d = user_daemon
+    g = logged_in(gui, d)
+    connected(g)
+    lose(g, d)
     time.sleep(0.3)
     g.screenshot("lost.png")
     d.start()
@@ -488,3 +552,122 @@ def test_connection_loss_offers_reconnect(daemon_factory, gui):
     g.wait("following", after=n)
     g.screenshot()
 
+
+def test_last_records_before_a_loss_come_before_the_lost_bar(user_daemon,
+                                                             gui):
+    d = user_daemon
+    g = logged_in(gui, d)
+    connected(g)
+    bar = lose(g, d)
+    sig, _ = g.wait("log", r"Signal handler: received SIGTERM")
+    quitting, _ = g.wait("log", r"\] - Matt_daemon: Quitting\.$")
+    assert sig < quitting < bar, g.trace()[sig - 2:]
+
+
+def test_disconnect_stays_usable_after_a_loss(user_daemon, gui):
+    d = user_daemon
+    g = logged_in(gui, d)
+    connected(g)
+    n = lose(g, d)
+    g.focus()
+    g.key("ctrl+shift+d")           # Disconnect
+    g.wait("disconnected", after=n)
+    g.screenshot()
+
+
+def test_enter_in_the_password_field_connects_again(user_daemon, gui):
+    d = user_daemon
+    pin(d, gui.home)
+    g = gui("-p", d.port, "--tls", "-u", "alice")
+    g.wait("password-needed")
+    for attempt in range(3):        # the third: after two disconnections
+        n = len(g.trace())
+        g.focus()
+        g.type(PASSWORD)
+        g.key("Return")
+        g.wait("connected", r"^alice \(admin\)$", after=n)
+        g.wait("following", after=n)
+        g.key("ctrl+shift+d")
+        g.wait("disconnected", after=n)
+
+
+def test_recent_servers_keep_only_servers_reached(user_daemon, gui):
+    dead = free_port()              # nothing listens there
+    g = gui("-p", dead)
+    g.wait("error", r"Connection refused")
+    recent = g.home / ".config" / "ben_afk" / "recent_servers"
+    time.sleep(0.5)
+    assert not recent.exists()
+    g.stop()
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    g.wait("recent", rf"^127\.0\.0\.1:{user_daemon.port}$")
+    assert recent.read_text().splitlines() == [
+        f"127.0.0.1\t{user_daemon.port}\ttls\talice\t"]
+
+
+# --- replies in words, the history first ------------------------------------
+
+def test_view_opens_with_the_recent_history(user_daemon, gui):
+    send_lines(user_daemon, [f"before the window {i}" for i in range(30)])
+    g = logged_in(gui, user_daemon)
+    first, _ = g.wait("log", r"User input: before the window 0$")
+    last, _ = g.wait("log", r"User input: before the window 29$")
+    live, _ = g.wait("following")
+    assert first < last < live
+
+
+def test_status_and_clients_replies_are_shown_in_words(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    n = len(g.trace())
+    g.type("/status")
+    g.key("Return")
+    i, text = g.wait("log", r"^Matt_daemon 1\.0\.0 \(pid \d+\), up \d+s; "
+                     r"TLS optional, authentication optional$", after=n)
+    g.wait("log", r"^  \d+ clients?; \d+ lines received \(\d+ bytes\)$",
+           after=i)
+    g.wait("log", r"^  Log file \d+(\.\d)? (bytes|KiB|MiB); 0 archives "
+           r"\(0 bytes\)$", after=i)
+    assert not [l for l in g.trace()[n:] if "=" in l and "gtk: log" in l]
+    g.type("/clients")
+    g.key("Return")
+    _, text = g.wait("log", r"^  127\.0\.0\.1:\d+ — alice \(admin\), TLS, ",
+                     after=n)
+    assert re.search(r"connected since \d\d/\d\d/\d{4} \d\d:\d\d:\d\d$",
+                     text), text
+    assert not [l for l in g.trace()[n:] if l.startswith("gtk: log +OK")]
+    g.screenshot()
+
+
+def test_error_reply_goes_to_a_toast_not_the_log(daemon_factory, gui,
+                                                 tmp_path):
+    d = secure_daemon(daemon_factory).start()
+    pin(d, tmp_path / "home")
+    g = gui("-p", d.port, "--tls")  # anonymous: /rotate is refused
+    g.wait("connected")
+    g.wait("status")
+    g.focus()
+    n = len(g.trace())
+    g.type("/rotate")
+    g.key("Return")
+    g.wait("toast", r"^Permission denied", after=n)
+    time.sleep(0.3)
+    g.screenshot()
+    assert not [l for l in g.trace()[n:] if "-ERR" in l]
+
+
+def test_log_refused_to_an_anonymous_session_says_log_in(daemon_factory, gui,
+                                                         tmp_path):
+    d = secure_daemon(daemon_factory)
+    d.extra_text = d.extra_text.replace("mode = optional\nusers",
+                                        "mode = required\nusers")
+    d.write_config()
+    d.start()
+    pin(d, tmp_path / "home")
+    g = gui("-p", d.port, "--tls")
+    g.wait("connected", r"^anonymous$")
+    g.wait("log-unavailable", r"^Log in to see the log")
+    time.sleep(0.3)
+    g.screenshot()
+    assert not [l for l in g.trace() if l.startswith("gtk: log -ERR")]

@@ -1,0 +1,275 @@
+/* Ben_AFK-gtk: finding records: the search bar (Ctrl+F; matches
+ * highlighted, next and previous) and the filter bar (levels, text). */
+#include <string.h>
+
+#include "gtk/gui.h"
+
+/* ---- search ------------------------------------------------------------------ */
+
+static int
+matches(struct gui *g, guint pos)
+{
+	AfkRecord *r = g_list_model_get_item(G_LIST_MODEL(g->filtered), pos);
+	int yes = r != NULL && strcasestr(logmodel_record_text(r),
+	    g->search_text) != NULL;
+
+	if (r != NULL)
+		g_object_unref(r);
+	return yes;
+}
+
+/* "3 of 17", or why there is none. */
+static void
+show_count(struct gui *g)
+{
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered)), i;
+	guint total = 0, index = 0;
+	char *text;
+
+	if (g->search_text == NULL || *g->search_text == '\0') {
+		gtk_label_set_text(g->search_count, "");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (matches(g, i)) {
+			total++;
+			if (g->match >= 0 && i == (guint)g->match)
+				index = total;
+		}
+	if (total == 0)
+		text = g_strdup("No match");
+	else if (index > 0)
+		text = g_strdup_printf("%u of %u", index, total);
+	else
+		text = g_strdup_printf("%u match%s", total, total == 1 ? "" :
+		    "es");
+	gtk_label_set_text(g->search_count, text);
+	g_free(text);
+}
+
+void
+search_next(struct gui *g, int dir)
+{
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered)), i;
+	gint64 t0 = g_get_monotonic_time();
+	guint pos;
+	AfkRecord *r;
+
+	if (n == 0 || g->search_text == NULL || *g->search_text == '\0')
+		return;
+	if (g->match < 0 || (guint)g->match >= n)
+		pos = dir > 0 ? n - 1 : 0;	/* the first step wraps */
+	else
+		pos = (guint)g->match;
+	for (i = 0; i < n; i++) {
+		pos = dir > 0 ? (pos + 1) % n : (pos + n - 1) % n;
+		if (matches(g, pos))
+			break;
+	}
+	if (i == n) {
+		gui_trace(g, "search-none", "%s", g->search_text);
+		return;
+	}
+	g->match = (int)pos;
+	logview_unfollow(g);
+	gtk_selection_model_select_item(GTK_SELECTION_MODEL(g->sel), pos,
+	    TRUE);
+	gtk_widget_activate_action(GTK_WIDGET(g->list), "list.scroll-to-item",
+	    "u", pos);
+	r = g_list_model_get_item(G_LIST_MODEL(g->filtered), pos);
+	gui_trace(g, "search-match", "%u of %u in %.1f ms: %s", pos, n,
+	    (double)(g_get_monotonic_time() - t0) / 1000.0,
+	    logmodel_record_text(r));
+	g_object_unref(r);
+	show_count(g);
+}
+
+static void
+on_search_changed(GtkSearchEntry *e, gpointer data)
+{
+	struct gui *g = data;
+	gint64 t0 = g_get_monotonic_time();
+
+	g_free(g->search_text);
+	g->search_text = g_strdup(gtk_editable_get_text(GTK_EDITABLE(e)));
+	g->match = -1;
+	logview_rerender(g);
+	show_count(g);
+	gui_trace(g, "search", "%s: %s (%.1f ms)", g->search_text,
+	    gtk_label_get_text(g->search_count),
+	    (double)(g_get_monotonic_time() - t0) / 1000.0);
+}
+
+static void
+on_next(GtkWidget *w, gpointer data)
+{
+	(void)w;
+	search_next(data, 1);
+}
+
+static void
+on_previous(GtkWidget *w, gpointer data)
+{
+	(void)w;
+	search_next(data, -1);
+}
+
+/* Escape: the bar closes, the found record stays selected. */
+static void
+on_stop(GtkSearchEntry *e, gpointer data)
+{
+	struct gui *g = data;
+
+	(void)e;
+	gtk_search_bar_set_search_mode(g->search_bar, FALSE);
+	gtk_widget_grab_focus(GTK_WIDGET(g->list));
+	gui_trace(g, "search-closed", "%s", "");
+}
+
+/* Positions move when old records are dropped: follow the match. */
+static void
+on_items_changed(GListModel *m, guint pos, guint removed, guint added,
+    gpointer data)
+{
+	struct gui *g = data;
+
+	(void)m;
+	if (g->match < 0 || (guint)g->match < pos)
+		return;
+	if ((guint)g->match >= pos + removed)
+		g->match += (int)added - (int)removed;
+	else
+		g->match = -1;
+}
+
+static GtkWidget *
+icon_button(const char *icon, const char *tip, GCallback cb, struct gui *g)
+{
+	GtkWidget *b = gtk_button_new_from_icon_name(icon);
+
+	gtk_widget_set_tooltip_text(b, tip);
+	g_signal_connect(b, "clicked", cb, g);
+	return b;
+}
+
+GtkWidget *
+search_bar_new(struct gui *g)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+
+	g->match = -1;
+	g->search_entry = gtk_search_entry_new();
+	g_object_set(g->search_entry, "placeholder-text", "Find in the log",
+	    NULL);
+	gtk_widget_set_size_request(g->search_entry, 320, -1);
+	g_signal_connect(g->search_entry, "search-changed",
+	    G_CALLBACK(on_search_changed), g);
+	g_signal_connect(g->search_entry, "activate", G_CALLBACK(on_next), g);
+	g_signal_connect(g->search_entry, "next-match", G_CALLBACK(on_next),
+	    g);
+	g_signal_connect(g->search_entry, "previous-match",
+	    G_CALLBACK(on_previous), g);
+	g_signal_connect(g->search_entry, "stop-search", G_CALLBACK(on_stop),
+	    g);
+	gtk_box_append(GTK_BOX(box), g->search_entry);
+	gtk_box_append(GTK_BOX(box), icon_button("go-up-symbolic",
+	    "Previous match (Shift+Ctrl+G)", G_CALLBACK(on_previous), g));
+	gtk_box_append(GTK_BOX(box), icon_button("go-down-symbolic",
+	    "Next match (Enter, Ctrl+G)", G_CALLBACK(on_next), g));
+	g->search_count = GTK_LABEL(gtk_label_new(NULL));
+	gtk_widget_add_css_class(GTK_WIDGET(g->search_count), "dim-label");
+	gtk_box_append(GTK_BOX(box), GTK_WIDGET(g->search_count));
+	g->search_bar = GTK_SEARCH_BAR(gtk_search_bar_new());
+	gtk_search_bar_set_child(g->search_bar, box);
+	gtk_search_bar_connect_entry(g->search_bar,
+	    GTK_EDITABLE(g->search_entry));
+	gtk_search_bar_set_show_close_button(g->search_bar, TRUE);
+	g_signal_connect(g->filtered, "items-changed",
+	    G_CALLBACK(on_items_changed), g);
+	return GTK_WIDGET(g->search_bar);
+}
+
+/* ---- filters ------------------------------------------------------------------ */
+
+static void
+on_filter_changed(GtkSearchEntry *e, gpointer data)
+{
+	struct gui *g = data;
+
+	g_free(g->filter_text);
+	g->filter_text = g_strdup(gtk_editable_get_text(GTK_EDITABLE(e)));
+	logview_refilter(g);
+}
+
+static void
+on_level_state(GSimpleAction *a, GVariant *state, gpointer data)
+{
+	struct gui *g = data;
+	int i = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(a), "level"));
+
+	g_simple_action_set_state(a, state);
+	if (g_variant_get_boolean(state))
+		g->level_mask |= 1u << i;
+	else
+		g->level_mask &= ~(1u << i);
+	logview_refilter(g);
+}
+
+/* app.show-LEVEL, a toggle per level, with Ctrl+1.. */
+static GtkWidget *
+level_button(struct gui *g, int i)
+{
+	const char *name = logview_level_name(i);
+	char *action = g_strdup_printf("show-%s", name), *full, *tip, *accel;
+	const char *accels[2];
+	GSimpleAction *a = g_simple_action_new_stateful(action, NULL,
+	    g_variant_new_boolean(TRUE));
+	GtkWidget *b = gtk_toggle_button_new_with_label(name);
+
+	g_object_set_data(G_OBJECT(a), "level", GINT_TO_POINTER(i));
+	g_signal_connect(a, "change-state", G_CALLBACK(on_level_state), g);
+	g_action_map_add_action(G_ACTION_MAP(g->app), G_ACTION(a));
+	g_object_unref(a);
+	full = g_strconcat("app.", action, NULL);
+	accel = g_strdup_printf("<Control>%d", i + 1);
+	accels[0] = accel;
+	accels[1] = NULL;
+	gtk_application_set_accels_for_action(g->app, full, accels);
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), full);
+	tip = g_strdup_printf("Show %s records (Ctrl+%d)", name, i + 1);
+	gtk_widget_set_tooltip_text(b, tip);
+	gtk_widget_add_css_class(b, "afk-level");
+	g_free(tip);
+	g_free(accel);
+	g_free(full);
+	g_free(action);
+	return b;
+}
+
+GtkWidget *
+search_filter_bar_new(struct gui *g)
+{
+	GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	GtkWidget *levels = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+	GtkWidget *l = gtk_label_new("Show");
+	GtkWidget *e = gtk_search_entry_new();
+	int i;
+
+	gtk_widget_add_css_class(bar, "afk-filter-bar");
+	gtk_widget_add_css_class(l, "dim-label");
+	gtk_box_append(GTK_BOX(bar), l);
+	gtk_widget_add_css_class(levels, "linked");
+	for (i = 0; i < logview_level_count(); i++)
+		gtk_box_append(GTK_BOX(levels), level_button(g, i));
+	gtk_box_append(GTK_BOX(bar), levels);
+	g_object_set(e, "placeholder-text", "Filter records (Shift+Ctrl+F)",
+	    NULL);
+	gtk_widget_set_hexpand(e, TRUE);
+	gtk_widget_set_halign(e, GTK_ALIGN_END);
+	gtk_widget_set_size_request(e, 280, -1);
+	g_signal_connect(e, "search-changed", G_CALLBACK(on_filter_changed),
+	    g);
+	g_object_set_data(G_OBJECT(g->app), "filter-entry", e);
+	gtk_box_append(GTK_BOX(bar), e);
+	return bar;
+}
