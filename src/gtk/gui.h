@@ -59,6 +59,7 @@ struct gui {
 	GtkWidget	*search_entry;
 	GtkLabel	*search_count;
 	char		*search_text;
+	size_t		 search_len;
 	int		 match;		/* position of the current match, or -1 */
 
 	/* terminal tab (shell_tab.c) */
@@ -164,6 +165,8 @@ void	logview_refilter(struct gui *g);
 void	logview_rerender(struct gui *g);
 /* Copy the selected records to the clipboard. */
 void	logview_copy(struct gui *g);
+/* Whether the filters let R through. */
+gboolean logview_keeps(struct gui *g, AfkRecord *r);
 int	logview_level_count(void);
 const char *logview_level_name(int i);
 

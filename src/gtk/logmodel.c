@@ -194,6 +194,12 @@ logmodel_clear(AfkLogModel *m)
 		g_list_model_items_changed(G_LIST_MODEL(m), 0, n, 0);
 }
 
+AfkRecord *
+logmodel_nth(AfkLogModel *m, guint pos)
+{
+	return pos < m->len ? m->ring[(m->head + pos) % m->cap] : NULL;
+}
+
 guint
 logmodel_capacity(AfkLogModel *m)
 {

@@ -29,6 +29,10 @@ guint		 logmodel_pending(AfkLogModel *m);
 guint		 logmodel_flush(AfkLogModel *m);
 
 void		 logmodel_clear(AfkLogModel *m);
+
+/* The record shown at POS, not referenced (valid until the next flush or
+ * clear), or NULL. */
+AfkRecord	*logmodel_nth(AfkLogModel *m, guint pos);
 guint		 logmodel_capacity(AfkLogModel *m);
 
 #endif /* GTK_LOGMODEL_H */

@@ -148,10 +148,20 @@ logview_rerender(struct gui *g)
 {
 	GHashTableIter it;
 	gpointer item;
+	guint lit = 0;
+	AfkRecord *r;
 
 	g_hash_table_iter_init(&it, g->bound);
-	while (g_hash_table_iter_next(&it, &item, NULL))
+	while (g_hash_table_iter_next(&it, &item, NULL)) {
 		render(g, item);
+		r = gtk_list_item_get_item(item);
+		if (g->search_text != NULL && *g->search_text != '\0' &&
+		    r != NULL && strcasestr(logmodel_record_text(r),
+		    g->search_text) != NULL)
+			lit++;
+	}
+	gui_trace(g, "highlight", "%u of %u rows shown", lit,
+	    g_hash_table_size(g->bound));
 }
 
 /* ---- following the end --------------------------------------------------- */
@@ -304,11 +314,9 @@ logview_clear(struct gui *g)
 
 /* ---- filters --------------------------------------------------------------- */
 
-static gboolean
-keep(gpointer item, gpointer data)
+gboolean
+logview_keeps(struct gui *g, AfkRecord *r)
 {
-	struct gui *g = data;
-	AfkRecord *r = item;
 	int level = logmodel_record_level(r);
 
 	if (level >= 0 && level < CLIENT_LEVELS &&
@@ -318,6 +326,12 @@ keep(gpointer item, gpointer data)
 	    strcasestr(logmodel_record_text(r), g->filter_text) == NULL)
 		return FALSE;
 	return TRUE;
+}
+
+static gboolean
+keep(gpointer item, gpointer data)
+{
+	return logview_keeps(data, item);
 }
 
 void

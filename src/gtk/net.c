@@ -87,6 +87,7 @@ event_free(gpointer data)
 	g_free(ev->file);
 	g_free(ev->tls);
 	g_free(ev->command);
+	g_strfreev(ev->lines);
 	if (ev->data != NULL)
 		g_bytes_unref(ev->data);
 	g_free(ev);
@@ -320,23 +321,42 @@ out:
 		lost(n);
 }
 
+/* The complete lines received, in one event (a flood of records costs
+ * the main loop one dispatch per buffer, not one per record). */
+static void
+post_lines(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	GPtrArray *lines = NULL;
+	struct net_event *ev;
+
+	while (conn_line(&n->c, line, sizeof(line))) {
+		if (lines == NULL)
+			lines = g_ptr_array_new();
+		g_ptr_array_add(lines, g_strdup(line));
+	}
+	if (lines == NULL)
+		return;
+	g_ptr_array_add(lines, NULL);
+	ev = net_event_new(n, NET_EV_LINES, NULL);
+	ev->lines = (char **)g_ptr_array_free(lines, FALSE);
+	net_event_post(ev);
+}
+
 static void
 follow_loop(struct net *n)
 {
 	struct conn *c = &n->c;
-	char line[AFK_LINE_MAX];
 	int rc;
 
 	for (;;) {
-		while (conn_line(c, line, sizeof(line)))
-			net_post(n, NET_EV_LINE, line);
+		post_lines(n);
 		if (c->eof)
 			break;
 		if ((rc = wait_io(n, -1)) == -1)
 			return;
 		if (rc == 1 && conn_fill(c) == -1) {
-			while (conn_line(c, line, sizeof(line)))
-				net_post(n, NET_EV_LINE, line);
+			post_lines(n);
 			break;
 		}
 	}

@@ -6,70 +6,132 @@
 
 /* ---- search ------------------------------------------------------------------ */
 
+/* Whether TEXT holds the search text, in any case (ASCII). */
 static int
-matches(struct gui *g, guint pos)
+matches(struct gui *g, const char *text)
 {
-	AfkRecord *r = g_list_model_get_item(G_LIST_MODEL(g->filtered), pos);
-	int yes = r != NULL && strcasestr(logmodel_record_text(r),
-	    g->search_text) != NULL;
+	const char *n = g->search_text, *p;
+	size_t i, len = g->search_len;
+	int first = g_ascii_tolower(*n);
 
-	if (r != NULL)
-		g_object_unref(r);
-	return yes;
+	for (p = text; *p != '\0'; p++) {
+		if (g_ascii_tolower(*p) != first)
+			continue;
+		for (i = 1; i < len && p[i] != '\0' &&
+		    g_ascii_tolower(p[i]) == g_ascii_tolower(n[i]); i++)
+			;
+		if (i == len)
+			return 1;
+	}
+	return 0;
+}
+
+/* Call FN on each record shown (its position in the filtered view) that
+ * matches, from the oldest; stops when FN returns 1.  The model's own
+ * ring is read: no reference taken per record. */
+static void
+each_match(struct gui *g, int (*fn)(struct gui *, guint, void *), void *arg)
+{
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->model)), i;
+	guint shown = 0;
+	AfkRecord *r;
+	int all = g->level_mask == ~0u && (g->filter_text == NULL ||
+	    *g->filter_text == '\0');
+
+	for (i = 0; i < n; i++) {
+		r = logmodel_nth(g->model, i);
+		if (!all && !logview_keeps(g, r))
+			continue;
+		if (matches(g, logmodel_record_text(r)) &&
+		    fn(g, shown, arg))
+			return;
+		shown++;
+	}
+}
+
+struct count {
+	guint	total, index;
+};
+
+static int
+count_one(struct gui *g, guint pos, void *arg)
+{
+	struct count *c = arg;
+
+	c->total++;
+	if (g->match >= 0 && pos == (guint)g->match)
+		c->index = c->total;
+	return 0;
 }
 
 /* "3 of 17", or why there is none. */
 static void
 show_count(struct gui *g)
 {
-	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered)), i;
-	guint total = 0, index = 0;
+	struct count c = { 0, 0 };
 	char *text;
 
-	if (g->search_text == NULL || *g->search_text == '\0') {
+	if (g->search_len == 0) {
 		gtk_label_set_text(g->search_count, "");
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (matches(g, i)) {
-			total++;
-			if (g->match >= 0 && i == (guint)g->match)
-				index = total;
-		}
-	if (total == 0)
+	each_match(g, count_one, &c);
+	if (c.total == 0)
 		text = g_strdup("No match");
-	else if (index > 0)
-		text = g_strdup_printf("%u of %u", index, total);
+	else if (c.index > 0)
+		text = g_strdup_printf("%u of %u", c.index, c.total);
 	else
-		text = g_strdup_printf("%u match%s", total, total == 1 ? "" :
-		    "es");
+		text = g_strdup_printf("%u match%s", c.total, c.total == 1 ?
+		    "" : "es");
 	gtk_label_set_text(g->search_count, text);
 	g_free(text);
+}
+
+struct step {
+	int	dir;
+	gint64	from;		/* the current match, or before/after all */
+	gint64	found;		/* the next one, -1 if none */
+	gint64	first, last;	/* for wrapping around */
+};
+
+static int
+step_one(struct gui *g, guint pos, void *arg)
+{
+	struct step *s = arg;
+
+	(void)g;
+	if (s->first < 0)
+		s->first = pos;
+	s->last = pos;
+	if (s->dir > 0 && pos > s->from) {
+		s->found = pos;
+		return 1;
+	}
+	if (s->dir < 0 && pos < s->from)
+		s->found = pos;		/* the last one before wins */
+	return 0;
 }
 
 void
 search_next(struct gui *g, int dir)
 {
-	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered)), i;
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered));
 	gint64 t0 = g_get_monotonic_time();
-	guint pos;
+	struct step s = { dir, 0, -1, -1, -1 };
 	AfkRecord *r;
+	guint pos;
 
-	if (n == 0 || g->search_text == NULL || *g->search_text == '\0')
+	if (n == 0 || g->search_len == 0)
 		return;
-	if (g->match < 0 || (guint)g->match >= n)
-		pos = dir > 0 ? n - 1 : 0;	/* the first step wraps */
-	else
-		pos = (guint)g->match;
-	for (i = 0; i < n; i++) {
-		pos = dir > 0 ? (pos + 1) % n : (pos + n - 1) % n;
-		if (matches(g, pos))
-			break;
-	}
-	if (i == n) {
+	s.from = g->match >= 0 ? g->match : dir > 0 ? -1 : G_MAXINT64;
+	each_match(g, step_one, &s);
+	if (s.found < 0)		/* wrap around */
+		s.found = dir > 0 ? s.first : s.last;
+	if (s.found < 0) {
 		gui_trace(g, "search-none", "%s", g->search_text);
 		return;
 	}
+	pos = (guint)s.found;
 	g->match = (int)pos;
 	logview_unfollow(g);
 	gtk_selection_model_select_item(GTK_SELECTION_MODEL(g->sel), pos,
@@ -92,6 +154,7 @@ on_search_changed(GtkSearchEntry *e, gpointer data)
 
 	g_free(g->search_text);
 	g->search_text = g_strdup(gtk_editable_get_text(GTK_EDITABLE(e)));
+	g->search_len = strlen(g->search_text);
 	g->match = -1;
 	logview_rerender(g);
 	show_count(g);

@@ -390,11 +390,17 @@ static void
 follow_event(const struct net_event *ev, void *arg)
 {
 	struct gui *g = arg;
+	char **l;
 
 	switch (ev->kind) {
 	case NET_EV_LINE:
 		if (!own_status(g, ev->text))
 			logview_append(g, ev->text, NULL);
+		break;
+	case NET_EV_LINES:
+		for (l = ev->lines; *l != NULL; l++)
+			if (!own_status(g, *l))
+				logview_append(g, *l, NULL);
 		break;
 	case NET_EV_READY:
 		gui_trace(g, "following", "%s", ev->text);

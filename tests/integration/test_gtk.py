@@ -671,3 +671,179 @@ def test_log_refused_to_an_anonymous_session_says_log_in(daemon_factory, gui,
     time.sleep(0.3)
     g.screenshot()
     assert not [l for l in g.trace() if l.startswith("gtk: log -ERR")]
+
+
+# --- finding things in the log ---------------------------------------------------
+
+def flushed(g, pattern):
+    """Wait for a record and for the view to show it (the batch after)."""
+    i, _ = g.wait("log", pattern)
+    g.wait("model", after=i)
+
+
+def test_search_highlights_and_steps_through_matches(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    send_lines(user_daemon, [f"haystack {i}" for i in range(200)] +
+               ["the needle one"] + [f"hay {i}" for i in range(100)] +
+               ["the needle two"])
+    flushed(g, r"User input: the needle two$")
+    n = len(g.trace())
+    g.key("ctrl+f")
+    g.wait("search-open", after=n)
+    time.sleep(0.5)                 # the bar slides in
+    g.type("NEEDLE")
+    _, text = g.wait("search", r"^NEEDLE: 2 matches", after=n)
+    print(f"search over the view: {text}")
+    _, lit = g.wait("highlight", r"^[1-9]\d* of ", after=n)
+    g.key("Return")
+    g.wait("search-match", r"User input: the needle one$", after=n)
+    m = len(g.trace())
+    g.key("ctrl+g")
+    g.wait("search-match", r"User input: the needle two$", after=m)
+    m = len(g.trace())
+    g.key("ctrl+g")                 # wraps to the first
+    g.wait("search-match", r"User input: the needle one$", after=m)
+    m = len(g.trace())
+    g.key("shift+ctrl+g")           # and back
+    g.wait("search-match", r"User input: the needle two$", after=m)
+    g.wait("scroll", "^paused$", after=n)   # the match stays in view
+    time.sleep(0.3)
+    g.screenshot("search.png")
+    # Escape: the bar closes, the match stays selected: Ctrl+C copies it
+    if shutil.which("xclip") is None:
+        pytest.skip("xclip is not installed (scripts/deps.sh installs it)")
+    g.key("Escape")
+    g.wait("search-closed", after=m)
+    g.key("ctrl+c")
+    g.wait("copied", "^1$", after=m)
+    clip = subprocess.run(["xclip", "-selection", "clipboard", "-o"],
+                          env=g.env, capture_output=True, text=True,
+                          timeout=10)
+    assert re.fullmatch(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[ LOG \] - "
+                        r"Matt_daemon: User input: the needle two\n",
+                        clip.stdout), clip.stdout
+
+
+def test_filter_by_text_and_by_level(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    send_lines(user_daemon, [f"alpha {i}" for i in range(50)] +
+               [f"beta {i}" for i in range(30)])
+    flushed(g, r"User input: beta 29$")
+    n = len(g.trace())
+    g.key("shift+ctrl+f")
+    time.sleep(0.5)
+    g.type("alpha")
+    _, text = g.wait("filter", r"^50 shown of \d+", after=n)
+    print(f"filter: {text}")
+    m = len(g.trace())
+    g.key("ctrl+2")                 # LOG records off
+    g.wait("filter", r"^0 shown of ", after=m)
+    time.sleep(0.3)
+    g.screenshot("filter.png")
+    m = len(g.trace())
+    g.key("ctrl+2")                 # and on again
+    g.wait("filter", r"^50 shown of ", after=m)
+    m = len(g.trace())
+    g.key("ctrl+a")                 # the filter entry's text
+    g.key("BackSpace")
+    g.wait("filter", r"^(\d+) shown of \1 ", after=m)
+    m = len(g.trace())
+    g.key("ctrl+1")                 # INFO records off: no "Client ..."
+    _, text = g.wait("filter", r"^\d+ shown of ", after=m)
+    shown, total = map(int, re.findall(r"\d+", text)[:2])
+    assert 80 <= shown < total
+
+
+def test_pause_holds_new_records_until_resumed(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    g.key("shift+ctrl+p")
+    i, _ = g.wait("pause", "^on$")
+    before = model_size(g)[0]
+    send_lines(user_daemon, [f"while paused {i}" for i in range(20)])
+    j, _ = g.wait("log", r"User input: while paused 19$")
+    time.sleep(0.5)
+    assert not [l for l in g.trace()[i:] if l.startswith("gtk: model ")]
+    g.screenshot("paused.png")
+    g.key("shift+ctrl+p")
+    k, _ = g.wait("pause", "^off$", after=j)
+    g.wait("model", after=k)
+    assert model_size(g)[0] >= before + 20
+
+
+def test_menu_opens_the_shortcuts_window_and_about(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    g.key("ctrl+question")
+    g.wait("shortcuts-window")
+    time.sleep(0.5)
+    assert len(visible_windows(g)) == 2
+    g.screenshot("shortcuts.png")
+    g.key("Escape")
+    assert wait_until(lambda: len(visible_windows(g)) == 1, 10)
+    g.focus()
+    g.key("F10")                    # the primary menu
+    time.sleep(0.5)
+    g.key("Up")                     # its last item: About
+    g.key("Return")
+    g.wait("about", "^1.0.0$")
+    time.sleep(0.5)
+    g.screenshot("about.png")
+
+
+def test_history_limit_bounds_the_view(user_daemon, gui):
+    g = logged_in(gui, user_daemon, "--history", "100")
+    connected(g)
+    send_lines(user_daemon, [f"bound {i:04d}" for i in range(250)])
+    flushed(g, r"User input: bound 0249$")
+    sizes = [int(l.split()[2]) for l in g.trace()
+             if l.startswith("gtk: model ")]
+    assert max(sizes) == 100 and sizes[-1] == 100, sizes
+    n = len(g.trace())
+    g.key("ctrl+f")
+    g.wait("search-open", after=n)
+    time.sleep(0.5)                 # the bar slides in
+    g.type("bound 0249")
+    g.wait("search", r"^bound 0249: 1 match", after=n)
+    n = len(g.trace())
+    g.key("ctrl+a")
+    g.type("bound 0000")            # dropped long ago
+    g.wait("search", r"^bound 0000: No match", after=n)
+
+
+def test_a_hundred_thousand_records(user_daemon, gui):
+    """100,000 records: the model holds exactly --history of them, search
+    finds the right one; the times are printed, not asserted."""
+    g = logged_in(gui, user_daemon, "--history", "100000")
+    connected(g)
+    t0 = time.monotonic()
+    with user_daemon.connect() as s:
+        # in steps: the daemon drops a follower 256 KiB behind
+        for start in range(0, 100005, 2000):
+            end = min(start + 2000, 100005)
+            s.sendall(b"".join(b"big %06d\n" % i for i in range(start, end)))
+            g.wait("log", rf"User input: big {end - 1:06d}$", timeout=60,
+                   after=max(0, len(g.lines) - 10))
+    flushed(g, r"User input: big 100004$")
+    assert wait_until(lambda: model_size(g)[0] == 100000, 60)
+    print(f"100,005 records through the daemon into the view: "
+          f"{time.monotonic() - t0:.1f} s; batches: " +
+          ", ".join(re.search(r"\((.*)\)", l).group(1) for l in g.trace()
+                    if l.startswith("gtk: model ") and "+" in l)[-300:])
+    n = len(g.trace())
+    g.key("ctrl+f")
+    g.wait("search-open", after=n)
+    time.sleep(0.5)                 # the bar slides in
+    g.type("big 099999")
+    _, text = g.wait("search", r"^big 099999: 1 match", after=n, timeout=60)
+    print(f"search (counting matches) in 100,000 records: {text}")
+    g.key("Return")
+    _, text = g.wait("search-match", r"User input: big 099999$", after=n)
+    print(f"go to the match: {text.split(':')[0]}")
+    n = len(g.trace())
+    g.key("ctrl+a")
+    g.type("big 000000")            # dropped: over the limit
+    g.wait("search", r"^big 000000: No match", after=n, timeout=60)
+    g.screenshot("big.png")
