@@ -82,6 +82,9 @@ GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/menu.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
+# Its entry in the applications menu and its icon (packaging/).
+GTK_ICON	= hicolor/scalable/apps/ben-afk-gtk.svg
+GTK_ICON_DIR	= share/icons/hicolor/scalable/apps
 ifeq ($(HAVE_GTK),1)
 # -isystem: warnings are ours to fix, not those of the GTK headers.
 GTK_CFLAGS	:= $(shell pkg-config --cflags $(GTK_PKGS) | sed 's/-I/-isystem /g')
@@ -270,6 +273,12 @@ install: all
 ifeq ($(HAVE_GTK),1)
 	install -m 755 $(GTK_BIN) $(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk
 	install -m 644 man/Ben_AFK-gtk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/applications \
+		$(DESTDIR)$(PREFIX)/$(GTK_ICON_DIR)
+	install -m 644 packaging/ben-afk-gtk.desktop \
+		$(DESTDIR)$(PREFIX)/share/applications/
+	install -m 644 packaging/icons/$(GTK_ICON) \
+		$(DESTDIR)$(PREFIX)/$(GTK_ICON_DIR)/
 endif
 	install -m 644 man/matt_daemon.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
@@ -295,6 +304,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK.1 \
 		$(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk \
 		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK-gtk.1 \
+		$(DESTDIR)$(PREFIX)/share/applications/ben-afk-gtk.desktop \
+		$(DESTDIR)$(PREFIX)/share/icons/$(GTK_ICON) \
 		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
 		$(DESTDIR)$(PREFIX)/lib/libtintin.a \
 		$(DESTDIR)$(PREFIX)/include/tintin/tintin.h \

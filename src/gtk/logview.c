@@ -1,6 +1,7 @@
 /* Ben_AFK-gtk: the live log view: a list of records coloured by level over
  * a bounded model, filtered by level and text, that follows the end of the
  * log until the user scrolls up or pauses it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "gtk/gui.h"
@@ -95,19 +96,40 @@ static void
 render(struct gui *g, GtkListItem *item)
 {
 	AfkRecord *r = gtk_list_item_get_item(item);
-	GtkLabel *label = GTK_LABEL(gtk_list_item_get_child(item));
+	GtkWidget *label = gtk_list_item_get_child(item);
 	int level = logmodel_record_level(r);
 	GString *s = g_string_new(NULL);
+	char cls[32];
+	const char *classes[3] = { "afk-record", cls, NULL };
 
-	if (level >= 0)
-		g_string_append_printf(s, "<span foreground=\"%s\"%s>",
-		    levels[level].colour, levels[level].bold ?
-		    " weight=\"bold\"" : "");
+	/* colours by class: a selected row's CSS can override them */
+	snprintf(cls, sizeof(cls), "afk-%s", level >= 0 ?
+	    levels[level].name : "plain");
+	gtk_widget_set_css_classes(label, classes);
 	append_highlighted(s, logmodel_record_text(r), g->search_text);
-	if (level >= 0)
-		g_string_append(s, "</span>");
-	gtk_label_set_markup(label, s->str);
+	gtk_label_set_markup(GTK_LABEL(label), s->str);
 	g_string_free(s, TRUE);
+}
+
+/* The level colours, for the whole display. */
+static void
+level_css(void)
+{
+	GtkCssProvider *p = gtk_css_provider_new();
+	GString *css = g_string_new(NULL);
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(levels); i++)
+		g_string_append_printf(css, ".afk-%s { color: %s;%s }\n",
+		    levels[i].name, levels[i].colour, levels[i].bold ?
+		    " font-weight: bold;" : "");
+	g_string_append(css, ".afk-log row:selected label { color: "
+	    "@theme_selected_fg_color; }\n");
+	gtk_css_provider_load_from_data(p, css->str, -1);
+	gtk_style_context_add_provider_for_display(gdk_display_get_default(),
+	    GTK_STYLE_PROVIDER(p), GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+	g_object_unref(p);
+	g_string_free(css, TRUE);
 }
 
 static void
@@ -120,7 +142,6 @@ on_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	gtk_label_set_xalign(GTK_LABEL(label), 0);
 	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
 	gtk_label_set_single_line_mode(GTK_LABEL(label), TRUE);
-	gtk_widget_add_css_class(label, "afk-record");
 	gtk_list_item_set_child(item, label);
 }
 
@@ -430,6 +451,7 @@ logview_new(struct gui *g)
 	GtkWidget *sw = gtk_scrolled_window_new();
 	GtkListItemFactory *f = gtk_signal_list_item_factory_new();
 
+	level_css();
 	g->model = logmodel_new(g->history);
 	g->bound = g_hash_table_new(NULL, NULL);
 	g->level_mask = ~0u;

@@ -40,6 +40,9 @@ def _missing():
 
 
 MAN1 = os.path.join(REPO, "man", "Ben_AFK-gtk.1")
+DESKTOP = os.path.join(REPO, "packaging", "ben-afk-gtk.desktop")
+ICON = os.path.join(REPO, "packaging", "icons", "hicolor", "scalable", "apps",
+                    "ben-afk-gtk.svg")
 
 
 # --- command line and manual page (no X needed) -------------------------------
@@ -73,6 +76,21 @@ def test_man_page_formats_and_matches_help():
     p = subprocess.run([GTK_BIN, "-p", "99999"], capture_output=True,
                        text=True, timeout=10)
     assert p.returncode == 2 and "bad port" in p.stderr
+
+
+def test_desktop_file_is_valid_and_names_the_binary_and_icon():
+    if shutil.which("desktop-file-validate") is None:
+        pytest.skip("desktop-file-validate is missing (scripts/deps.sh)")
+    p = subprocess.run(["desktop-file-validate", DESKTOP],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == "", p.stdout + p.stderr
+    entry = dict(l.split("=", 1) for l in open(DESKTOP).read().splitlines()
+                 if "=" in l)
+    assert entry["Exec"] == "Ben_AFK-gtk" and entry["Type"] == "Application"
+    assert entry["Icon"] == "ben-afk-gtk"
+    svg = open(ICON).read()
+    assert svg.startswith("<?xml") and "<svg" in svg and 'viewBox="0 0 128 ' \
+        '128"' in svg
 
 
 # --- the X server, the client, the daemon ----------------------------------
@@ -123,6 +141,10 @@ class Gui:
         self.tmp = tmp_path
         self.home = tmp_path / "home"
         self.home.mkdir(exist_ok=True)
+        # the icon where an installed one would be found (About, window)
+        apps = self.home / ".local/share/icons/hicolor/scalable/apps"
+        apps.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ICON, apps)
         self.out_path = tmp_path / "gui.out"
         e = dict(os.environ)
         e.pop("BEN_AFK_PASSWORD", None)
