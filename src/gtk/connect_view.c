@@ -59,6 +59,7 @@ connect_view_show(struct gui *g)
 		/* the password is not kept once disconnected */
 		gtk_editable_set_text(GTK_EDITABLE(g->password), "");
 		gtk_widget_grab_focus(g->password);
+		gui_trace(g, "password-focus", "%s", text_of(g->user));
 	} else
 		gtk_widget_grab_focus(g->connect_button);
 	if (g->entry != NULL)
@@ -195,9 +196,10 @@ fill_from(struct gui *g, const struct recent *r)
 {
 	connect_view_fill(g, r->host, r->port, r->tls, r->user, r->keyfile);
 	gtk_editable_set_text(GTK_EDITABLE(g->password), "");
-	if (*r->user != '\0' && *r->keyfile == '\0')
+	if (*r->user != '\0' && *r->keyfile == '\0') {
 		gtk_widget_grab_focus(g->password);
-	else
+		gui_trace(g, "password-focus", "%s", r->user);
+	} else
 		gtk_widget_grab_focus(g->connect_button);
 }
 

@@ -52,6 +52,7 @@ struct gui {
 	int		 paused;	/* the live view is paused */
 	guint		 flush_id;
 	GtkWidget	*pause_bar;
+	GtkWidget	*placeholder;	/* the filters hide every record */
 	GtkLabel	*pause_label;
 	guint		 level_mask;	/* levels shown, bit i: levels[i] */
 	char		*filter_text;

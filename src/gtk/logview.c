@@ -260,6 +260,19 @@ logview_unfollow(struct gui *g)
 
 /* ---- batches ----------------------------------------------------------------- */
 
+/* Records exist but the filters hide them all: say so. */
+static void
+show_placeholder(struct gui *g)
+{
+	int empty = g_list_model_get_n_items(G_LIST_MODEL(g->filtered)) == 0
+	    && g_list_model_get_n_items(G_LIST_MODEL(g->model)) > 0;
+
+	if (empty == gtk_widget_get_visible(g->placeholder))
+		return;
+	gtk_widget_set_visible(g->placeholder, empty);
+	gui_trace(g, "placeholder", "%s", empty ? "on" : "off");
+}
+
 static void
 show_pause_bar(struct gui *g)
 {
@@ -291,6 +304,7 @@ flush(gpointer data)
 	added = logmodel_flush(g->model);
 	if (added > 0 && g->stick)
 		scroll_to_end(g);
+	show_placeholder(g);
 	if (added > 0)
 		gui_trace(g, "model", "%u shown %u (+%u in %.1f ms)",
 		    g_list_model_get_n_items(G_LIST_MODEL(g->model)),
@@ -331,6 +345,7 @@ logview_clear(struct gui *g)
 {
 	logmodel_clear(g->model);
 	g->stick = 1;
+	show_placeholder(g);
 }
 
 /* ---- filters --------------------------------------------------------------- */
@@ -361,6 +376,7 @@ logview_refilter(struct gui *g)
 	gint64 t0 = g_get_monotonic_time();
 
 	gtk_filter_changed(GTK_FILTER(g->filter), GTK_FILTER_CHANGE_DIFFERENT);
+	show_placeholder(g);
 	gui_trace(g, "filter", "%u shown of %u (%.1f ms)",
 	    g_list_model_get_n_items(G_LIST_MODEL(g->filtered)),
 	    g_list_model_get_n_items(G_LIST_MODEL(g->model)),
@@ -449,6 +465,7 @@ logview_new(struct gui *g)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	GtkWidget *sw = gtk_scrolled_window_new();
+	GtkWidget *overlay = gtk_overlay_new();
 	GtkListItemFactory *f = gtk_signal_list_item_factory_new();
 
 	level_css();
@@ -477,6 +494,13 @@ logview_new(struct gui *g)
 	g_signal_connect(g->vadj, "changed", G_CALLBACK(on_changed), g);
 	g->pause_bar = pause_bar_new(g);
 	gtk_box_append(GTK_BOX(box), g->pause_bar);
-	gtk_box_append(GTK_BOX(box), sw);
+	g->placeholder = gtk_label_new("No record matches the filters");
+	gtk_widget_add_css_class(g->placeholder, "dim-label");
+	gtk_widget_add_css_class(g->placeholder, "title-2");
+	gtk_widget_set_visible(g->placeholder, FALSE);
+	gtk_overlay_set_child(GTK_OVERLAY(overlay), sw);
+	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), g->placeholder);
+	gtk_widget_set_vexpand(overlay, TRUE);
+	gtk_box_append(GTK_BOX(box), overlay);
 	return box;
 }

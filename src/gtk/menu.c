@@ -220,7 +220,7 @@ primary_menu(struct gui *g)
 	g_object_unref(s);
 	s = g_menu_new();
 	g_menu_append(s, "_Keyboard Shortcuts", "app.shortcuts");
-	g_menu_append(s, "_About Ben_AFK", "app.about");
+	g_menu_append(s, "_About Ben__AFK", "app.about");
 	g_menu_append_section(menu, NULL, G_MENU_MODEL(s));
 	g_object_unref(s);
 	return G_MENU_MODEL(menu);

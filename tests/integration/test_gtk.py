@@ -762,11 +762,13 @@ def test_filter_by_text_and_by_level(user_daemon, gui):
     m = len(g.trace())
     g.key("ctrl+2")                 # LOG records off
     g.wait("filter", r"^0 shown of ", after=m)
+    g.wait("placeholder", "^on$", after=m)
     time.sleep(0.3)
     g.screenshot("filter.png")
     m = len(g.trace())
     g.key("ctrl+2")                 # and on again
     g.wait("filter", r"^50 shown of ", after=m)
+    g.wait("placeholder", "^off$", after=m)
     m = len(g.trace())
     g.key("ctrl+a")                 # the filter entry's text
     g.key("BackSpace")
@@ -813,6 +815,25 @@ def test_menu_opens_the_shortcuts_window_and_about(user_daemon, gui):
     g.wait("about", "^1.0.0$")
     time.sleep(0.5)
     g.screenshot("about.png")
+
+
+def test_recent_server_from_the_primary_menu_fills_the_form(user_daemon,
+                                                            gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    g.wait("recent", rf"^127\.0\.0\.1:{user_daemon.port}$")
+    n = len(g.trace())
+    g.key("F10")
+    time.sleep(0.5)
+    g.key("Down", "Right")          # from New Connection: Recent Servers
+    time.sleep(0.5)
+    g.screenshot("menu.png")
+    g.key("Down", "Return")         # below the title: the only server
+    g.wait("recent-chosen", "^0$", after=n)
+    g.wait("password-focus", after=n)   # the rest: the password
+    g.type(PASSWORD)
+    g.key("Return")
+    g.wait("connected", r"^alice \(admin\)$", after=n)
 
 
 def test_history_limit_bounds_the_view(user_daemon, gui):
