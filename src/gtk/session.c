@@ -413,6 +413,7 @@ follow_event(const struct net_event *ev, void *arg)
 	default:		/* lost */
 		net_stop(g->follow);
 		g->follow = NULL;
+		gui_trace(g, "follow-ended", "%s", ev->text ? ev->text : "");
 		if (g->lost_msg != NULL) {
 			if (g->lost_timer != 0)
 				g_source_remove(g->lost_timer);

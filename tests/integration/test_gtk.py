@@ -580,7 +580,14 @@ def test_last_records_before_a_loss_come_before_the_lost_bar(user_daemon,
     d = user_daemon
     g = logged_in(gui, d)
     connected(g)
-    bar = lose(g, d)
+    # a backlog on the live log: its end comes after the command session's
+    with d.connect() as s:
+        s.sendall(b"".join(b"backlog %d\n" % i for i in range(2500)))
+        bar = lose(g, d)
+    # the bar waits for the end of the live log (the race is not left to
+    # chance: the live log's end must come first)
+    end, _ = g.wait("follow-ended")
+    assert end < bar
     sig, _ = g.wait("log", r"Signal handler: received SIGTERM")
     quitting, _ = g.wait("log", r"\] - Matt_daemon: Quitting\.$")
     assert sig < quitting < bar, g.trace()[sig - 2:]
