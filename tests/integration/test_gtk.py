@@ -582,8 +582,11 @@ def test_last_records_before_a_loss_come_before_the_lost_bar(user_daemon,
     connected(g)
     # a backlog on the live log: its end comes after the command session's
     with d.connect() as s:
-        s.sendall(b"".join(b"backlog %d\n" % i for i in range(2500)))
+        s.sendall(b"".join(b"backlog %d\n" % i for i in range(3000)))
+        s.sendall(b"/ping\n")      # logged, on their way to the GUI
+        assert s.recv(100).startswith(b"+OK pong")
         bar = lose(g, d)
+    g.wait("log", r"User input: backlog 2999$")
     # the bar waits for the end of the live log (the race is not left to
     # chance: the live log's end must come first)
     end, _ = g.wait("follow-ended")
