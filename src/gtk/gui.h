@@ -18,6 +18,8 @@ struct gui {
 	GtkWindow	*win;
 	GtkStack	*stack;		/* "connect" and "session" pages */
 	GMenu		*recent_menu;	/* the primary menu's recent servers */
+	GtkWidget	*find_button, *pause_button;	/* the log's, in the
+							 * header bar */
 
 	/* connect view (connect_view.c) */
 	GtkEntry	*host, *port, *user, *keyfile;
@@ -51,6 +53,8 @@ struct gui {
 	int		 stick;		/* auto-scroll: the view is at the end */
 	int		 paused;	/* the live view is paused */
 	guint		 flush_id;
+	guint		 end_tick;	/* scroll to the end at the next frames */
+	int		 end_frames;
 	GtkWidget	*pause_bar;
 	GtkWidget	*placeholder;	/* the filters hide every record */
 	GtkLabel	*pause_label;

@@ -19,9 +19,9 @@ static const struct {
 	{ "ERROR", "#c01c28", 1 },
 	{ "DEBUG", "#77767b", 0 },
 	{ "AUTH",  "#813d9c", 0 },
-	{ "reply", "#5e5c64", 0 },	/* the client's own lines */
+	{ "reply", "alpha(currentColor, 0.75)", 0 },	/* the client's own */
 	{ "error", "#c01c28", 1 },
-	{ "notice", "#1a5fb4", 1 },
+	{ "notice", "#3584e4", 1 },
 };
 
 #define CLIENT_LEVELS	6	/* levels[6..]: always shown */
@@ -195,6 +195,32 @@ set_stick(struct gui *g, int stick)
 	g->stick = stick;
 }
 
+#define END_FRAMES	4
+
+/* At the next frames, once the new rows have their real heights: the
+ * very end, which scroll-to-item may miss by part of a row. */
+static gboolean
+end_at_next_frame(GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+	struct gui *g = data;
+	guint n;
+
+	(void)w;
+	(void)clock;
+	if (g->stick) {
+		gtk_adjustment_set_value(g->vadj, gtk_adjustment_get_upper(
+		    g->vadj) - gtk_adjustment_get_page_size(g->vadj));
+		n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered));
+		if (n > 0)
+			gtk_widget_activate_action(GTK_WIDGET(g->list),
+			    "list.scroll-to-item", "u", n - 1);
+	}
+	if (++g->end_frames < END_FRAMES && g->stick)
+		return G_SOURCE_CONTINUE;
+	g->end_tick = 0;
+	return G_SOURCE_REMOVE;
+}
+
 static void
 scroll_to_end(struct gui *g)
 {
@@ -203,6 +229,10 @@ scroll_to_end(struct gui *g)
 	if (n > 0)
 		gtk_widget_activate_action(GTK_WIDGET(g->list),
 		    "list.scroll-to-item", "u", n - 1);
+	g->end_frames = 0;
+	if (g->end_tick == 0)
+		g->end_tick = gtk_widget_add_tick_callback(GTK_WIDGET(g->list),
+		    end_at_next_frame, g, NULL);
 }
 
 /* Back at the very end: follow again. */

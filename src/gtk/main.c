@@ -169,6 +169,7 @@ activate(GtkApplication *app, gpointer data)
 	gtk_stack_add_named(g->stack, session_view_new(g), "session");
 	gtk_window_set_child(g->win, GTK_WIDGET(g->stack));
 	gtk_window_set_titlebar(g->win, menu_header_bar(g));
+	session_update_actions(g);
 	gtk_window_set_default_widget(g->win, g->connect_button);
 	session_actions(g);
 

@@ -264,9 +264,10 @@ menu_header_bar(struct gui *g)
 	g_object_bind_property(find, "active", g->search_bar,
 	    "search-mode-enabled", G_BINDING_BIDIRECTIONAL);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), find);
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
-	    toggle("media-playback-pause-symbolic", "app.pause",
-	    "Pause the live view (Shift+Ctrl+P)"));
+	g->pause_button = toggle("media-playback-pause-symbolic", "app.pause",
+	    "Pause the live view (Shift+Ctrl+P)");
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), g->pause_button);
+	g->find_button = find;
 	disc = gtk_button_new_with_label("Disconnect");
 	gtk_actionable_set_action_name(GTK_ACTIONABLE(disc), "app.disconnect");
 	gtk_widget_set_tooltip_text(disc, "Disconnect (Shift+Ctrl+D)");

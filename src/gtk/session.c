@@ -172,6 +172,7 @@ ready(struct gui *g, const struct net_event *ev)
 	session_banner_hide(g);
 	gtk_widget_set_visible(GTK_WIDGET(g->log_notice), FALSE);
 	gtk_stack_set_visible_child_name(g->stack, "session");
+	session_update_actions(g);
 	gtk_label_set_text(g->status, "Connected");
 	msg = g_strdup_printf("Connected to %s port %s as %s (%s).",
 	    g->params.host, g->params.port, g->whoami, g->tls_version ?

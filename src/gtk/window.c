@@ -82,6 +82,10 @@ session_update_actions(struct gui *g)
 	/* a lost session is still on screen: Disconnect leaves it */
 	action_enable(g, "disconnect", g->cmd != NULL || shown);
 	gtk_widget_set_sensitive(GTK_WIDGET(g->entry), live);
+	if (g->find_button != NULL) {	/* the log's buttons, with the log */
+		gtk_widget_set_visible(g->find_button, shown);
+		gtk_widget_set_visible(g->pause_button, shown);
+	}
 }
 
 static void
