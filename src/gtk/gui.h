@@ -53,7 +53,7 @@ struct gui {
 	int		 stick;		/* auto-scroll: the view is at the end */
 	int		 paused;	/* the live view is paused */
 	guint		 flush_id;
-	guint		 end_tick;	/* scroll to the end at the next frames */
+	guint		 end_tick;	/* to the end at the next frames */
 	int		 end_frames;
 	GtkWidget	*pause_bar;
 	GtkWidget	*placeholder;	/* the filters hide every record */
@@ -65,7 +65,7 @@ struct gui {
 	GtkLabel	*search_count;
 	char		*search_text;
 	size_t		 search_len;
-	int		 match;		/* position of the current match, or -1 */
+	int		 match;		/* the current match, or -1 */
 
 	/* terminal tab (shell_tab.c) */
 	GtkWidget	*term_page, *term_tab_label;
@@ -86,7 +86,7 @@ struct gui {
 	int		 admin;		/* may quit (admin, or auth off) */
 	int		 shell_ok;	/* an authenticated admin over TLS */
 	int		 quit_sent;
-	char		*lost_msg;	/* waiting for the live log's last lines */
+	char		*lost_msg;	/* waits for the live log's end */
 	guint		 lost_timer;
 	guint		 follow_timer;
 	int		 plaintext;	/* --plaintext-password */

@@ -43,7 +43,7 @@ logmodel_record_level(AfkRecord *r)
 	return r->level;
 }
 
-/* ---- the ring ------------------------------------------------------------ */
+/* ---- the ring ----------------------------------------------------------- */
 
 struct _AfkLogModel {
 	GObject		  parent;

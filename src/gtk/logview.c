@@ -67,7 +67,7 @@ tag_level(const char *tag)
 	return -1;
 }
 
-/* ---- rows ------------------------------------------------------------------ */
+/* ---- rows --------------------------------------------------------------- */
 
 /* TEXT escaped for markup, every match of NEEDLE (any case) highlighted. */
 static void
@@ -185,7 +185,7 @@ logview_rerender(struct gui *g)
 	    g_hash_table_size(g->bound));
 }
 
-/* ---- following the end --------------------------------------------------- */
+/* ---- following the end -------------------------------------------------- */
 
 static void
 set_stick(struct gui *g, int stick)
@@ -265,8 +265,9 @@ on_key(GtkEventControllerKey *c, guint key, guint code, GdkModifierType m,
 	(void)c;
 	(void)code;
 	(void)m;
-	if (key == GDK_KEY_Up || key == GDK_KEY_Page_Up || key == GDK_KEY_Home ||
-	    key == GDK_KEY_KP_Up || key == GDK_KEY_KP_Page_Up)
+	if (key == GDK_KEY_Up || key == GDK_KEY_Page_Up ||
+	    key == GDK_KEY_Home || key == GDK_KEY_KP_Up ||
+	    key == GDK_KEY_KP_Page_Up)
 		set_stick(data, 0);
 	return FALSE;
 }
@@ -288,7 +289,7 @@ logview_unfollow(struct gui *g)
 	set_stick(g, 0);
 }
 
-/* ---- batches ----------------------------------------------------------------- */
+/* ---- batches ------------------------------------------------------------ */
 
 /* Records exist but the filters hide them all: say so. */
 static void
@@ -378,7 +379,7 @@ logview_clear(struct gui *g)
 	show_placeholder(g);
 }
 
-/* ---- filters --------------------------------------------------------------- */
+/* ---- filters ------------------------------------------------------------ */
 
 gboolean
 logview_keeps(struct gui *g, AfkRecord *r)
@@ -413,7 +414,7 @@ logview_refilter(struct gui *g)
 	    (double)(g_get_monotonic_time() - t0) / 1000.0);
 }
 
-/* ---- copy ------------------------------------------------------------------- */
+/* ---- copy --------------------------------------------------------------- */
 
 void
 logview_copy(struct gui *g)
@@ -427,7 +428,8 @@ logview_copy(struct gui *g)
 
 	if (gtk_bitset_iter_init_first(&it, set, &pos))
 		do {
-			r = g_list_model_get_item(G_LIST_MODEL(g->filtered), pos);
+			r = g_list_model_get_item(G_LIST_MODEL(g->filtered),
+			    pos);
 			g_string_append_printf(s, "%s\n",
 			    logmodel_record_text(r));
 			g_object_unref(r);
@@ -450,7 +452,7 @@ copy_shortcut(GtkWidget *w, GVariant *args, gpointer data)
 	return TRUE;
 }
 
-/* ---- the widget ------------------------------------------------------------ */
+/* ---- the widget --------------------------------------------------------- */
 
 static void
 controllers(struct gui *g)

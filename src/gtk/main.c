@@ -86,18 +86,20 @@ gui_trace(struct gui *g, const char *what, const char *fmt, ...)
 	g_free(text);
 }
 
-/* --history RECORDS: 0, or -1 if out of range. */
-static int
+/* --history RECORDS, or the usage when out of range. */
+static void
 history_option(struct gui *g, const char *arg)
 {
 	char *end;
 	long n = strtol(arg, &end, 10);
 
 	if (*arg == '\0' || *end != '\0' || n < HISTORY_MIN ||
-	    n > HISTORY_MAX)
-		return -1;
+	    n > HISTORY_MAX) {
+		fprintf(stderr, "Ben_AFK-gtk: bad history: %s (%d to %d "
+		    "records)\n", arg, HISTORY_MIN, HISTORY_MAX);
+		usage(stderr, AFK_EXIT_USAGE);
+	}
 	g->history = (guint)n;
-	return 0;
 }
 
 /* The password of --password-file or $BEN_AFK_PASSWORD, or NULL. */
@@ -213,12 +215,9 @@ main(int argc, char **argv)
 		}
 		if (rc == 1)
 			continue;
-		if (ch == OPT_HISTORY && history_option(&g, optarg) == 0)
-			continue;
 		if (ch == OPT_HISTORY) {
-			fprintf(stderr, "Ben_AFK-gtk: bad history: %s (%d to "
-			    "%d records)\n", optarg, HISTORY_MIN, HISTORY_MAX);
-			usage(stderr, AFK_EXIT_USAGE);
+			history_option(&g, optarg);
+			continue;
 		}
 		if (ch == 'h')
 			usage(stdout, AFK_EXIT_OK);

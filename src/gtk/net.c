@@ -211,7 +211,7 @@ is_replied(const char *line)
 }
 
 struct command_state {
-	GQueue	 expect;	/* char *: the commands sent, NULL our /status */
+	GQueue	 expect;	/* char *: commands sent, NULL: our /status */
 	int	 status_pending;
 	int	 data_left;	/* data lines after "+OK N records" */
 	char	*data_of;	/* the command of those lines */

@@ -28,7 +28,8 @@ char *
 replies_duration(long s)
 {
 	if (s >= 86400)
-		return g_strdup_printf("%ldd %ldh", s / 86400, s % 86400 / 3600);
+		return g_strdup_printf("%ldd %ldh", s / 86400,
+		    s % 86400 / 3600);
 	if (s >= 3600)
 		return g_strdup_printf("%ldh %02ldm", s / 3600, s % 3600 / 60);
 	if (s >= 60)

@@ -4,7 +4,7 @@
 
 #include "gtk/gui.h"
 
-/* ---- search ------------------------------------------------------------------ */
+/* ---- search ------------------------------------------------------------- */
 
 /* Whether TEXT holds the search text, in any case (ASCII). */
 static int
@@ -252,7 +252,7 @@ search_bar_new(struct gui *g)
 	return GTK_WIDGET(g->search_bar);
 }
 
-/* ---- filters ------------------------------------------------------------------ */
+/* ---- filters ------------------------------------------------------------ */
 
 static void
 on_filter_changed(GtkSearchEntry *e, gpointer data)

@@ -12,7 +12,7 @@
 
 static void	follow_event(const struct net_event *ev, void *arg);
 
-/* ---- /status ------------------------------------------------------------------ */
+/* ---- /status ------------------------------------------------------------ */
 
 static void
 show_status(struct gui *g, const struct net_event *ev)
@@ -54,7 +54,7 @@ show_status(struct gui *g, const struct net_event *ev)
 	g_free(size);
 }
 
-/* ---- the server's identity ------------------------------------------------- */
+/* ---- the server's identity ---------------------------------------------- */
 
 static void
 on_trust_response(GtkDialog *d, int response, gpointer data)
@@ -121,7 +121,8 @@ changed_host(struct gui *g, const char *text)
 	session_banner_hide(g);
 	connect_view_show(g);
 	d = gtk_message_dialog_new(g->win, GTK_DIALOG_MODAL |
-	    GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+	    GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
+	    GTK_BUTTONS_CLOSE,
 	    "The server's identity has changed: connection refused");
 	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s",
 	    text);
@@ -130,7 +131,7 @@ changed_host(struct gui *g, const char *text)
 	gui_trace(g, "changed-host", "%s", text);
 }
 
-/* ---- start and loss ------------------------------------------------------------ */
+/* ---- start and loss ----------------------------------------------------- */
 
 /* A failure before the session started: in the connect view, or in the
  * error bar when it was a reconnection. */
@@ -180,9 +181,9 @@ ready(struct gui *g, const struct net_event *ev)
 	logview_append(g, msg, "notice");
 	g_free(msg);
 	if (!g->shell_ok)
-		shell_tab_allow(g, 0, ev->tls == NULL ? "The remote shell needs "
-		    "TLS and an admin login" : "The remote shell needs an "
-		    "admin login");
+		shell_tab_allow(g, 0, ev->tls == NULL ? "The remote shell "
+		    "needs TLS and an admin login" : "The remote shell needs "
+		    "an admin login");
 	else
 		shell_tab_allow(g, 1, NULL);
 	session_update_actions(g);
@@ -237,7 +238,7 @@ lost(struct gui *g, const char *text)
 		lost_finish(g);
 }
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ------------------------------------------------------------ */
 
 static void
 reply_error(struct gui *g, const struct net_event *ev)
@@ -336,7 +337,7 @@ command_event(const struct net_event *ev, void *arg)
 	}
 }
 
-/* ---- the live log ----------------------------------------------------------- */
+/* ---- the live log ------------------------------------------------------- */
 
 /* The daemon's record of our periodic /status: noise in the view. */
 static int

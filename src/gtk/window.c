@@ -256,7 +256,7 @@ on_entry_changed(GtkEditable *e, gpointer data)
 		g_idle_add(flush_pasted, data);
 }
 
-/* ---- the view --------------------------------------------------------------- */
+/* ---- the view ----------------------------------------------------------- */
 
 static GtkWidget *
 banner_new(struct gui *g)
