@@ -55,6 +55,7 @@ struct gui {
 	guint		 flush_id;
 	guint		 end_tick;	/* to the end at the next frames */
 	int		 end_frames;
+	gint64		 frame_start;	/* tracing: when this frame began */
 	GtkWidget	*pause_bar;
 	GtkWidget	*placeholder;	/* the filters hide every record */
 	GtkLabel	*pause_label;

@@ -452,6 +452,41 @@ copy_shortcut(GtkWidget *w, GVariant *args, gpointer data)
 	return TRUE;
 }
 
+/* ---- frame times, for the tests (BEN_AFK_GTK_TRACE) ------------------- */
+
+static void
+on_frame_start(GdkFrameClock *clock, gpointer data)
+{
+	struct gui *g = data;
+
+	(void)clock;
+	g->frame_start = g_get_monotonic_time();
+}
+
+/* How long the window took to update, lay out and paint one frame. */
+static void
+on_frame_end(GdkFrameClock *clock, gpointer data)
+{
+	struct gui *g = data;
+
+	(void)clock;
+	if (g->frame_start != 0)
+		gui_trace(g, "frame", "%.1f ms", (double)(g_get_monotonic_time()
+		    - g->frame_start) / 1000.0);
+	g->frame_start = 0;
+}
+
+static void
+on_realize(GtkWidget *w, gpointer data)
+{
+	GdkFrameClock *clock = gtk_widget_get_frame_clock(w);
+
+	g_signal_connect(clock, "before-paint", G_CALLBACK(on_frame_start),
+	    data);
+	g_signal_connect(clock, "after-paint", G_CALLBACK(on_frame_end),
+	    data);
+}
+
 /* ---- the widget --------------------------------------------------------- */
 
 static void
@@ -517,6 +552,8 @@ logview_new(struct gui *g)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(g->list),
 	    GTK_ACCESSIBLE_PROPERTY_LABEL, "Daemon log", -1);
 	controllers(g);
+	if (g->trace)
+		g_signal_connect(g->list, "realize", G_CALLBACK(on_realize), g);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw),
 	    GTK_WIDGET(g->list));
 	gtk_widget_set_vexpand(sw, TRUE);

@@ -895,6 +895,21 @@ def test_a_hundred_thousand_records(user_daemon, gui):
     g.key("Return")
     _, text = g.wait("search-match", r"User input: big 099999$", after=n)
     print(f"go to the match: {text.split(':')[0]}")
+    # scrolling 100,000 records with the wheel: the frames' times
+    g.key("Escape")
+    n = len(g.trace())
+    g.xdo("mousemove", "400", "350")
+    g.xdo("click", "--repeat", "60", "--delay", "15", "4")   # wheel up
+    time.sleep(0.5)
+    frames = sorted(float(l.split()[2]) for l in g.trace()[n:]
+                    if l.startswith("gtk: frame "))
+    assert frames, "no frame was drawn while scrolling"
+    print(f"scrolling: {len(frames)} frames, median "
+          f"{frames[len(frames) // 2]:.1f} ms, max {frames[-1]:.1f} ms")
+    n = len(g.trace())
+    g.key("ctrl+f")
+    g.wait("search-open", after=n)
+    time.sleep(0.5)
     n = len(g.trace())
     g.key("ctrl+a")
     g.type("big 000000")            # dropped: over the limit
