@@ -94,6 +94,9 @@ endif
 
 UNIT_TESTS	= tintin escape framer config syslog known_hosts proto alert \
 		  prefilter
+ifeq ($(HAVE_GTK),1)
+UNIT_TESTS	+= replies
+endif
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
@@ -165,6 +168,10 @@ $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
 $(BUILD)/tests/test_proto: $(BUILD)/tests/unit/test_proto.o $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
+$(BUILD)/tests/unit/test_replies.o: ALL_CFLAGS += $(GTK_CFLAGS)
+$(BUILD)/tests/test_replies: $(BUILD)/tests/unit/test_replies.o \
+		$(BUILD)/src/gtk/replies.o $(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(GTK_LIBS) $(LDLIBS_CLIENT)
 
 $(BUILD)/bench/flood: $(BUILD)/bench/flood.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lssl -lcrypto

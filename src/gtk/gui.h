@@ -7,6 +7,7 @@
 
 #include "gtk/logmodel.h"
 #include "gtk/net.h"
+#include "gtk/replies.h"
 
 #define HISTORY_DEFAULT	50000	/* records kept by the log view */
 #define HISTORY_MIN	100
@@ -141,22 +142,6 @@ void	session_start(struct gui *g);
 void	session_stop(struct gui *g);
 /* The user sent COMMAND (a line starting with '/'). */
 void	session_sent(struct gui *g, const char *command);
-
-/* replies.c */
-char	*replies_field(const char *line, const char *name);
-char	*replies_duration(long seconds);
-char	*replies_size(const char *bytes);
-/* "+OK version=... log_size=..." in words. */
-char	*replies_status(const char *line);
-/* A data line of /clients in words. */
-char	*replies_client(const char *line);
-/* "-ERR what (hint)" as "What: hint." */
-char	*replies_error(const char *line);
-/* Why a session could not start (TEXT, a reply of KIND or not), in words
- * for this window. */
-char	*replies_failure(const char *text, enum proto_reply kind);
-/* The +OK reply LINE to COMMAND in words. */
-char	*replies_ok(const char *command, const char *line);
 
 /* logview.c */
 GtkWidget *logview_new(struct gui *g);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gtk/gui.h"
+#include "gtk/replies.h"
 
 char *
 replies_field(const char *line, const char *name)

@@ -689,6 +689,17 @@ def test_error_reply_goes_to_a_toast_not_the_log(daemon_factory, gui,
     assert not [l for l in g.trace()[n:] if "-ERR" in l]
 
 
+def test_failed_login_reads_as_a_sentence(user_daemon, gui):
+    pin(user_daemon, gui.home)
+    g = gui("-p", user_daemon.port, "--tls", "-u", "alice",
+            env={"BEN_AFK_PASSWORD": "not the password"})
+    g.wait("error", r"^Authentication failed: wrong user name, password "
+           r"or key\.$")
+    assert not [l for l in g.trace() if "-ERR" in l]
+    time.sleep(0.3)
+    g.screenshot()
+
+
 def test_log_refused_to_an_anonymous_session_says_log_in(daemon_factory, gui,
                                                          tmp_path):
     d = secure_daemon(daemon_factory)
