@@ -181,6 +181,7 @@ connect_view_connect(struct gui *g)
 	gtk_button_set_label(GTK_BUTTON(g->connect_button), "Connecting…");
 	gui_trace(g, "connecting", "%s:%s%s", p->host, p->port,
 	    p->tls ? " tls" : "");
+	logview_clear(g);	/* a new connection starts afresh */
 	session_start(g);
 }
 

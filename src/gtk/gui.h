@@ -88,6 +88,8 @@ struct gui {
 	int		 admin;		/* may quit (admin, or auth off) */
 	int		 shell_ok;	/* an authenticated admin over TLS */
 	int		 quit_sent;
+	char		*last_record;	/* of the live log, the last shown */
+	GPtrArray	*history_buf;	/* /tail's records, until /follow's */
 	char		*lost_msg;	/* waits for the live log's end */
 	guint		 lost_timer;
 	guint		 follow_timer;

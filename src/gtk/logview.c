@@ -375,6 +375,7 @@ void
 logview_clear(struct gui *g)
 {
 	logmodel_clear(g->model);
+	g_clear_pointer(&g->last_record, g_free);
 	g->stick = 1;
 	show_placeholder(g);
 }

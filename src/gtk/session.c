@@ -376,6 +376,41 @@ log_unavailable(struct gui *g, const struct net_event *ev)
 	g_free(text);
 }
 
+/* A live-log record: shown, and remembered as the last one seen. */
+static void
+live_record(struct gui *g, const char *line)
+{
+	if (own_status(g, line))
+		return;
+	logview_append(g, line, NULL);
+	g_free(g->last_record);
+	g->last_record = g_strdup(line);
+}
+
+/* The history (/tail) is complete: after a reconnection, only what
+ * follows the last record already shown, so that none appears twice. */
+static void
+history_done(struct gui *g)
+{
+	GPtrArray *h = g->history_buf;
+	guint i, from = 0, skipped;
+
+	if (h == NULL)
+		return;
+	g->history_buf = NULL;
+	for (i = h->len; g->last_record != NULL && i > 0; i--)
+		if (strcmp(g_ptr_array_index(h, i - 1), g->last_record) == 0) {
+			from = i;
+			break;
+		}
+	skipped = from;
+	for (i = from; i < h->len; i++)
+		live_record(g, g_ptr_array_index(h, i));
+	gui_trace(g, "history", "%u records, %u already shown", h->len,
+	    skipped);
+	g_ptr_array_unref(h);
+}
+
 static gboolean
 follow_lost_timeout(gpointer data)
 {
@@ -395,19 +430,21 @@ follow_event(const struct net_event *ev, void *arg)
 	char **l;
 
 	switch (ev->kind) {
-	case NET_EV_LINE:
-		if (!own_status(g, ev->text))
-			logview_append(g, ev->text, NULL);
+	case NET_EV_LINE:	/* the history, first */
+		if (g->history_buf == NULL)
+			g->history_buf = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(g->history_buf, g_strdup(ev->text));
 		break;
 	case NET_EV_LINES:
 		for (l = ev->lines; *l != NULL; l++)
-			if (!own_status(g, *l))
-				logview_append(g, *l, NULL);
+			live_record(g, *l);
 		break;
 	case NET_EV_READY:
+		history_done(g);
 		gui_trace(g, "following", "%s", ev->text);
 		break;
 	case NET_EV_FAILED:
+		g_clear_pointer(&g->history_buf, g_ptr_array_unref);
 		net_stop(g->follow);
 		g->follow = NULL;
 		log_unavailable(g, ev);
@@ -450,6 +487,7 @@ session_stop(struct gui *g)
 		g_source_remove(g->follow_timer);
 	g->lost_timer = g->follow_timer = 0;
 	g_clear_pointer(&g->lost_msg, g_free);
+	g_clear_pointer(&g->history_buf, g_ptr_array_unref);
 	g_clear_pointer(&g->whoami, g_free);
 	g->admin = 0;
 	g->shell_ok = 0;

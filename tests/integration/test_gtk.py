@@ -571,7 +571,13 @@ def test_connection_loss_offers_reconnect(user_daemon, gui):
     g.focus()
     g.key("alt+r")                  # "_Reconnect"
     g.wait("connected", after=n)
+    _, text = g.wait("history", after=n)
     g.wait("following", after=n)
+    # the new daemon's /tail starts with records already shown: not twice
+    assert re.match(r"\d+ records, [1-9]\d* already shown$", text), text
+    quits = [l for l in g.trace() if l.startswith("gtk: log ") and
+             l.endswith("] - Matt_daemon: Quitting.")]
+    assert len(quits) == 1, quits
     g.screenshot()
 
 
