@@ -59,6 +59,7 @@ struct gui {
 	gint64		 frame_start;	/* tracing: when this frame began */
 	GtkWidget	*pause_bar;
 	GtkWidget	*placeholder;	/* the filters hide every record */
+	GtkWidget	*to_end;	/* "latest records", when scrolled up */
 	GtkLabel	*pause_label;
 	guint		 level_mask;	/* levels shown, bit i: levels[i] */
 	char		*filter_text;
@@ -153,6 +154,8 @@ void	logview_append(struct gui *g, const char *line, const char *tag);
 void	logview_clear(struct gui *g);
 void	logview_set_paused(struct gui *g, int paused);
 void	logview_unfollow(struct gui *g);
+/* Back to the latest records, following the log again. */
+void	logview_to_end(struct gui *g);
 void	logview_refilter(struct gui *g);
 /* Redraw the rows shown (the search changed). */
 void	logview_rerender(struct gui *g);

@@ -187,12 +187,46 @@ logview_rerender(struct gui *g)
 
 /* ---- following the end -------------------------------------------------- */
 
+/* Following the end or not; the "latest records" button when not. */
 static void
 set_stick(struct gui *g, int stick)
 {
 	if (stick != g->stick)
 		gui_trace(g, "scroll", "%s", stick ? "following" : "paused");
 	g->stick = stick;
+	if (g->to_end != NULL && gtk_widget_get_visible(g->to_end) == stick) {
+		gtk_widget_set_visible(g->to_end, !stick);
+		gui_trace(g, "latest-button", "%s", stick ? "off" : "on");
+	}
+}
+
+static void	scroll_to_end(struct gui *g);
+
+void
+logview_to_end(struct gui *g)
+{
+	set_stick(g, 1);
+	scroll_to_end(g);
+}
+
+static GtkWidget *
+to_end_new(void)
+{
+	GtkWidget *b = gtk_button_new_from_icon_name("go-bottom-symbolic");
+
+	gtk_widget_add_css_class(b, "osd");
+	gtk_widget_add_css_class(b, "circular");
+	gtk_widget_set_halign(b, GTK_ALIGN_END);
+	gtk_widget_set_valign(b, GTK_ALIGN_END);
+	gtk_widget_set_margin_end(b, 24);
+	gtk_widget_set_margin_bottom(b, 12);
+	gtk_widget_set_tooltip_text(b, "Latest records: follow the log again "
+	    "(Ctrl+End)");
+	gtk_accessible_update_property(GTK_ACCESSIBLE(b),
+	    GTK_ACCESSIBLE_PROPERTY_LABEL, "Latest records", -1);
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), "app.latest");
+	gtk_widget_set_visible(b, FALSE);
+	return b;
 }
 
 #define END_FRAMES	4
@@ -570,6 +604,8 @@ logview_new(struct gui *g)
 	gtk_widget_set_visible(g->placeholder, FALSE);
 	gtk_overlay_set_child(GTK_OVERLAY(overlay), sw);
 	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), g->placeholder);
+	g->to_end = to_end_new();
+	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), g->to_end);
 	gtk_widget_set_vexpand(overlay, TRUE);
 	gtk_box_append(GTK_BOX(box), overlay);
 	return box;

@@ -24,13 +24,15 @@ static const char shortcuts_ui[] =
 	"<property name='title'>Log</property>"
 	SC("&lt;Control&gt;f", "Find in the log")
 	SC("Return &lt;Control&gt;g", "Next match")
-	SC("&lt;Shift&gt;&lt;Control&gt;g", "Previous match")
+	SC("&lt;Shift&gt;Return &lt;Shift&gt;&lt;Control&gt;g",
+	   "Previous match")
 	SC("Escape", "Close the search bar")
 	SC("&lt;Shift&gt;&lt;Control&gt;f", "Filter records by text")
 	SC("&lt;Control&gt;1...&lt;Control&gt;6",
 	   "Show or hide INFO, LOG, WARN, ERROR, DEBUG, AUTH records")
 	SC("&lt;Shift&gt;&lt;Control&gt;p Pause", "Pause or resume the live "
 	   "view")
+	SC("&lt;Control&gt;End", "The latest records, followed again")
 	SC("&lt;Control&gt;a", "Select every record shown")
 	SC("&lt;Control&gt;c", "Copy the selected records")
 	"</object></child>"
@@ -135,6 +137,14 @@ copy(GSimpleAction *a, GVariant *v, gpointer data)
 }
 
 static void
+latest(GSimpleAction *a, GVariant *v, gpointer data)
+{
+	(void)a;
+	(void)v;
+	logview_to_end(data);
+}
+
+static void
 pause_state(GSimpleAction *a, GVariant *state, gpointer data)
 {
 	g_simple_action_set_state(a, state);
@@ -153,6 +163,7 @@ menu_actions(struct gui *g)
 		{ .name = "find", .activate = find },
 		{ .name = "filter", .activate = filter },
 		{ .name = "copy", .activate = copy },
+		{ .name = "latest", .activate = latest },
 		{ .name = "pause", .state = "false",
 		  .change_state = pause_state },
 	};
@@ -163,6 +174,7 @@ menu_actions(struct gui *g)
 		{ "app.new-connection", { "<Control>n", NULL } },
 		{ "app.shortcuts", { "<Control>question", NULL } },
 		{ "app.find", { "<Control>f", NULL } },
+		{ "app.latest", { "<Control>End", NULL } },
 		{ "app.filter", { "<Control><Shift>f", NULL } },
 		{ "app.pause", { "<Control><Shift>p", "Pause", NULL } },
 	};

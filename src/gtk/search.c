@@ -205,6 +205,30 @@ on_items_changed(GListModel *m, guint pos, guint removed, guint added,
 		g->match = -1;
 }
 
+static gboolean
+previous_shortcut(GtkWidget *w, GVariant *args, gpointer data)
+{
+	(void)w;
+	(void)args;
+	search_next(data, -1);
+	return TRUE;
+}
+
+/* Shift+Enter in the search entry: the previous match (as in gedit). */
+static void
+previous_on_shift_return(struct gui *g)
+{
+	GtkShortcutController *sc;
+
+	sc = GTK_SHORTCUT_CONTROLLER(gtk_shortcut_controller_new());
+	gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(sc),
+	    GTK_PHASE_CAPTURE);
+	gtk_shortcut_controller_add_shortcut(sc, gtk_shortcut_new(
+	    gtk_shortcut_trigger_parse_string("<Shift>Return|<Shift>KP_Enter"),
+	    gtk_callback_action_new(previous_shortcut, g, NULL)));
+	gtk_widget_add_controller(g->search_entry, GTK_EVENT_CONTROLLER(sc));
+}
+
 static GtkWidget *
 icon_button(const char *icon, const char *tip, GCallback cb, struct gui *g)
 {
@@ -235,8 +259,10 @@ search_bar_new(struct gui *g)
 	g_signal_connect(g->search_entry, "stop-search", G_CALLBACK(on_stop),
 	    g);
 	gtk_box_append(GTK_BOX(box), g->search_entry);
+	previous_on_shift_return(g);
 	gtk_box_append(GTK_BOX(box), icon_button("go-up-symbolic",
-	    "Previous match (Shift+Ctrl+G)", G_CALLBACK(on_previous), g));
+	    "Previous match (Shift+Enter, Shift+Ctrl+G)",
+	    G_CALLBACK(on_previous), g));
 	gtk_box_append(GTK_BOX(box), icon_button("go-down-symbolic",
 	    "Next match (Enter, Ctrl+G)", G_CALLBACK(on_next), g));
 	g->search_count = GTK_LABEL(gtk_label_new(NULL));

@@ -432,6 +432,26 @@ def test_log_view_stops_following_when_scrolled_up(user_daemon, gui):
     g.screenshot()
 
 
+def test_latest_records_button_follows_again(user_daemon, gui):
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    send_lines(user_daemon, [f"filler {i}" for i in range(150)])
+    flushed(g, r"User input: filler 149$")
+    g.xdo("mousemove", "400", "300")
+    g.xdo("click", "--repeat", "15", "--delay", "30", "4")   # wheel up
+    n, _ = g.wait("latest-button", "^on$")
+    time.sleep(0.3)
+    g.screenshot("scrolled.png")
+    g.key("ctrl+End")               # the button's shortcut
+    g.wait("scroll", "^following$", after=n)
+    g.wait("latest-button", "^off$", after=n)
+    m = len(g.trace())
+    send_lines(user_daemon, ["after the button"])
+    g.wait("log", r"User input: after the button$", after=m)
+    time.sleep(0.5)
+    assert not [l for l in g.trace()[m:] if l == "gtk: scroll paused"]
+
+
 def test_too_many_clients_is_shown_in_the_window(daemon_factory, gui):
     d = daemon_factory(max_clients=1).start()
     with d.connect() as s:
@@ -755,6 +775,12 @@ def test_search_highlights_and_steps_through_matches(user_daemon, gui):
     g.wait("search-match", r"User input: the needle one$", after=m)
     m = len(g.trace())
     g.key("shift+ctrl+g")           # and back
+    g.wait("search-match", r"User input: the needle two$", after=m)
+    m = len(g.trace())
+    g.key("shift+Return")           # back again
+    g.wait("search-match", r"User input: the needle one$", after=m)
+    m = len(g.trace())
+    g.key("Return")
     g.wait("search-match", r"User input: the needle two$", after=m)
     g.wait("scroll", "^paused$", after=n)   # the match stays in view
     time.sleep(0.3)
