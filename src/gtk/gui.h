@@ -153,9 +153,6 @@ GtkWidget *logview_new(struct gui *g);
 void	logview_append(struct gui *g, const char *line, const char *tag);
 void	logview_clear(struct gui *g);
 void	logview_set_paused(struct gui *g, int paused);
-void	logview_unfollow(struct gui *g);
-/* Back to the latest records, following the log again. */
-void	logview_to_end(struct gui *g);
 void	logview_refilter(struct gui *g);
 /* Redraw the rows shown (the search changed). */
 void	logview_rerender(struct gui *g);
@@ -165,6 +162,17 @@ void	logview_copy(struct gui *g);
 gboolean logview_keeps(struct gui *g, AfkRecord *r);
 int	logview_level_count(void);
 const char *logview_level_name(int i);
+
+/* logfollow.c */
+/* The "latest records" button over the list, once the list, G->vadj and
+ * their signals are set. */
+GtkWidget *logfollow_new(struct gui *g);
+/* Follow the end (1) or not (0). */
+void	logfollow_stick(struct gui *g, int stick);
+/* Scroll to the latest record. */
+void	logfollow_end(struct gui *g);
+/* Back to the latest records, following the log again. */
+void	logfollow_to_end(struct gui *g);
 
 /* search.c: the search bar (Ctrl+F) and the filter bar. */
 GtkWidget *search_bar_new(struct gui *g);

@@ -185,144 +185,6 @@ logview_rerender(struct gui *g)
 	    g_hash_table_size(g->bound));
 }
 
-/* ---- following the end -------------------------------------------------- */
-
-/* Following the end or not; the "latest records" button when not. */
-static void
-set_stick(struct gui *g, int stick)
-{
-	if (stick != g->stick)
-		gui_trace(g, "scroll", "%s", stick ? "following" : "paused");
-	g->stick = stick;
-	if (g->to_end != NULL && gtk_widget_get_visible(g->to_end) == stick) {
-		gtk_widget_set_visible(g->to_end, !stick);
-		gui_trace(g, "latest-button", "%s", stick ? "off" : "on");
-	}
-}
-
-static void	scroll_to_end(struct gui *g);
-
-void
-logview_to_end(struct gui *g)
-{
-	set_stick(g, 1);
-	scroll_to_end(g);
-}
-
-static GtkWidget *
-to_end_new(void)
-{
-	GtkWidget *b = gtk_button_new_from_icon_name("go-bottom-symbolic");
-
-	gtk_widget_add_css_class(b, "osd");
-	gtk_widget_add_css_class(b, "circular");
-	gtk_widget_set_halign(b, GTK_ALIGN_END);
-	gtk_widget_set_valign(b, GTK_ALIGN_END);
-	gtk_widget_set_margin_end(b, 24);
-	gtk_widget_set_margin_bottom(b, 12);
-	gtk_widget_set_tooltip_text(b, "Latest records: follow the log again "
-	    "(Ctrl+End)");
-	gtk_accessible_update_property(GTK_ACCESSIBLE(b),
-	    GTK_ACCESSIBLE_PROPERTY_LABEL, "Latest records", -1);
-	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), "app.latest");
-	gtk_widget_set_visible(b, FALSE);
-	return b;
-}
-
-#define END_FRAMES	4
-
-/* At the next frames, once the new rows have their real heights: the
- * very end, which scroll-to-item may miss by part of a row. */
-static gboolean
-end_at_next_frame(GtkWidget *w, GdkFrameClock *clock, gpointer data)
-{
-	struct gui *g = data;
-	guint n;
-
-	(void)w;
-	(void)clock;
-	if (g->stick) {
-		gtk_adjustment_set_value(g->vadj, gtk_adjustment_get_upper(
-		    g->vadj) - gtk_adjustment_get_page_size(g->vadj));
-		n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered));
-		if (n > 0)
-			gtk_widget_activate_action(GTK_WIDGET(g->list),
-			    "list.scroll-to-item", "u", n - 1);
-	}
-	if (++g->end_frames < END_FRAMES && g->stick)
-		return G_SOURCE_CONTINUE;
-	g->end_tick = 0;
-	return G_SOURCE_REMOVE;
-}
-
-static void
-scroll_to_end(struct gui *g)
-{
-	guint n = g_list_model_get_n_items(G_LIST_MODEL(g->filtered));
-
-	if (n > 0)
-		gtk_widget_activate_action(GTK_WIDGET(g->list),
-		    "list.scroll-to-item", "u", n - 1);
-	g->end_frames = 0;
-	if (g->end_tick == 0)
-		g->end_tick = gtk_widget_add_tick_callback(GTK_WIDGET(g->list),
-		    end_at_next_frame, g, NULL);
-}
-
-/* Back at the very end: follow again. */
-static void
-on_scrolled(GtkAdjustment *adj, gpointer data)
-{
-	struct gui *g = data;
-	double end = gtk_adjustment_get_upper(adj) -
-	    gtk_adjustment_get_page_size(adj);
-
-	if (gtk_adjustment_get_value(adj) >= end - 4.0)
-		set_stick(g, 1);
-}
-
-/* The user scrolled up with the wheel or the touchpad: stop following. */
-static gboolean
-on_wheel(GtkEventControllerScroll *c, double dx, double dy, gpointer data)
-{
-	(void)c;
-	(void)dx;
-	if (dy < 0)
-		set_stick(data, 0);
-	return FALSE;
-}
-
-static gboolean
-on_key(GtkEventControllerKey *c, guint key, guint code, GdkModifierType m,
-    gpointer data)
-{
-	(void)c;
-	(void)code;
-	(void)m;
-	if (key == GDK_KEY_Up || key == GDK_KEY_Page_Up ||
-	    key == GDK_KEY_Home || key == GDK_KEY_KP_Up ||
-	    key == GDK_KEY_KP_Page_Up)
-		set_stick(data, 0);
-	return FALSE;
-}
-
-/* The content grew: the view stays at the end if it was there. */
-static void
-on_changed(GtkAdjustment *adj, gpointer data)
-{
-	struct gui *g = data;
-
-	if (g->stick)
-		gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) -
-		    gtk_adjustment_get_page_size(adj));
-}
-
-void
-logview_unfollow(struct gui *g)
-{
-	set_stick(g, 0);
-}
-
 /* ---- batches ------------------------------------------------------------ */
 
 /* Records exist but the filters hide them all: say so. */
@@ -368,7 +230,7 @@ flush(gpointer data)
 	}
 	added = logmodel_flush(g->model);
 	if (added > 0 && g->stick)
-		scroll_to_end(g);
+		logfollow_end(g);
 	show_placeholder(g);
 	if (added > 0)
 		gui_trace(g, "model", "%u shown %u (+%u in %.1f ms)",
@@ -400,7 +262,7 @@ logview_set_paused(struct gui *g, int paused)
 	gui_trace(g, "pause", "%s", paused ? "on" : "off");
 	show_pause_bar(g);
 	if (!paused) {
-		set_stick(g, 1);
+		logfollow_stick(g, 1);
 		flush(g);
 	}
 }
@@ -487,56 +349,13 @@ copy_shortcut(GtkWidget *w, GVariant *args, gpointer data)
 	return TRUE;
 }
 
-/* ---- frame times, for the tests (BEN_AFK_GTK_TRACE) ------------------- */
-
-static void
-on_frame_start(GdkFrameClock *clock, gpointer data)
-{
-	struct gui *g = data;
-
-	(void)clock;
-	g->frame_start = g_get_monotonic_time();
-}
-
-/* How long the window took to update, lay out and paint one frame. */
-static void
-on_frame_end(GdkFrameClock *clock, gpointer data)
-{
-	struct gui *g = data;
-
-	(void)clock;
-	if (g->frame_start != 0)
-		gui_trace(g, "frame", "%.1f ms", (double)(g_get_monotonic_time()
-		    - g->frame_start) / 1000.0);
-	g->frame_start = 0;
-}
-
-static void
-on_realize(GtkWidget *w, gpointer data)
-{
-	GdkFrameClock *clock = gtk_widget_get_frame_clock(w);
-
-	g_signal_connect(clock, "before-paint", G_CALLBACK(on_frame_start),
-	    data);
-	g_signal_connect(clock, "after-paint", G_CALLBACK(on_frame_end),
-	    data);
-}
-
 /* ---- the widget --------------------------------------------------------- */
 
 static void
 controllers(struct gui *g)
 {
-	GtkEventController *c;
 	GtkShortcutController *sc;
 
-	c = gtk_event_controller_scroll_new(
-	    GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
-	g_signal_connect(c, "scroll", G_CALLBACK(on_wheel), g);
-	gtk_widget_add_controller(GTK_WIDGET(g->list), c);
-	c = gtk_event_controller_key_new();
-	g_signal_connect(c, "key-pressed", G_CALLBACK(on_key), g);
-	gtk_widget_add_controller(GTK_WIDGET(g->list), c);
 	sc = GTK_SHORTCUT_CONTROLLER(gtk_shortcut_controller_new());
 	gtk_shortcut_controller_add_shortcut(sc, gtk_shortcut_new(
 	    gtk_shortcut_trigger_parse_string("<Control>c"),
@@ -587,15 +406,11 @@ logview_new(struct gui *g)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(g->list),
 	    GTK_ACCESSIBLE_PROPERTY_LABEL, "Daemon log", -1);
 	controllers(g);
-	if (g->trace)
-		g_signal_connect(g->list, "realize", G_CALLBACK(on_realize), g);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw),
 	    GTK_WIDGET(g->list));
 	gtk_widget_set_vexpand(sw, TRUE);
 	g->vadj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw));
 	g->stick = 1;
-	g_signal_connect(g->vadj, "value-changed", G_CALLBACK(on_scrolled), g);
-	g_signal_connect(g->vadj, "changed", G_CALLBACK(on_changed), g);
 	g->pause_bar = pause_bar_new(g);
 	gtk_box_append(GTK_BOX(box), g->pause_bar);
 	g->placeholder = gtk_label_new("No record matches the filters");
@@ -604,8 +419,7 @@ logview_new(struct gui *g)
 	gtk_widget_set_visible(g->placeholder, FALSE);
 	gtk_overlay_set_child(GTK_OVERLAY(overlay), sw);
 	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), g->placeholder);
-	g->to_end = to_end_new();
-	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), g->to_end);
+	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), logfollow_new(g));
 	gtk_widget_set_vexpand(overlay, TRUE);
 	gtk_box_append(GTK_BOX(box), overlay);
 	return box;

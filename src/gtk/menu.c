@@ -141,7 +141,7 @@ latest(GSimpleAction *a, GVariant *v, gpointer data)
 {
 	(void)a;
 	(void)v;
-	logview_to_end(data);
+	logfollow_to_end(data);
 }
 
 static void

@@ -133,7 +133,7 @@ search_next(struct gui *g, int dir)
 	}
 	pos = (guint)s.found;
 	g->match = (int)pos;
-	logview_unfollow(g);
+	logfollow_stick(g, 0);
 	gtk_selection_model_select_item(GTK_SELECTION_MODEL(g->sel), pos,
 	    TRUE);
 	gtk_widget_activate_action(GTK_WIDGET(g->list), "list.scroll-to-item",
