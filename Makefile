@@ -88,9 +88,14 @@ GTK_PKGS	= gtk4 vte-2.91-gtk4
 HAVE_GTK	:= $(shell pkg-config --exists $(GTK_PKGS) 2>/dev/null && echo 1 || echo 0)
 GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/logview.c src/gtk/shell_tab.c src/gtk/net.c \
-		  src/gtk/net_session.c src/gtk/recent.c
+		  src/gtk/net_session.c src/gtk/recent.c src/gtk/session.c \
+		  src/gtk/replies.c src/gtk/logmodel.c src/gtk/search.c \
+		  src/gtk/menu.c src/gtk/logfollow.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
+# Its entry in the applications menu and its icon (packaging/).
+GTK_ICON	= hicolor/scalable/apps/ben-afk-gtk.svg
+GTK_ICON_DIR	= share/icons/hicolor/scalable/apps
 ifeq ($(HAVE_GTK),1)
 # -isystem: warnings are ours to fix, not those of the GTK headers.
 GTK_CFLAGS	:= $(shell pkg-config --cflags $(GTK_PKGS) | sed 's/-I/-isystem /g')
@@ -100,6 +105,9 @@ endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
 		  prefilter auth child
+ifeq ($(HAVE_GTK),1)
+UNIT_TESTS	+= replies
+endif
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 BENCH_BINS	= $(BUILD)/bench/flood $(BUILD)/bench/check $(BUILD)/bench/latency \
@@ -170,6 +178,10 @@ $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
 $(BUILD)/tests/test_proto: $(BUILD)/tests/unit/test_proto.o $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
+$(BUILD)/tests/unit/test_replies.o: ALL_CFLAGS += $(GTK_CFLAGS)
+$(BUILD)/tests/test_replies: $(BUILD)/tests/unit/test_replies.o \
+		$(BUILD)/src/gtk/replies.o $(LIBAFK)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(GTK_LIBS) $(LDLIBS_CLIENT)
 
 $(BUILD)/bench/flood: $(BUILD)/bench/flood.o $(BUILD)/bench/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread -lssl -lcrypto
@@ -304,6 +316,12 @@ endif
 ifeq ($(HAVE_GTK),1)
 	install -m 644 packaging/bash-completion/Ben_AFK-gtk \
 		$(DESTDIR)$(COMPLETIONDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/applications \
+		$(DESTDIR)$(PREFIX)/$(GTK_ICON_DIR)
+	install -m 644 packaging/ben-afk-gtk.desktop \
+		$(DESTDIR)$(PREFIX)/share/applications/
+	install -m 644 packaging/icons/$(GTK_ICON) \
+		$(DESTDIR)$(PREFIX)/$(GTK_ICON_DIR)/
 endif
 	install -m 644 $(LIBTINTIN) $(DESTDIR)$(PREFIX)/lib/
 	install -d $(DESTDIR)$(PREFIX)/include/tintin \
@@ -328,6 +346,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK.1 \
 		$(DESTDIR)$(PREFIX)/bin/Ben_AFK-gtk \
 		$(DESTDIR)$(PREFIX)/share/man/man1/Ben_AFK-gtk.1 \
+		$(DESTDIR)$(PREFIX)/share/applications/ben-afk-gtk.desktop \
+		$(DESTDIR)$(PREFIX)/share/icons/$(GTK_ICON) \
 		$(DESTDIR)$(PREFIX)/share/man/man5/matt_daemon.conf.5 \
 		$(DESTDIR)$(PREFIX)/lib/libtintin.a \
 		$(DESTDIR)$(PREFIX)/include/tintin/tintin.h \

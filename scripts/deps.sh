@@ -12,7 +12,7 @@ python3 python3-pytest
 rsyslog socat netcat-openbsd zstd
 procps util-linux gdb groff-base tmux valgrind
 libgtk-4-dev libvte-2.91-gtk4-dev
-xvfb xdotool xclip xauth fonts-dejavu-core imagemagick
+xvfb xdotool xclip xauth fonts-dejavu-core imagemagick desktop-file-utils
 "
 
 missing=""

@@ -44,6 +44,28 @@ connect_view_fill(struct gui *g, const char *host, const char *port, int tls,
 	    keyfile ? keyfile : "");
 }
 
+/* The window forgets its default widget when the connect view is hidden
+ * (the session view shown): set it again, or Enter in the password field
+ * would connect only the first time. */
+void
+connect_view_show(struct gui *g)
+{
+	gtk_widget_set_sensitive(g->connect_button, TRUE);
+	gtk_button_set_label(GTK_BUTTON(g->connect_button), "_Connect");
+	gtk_stack_set_visible_child_name(g->stack, "connect");
+	gtk_window_set_default_widget(g->win, g->connect_button);
+	gtk_window_set_title(g->win, "Ben_AFK");
+	if (*text_of(g->user) != '\0' && *text_of(g->keyfile) == '\0') {
+		/* the password is not kept once disconnected */
+		gtk_editable_set_text(GTK_EDITABLE(g->password), "");
+		gtk_widget_grab_focus(g->password);
+		gui_trace(g, "password-focus", "%s", text_of(g->user));
+	} else
+		gtk_widget_grab_focus(g->connect_button);
+	if (g->entry != NULL)
+		session_update_actions(g);
+}
+
 void
 connect_view_error(struct gui *g, const char *text)
 {
@@ -53,6 +75,7 @@ connect_view_error(struct gui *g, const char *text)
 	gtk_widget_set_sensitive(g->connect_button, TRUE);
 	gtk_button_set_label(GTK_BUTTON(g->connect_button), "_Connect");
 	gtk_stack_set_visible_child_name(g->stack, "connect");
+	gtk_window_set_default_widget(g->win, g->connect_button);
 	gtk_window_set_title(g->win, "Ben_AFK");
 	gui_trace(g, "error", "%s", text);
 }
@@ -112,9 +135,8 @@ check_login(struct gui *g, const char *pass)
 	return 0;
 }
 
-/* List the server among the recent ones, at once. */
-static void
-remember_server(struct gui *g)
+void
+connect_view_remember(struct gui *g)
 {
 	struct net_params *p = &g->params;
 	struct recent r;
@@ -122,10 +144,12 @@ remember_server(struct gui *g)
 	r.host = p->host;
 	r.port = p->port;
 	r.tls = p->tls;
-	r.user = p->user;
-	r.keyfile = p->keyfile;
+	r.user = p->user != NULL ? p->user : "";
+	r.keyfile = p->keyfile != NULL ? p->keyfile : "";
 	(void)recent_add(&r);
 	fill_recent(g);
+	menu_recent(g);
+	gui_trace(g, "recent", "%s:%s", p->host, p->port);
 }
 
 void
@@ -148,7 +172,6 @@ connect_view_connect(struct gui *g)
 	}
 	if (check_login(g, pass) == -1)
 		return;
-	remember_server(g);
 	if (*p->user == '\0')
 		g_clear_pointer(&p->user, g_free);
 	if (*p->keyfile == '\0')
@@ -158,6 +181,7 @@ connect_view_connect(struct gui *g)
 	gtk_button_set_label(GTK_BUTTON(g->connect_button), "Connecting…");
 	gui_trace(g, "connecting", "%s:%s%s", p->host, p->port,
 	    p->tls ? " tls" : "");
+	logview_clear(g);	/* a new connection starts afresh */
 	session_start(g);
 }
 
@@ -169,18 +193,37 @@ on_connect(GtkButton *b, gpointer data)
 }
 
 static void
-on_recent(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+fill_from(struct gui *g, const struct recent *r)
 {
-	struct gui *g = data;
-	struct recent *r = g_object_get_data(G_OBJECT(row), "recent");
-
-	(void)box;
 	connect_view_fill(g, r->host, r->port, r->tls, r->user, r->keyfile);
 	gtk_editable_set_text(GTK_EDITABLE(g->password), "");
-	if (*r->user != '\0' && *r->keyfile == '\0')
+	if (*r->user != '\0' && *r->keyfile == '\0') {
 		gtk_widget_grab_focus(g->password);
-	else
+		gui_trace(g, "password-focus", "%s", r->user);
+	} else
 		gtk_widget_grab_focus(g->connect_button);
+}
+
+static void
+on_recent(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+	(void)box;
+	fill_from(data, g_object_get_data(G_OBJECT(row), "recent"));
+}
+
+void
+connect_view_recent(struct gui *g, int i)
+{
+	GPtrArray *list = recent_load();
+
+	if (i >= 0 && (guint)i < list->len) {
+		session_stop(g);
+		session_banner_hide(g);
+		connect_view_show(g);
+		fill_from(g, g_ptr_array_index(list, i));
+		gui_trace(g, "recent-chosen", "%d", i);
+	}
+	g_ptr_array_unref(list);
 }
 
 static void

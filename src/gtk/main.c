@@ -17,9 +17,18 @@
 #endif
 
 #define PASSWORD_MAX	1024
+#define OPT_HISTORY	AFK_OPT_OWN
 
 static const char css[] =
 	".afk-error { color: #c01c28; font-weight: bold; }\n"
+	".afk-log { font-family: monospace; }\n"
+	".afk-log row { padding: 1px 6px; }\n"
+	".afk-filter-bar { padding: 4px 6px; border-bottom: 1px solid "
+	"alpha(currentColor, 0.12); }\n"
+	".afk-level { padding: 2px 8px; min-height: 0; font-size: smaller; }\n"
+	".afk-toast { padding: 6px 6px 6px 14px; border-radius: 12px; "
+	"background: alpha(#303030, 0.92); color: white; }\n"
+	".afk-toast button { color: white; }\n"
 	".afk-banner { padding: 6px 10px; background: #dbe8f7; }\n"
 	".afk-banner-error { background: #f6d5d7; color: #7a0c14; }\n"
 	".afk-status { padding: 4px 8px; border-top: 1px solid alpha(black,"
@@ -27,9 +36,9 @@ static const char css[] =
 
 static const char synopsis[] =
     "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "
-    "[-S socket] [-t seconds] [-u user] [--known-hosts file] "
-    "[--password-file file] "
-    "[--plaintext-password] [--tls]\n";
+    "[-S socket] [-t seconds] [-u user] [--history records] "
+    "[--known-hosts file] [--password-file file] [--plaintext-password] "
+    "[--tls]\n";
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
@@ -50,6 +59,9 @@ usage(FILE *fp, int status)
 	    "  -u, --user USER          log in as USER (password, or key "
 	    "with -i)\n"
 	    "  -V, --version            show the version and exit\n"
+	    "      --history RECORDS    records the log view keeps (default "
+	    "50000,\n"
+	    "                           100 to 1000000)\n"
 	    "      --known-hosts FILE   pinned server fingerprints (default\n"
 	    "                           ~/.config/ben_afk/known_hosts)\n"
 	    "      --password-file FILE read the password from FILE\n"
@@ -80,6 +92,22 @@ gui_trace(struct gui *g, const char *what, const char *fmt, ...)
 	printf("gtk: %s %s\n", what, text);
 	fflush(stdout);
 	g_free(text);
+}
+
+/* --history RECORDS, or the usage when out of range. */
+static void
+history_option(struct gui *g, const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || n < HISTORY_MIN ||
+	    n > HISTORY_MAX) {
+		fprintf(stderr, "Ben_AFK-gtk: bad history: %s (%d to %d "
+		    "records)\n", arg, HISTORY_MIN, HISTORY_MAX);
+		usage(stderr, AFK_EXIT_USAGE);
+	}
+	g->history = (guint)n;
 }
 
 /* The password of --password-file or $BEN_AFK_PASSWORD, or NULL. */
@@ -113,25 +141,6 @@ load_css(void)
 	g_object_unref(provider);
 }
 
-/* The header bar: Disconnect at the start, Quit daemon at the end. */
-static GtkWidget *
-header_bar(void)
-{
-	GtkWidget *header = gtk_header_bar_new(), *quit, *disc;
-
-	quit = gtk_button_new_with_label("Quit daemon");
-	gtk_actionable_set_action_name(GTK_ACTIONABLE(quit),
-	    "app.quit-daemon");
-	gtk_widget_set_tooltip_text(quit, "Stop Matt_daemon (Ctrl+Q; an "
-	    "admin's right)");
-	gtk_widget_add_css_class(quit, "destructive-action");
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), quit);
-	disc = gtk_button_new_with_label("Disconnect");
-	gtk_actionable_set_action_name(GTK_ACTIONABLE(disc), "app.disconnect");
-	gtk_header_bar_pack_start(GTK_HEADER_BAR(header), disc);
-	return header;
-}
-
 /* Fill the connect view from the command line, password included. */
 static void
 prefill(struct gui *g, const struct afk_options *o)
@@ -162,12 +171,15 @@ activate(GtkApplication *app, gpointer data)
 	g->win = GTK_WINDOW(gtk_application_window_new(app));
 	gtk_window_set_title(g->win, "Ben_AFK");
 	gtk_window_set_default_size(g->win, 1000, 640);
-	gtk_window_set_titlebar(g->win, header_bar());
+	gtk_window_set_icon_name(g->win, "ben-afk-gtk");
+	menu_actions(g);
 
 	g->stack = GTK_STACK(gtk_stack_new());
 	gtk_stack_add_named(g->stack, connect_view_new(g), "connect");
 	gtk_stack_add_named(g->stack, session_view_new(g), "session");
 	gtk_window_set_child(g->win, GTK_WIDGET(g->stack));
+	gtk_window_set_titlebar(g->win, menu_header_bar(g));
+	session_update_actions(g);
 	gtk_window_set_default_widget(g->win, g->connect_button);
 	session_actions(g);
 
@@ -190,6 +202,7 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		AFK_LONG_OPTIONS,
+		{ "history", required_argument, NULL, OPT_HISTORY },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct gui g;
@@ -200,6 +213,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	afk_options_init(&o);
+	g.history = HISTORY_DEFAULT;
 	g.trace = trace != NULL && *trace != '\0' && strcmp(trace, "0") != 0;
 	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS, opts, NULL)) !=
 	    -1) {
@@ -207,6 +221,10 @@ main(int argc, char **argv)
 			afk_usage_error("Ben_AFK-gtk", synopsis, "%s", err);
 		if (rc == 1)
 			continue;
+		if (ch == OPT_HISTORY) {
+			history_option(&g, optarg);
+			continue;
+		}
 		if (ch == 'h')
 			usage(stdout, AFK_EXIT_OK);
 		if (ch != 'V')

@@ -86,6 +86,8 @@ event_free(gpointer data)
 	g_free(ev->key);
 	g_free(ev->file);
 	g_free(ev->tls);
+	g_free(ev->command);
+	g_strfreev(ev->lines);
 	if (ev->data != NULL)
 		g_bytes_unref(ev->data);
 	g_free(ev);
@@ -209,39 +211,67 @@ is_replied(const char *line)
 }
 
 struct command_state {
-	GQueue	 expect;	/* 'S' our /status, 'U' the user's command */
+	GQueue	 expect;	/* char *: commands sent, NULL: our /status */
 	int	 status_pending;
 	int	 data_left;	/* data lines after "+OK N records" */
+	char	*data_of;	/* the command of those lines */
 };
+
+static void
+post_reply(struct net *n, enum net_event_kind kind, const char *line,
+    const char *command, int data_line)
+{
+	struct net_event *ev = net_event_new(n, kind, line);
+
+	ev->command = g_strdup(command);
+	ev->data_line = data_line;
+	net_event_post(ev);
+}
 
 static void
 command_line(struct net *n, struct command_state *s, const char *line)
 {
 	enum proto_reply kind;
-	int tag, count;
+	char *command;
+	int count;
 
 	if (s->data_left > 0) {
 		s->data_left--;
-		net_post(n, NET_EV_LINE, line);
+		post_reply(n, NET_EV_LINE, line, s->data_of, 1);
 		return;
 	}
 	kind = proto_classify(line);
-	tag = GPOINTER_TO_INT(g_queue_pop_head(&s->expect));
-	if (tag == 'S') {
-		s->status_pending = 0;
-		net_post(n, kind == PROTO_OK ? NET_EV_STATUS : NET_EV_LINE, line);
+	if (g_queue_is_empty(&s->expect)) {
+		post_reply(n, NET_EV_LINE, line, NULL, 0);
 		return;
 	}
-	net_post(n, NET_EV_LINE, line);
+	command = g_queue_pop_head(&s->expect);
+	if (command == NULL) {
+		s->status_pending = 0;
+		post_reply(n, NET_EV_STATUS, line, "/status", 0);
+		return;
+	}
+	post_reply(n, NET_EV_LINE, line, command, 0);
 	if (kind == PROTO_OK && sscanf(line, "+OK %d", &count) == 1 &&
-	    (strstr(line, " records") || strstr(line, " clients")))
+	    (strstr(line, " records") || strstr(line, " clients"))) {
 		s->data_left = count > 0 ? count : 0;
+		g_free(s->data_of);
+		s->data_of = command;
+	} else
+		g_free(command);
+}
+
+static void
+command_state_clear(struct command_state *s)
+{
+	g_queue_clear_full(&s->expect, g_free);
+	g_free(s->data_of);
 }
 
 static void
 command_loop(struct net *n)
 {
-	struct command_state s = { .status_pending = 0 };
+	struct command_state s = { .status_pending = 0, .data_of = NULL };
 	struct conn *c = &n->c;
 	char line[AFK_LINE_MAX];
 	long next_status = 0, left;
@@ -254,15 +284,15 @@ command_loop(struct net *n)
 		if (!s.status_pending && now_ms() >= next_status) {
 			if (proto_send(c, "/status", n->p.timeout_ms) == -1)
 				break;
-			g_queue_push_tail(&s.expect, GINT_TO_POINTER('S'));
+			g_queue_push_tail(&s.expect, NULL);
 			s.status_pending = 1;
 			next_status = now_ms() + STATUS_EVERY_MS;
 		}
 		while ((b = take_out(n)) != NULL) {
 			text = g_bytes_get_data(b, NULL);
 			if (is_replied(text))
-				g_queue_push_tail(&s.expect,
-				    GINT_TO_POINTER('U'));
+				g_queue_push_tail(&s.expect, g_strndup(text,
+				    strcspn(text, " ")));
 			rc = proto_send(c, text, n->p.timeout_ms);
 			g_bytes_unref(b);
 			if (rc == -1)
@@ -276,7 +306,7 @@ command_loop(struct net *n)
 		rc = wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
 		    (int)left);
 		if (rc == -1) {
-			g_queue_clear(&s.expect);
+			command_state_clear(&s);
 			return;
 		}
 		if (rc == 1 && conn_fill(c) == -1) {
@@ -286,28 +316,47 @@ command_loop(struct net *n)
 		}
 	}
 out:
-	g_queue_clear(&s.expect);
+	command_state_clear(&s);
 	if (!g_atomic_int_get(&n->stopped))
 		lost(n);
+}
+
+/* The complete lines received, in one event (a flood of records costs
+ * the main loop one dispatch per buffer, not one per record). */
+static void
+post_lines(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	GPtrArray *lines = NULL;
+	struct net_event *ev;
+
+	while (conn_line(&n->c, line, sizeof(line))) {
+		if (lines == NULL)
+			lines = g_ptr_array_new();
+		g_ptr_array_add(lines, g_strdup(line));
+	}
+	if (lines == NULL)
+		return;
+	g_ptr_array_add(lines, NULL);
+	ev = net_event_new(n, NET_EV_LINES, NULL);
+	ev->lines = (char **)g_ptr_array_free(lines, FALSE);
+	net_event_post(ev);
 }
 
 static void
 follow_loop(struct net *n)
 {
 	struct conn *c = &n->c;
-	char line[AFK_LINE_MAX];
 	int rc;
 
 	for (;;) {
-		while (conn_line(c, line, sizeof(line)))
-			net_post(n, NET_EV_LINE, line);
+		post_lines(n);
 		if (c->eof)
 			break;
 		if ((rc = wait_io(n, -1)) == -1)
 			return;
 		if (rc == 1 && conn_fill(c) == -1) {
-			while (conn_line(c, line, sizeof(line)))
-				net_post(n, NET_EV_LINE, line);
+			post_lines(n);
 			break;
 		}
 	}

@@ -26,6 +26,7 @@ struct net_params {
 	int	 plaintext;	/* may send a password without TLS */
 	int	 timeout_ms;
 	int	 rows, cols;	/* NET_SHELL: the terminal size */
+	int	 tail;		/* NET_FOLLOW: records of history first */
 };
 
 enum net_event_kind {
@@ -34,6 +35,7 @@ enum net_event_kind {
 	NET_EV_FAILED,		/* text: why the session could not start */
 	NET_EV_READY,		/* text: /whoami, "+OK following", "+OK shell" */
 	NET_EV_LINE,		/* text: a log record, a reply or a data line */
+	NET_EV_LINES,		/* lines: records of the live log */
 	NET_EV_STATUS,		/* text: the reply to the periodic /status */
 	NET_EV_LOST,		/* text: why the established session ended */
 	NET_EV_DATA,		/* data: terminal output */
@@ -52,6 +54,10 @@ struct net_event {
 	char			*tls;		/* NET_EV_READY: TLS version */
 	GBytes			*data;
 	int			 status;	/* EXIT: status; READY: local port */
+	char			*command;	/* NET_COMMAND: the command of
+						 * this reply or data line */
+	int			 data_line;	/* a line after "+OK N ..." */
+	char			**lines;	/* NET_EV_LINES */
 };
 
 /* Called in the main loop for each event of a session not stopped. */

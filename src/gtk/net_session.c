@@ -98,15 +98,64 @@ local_port(int fd)
 	return 0;
 }
 
+/* Read one reply line (skipping anything else): its kind, or -1 once
+ * the failure is posted. */
+static int
+read_reply(struct net *n, char *line, size_t size)
+{
+	enum proto_reply kind;
+	int rc;
+
+	do {
+		rc = conn_read_line(&n->c, line, size, n->p.timeout_ms);
+		if (rc == 0)
+			return net_fail(n, "no answer from the daemon");
+		if (rc == -1)
+			return net_fail(n, n->c.err);
+	} while ((kind = proto_classify(line)) == PROTO_NONE);
+	return (int)kind;
+}
+
+/* NET_FOLLOW: the last records first (/tail), posted as history lines. */
+static int
+tail_first(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	struct net_event *ev;
+	int kind, count = 0, rc;
+
+	snprintf(line, sizeof(line), "/tail %d", n->p.tail);
+	if (proto_send(&n->c, line, n->p.timeout_ms) == -1)
+		return net_fail(n, n->c.err);
+	if ((kind = read_reply(n, line, sizeof(line))) == -1)
+		return -1;
+	if (kind != PROTO_OK)
+		return net_fail(n, line);
+	if (sscanf(line, "+OK %d", &count) != 1)
+		count = 0;
+	for (; count > 0; count--) {
+		rc = conn_read_line(&n->c, line, sizeof(line),
+		    n->p.timeout_ms);
+		if (rc <= 0)
+			return net_fail(n, rc == 0 ? "no answer from the daemon"
+			    : n->c.err);
+		ev = net_event_new(n, NET_EV_LINE, line);
+		ev->data_line = 1;
+		net_event_post(ev);
+	}
+	return 0;
+}
+
 /* Send the role's first command and wait for its reply. */
 static int
 first_reply(struct net *n)
 {
 	char line[AFK_LINE_MAX];
 	struct net_event *ev;
-	enum proto_reply kind;
-	int rc;
+	int kind;
 
+	if (n->role == NET_FOLLOW && n->p.tail > 0 && tail_first(n) == -1)
+		return -1;
 	if (n->role == NET_COMMAND)
 		snprintf(line, sizeof(line), "/whoami");
 	else if (n->role == NET_FOLLOW)
@@ -117,14 +166,8 @@ first_reply(struct net *n)
 		    n->p.cols > 0 ? n->p.cols : 80);
 	if (proto_send(&n->c, line, n->p.timeout_ms) == -1)
 		return net_fail(n, n->c.err);
-	do {
-		rc = conn_read_line(&n->c, line, sizeof(line),
-		    n->p.timeout_ms);
-		if (rc == 0)
-			return net_fail(n, "no answer from the daemon");
-		if (rc == -1)
-			return net_fail(n, n->c.err);
-	} while ((kind = proto_classify(line)) == PROTO_NONE);
+	if ((kind = read_reply(n, line, sizeof(line))) == -1)
+		return -1;
 	if (kind != PROTO_OK)
 		return net_fail(n, line);
 	ev = net_event_new(n, NET_EV_READY, line);

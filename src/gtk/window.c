@@ -1,18 +1,16 @@
-/* Ben_AFK-gtk: the session view and its connections: the command session
- * (lines, commands, /status, quit) and the /follow session (live log). */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+/* Ben_AFK-gtk: the session view: the error bar, the log tab with its
+ * search and filter bars and the line entry, the terminal tab, the status
+ * line; and the session's actions (disconnect, quit the daemon). */
 #include <string.h>
 
 #include "gtk/gui.h"
 
-static void	follow_event(const struct net_event *ev, void *arg);
+#define TOAST_MS	6000
 
-/* ---- the banner: errors and notices, with a reconnect button ---------- */
+/* ---- the error bar and the toast -------------------------------------- */
 
-static void
-banner_show(struct gui *g, const char *text, int error, int reconnect)
+void
+session_banner(struct gui *g, const char *text, int error, int reconnect)
 {
 	gtk_label_set_text(g->banner_label, text);
 	if (error)
@@ -24,10 +22,42 @@ banner_show(struct gui *g, const char *text, int error, int reconnect)
 	gui_trace(g, error ? "error" : "notice", "%s", text);
 }
 
-static void
-banner_hide(struct gui *g)
+void
+session_banner_hide(struct gui *g)
 {
 	gtk_widget_set_visible(g->banner, FALSE);
+}
+
+static gboolean
+toast_hide(gpointer data)
+{
+	struct gui *g = data;
+
+	g->toast_timer = 0;
+	gtk_revealer_set_reveal_child(GTK_REVEALER(g->toast), FALSE);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_toast_close(GtkButton *b, gpointer data)
+{
+	struct gui *g = data;
+
+	(void)b;
+	if (g->toast_timer != 0)
+		g_source_remove(g->toast_timer);
+	toast_hide(g);
+}
+
+void
+session_toast(struct gui *g, const char *text)
+{
+	gtk_label_set_text(g->toast_label, text);
+	gtk_revealer_set_reveal_child(GTK_REVEALER(g->toast), TRUE);
+	if (g->toast_timer != 0)
+		g_source_remove(g->toast_timer);
+	g->toast_timer = g_timeout_add(TOAST_MS, toast_hide, g);
+	gui_trace(g, "toast", "%s", text);
 }
 
 /* ---- actions ---------------------------------------------------------- */
@@ -41,15 +71,21 @@ action_enable(struct gui *g, const char *name, int on)
 		g_simple_action_set_enabled(G_SIMPLE_ACTION(a), on);
 }
 
-/* Grey out what this session may not do. */
-static void
-update_actions(struct gui *g)
+void
+session_update_actions(struct gui *g)
 {
+	const char *page = gtk_stack_get_visible_child_name(g->stack);
 	int live = g->cmd != NULL && g->whoami != NULL;
+	int shown = page != NULL && strcmp(page, "session") == 0;
 
 	action_enable(g, "quit-daemon", live && g->admin && !g->quit_sent);
-	action_enable(g, "disconnect", g->cmd != NULL);
+	/* a lost session is still on screen: Disconnect leaves it */
+	action_enable(g, "disconnect", g->cmd != NULL || shown);
 	gtk_widget_set_sensitive(GTK_WIDGET(g->entry), live);
+	if (g->find_button != NULL) {	/* the log's buttons, with the log */
+		gtk_widget_set_visible(g->find_button, shown);
+		gtk_widget_set_visible(g->pause_button, shown);
+	}
 }
 
 static void
@@ -64,7 +100,7 @@ on_quit_response(GtkDialog *d, int response, gpointer data)
 	}
 	g->quit_sent = 1;
 	net_send_line(g->cmd, "quit");
-	update_actions(g);
+	session_update_actions(g);
 	gui_trace(g, "quit-sent", "%s:%s", g->params.host, g->params.port);
 }
 
@@ -103,10 +139,8 @@ disconnect(GSimpleAction *a, GVariant *v, gpointer data)
 	(void)a;
 	(void)v;
 	session_stop(g);
-	gtk_widget_set_sensitive(g->connect_button, TRUE);
-	gtk_button_set_label(GTK_BUTTON(g->connect_button), "_Connect");
-	gtk_stack_set_visible_child_name(g->stack, "connect");
-	gtk_window_set_title(g->win, "Ben_AFK");
+	session_banner_hide(g);
+	connect_view_show(g);
 	gui_trace(g, "disconnected", "%s", "");
 }
 
@@ -116,7 +150,7 @@ on_reconnect(GtkButton *b, gpointer data)
 	struct gui *g = data;
 
 	(void)b;
-	banner_show(g, "Reconnecting…", 0, 0);
+	session_banner(g, "Reconnecting…", 0, 0);
 	session_start(g);
 }
 
@@ -128,12 +162,16 @@ session_actions(struct gui *g)
 		{ .name = "disconnect", .activate = disconnect },
 	};
 	static const char *const quit_accels[] = { "<Control>q", NULL };
+	static const char *const disc_accels[] = { "<Control><Shift>d",
+	    NULL };
 
 	g_action_map_add_action_entries(G_ACTION_MAP(g->app), entries,
 	    G_N_ELEMENTS(entries), g);
 	gtk_application_set_accels_for_action(g->app, "app.quit-daemon",
 	    quit_accels);
-	update_actions(g);
+	gtk_application_set_accels_for_action(g->app, "app.disconnect",
+	    disc_accels);
+	session_update_actions(g);
 }
 
 /* ---- sending lines ------------------------------------------------------ */
@@ -141,9 +179,6 @@ session_actions(struct gui *g)
 static void
 send_line(struct gui *g, const char *line)
 {
-	const char *word;
-	char *echo;
-
 	if (*line == '\0' || g->cmd == NULL)
 		return;
 	if (strcmp(line, "quit") == 0) {
@@ -151,26 +186,21 @@ send_line(struct gui *g, const char *line)
 			g_action_group_activate_action(G_ACTION_GROUP(g->app),
 			    "quit-daemon", NULL);
 		else
-			logview_append(g, "quit needs an admin session "
-			    "(log in as an admin)", "error");
+			session_toast(g, "Stopping the daemon needs an admin "
+			    "session: log in as an admin.");
 		return;
 	}
 	if (strcmp(line, "/follow") == 0 || strncmp(line, "/follow ", 8) == 0) {
-		logview_append(g, "/follow: this view already follows the log",
-		    "reply");
+		session_toast(g, "This view already follows the log.");
 		return;
 	}
-	word = line;
-	if (strncmp(word, "/shell", 6) == 0 && (word[6] == '\0' ||
-	    word[6] == ' ')) {
-		logview_append(g, "/shell: use the Terminal tab", "reply");
+	if (strncmp(line, "/shell", 6) == 0 && (line[6] == '\0' ||
+	    line[6] == ' ')) {
+		session_toast(g, "Use the Terminal tab for a remote shell.");
 		return;
 	}
-	if (*line == '/' && strncmp(line, "/auth", 5) != 0) {
-		echo = g_strdup_printf("> %s", line);	/* the command asked */
-		logview_append(g, echo, "reply");
-		g_free(echo);
-	}
+	if (*line == '/')
+		session_sent(g, line);
 	net_send_line(g->cmd, line);
 	gui_trace(g, "sent", "%s", line);
 }
@@ -226,334 +256,11 @@ on_entry_changed(GtkEditable *e, gpointer data)
 		g_idle_add(flush_pasted, data);
 }
 
-/* ---- the command session -------------------------------------------------- */
+/* ---- the view ----------------------------------------------------------- */
 
-static char *
-field(const char *status, const char *name)
+static GtkWidget *
+banner_new(struct gui *g)
 {
-	char *key = g_strdup_printf(" %s=", name);
-	const char *p = strstr(status, key);
-	char *v = NULL;
-
-	if (p != NULL) {
-		p += strlen(key);
-		v = g_strndup(p, strcspn(p, " "));
-	}
-	g_free(key);
-	return v;
-}
-
-static char *
-duration(long s)
-{
-	if (s >= 86400)
-		return g_strdup_printf("%ldd %ldh", s / 86400, s % 86400 / 3600);
-	if (s >= 3600)
-		return g_strdup_printf("%ldh %02ldm", s / 3600, s % 3600 / 60);
-	if (s >= 60)
-		return g_strdup_printf("%ldm %02lds", s / 60, s % 60);
-	return g_strdup_printf("%lds", s);
-}
-
-static void
-show_status(struct gui *g, const char *reply)
-{
-	char *uptime = field(reply, "uptime"), *clients = field(reply,
-	    "clients"), *lines = field(reply, "lines"), *auth = field(reply,
-	    "auth"), *up, *text;
-
-	up = duration(uptime ? atol(uptime) : 0);
-	if (auth != NULL && strcmp(auth, "off") == 0 && !g->admin) {
-		g->admin = 1;		/* anyone may quit */
-		update_actions(g);
-	}
-	text = g_strdup_printf("Connected as %s to %s:%s  ·  %s  ·  %s "
-	    "client%s  ·  up %s  ·  %s lines logged", g->whoami,
-	    g->params.host, g->params.port, g->tls_version ? g->tls_version :
-	    "no TLS", clients ? clients : "?", clients && strcmp(clients, "1")
-	    == 0 ? "" : "s", up, lines ? lines : "?");
-	gtk_label_set_text(g->status, text);
-	gui_trace(g, "status", "%s", text);
-	g_free(text);
-	g_free(up);
-	g_free(uptime);
-	g_free(clients);
-	g_free(lines);
-	g_free(auth);
-}
-
-static void
-on_trust_response(GtkDialog *d, int response, gpointer data)
-{
-	struct gui *g = data;
-	const char *key = g_object_get_data(G_OBJECT(d), "key");
-	const char *fp = g_object_get_data(G_OBJECT(d), "fp");
-	const char *file = g_object_get_data(G_OBJECT(d), "file");
-	char *msg;
-
-	if (response != GTK_RESPONSE_ACCEPT) {
-		gtk_window_destroy(GTK_WINDOW(d));
-		connect_view_error(g, "Host identification refused: nothing "
-		    "was sent.");
-		return;
-	}
-	if (known_hosts_add(file, key, fp) == -1) {
-		msg = g_strdup_printf("%s: %s", file, g_strerror(errno));
-		gtk_window_destroy(GTK_WINDOW(d));
-		connect_view_error(g, msg);
-		g_free(msg);
-		return;
-	}
-	gui_trace(g, "trusted", "%s %s", key, fp);
-	gtk_window_destroy(GTK_WINDOW(d));
-	session_start(g);
-}
-
-static void
-ask_trust(struct gui *g, const struct net_event *ev)
-{
-	GtkWidget *d;
-
-	d = gtk_message_dialog_new(g->win, GTK_DIALOG_MODAL |
-	    GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
-	    GTK_BUTTONS_NONE, "The authenticity of %s can't be established",
-	    ev->key);
-	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d),
-	    "Its certificate's SHA-256 fingerprint is\n%s\n\nCompare it with "
-	    "'Matt_daemon --fingerprint' on the server.  If you trust it, it "
-	    "is added to %s and checked at every connection.", ev->text,
-	    ev->file);
-	gtk_dialog_add_button(GTK_DIALOG(d), "_Cancel", GTK_RESPONSE_CANCEL);
-	gtk_dialog_add_button(GTK_DIALOG(d), "_Trust and connect",
-	    GTK_RESPONSE_ACCEPT);
-	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_CANCEL);
-	g_object_set_data_full(G_OBJECT(d), "key", g_strdup(ev->key), g_free);
-	g_object_set_data_full(G_OBJECT(d), "fp", g_strdup(ev->text), g_free);
-	g_object_set_data_full(G_OBJECT(d), "file", g_strdup(ev->file),
-	    g_free);
-	g_signal_connect(d, "response", G_CALLBACK(on_trust_response), g);
-	gtk_window_present(GTK_WINDOW(d));
-	gui_trace(g, "trust-dialog", "%s %s", ev->key, ev->text);
-}
-
-static void
-changed_host(struct gui *g, const char *text)
-{
-	GtkWidget *d;
-
-	connect_view_error(g, text);
-	d = gtk_message_dialog_new(g->win, GTK_DIALOG_MODAL |
-	    GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
-	    "The server's identity has changed: connection refused");
-	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s",
-	    text);
-	g_signal_connect(d, "response", G_CALLBACK(gtk_window_destroy), NULL);
-	gtk_window_present(GTK_WINDOW(d));
-}
-
-/* A failure before the session started: in the connect view, or in the
- * banner when it was a reconnection. */
-static void
-start_failed(struct gui *g, const char *text)
-{
-	const char *page = gtk_stack_get_visible_child_name(g->stack);
-
-	if (page != NULL && strcmp(page, "session") == 0) {
-		session_stop(g);
-		banner_show(g, text, 1, 1);
-		update_actions(g);
-	} else
-		connect_view_error(g, text);
-}
-
-static void
-ready(struct gui *g, const struct net_event *ev)
-{
-	char *title, *msg;
-
-	g_free(g->whoami);
-	g->whoami = g_strdup(ev->text + 4);
-	if (g_str_has_suffix(g->whoami, ", tls"))
-		g->whoami[strlen(g->whoami) - 5] = '\0';
-	g_free(g->tls_version);
-	g->tls_version = g_strdup(ev->tls);
-	g->admin = strstr(g->whoami, "(admin)") != NULL;
-	g->shell_ok = g->admin && ev->tls != NULL;
-	g->quit_sent = 0;
-	g->cmd_port = ev->status;
-	title = g_strdup_printf("Ben_AFK — %s:%s", g->params.host,
-	    g->params.port);
-	gtk_window_set_title(g->win, title);
-	g_free(title);
-	banner_hide(g);
-	gtk_stack_set_visible_child_name(g->stack, "session");
-	gtk_label_set_text(g->status, "Connected");
-	msg = g_strdup_printf("— connected to %s port %s as %s (%s) —",
-	    g->params.host, g->params.port, g->whoami, g->tls_version ?
-	    g->tls_version : "no TLS");
-	logview_append(g, msg, "reply");
-	g_free(msg);
-	if (!g->shell_ok)
-		shell_tab_allow(g, 0, ev->tls == NULL ? "The remote shell needs "
-		    "TLS and an admin login" : "The remote shell needs an "
-		    "admin login");
-	else
-		shell_tab_allow(g, 1, NULL);
-	update_actions(g);
-	gtk_widget_grab_focus(GTK_WIDGET(g->entry));
-	gui_trace(g, "connected", "%s", g->whoami);
-	g->follow = net_start(NET_FOLLOW, &g->params, follow_event, g);
-}
-
-static void
-lost(struct gui *g, const char *text)
-{
-	char *msg;
-
-	if (g->quit_sent)
-		msg = g_strdup_printf("The daemon on %s port %s stopped "
-		    "(quit).", g->params.host, g->params.port);
-	else
-		msg = g_strdup_printf("Connection to %s port %s lost: %s.",
-		    g->params.host, g->params.port, text);
-	session_stop(g);
-	banner_show(g, msg, !g->quit_sent, 1);
-	gtk_label_set_text(g->status, "Disconnected");
-	logview_append(g, msg, "error");
-	update_actions(g);
-	g_free(msg);
-}
-
-static void
-reply_line(struct gui *g, const struct net_event *ev)
-{
-	switch (ev->reply) {
-	case PROTO_ERR_CLIENTS:
-	case PROTO_ERR_TLS_REQUIRED:
-	case PROTO_ERR_AUTH_REQUIRED:
-	case PROTO_ERR_LOCKED:
-	case PROTO_ERR_IDLE:
-		banner_show(g, ev->text, 1, 0);
-		/* FALLTHROUGH */
-	case PROTO_ERR:
-	case PROTO_ERR_AUTH_FAILED:
-	case PROTO_ERR_NEEDS_TLS:
-	case PROTO_ERR_AUTH_OFF:
-	case PROTO_ERR_PERMISSION:
-		logview_append(g, ev->text, "error");
-		break;
-	default:
-		logview_append(g, ev->text, "reply");
-	}
-}
-
-static void
-command_event(const struct net_event *ev, void *arg)
-{
-	struct gui *g = arg;
-
-	switch (ev->kind) {
-	case NET_EV_UNKNOWN_HOST:
-		session_stop(g);
-		ask_trust(g, ev);
-		break;
-	case NET_EV_CHANGED_HOST:
-		changed_host(g, ev->text);
-		break;
-	case NET_EV_FAILED:
-		start_failed(g, ev->text);
-		break;
-	case NET_EV_READY:
-		ready(g, ev);
-		break;
-	case NET_EV_STATUS:
-		show_status(g, ev->text);
-		break;
-	case NET_EV_LINE:
-		reply_line(g, ev);
-		break;
-	case NET_EV_LOST:
-		lost(g, ev->text);
-		break;
-	default:
-		break;
-	}
-}
-
-/* The daemon's record of our periodic /status: noise in the view. */
-static int
-own_status(struct gui *g, const char *line)
-{
-	char port[16];
-
-	if (g->cmd_port == 0 || !g_str_has_suffix(line, "): /status.") ||
-	    strstr(line, "] - Matt_daemon: Command from ") == NULL)
-		return 0;
-	snprintf(port, sizeof(port), ":%d (", g->cmd_port);
-	return strstr(line, port) != NULL;
-}
-
-static void
-follow_event(const struct net_event *ev, void *arg)
-{
-	struct gui *g = arg;
-	char *msg;
-
-	switch (ev->kind) {
-	case NET_EV_LINE:
-		if (!own_status(g, ev->text))
-			logview_append(g, ev->text, NULL);
-		break;
-	case NET_EV_READY:
-		gui_trace(g, "following", "%s", ev->text);
-		break;
-	case NET_EV_LOST:
-		if (g->quit_sent)
-			break;	/* the command session reports it */
-		/* FALLTHROUGH */
-	default:
-		msg = g_strdup_printf("Live log unavailable: %s",
-		    ev->text ? ev->text : "");
-		net_stop(g->follow);
-		g->follow = NULL;
-		banner_show(g, msg, 1, 1);
-		logview_append(g, msg, "error");
-		g_free(msg);
-	}
-}
-
-void
-session_start(struct gui *g)
-{
-	session_stop(g);
-	g->cmd = net_start(NET_COMMAND, &g->params, command_event, g);
-	update_actions(g);
-}
-
-void
-session_stop(struct gui *g)
-{
-	shell_tab_close(g);
-	net_stop(g->follow);
-	g->follow = NULL;
-	net_stop(g->cmd);
-	g->cmd = NULL;
-	g_clear_pointer(&g->whoami, g_free);
-	g->admin = 0;
-	g->shell_ok = 0;
-	if (g->entry != NULL)
-		update_actions(g);
-}
-
-/* ---- the view --------------------------------------------------------------- */
-
-GtkWidget *
-session_view_new(struct gui *g)
-{
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-	GtkWidget *logpage = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-	GtkWidget *label;
-
 	g->banner = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
 	gtk_widget_add_css_class(g->banner, "afk-banner");
 	g->banner_label = GTK_LABEL(gtk_label_new(NULL));
@@ -566,9 +273,38 @@ session_view_new(struct gui *g)
 	g_signal_connect(g->reconnect, "clicked", G_CALLBACK(on_reconnect), g);
 	gtk_box_append(GTK_BOX(g->banner), g->reconnect);
 	gtk_widget_set_visible(g->banner, FALSE);
-	gtk_box_append(GTK_BOX(box), g->banner);
+	return g->banner;
+}
 
-	gtk_box_append(GTK_BOX(logpage), logview_new(g));
+/* The toast: a revealer over the bottom of the log. */
+static GtkWidget *
+toast_new(struct gui *g)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8), *close;
+
+	g->toast = gtk_revealer_new();
+	gtk_revealer_set_transition_type(GTK_REVEALER(g->toast),
+	    GTK_REVEALER_TRANSITION_TYPE_SLIDE_UP);
+	gtk_widget_set_halign(g->toast, GTK_ALIGN_CENTER);
+	gtk_widget_set_valign(g->toast, GTK_ALIGN_END);
+	gtk_widget_set_margin_bottom(g->toast, 12);
+	gtk_widget_add_css_class(box, "afk-toast");
+	g->toast_label = GTK_LABEL(gtk_label_new(NULL));
+	gtk_label_set_wrap(g->toast_label, TRUE);
+	gtk_label_set_max_width_chars(g->toast_label, 70);
+	gtk_box_append(GTK_BOX(box), GTK_WIDGET(g->toast_label));
+	close = gtk_button_new_from_icon_name("window-close-symbolic");
+	gtk_widget_add_css_class(close, "flat");
+	gtk_widget_set_tooltip_text(close, "Dismiss");
+	g_signal_connect(close, "clicked", G_CALLBACK(on_toast_close), g);
+	gtk_box_append(GTK_BOX(box), close);
+	gtk_revealer_set_child(GTK_REVEALER(g->toast), box);
+	return g->toast;
+}
+
+static GtkWidget *
+entry_new(struct gui *g)
+{
 	g->entry = GTK_ENTRY(gtk_entry_new());
 	gtk_entry_set_placeholder_text(g->entry, "A line for the daemon's log, "
 	    "or a command (/help); Enter sends");
@@ -576,16 +312,50 @@ session_view_new(struct gui *g)
 	    GTK_ACCESSIBLE_PROPERTY_LABEL, "Line to send", -1);
 	gtk_widget_set_margin_start(GTK_WIDGET(g->entry), 6);
 	gtk_widget_set_margin_end(GTK_WIDGET(g->entry), 6);
+	gtk_widget_set_margin_top(GTK_WIDGET(g->entry), 6);
 	gtk_widget_set_margin_bottom(GTK_WIDGET(g->entry), 6);
 	g_signal_connect(g->entry, "activate", G_CALLBACK(on_entry_activate),
 	    g);
 	g_signal_connect(g->entry, "changed", G_CALLBACK(on_entry_changed), g);
-	gtk_box_append(GTK_BOX(logpage), GTK_WIDGET(g->entry));
+	return GTK_WIDGET(g->entry);
+}
 
+/* The log tab: search bar, filters, notice, the list under its toast,
+ * the entry. */
+static GtkWidget *
+log_page_new(struct gui *g)
+{
+	GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	GtkWidget *overlay = gtk_overlay_new();
+	GtkWidget *log = logview_new(g);	/* the model first */
+
+	gtk_box_append(GTK_BOX(page), search_bar_new(g));
+	gtk_box_append(GTK_BOX(page), search_filter_bar_new(g));
+	g->log_notice = GTK_LABEL(gtk_label_new(NULL));
+	gtk_widget_add_css_class(GTK_WIDGET(g->log_notice), "afk-banner");
+	gtk_label_set_wrap(g->log_notice, TRUE);
+	gtk_label_set_xalign(g->log_notice, 0);
+	gtk_widget_set_visible(GTK_WIDGET(g->log_notice), FALSE);
+	gtk_box_append(GTK_BOX(page), GTK_WIDGET(g->log_notice));
+	gtk_overlay_set_child(GTK_OVERLAY(overlay), log);
+	gtk_overlay_add_overlay(GTK_OVERLAY(overlay), toast_new(g));
+	gtk_widget_set_vexpand(overlay, TRUE);
+	gtk_box_append(GTK_BOX(page), overlay);
+	gtk_box_append(GTK_BOX(page), entry_new(g));
+	return page;
+}
+
+GtkWidget *
+session_view_new(struct gui *g)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	GtkWidget *label;
+
+	gtk_box_append(GTK_BOX(box), banner_new(g));
 	g->notebook = GTK_NOTEBOOK(gtk_notebook_new());
 	gtk_widget_set_vexpand(GTK_WIDGET(g->notebook), TRUE);
 	label = gtk_label_new_with_mnemonic("_Log");
-	gtk_notebook_append_page(g->notebook, logpage, label);
+	gtk_notebook_append_page(g->notebook, log_page_new(g), label);
 	g->term_tab_label = gtk_label_new_with_mnemonic("_Terminal");
 	gtk_notebook_append_page(g->notebook, shell_tab_new(g),
 	    g->term_tab_label);

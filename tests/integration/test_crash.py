@@ -236,14 +236,21 @@ def test_password_checker_fault_leaves_the_daemon(daemon_factory):
     assert d.wait_gone(10)
 
 
+# Signals 32 and 33 belong to the C library (threads, setxid): no
+# program can change them through it, so they are none of the daemon's
+# handling (one ASan run saw 32 ignored in the archiver, once).
+LIBC_SIGNALS = (1 << 31) | (1 << 32)
+
+
 def signal_masks(pid):
-    """SigBlk, SigIgn and SigCgt of PID, as integers; None if gone."""
+    """SigBlk, SigIgn and SigCgt of PID, as integers, without the C
+    library's own signals; None if gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             fields = dict(ln.split(":", 1) for ln in f if ":" in ln)
     except OSError:
         return None
-    return tuple(int(fields[k].strip(), 16)
+    return tuple(int(fields[k].strip(), 16) & ~LIBC_SIGNALS
                  for k in ("SigBlk", "SigIgn", "SigCgt"))
 
 

@@ -198,6 +198,14 @@ def test_make_install_puts_everything_in_place(tmp_path):
     r = subprocess.run([str(dest / "usr/sbin/Matt_daemon"), "-V"],
                        capture_output=True, text=True, timeout=10)
     assert r.stdout.startswith("Matt_daemon ")
+    if os.access(os.path.join(REPO, "Ben_AFK-gtk"), os.X_OK):
+        # the GUI, in the applications menu with its icon
+        for path in ("usr/bin/Ben_AFK-gtk",
+                     "usr/share/applications/ben-afk-gtk.desktop",
+                     "usr/share/icons/hicolor/scalable/apps/ben-afk-gtk.svg"):
+            assert (dest / path).is_file(), path
+        desktop = (dest / "usr/share/applications/ben-afk-gtk.desktop")
+        assert "\nExec=Ben_AFK-gtk\n" in desktop.read_text()
 
 
 def test_make_uninstall_removes_what_install_put(tmp_path):
