@@ -62,6 +62,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/client_out.c \
 		  src/daemon/signals.c src/daemon/crash.c src/daemon/command.c \
+		  src/daemon/command_auth.c \
 		  src/daemon/tls.c src/daemon/auth.c src/daemon/shell.c \
 		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \

@@ -1,4 +1,4 @@
-/* Slash commands sent by clients (/rotate...). */
+/* Slash commands sent by clients (/rotate...); /auth is in command_auth.c. */
 #ifndef COMMAND_H
 #define COMMAND_H
 
