@@ -736,7 +736,7 @@ def test_success_waits_like_a_failure_and_hanging_up_gains_nothing(
 
 ROTATED = [f"127.0.0.{i}" for i in range(2, 61)]     # .2 to .60: 59
 BUDGET = 45         # failures from all addresses within BUDGET seconds
-WORKERS = 4         # guesses under way at once (max_clients is 8)
+WORKERS = 4         # guesses under way at once (max_clients is 16)
 HANG_UP = ("127.0.0.59", "127.0.0.60")   # last ones: past the budget
 
 
@@ -774,7 +774,7 @@ def test_guesses_rotated_over_addresses_are_slowed_then_refused(
     failures in 45 s here, checks 1 s apart past it) stands in the way.
     Slowed and refused are read in the log, not timed."""
     from concurrent.futures import ThreadPoolExecutor
-    d = guard_daemon(daemon_factory, level="debug", max_clients=8,
+    d = guard_daemon(daemon_factory, level="debug", max_clients=16,
                      max_failures=5, lockout="120s",
                      global_max_failures=BUDGET, global_window=f"{BUDGET}s")
     # round 1: a guess from each address, WORKERS at a time
