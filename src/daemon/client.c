@@ -30,8 +30,11 @@
 #define INPUT_TAG	"User input: "	/* before each line's escaped bytes */
 #define TAG_LEN		(sizeof(INPUT_TAG) - 1)
 #define HEAD_START	2	/* s a new client cannot be displaced */
+#define LIVE_TAG	"* "	/* before each record to a live follower */
+#define LIVE_TAG_LEN	(sizeof(LIVE_TAG) - 1)
 
 static char rbuf[READ_SIZE];
+static char tagbuf[64 * 1024];	/* records with their tags, to send */
 
 static void	on_client(struct loop *, struct loop_io *, uint32_t);
 
@@ -106,6 +109,75 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 	d->current_client = NULL;
 }
 
+/*
+ * Tag each of the LEN bytes of whole records REC ("* RECORD\n") and queue
+ * them for C; 0, or -1 if C is gone.
+ */
+static int
+send_tagged(struct client *c, const char *rec, size_t len)
+{
+	const char *p = rec, *end = rec + len, *nl;
+	size_t n, fill = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl + 1 - p) : (size_t)(end - p);
+		if (fill + LIVE_TAG_LEN + n + 1 > sizeof(tagbuf)) {
+			if (fill > 0 && client_send_raw(c, NULL, 0, tagbuf,
+			    fill) == -1)
+				return -1;
+			fill = 0;
+		}
+		if (LIVE_TAG_LEN + n + 1 > sizeof(tagbuf)) {
+			/* Longer than the buffer: the tag, then the record. */
+			if (client_send_raw(c, LIVE_TAG, LIVE_TAG_LEN, p, n) ==
+			    -1 || (nl == NULL &&
+			    client_send_raw(c, NULL, 0, "\n", 1) == -1))
+				return -1;
+			p += n;
+			continue;
+		}
+		memcpy(tagbuf + fill, LIVE_TAG, LIVE_TAG_LEN);
+		memcpy(tagbuf + fill + LIVE_TAG_LEN, p, n);
+		fill += LIVE_TAG_LEN + n;
+		if (nl == NULL)
+			tagbuf[fill++] = '\n';
+		p += n;
+	}
+	return fill > 0 ? client_send_raw(c, NULL, 0, tagbuf, fill) : 0;
+}
+
+/*
+ * Run command LINE for C, keeping the records written meanwhile for after
+ * its reply and data lines, which they never split.  As command_run().
+ */
+static int
+run_command(struct client *c, const char *line, size_t len)
+{
+	char *held;
+	size_t n;
+	int ran;
+
+	c->in_command = 1;
+	ran = command_run(c, line, len);
+	c->in_command = 0;
+	held = c->held_records;
+	n = c->held_len;
+	c->held_records = NULL;
+	c->held_len = 0;
+	if (c->shell != NULL)
+		/* Frames from now on: no room for tagged lines. */
+		client_follow(c, FOLLOW_OFF);
+	if (n > 0 && !c->dead && c->following == FOLLOW_LIVE) {
+		if (c->outlen + n > CLIENT_RAW_MAX)
+			client_close(c, "not reading what it is sent");
+		else
+			(void)send_tagged(c, held, n);
+	}
+	free(held);
+	return ran;
+}
+
 /* One line (or piece) from the client: quit, a command, or input. */
 static int
 on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
@@ -114,13 +186,13 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	struct daemon *d = c->d;
 	int auth = d->cfg->auth_mode != MODE_OFF;
 
-	if (c->following && kind != FRAMER_PART) {
+	if (c->following == FOLLOW_PLAIN && kind != FRAMER_PART) {
 		/* Any line ends /follow; it is not logged. */
-		client_follow(c, 0);
+		client_follow(c, FOLLOW_OFF);
 		client_reply(c, "+OK follow ended\n");
 		return c->dead;
 	}
-	if (c->following)
+	if (c->following == FOLLOW_PLAIN)
 		return 0;
 
 	if (kind == FRAMER_LINE && len == 4 && memcmp(data, "quit", 4) == 0) {
@@ -139,7 +211,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		return 1;
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
-	    command_run(c, data, len))
+	    run_command(c, data, len))
 		return c->dead || d->stopping || paused(c) || c->shell != NULL;
 	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
 	    memcmp(data, "/auth", 5) == 0) {
@@ -213,7 +285,10 @@ client_release(struct client *c)
 	if (c->attempting)
 		command_auth_cancel(c);
 	shell_stop(c);
-	client_follow(c, 0);
+	client_follow(c, FOLLOW_OFF);
+	free(c->held_records);
+	c->held_records = NULL;
+	c->held_len = 0;
 	(void)loop_del(&d->loop, &c->io);
 	if (c->tls != NULL)
 		tls_free(c->tls);
@@ -248,7 +323,7 @@ client_close(struct client *c, const char *reason)
 	if (c->dead)
 		return;
 	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c) &&
-	    c->shell == NULL && !c->following)
+	    c->shell == NULL && c->following != FOLLOW_PLAIN)
 		(void)framer_finish(&c->fr, on_record, c);
 	if (c->dead)
 		return;
@@ -591,15 +666,37 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 }
 
 void
-client_follow(struct client *c, int on)
+client_follow(struct client *c, int mode)
 {
 	struct daemon *d = c->d;
 
-	if (c->following == on)
+	if (c->following == mode)
 		return;
-	c->following = on;
-	d->nfollowers += on ? 1 : -1;
-	tintin_set_enabled(d->log, d->follow_sink, d->nfollowers > 0);
+	if ((c->following == FOLLOW_OFF) != (mode == FOLLOW_OFF)) {
+		d->nfollowers += mode != FOLLOW_OFF ? 1 : -1;
+		tintin_set_enabled(d->log, d->follow_sink, d->nfollowers > 0);
+	}
+	c->following = mode;
+}
+
+/* Keep records for C until the command it runs has replied. */
+static void
+hold_records(struct client *c, const char *records, size_t len)
+{
+	char *p;
+
+	if (c->outlen + c->held_len + len > CLIENT_RAW_MAX) {
+		/* Too much: run_command() closes C once the reply is out. */
+		c->held_len = CLIENT_RAW_MAX + 1;
+		return;
+	}
+	if ((p = realloc(c->held_records, c->held_len + len)) == NULL) {
+		c->held_len = CLIENT_RAW_MAX + 1;
+		return;
+	}
+	memcpy(p + c->held_len, records, len);
+	c->held_records = p;
+	c->held_len += len;
 }
 
 void
@@ -607,9 +704,16 @@ client_follow_records(struct daemon *d, const char *records, size_t len)
 {
 	struct client *c;
 
-	for (c = d->clients; c != NULL; c = c->next)
-		if (!c->dead && c->following)
+	for (c = d->clients; c != NULL; c = c->next) {
+		if (c->dead || c->following == FOLLOW_OFF)
+			continue;
+		if (c->following == FOLLOW_PLAIN)
 			(void)client_send_raw(c, NULL, 0, records, len);
+		else if (c->in_command)
+			hold_records(c, records, len);
+		else
+			(void)send_tagged(c, records, len);
+	}
 }
 
 void
