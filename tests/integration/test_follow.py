@@ -168,6 +168,7 @@ def test_reply_data_lines_are_never_split_by_records(daemon_factory):
             except OSError:
                 return
             i += 50
+            time.sleep(0.005)   # a flood the follower can keep up with
 
     t = threading.Thread(target=flood)
     t.start()
