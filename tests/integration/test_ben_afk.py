@@ -770,3 +770,29 @@ def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
     msgs = d.messages()
     for m in ("typed while following", "half a line"):
         assert msgs.count(f"User input: {m}") == 1, m
+
+
+def test_interactive_follow_colours_records(daemon_factory, tmux_factory):
+    """Records followed beside the prompt are coloured by level like the
+    others, without their tag."""
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": ""})
+    t.wait("Ben_AFK>")
+    t.keys("/follow", "Enter")
+    t.wait("+OK following live")
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+    s.sendall(b"/rotate\nlive and plain\n")
+    t.wait("User input: live and plain")
+    s.close()
+    styles = {}
+    for style, text in styled_lines(t.tmux("capture-pane", "-p", "-e", "-t",
+                                           "afk").stdout):
+        m = re.match(r"^\[[^]]*\] \[ (\w+) \] - ", text)
+        if m:
+            styles.setdefault(m.group(1), style)
+    assert styles.get("WARN") == {"weight": 1, "fg": 33}, styles
+    assert styles.get("LOG") == {}, styles
+    t.keys("C-d")
+    t.wait("EXIT=0")
