@@ -669,14 +669,16 @@ void
 client_follow(struct client *c, int mode)
 {
 	struct daemon *d = c->d;
+	int was = c->following;
 
-	if (c->following == mode)
+	if (was == mode)
 		return;
-	if ((c->following == FOLLOW_OFF) != (mode == FOLLOW_OFF)) {
+	/* First: turning the sink off flushes it, to the others only. */
+	c->following = mode;
+	if ((was == FOLLOW_OFF) != (mode == FOLLOW_OFF)) {
 		d->nfollowers += mode != FOLLOW_OFF ? 1 : -1;
 		tintin_set_enabled(d->log, d->follow_sink, d->nfollowers > 0);
 	}
-	c->following = mode;
 }
 
 /* Keep records for C until the command it runs has replied. */
@@ -711,8 +713,9 @@ client_follow_records(struct daemon *d, const char *records, size_t len)
 			(void)client_send_raw(c, NULL, 0, records, len);
 		else if (c->in_command)
 			hold_records(c, records, len);
-		else
+		else {
 			(void)send_tagged(c, records, len);
+		}
 	}
 }
 

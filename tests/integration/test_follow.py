@@ -13,7 +13,7 @@ import threading
 import time
 
 from conftest import LINE_RE, parse_line
-from test_shell import login, shell_daemon
+from test_shell import PROMPT, Shell, login, shell_daemon
 from tls_helpers import Conn, client_context, plain, tls
 
 TAG = "* "
@@ -267,3 +267,18 @@ def test_a_live_follower_that_never_reads_is_closed(daemon_factory):
     d.wait_for_log(pat, timeout=10)
     assert d.alive()
     raw.close()
+
+
+def test_shell_ends_a_live_follow(daemon_factory):
+    """/shell turns the session into frames: no tagged line after it."""
+    d = shell_daemon(daemon_factory)
+    f = live(d, "alice")
+    assert f.ask("/shell") == "+OK shell"
+    sh = Shell(f.c)
+    sh.expect(PROMPT)
+    o = plain(d)
+    o.send("while the shell runs\n")
+    o.sync()
+    sh.send("echo sh''ell-alive\n")
+    sh.expect(rb"shell-alive")
+    assert b"while the shell runs" not in sh.out
