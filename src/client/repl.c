@@ -1,5 +1,6 @@
 /* Interactive mode: libedit line editing, history and Tab completion of
- * the commands; replies are shown as they arrive. */
+ * the commands; replies and followed records are shown as they arrive,
+ * above the line being typed. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #define REPL_PROMPT	"Ben_AFK> "
 #define REPL_HISTORY	1000
+#define LIVE_TAG	"* "	/* a record, in /follow live */
 
 static const char *const commands[] = {
 	"/auth", "/clients", "/follow", "/help", "/ping", "/rotate", "/shell",
@@ -99,8 +101,9 @@ on_line(char *line)
 			add_history(line);
 		if (strcmp(line, "quit") == 0)
 			repl.quit = 1;
-		if (proto_send(repl.conn, line, repl.opts->a.timeout_ms) ==
-		    -1) {
+		/* Follow beside the prompt: lines typed meanwhile count. */
+		if (proto_send(repl.conn, strcmp(line, "/follow") == 0 ?
+		    "/follow live" : line, repl.opts->a.timeout_ms) == -1) {
 			show(stderr, "");
 			fprintf(stderr, "Ben_AFK: %s\n", repl.conn->err);
 			repl.done = 1;
@@ -154,6 +157,20 @@ show_pretty(const char *line)
 		show(stdout, line);
 }
 
+/* Show a followed RECORD (its tag taken off), coloured by level. */
+static void
+show_record(const char *record)
+{
+	char text[AFK_LINE_MAX + 32];
+	const char *sgr;
+
+	if (repl.opts->color && (sgr = pretty_color(record)) != NULL) {
+		snprintf(text, sizeof(text), "\033[%sm%s\033[0m", sgr, record);
+		show(stdout, text);
+	} else
+		show(stdout, record);
+}
+
 /* Show every complete reply; at the end of the stream, finish. */
 static void
 on_replies(void)
@@ -163,6 +180,10 @@ on_replies(void)
 	const char *hint;
 
 	while (conn_line(repl.conn, line, sizeof(line))) {
+		if (strncmp(line, LIVE_TAG, strlen(LIVE_TAG)) == 0) {
+			show_record(line + strlen(LIVE_TAG));
+			continue;
+		}
 		kind = proto_classify(line);
 		hint = proto_hint(kind);
 		if (kind != PROTO_OK && kind != PROTO_NONE && kind != PROTO_ERR)

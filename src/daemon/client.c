@@ -106,6 +106,23 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 	d->current_client = NULL;
 }
 
+/*
+ * Run command LINE for C; the records written meanwhile wait until its
+ * reply and data lines are queued, which they never split.  As
+ * command_run().
+ */
+static int
+run_command(struct client *c, const char *line, size_t len)
+{
+	int ran;
+
+	c->in_command = 1;
+	ran = command_run(c, line, len);
+	c->in_command = 0;
+	client_follow_replied(c);
+	return ran;
+}
+
 /* One line (or piece) from the client: quit, a command, or input. */
 static int
 on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
@@ -114,13 +131,13 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	struct daemon *d = c->d;
 	int auth = d->cfg->auth_mode != MODE_OFF;
 
-	if (c->following && kind != FRAMER_PART) {
+	if (c->following == FOLLOW_PLAIN && kind != FRAMER_PART) {
 		/* Any line ends /follow; it is not logged. */
-		client_follow(c, 0);
+		client_follow(c, FOLLOW_OFF);
 		client_reply(c, "+OK follow ended\n");
 		return c->dead;
 	}
-	if (c->following)
+	if (c->following == FOLLOW_PLAIN)
 		return 0;
 
 	if (kind == FRAMER_LINE && len == 4 && memcmp(data, "quit", 4) == 0) {
@@ -139,7 +156,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		return 1;
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
-	    command_run(c, data, len))
+	    run_command(c, data, len))
 		return c->dead || d->stopping || paused(c) || c->shell != NULL;
 	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
 	    memcmp(data, "/auth", 5) == 0) {
@@ -213,7 +230,10 @@ client_release(struct client *c)
 	if (c->attempting)
 		command_auth_cancel(c);
 	shell_stop(c);
-	client_follow(c, 0);
+	client_follow(c, FOLLOW_OFF);
+	free(c->held_records);
+	c->held_records = NULL;
+	c->held_len = 0;
 	(void)loop_del(&d->loop, &c->io);
 	if (c->tls != NULL)
 		tls_free(c->tls);
@@ -248,7 +268,7 @@ client_close(struct client *c, const char *reason)
 	if (c->dead)
 		return;
 	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c) &&
-	    c->shell == NULL && !c->following)
+	    c->shell == NULL && c->following != FOLLOW_PLAIN)
 		(void)framer_finish(&c->fr, on_record, c);
 	if (c->dead)
 		return;
@@ -588,28 +608,6 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	if (c->state == CLIENT_HANDSHAKE && handshake(c) == -1)
 		return;
 	read_input(c);
-}
-
-void
-client_follow(struct client *c, int on)
-{
-	struct daemon *d = c->d;
-
-	if (c->following == on)
-		return;
-	c->following = on;
-	d->nfollowers += on ? 1 : -1;
-	tintin_set_enabled(d->log, d->follow_sink, d->nfollowers > 0);
-}
-
-void
-client_follow_records(struct daemon *d, const char *records, size_t len)
-{
-	struct client *c;
-
-	for (c = d->clients; c != NULL; c = c->next)
-		if (!c->dead && c->following)
-			(void)client_send_raw(c, NULL, 0, records, len);
 }
 
 void

@@ -24,6 +24,13 @@ struct client_peer {
 	char		 name[AUTH_NAME_MAX];
 };
 
+/* How a client follows the log (/follow, /follow live). */
+enum client_follow {
+	FOLLOW_OFF = 0,
+	FOLLOW_PLAIN,		/* records only; any line ends it */
+	FOLLOW_LIVE		/* "* RECORD" lines beside a normal session */
+};
+
 enum client_state {
 	CLIENT_DETECT = 0,	/* waiting for the first byte: TLS or not */
 	CLIENT_HANDSHAKE,	/* TLS handshake in progress */
@@ -49,7 +56,10 @@ struct client {
 	size_t		 outlen;
 	size_t		 outcap;
 	int		 closing;	/* close once the output is sent */
-	int		 following;	/* /follow: gets every record */
+	int		 following;	/* enum client_follow: gets records */
+	int		 in_command;	/* a reply being written: records wait */
+	char		*held_records;	/* records that came meanwhile */
+	size_t		 held_len;
 	time_t		 since;		/* connected at (wall clock) */
 	struct shell	*shell;		/* /shell session, or NULL */
 	struct shell	*shell_gone;	/* stopped: freed with the client */
@@ -110,8 +120,11 @@ size_t		 client_room(const struct client *c);
 /* Close C with REASON once everything queued for it is sent. */
 void		 client_close_when_sent(struct client *c, const char *reason);
 
-/* Start (ON) or stop /follow for C. */
-void		 client_follow(struct client *c, int on);
+/*
+ * Set how C follows the log: FOLLOW_OFF, FOLLOW_PLAIN (/follow) or
+ * FOLLOW_LIVE (/follow live: each record as "* RECORD").
+ */
+void		 client_follow(struct client *c, int mode);
 
 /* Records just written to the log: to every follower. */
 void		 client_follow_records(struct daemon *d, const char *records,

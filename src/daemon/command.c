@@ -65,7 +65,7 @@ static const struct command commands[] = {
 	{ "/rotate",	NEED_ADMIN,	0, 0, cmd_rotate },
 	{ "/clients",	NEED_USER,	0, 0, cmd_clients },
 	{ "/tail",	NEED_USER,	1, 0, cmd_tail },
-	{ "/follow",	NEED_USER,	0, 0, cmd_follow },
+	{ "/follow",	NEED_USER,	1, 0, cmd_follow },
 	{ "/shell",	NEED_SHELL,	1, 0, cmd_shell },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -310,13 +310,33 @@ cmd_tail(struct client *c, char *args)
 	free(buf);
 }
 
+/*
+ * /follow: records only, until any line; /follow live: records as
+ * "* RECORD" lines while the session goes on; /follow off ends that.
+ */
 static void
 cmd_follow(struct client *c, char *args)
 {
-	(void)args;
-	client_reply(c, "+OK following\n");
-	if (!c->dead)
-		client_follow(c, 1);
+	if (strcmp(args, "off") == 0) {
+		if (c->following == FOLLOW_OFF) {
+			client_reply(c, "-ERR not following\n");
+			return;
+		}
+		client_follow(c, FOLLOW_OFF);
+		client_reply(c, "+OK follow ended\n");
+	} else if (strcmp(args, "live") == 0) {
+		client_reply(c, "+OK following live\n");
+		if (!c->dead)
+			client_follow(c, FOLLOW_LIVE);
+	} else if (*args != '\0')
+		client_reply(c, "-ERR usage: /follow [live|off]\n");
+	else if (c->following != FOLLOW_OFF)
+		client_reply(c, "-ERR already following: /follow off first\n");
+	else {
+		client_reply(c, "+OK following\n");
+		if (!c->dead)
+			client_follow(c, FOLLOW_PLAIN);
+	}
 }
 
 static void

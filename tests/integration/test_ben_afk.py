@@ -727,3 +727,72 @@ def test_interactive_no_color_set_means_plain(daemon_factory, tmux_factory):
     assert records and all(style == {} for style in records), capture
     t.keys("C-d")
     t.wait("EXIT=0")
+
+
+def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
+    """Issue 16: /follow shows the records as they come (untagged), while
+    lines and commands typed meanwhile are sent, logged and answered; a
+    line being typed survives a record; /follow off ends it."""
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": "1"})
+    t.wait("Ben_AFK>")
+    t.keys("/follow", "Enter")
+    t.wait("+OK following live")
+    d.send_and_close("from another client\n")
+    t.wait_re(r"^\[[^]]*\] \[ LOG \] - Matt_daemon: User input: from "
+              r"another client$")
+    t.keys("typed while following", "Enter")
+    d.wait_for_message("User input: typed while following")
+    t.wait("User input: typed while following")     # back as a record
+    t.keys("/whoami", "Enter")
+    t.wait("+OK alice (admin)")
+    t.keys("half a ")
+    t.wait("Ben_AFK> half a")
+    d.send_and_close("arrives meanwhile\n")
+    t.wait("User input: arrives meanwhile")
+    assert wait_until(lambda: t.screen().rstrip().endswith(
+        "Ben_AFK> half a"), 5), t.screen()
+    t.keys("line", "Enter")
+    d.wait_for_message("User input: half a line")
+    assert "+OK follow ended" not in t.screen()
+    t.keys("/follow off", "Enter")
+    t.wait("+OK follow ended")
+    d.send_and_close("after the follow\n")
+    d.wait_for_message("User input: after the follow")
+    t.keys("/ping", "Enter")
+    t.wait("+OK pong")
+    assert "after the follow" not in t.screen()
+    assert "* [" not in t.screen()
+    t.keys("C-d")
+    t.wait("EXIT=0")
+    msgs = d.messages()
+    for m in ("typed while following", "half a line"):
+        assert msgs.count(f"User input: {m}") == 1, m
+
+
+def test_interactive_follow_colours_records(daemon_factory, tmux_factory):
+    """Records followed beside the prompt are coloured by level like the
+    others, without their tag."""
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": ""})
+    t.wait("Ben_AFK>")
+    t.keys("/follow", "Enter")
+    t.wait("+OK following live")
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+    s.sendall(b"/rotate\nlive and plain\n")
+    t.wait("User input: live and plain")
+    s.close()
+    styles = {}
+    for style, text in styled_lines(t.tmux("capture-pane", "-p", "-e", "-t",
+                                           "afk").stdout):
+        m = re.match(r"^\[[^]]*\] \[ (\w+) \] - ", text)
+        if m:
+            styles.setdefault(m.group(1), style)
+    assert styles.get("WARN") == {"weight": 1, "fg": 33}, styles
+    assert styles.get("LOG") == {}, styles
+    t.keys("C-d")
+    t.wait("EXIT=0")
