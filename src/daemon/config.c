@@ -46,46 +46,6 @@ config_error(struct config *c, int line, const char *fmt, ...)
 	c->nerrors++;
 }
 
-void
-config_defaults(struct config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->port = 4242;
-	strcpy(c->listen, "*");
-	strcpy(c->lock_file, "/var/lock/matt_daemon.lock");
-	c->max_clients = 3;
-	c->max_line = 4096;
-	c->idle_timeout = 0;
-	strcpy(c->local_socket, CONFIG_LOCAL_SOCKET);
-	strcpy(c->local_group, CONFIG_LOCAL_GROUP);
-	strcpy(c->log_dir, "/var/log/matt_daemon");
-	strcpy(c->log_file, "matt_daemon.log");
-	c->log_level = TINTIN_INFO;
-	c->forward_level = TINTIN_INFO;
-	strcpy(c->tls_cert, "/etc/matt_daemon/cert.pem");
-	strcpy(c->tls_key, "/etc/matt_daemon/key.pem");
-	strcpy(c->auth_users, "/etc/matt_daemon/users");
-	strcpy(c->auth_keys, "/etc/matt_daemon/authorized_keys");
-	c->auth_max_failures = 5;
-	c->auth_lockout = 60;
-	c->auth_login_grace = 30;
-	c->auth_max_tries = 3;
-	c->auth_ipv4_prefix = 32;
-	c->auth_ipv6_prefix = 64;
-	c->auth_global_max = 30;
-	c->auth_global_window = 60;
-	c->rotate_min_interval = 60;
-	strcpy(c->shell_user, "root");
-	strcpy(c->shell_command, "/bin/sh");
-	strcpy(c->mail_url, "smtp://127.0.0.1:25");
-	c->mail_starttls = STARTTLS_YES;
-	c->mail_timeout = 60;
-	c->mail_max_retries = 5;
-	c->mail_retry = 5;
-	c->mail_queue = 32;
-	strcpy(c->mail_spool, "/var/lib/matt_daemon/spool");
-}
-
 const char *
 config_mode_name(int mode)
 {
@@ -93,324 +53,247 @@ config_mode_name(int mode)
 	    "optional" : "off";
 }
 
-static int
-parse_mode(const char *s)
-{
-	if (strcmp(s, "off") == 0)
-		return MODE_OFF;
-	if (strcmp(s, "optional") == 0)
-		return MODE_OPTIONAL;
-	if (strcmp(s, "required") == 0)
-		return MODE_REQUIRED;
-	return -1;
-}
-
-/*
- * local_socket and local_group of [daemon]; 0 if KEY is not one of them.
- * The group must exist now: the daemon would refuse to start otherwise.
- */
-static int
-set_local(struct config *c, int line, const char *key, const char *value)
-{
-	if (strcmp(key, "local_socket") == 0) {
-		if (strcmp(value, "none") == 0)
-			c->local_socket[0] = '\0';
-		else
-			config_set_path(c, line, key, value, c->local_socket,
-			    sizeof(c->local_socket), 1);
-	} else if (strcmp(key, "local_group") == 0) {
-		if (*value == '\0' || strlen(value) >= sizeof(c->local_group))
-			config_error(c, line, "local_group: bad group name "
-			    "'%s'", value);
-		else if (getgrnam(value) == NULL)
-			config_error(c, line, "local_group: no group named "
-			    "'%s'", value);
-		else {
-			strcpy(c->local_group, value);
-			c->local_group_set = 1;
-		}
-	} else
-		return 0;
-	return 1;
-}
-
+/* listen: "*", or a numeric IPv4 or IPv6 address. */
 static void
-set_daemon(struct config *c, int line, const char *key, const char *value)
+set_listen(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
 	struct in6_addr a6;
-	size_t sz;
-	long v;
 
-	if (strcmp(key, "port") == 0) {
-		if (config_parse_int(value, 1, 65535, &v) == -1)
-			config_error(c, line, "port: '%s' is not a port "
-			    "number (1-65535)", value);
-		else
-			c->port = (int)v;
-	} else if (strcmp(key, "listen") == 0) {
-		if (strcmp(value, "*") != 0 &&
-		    inet_pton(AF_INET, value, &a6) != 1 &&
-		    inet_pton(AF_INET6, value, &a6) != 1)
-			config_error(c, line, "listen: '%s' is not *, an IPv4 "
-			    "or an IPv6 address", value);
-		else
-			strcpy(c->listen, value);
-	} else if (strcmp(key, "lock_file") == 0) {
-		config_set_path(c, line, key, value, c->lock_file,
-		    sizeof(c->lock_file), 1);
-	} else if (strcmp(key, "max_clients") == 0) {
-		if (config_parse_int(value, 1, 1024, &v) == -1)
-			config_error(c, line, "max_clients: '%s' is not a "
-			    "number from 1 to 1024", value);
-		else
-			c->max_clients = (int)v;
-	} else if (strcmp(key, "max_line") == 0) {
-		if (config_parse_size(value, &sz) == -1 || sz < 64 ||
-		    sz > 1024 * 1024)
-			config_error(c, line, "max_line: '%s' is not a size "
-			    "from 64 to 1M", value);
-		else
-			c->max_line = sz;
-	} else if (strcmp(key, "idle_timeout") == 0) {
-		if (config_parse_duration(value, &c->idle_timeout) == -1)
-			config_error(c, line, "idle_timeout: '%s' is not a "
-			    "duration (e.g. 30s, 5m, 1h)", value);
-	} else if (!set_local(c, line, key, value))
-		config_error(c, line, "unknown key '%s' in [daemon]", key);
+	(void)k;
+	(void)base;
+	if (strcmp(value, "*") != 0 && (strlen(value) >= sizeof(c->listen) ||
+	    (inet_pton(AF_INET, value, &a6) != 1 &&
+	    inet_pton(AF_INET6, value, &a6) != 1)))
+		config_error(c, line, "listen: '%s' is not *, an IPv4 "
+		    "or an IPv6 address", value);
+	else
+		strcpy(c->listen, value);
 }
 
-/* The archiving keys of [log]; 0 if KEY is not one of them. */
-static int
-set_rotation(struct config *c, int line, const char *key, const char *value)
-{
-	struct tintin_rotation *rot = &c->rotation;
-	size_t sz;
-	long v;
-
-	if (strcmp(key, "rotate_size") == 0) {
-		if (config_parse_size(value, &sz) == -1 ||
-		    (sz != 0 && sz < 4096))
-			config_error(c, line, "rotate_size: '%s' is not 0 or a "
-			    "size of at least 4K", value);
-		else
-			rot->size = sz;
-	} else if (strcmp(key, "rotate_every") == 0) {
-		if (strcmp(value, "never") == 0)
-			rot->every = TINTIN_EVERY_NEVER;
-		else if (strcmp(value, "hourly") == 0)
-			rot->every = TINTIN_EVERY_HOURLY;
-		else if (strcmp(value, "daily") == 0)
-			rot->every = TINTIN_EVERY_DAILY;
-		else if (strcmp(value, "weekly") == 0)
-			rot->every = TINTIN_EVERY_WEEKLY;
-		else
-			config_error(c, line, "rotate_every: '%s' is not one "
-			    "of never, hourly, daily, weekly", value);
-	} else if (strcmp(key, "compress") == 0) {
-		if (strcmp(value, "none") == 0)
-			rot->compress = TINTIN_COMPRESS_NONE;
-		else if (strcmp(value, "gzip") == 0)
-			rot->compress = TINTIN_COMPRESS_GZIP;
-		else if (strcmp(value, "zstd") == 0)
-			rot->compress = TINTIN_COMPRESS_ZSTD;
-		else
-			config_error(c, line, "compress: '%s' is not one of "
-			    "none, gzip, zstd", value);
-	} else if (strcmp(key, "compress_level") == 0) {
-		if (config_parse_int(value, 0, 19, &v) == -1)
-			config_error(c, line, "compress_level: '%s' is not a "
-			    "level from 0 (default) to 19", value);
-		else
-			rot->level = (int)v;
-	} else if (strcmp(key, "keep") == 0) {
-		if (config_parse_int(value, 0, 100000, &v) == -1)
-			config_error(c, line, "keep: '%s' is not a number of "
-			    "archives (0 = keep all)", value);
-		else
-			rot->keep = (unsigned)v;
-	} else if (strcmp(key, "max_age") == 0) {
-		if (config_parse_duration(value, &rot->max_age) == -1)
-			config_error(c, line, "max_age: '%s' is not a "
-			    "duration (e.g. 30d, 12h; 0 = forever)", value);
-	} else if (strcmp(key, "rotate_min_interval") == 0) {
-		if (config_parse_duration(value, &c->rotate_min_interval) ==
-		    -1)
-			config_error(c, line, "rotate_min_interval: '%s' is "
-			    "not a duration (e.g. 60s, 5m; 0 = no limit)",
-			    value);
-	} else
-		return 0;
-	return 1;
-}
-
+/* local_group: the group must exist now, or the daemon would not start. */
 static void
-set_log(struct config *c, int line, const char *key, const char *value)
+set_local_group(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	if (set_rotation(c, line, key, value))
-		return;
-	if (strcmp(key, "dir") == 0)
-		config_set_path(c, line, key, value, c->log_dir,
-		    sizeof(c->log_dir), 1);
-	else if (strcmp(key, "file") == 0) {
-		if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
-		    strcmp(value, "..") == 0)
-			config_error(c, line, "file: '%s' must be a plain "
-			    "file name (set the directory with dir=)", value);
-		else
-			config_set_path(c, line, key, value, c->log_file,
-			    sizeof(c->log_file), 0);
-	} else if (strcmp(key, "level") == 0) {
-		config_set_level(c, line, value, &c->log_level);
-	} else
-		config_error(c, line, "unknown key '%s' in [log]", key);
-}
-
-static struct config_sink *
-find_sink(struct config *c, int line, const char *name)
-{
-	const struct config_table t = { "sink", c->sinks, sizeof(c->sinks[0]),
-	    &c->nsinks, CONFIG_MAX_SINKS };
-	struct config_sink *s;
-	int created;
-
-	if ((s = config_named(c, line, &t, name, &created)) != NULL &&
-	    created) {
-		s->level = TINTIN_INFO;
-		s->format = TINTIN_TEXT;
-		s->line = line;
+	(void)k;
+	(void)base;
+	if (*value == '\0' || strlen(value) >= sizeof(c->local_group))
+		config_error(c, line, "local_group: bad group name '%s'",
+		    value);
+	else if (getgrnam(value) == NULL)
+		config_error(c, line, "local_group: no group named '%s'",
+		    value);
+	else {
+		strcpy(c->local_group, value);
+		c->local_group_set = 1;
 	}
-	return s;
 }
 
+/* [log] file: a plain name in dir. */
 static void
-set_sink(struct config *c, int line, const char *name, const char *key,
-    const char *value)
+set_file(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	struct config_sink *s;
-
-	if ((s = find_sink(c, line, name)) == NULL)
-		return;
-	if (strcmp(key, "path") == 0)
-		config_set_path(c, line, key, value, s->path, sizeof(s->path),
-		    1);
-	else if (strcmp(key, "level") == 0) {
-		config_set_level(c, line, value, &s->level);
-	} else if (strcmp(key, "events") == 0) {
-		config_set_events(c, line, value, &s->events);
-	} else if (strcmp(key, "format") == 0) {
-		if (strcmp(value, "text") == 0)
-			s->format = TINTIN_TEXT;
-		else if (strcmp(value, "json") == 0)
-			s->format = TINTIN_JSON;
-		else
-			config_error(c, line, "format: '%s' is not text or "
-			    "json", value);
-	} else
-		config_error(c, line, "unknown key '%s' in [sink %s]", key,
-		    name);
-}
-
-static void
-set_tls(struct config *c, int line, const char *key, const char *value)
-{
-	int m;
-
-	if (strcmp(key, "mode") == 0) {
-		if ((m = parse_mode(value)) == -1)
-			config_error(c, line, "mode: '%s' is not off, optional "
-			    "or required", value);
-		else
-			c->tls_mode = m;
-	} else if (strcmp(key, "cert") == 0)
-		config_set_path(c, line, key, value, c->tls_cert,
-		    sizeof(c->tls_cert), 1);
-	else if (strcmp(key, "key") == 0)
-		config_set_path(c, line, key, value, c->tls_key,
-		    sizeof(c->tls_key), 1);
+	(void)base;
+	if (strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
+	    strcmp(value, "..") == 0)
+		config_error(c, line, "file: '%s' must be a plain file name "
+		    "(set the directory with dir=)", value);
 	else
-		config_error(c, line, "unknown key '%s' in [tls]", key);
+		config_set_path(c, line, k->key, value, c->log_file,
+		    sizeof(c->log_file), 0);
 }
 
+/* [forward] target: tcp://, udp:// or unix:. */
 static void
-set_auth(struct config *c, int line, const char *key, const char *value)
+set_target(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	long v;
-	int m;
-
-	if (strcmp(key, "mode") == 0) {
-		if ((m = parse_mode(value)) == -1)
-			config_error(c, line, "mode: '%s' is not off, optional "
-			    "or required", value);
-		else
-			c->auth_mode = m;
-	} else if (strcmp(key, "users") == 0)
-		config_set_path(c, line, key, value, c->auth_users,
-		    sizeof(c->auth_users), 1);
-	else if (strcmp(key, "authorized_keys") == 0)
-		config_set_path(c, line, key, value, c->auth_keys,
-		    sizeof(c->auth_keys), 1);
-	else if (strcmp(key, "max_failures") == 0) {
-		if (config_parse_int(value, 0, 1000, &v) == -1)
-			config_error(c, line, "max_failures: '%s' is not a "
-			    "number from 0 (never lock out) to 1000", value);
-		else
-			c->auth_max_failures = (unsigned)v;
-	} else if (strcmp(key, "lockout") == 0) {
-		if (config_parse_duration(value, &c->auth_lockout) == -1)
-			config_error(c, line, "lockout: '%s' is not a "
-			    "duration (e.g. 60s, 5m)", value);
-	} else if (strcmp(key, "allow_plaintext") == 0) {
-		if ((m = config_parse_bool(value)) == -1)
-			config_error(c, line, "allow_plaintext: '%s' is not "
-			    "yes or no", value);
-		else
-			c->auth_plaintext = m;
-	} else if (!config_set_guard(c, line, key, value))
-		config_error(c, line, "unknown key '%s' in [auth]", key);
-}
-
-static void
-set_shell(struct config *c, int line, const char *key, const char *value)
-{
-	int b;
-
-	if (strcmp(key, "enabled") == 0) {
-		if ((b = config_parse_bool(value)) == -1)
-			config_error(c, line, "enabled: '%s' is not yes or no",
-			    value);
-		else
-			c->shell_enabled = b;
-	} else if (strcmp(key, "user") == 0) {
-		if (*value == '\0' || strlen(value) >= sizeof(c->shell_user))
-			config_error(c, line, "user: bad user name '%s'",
-			    value);
-		else
-			strcpy(c->shell_user, value);
-	} else if (strcmp(key, "command") == 0)
-		config_set_path(c, line, key, value, c->shell_command,
-		    sizeof(c->shell_command), 1);
+	(void)k;
+	(void)base;
+	if (strncmp(value, "tcp://", 6) != 0 &&
+	    strncmp(value, "udp://", 6) != 0 &&
+	    strncmp(value, "unix:", 5) != 0)
+		config_error(c, line, "target: '%s' is not tcp://HOST:PORT, "
+		    "udp://HOST:PORT or unix:PATH", value);
+	else if (strlen(value) >= sizeof(c->forward_target))
+		config_error(c, line, "target: too long");
 	else
-		config_error(c, line, "unknown key '%s' in [shell]", key);
+		strcpy(c->forward_target, value);
 }
 
-static void
-set_forward(struct config *c, int line, const char *key, const char *value)
+#define C(m)	CONFIG_FIELD(struct config, m)
+#define LEVEL_WHAT	"one of debug, info, log, warn, error"
+#define EVENTS_WHAT	"a list of daemon, connection, input, command, " \
+	"auth, all"
+
+static const struct config_word modes[] = {
+	{ "off", MODE_OFF }, { "optional", MODE_OPTIONAL },
+	{ "required", MODE_REQUIRED }, { NULL, 0 }
+};
+static const struct config_word everys[] = {
+	{ "never", TINTIN_EVERY_NEVER }, { "hourly", TINTIN_EVERY_HOURLY },
+	{ "daily", TINTIN_EVERY_DAILY }, { "weekly", TINTIN_EVERY_WEEKLY },
+	{ NULL, 0 }
+};
+static const struct config_word compressors[] = {
+	{ "none", TINTIN_COMPRESS_NONE }, { "gzip", TINTIN_COMPRESS_GZIP },
+	{ "zstd", TINTIN_COMPRESS_ZSTD }, { NULL, 0 }
+};
+static const struct config_word formats[] = {
+	{ "text", TINTIN_TEXT }, { "json", TINTIN_JSON }, { NULL, 0 }
+};
+
+static const struct config_key daemon_keys[] = {
+	{ "port", CT_INT, C(port), 1, 65535, 0, NULL, "4242",
+	    "a port number (1-65535)", NULL },
+	{ "listen", CT_STRING, C(listen), 0, 0, 0, NULL, "*", NULL,
+	    set_listen },
+	{ "lock_file", CT_PATH, C(lock_file), 0, 0, CF_ABSOLUTE, NULL,
+	    "/var/lock/matt_daemon.lock", NULL, NULL },
+	{ "max_clients", CT_INT, C(max_clients), 1, 1024, 0, NULL, "3",
+	    "a number from 1 to 1024", NULL },
+	{ "max_line", CT_SIZE, C(max_line), 64, 1024 * 1024, 0, NULL, "4096",
+	    "a size from 64 to 1M", NULL },
+	{ "idle_timeout", CT_DURATION, C(idle_timeout), 0, 0, 0, NULL, "0",
+	    "a duration (e.g. 30s, 5m, 1h)", NULL },
+	{ "local_socket", CT_PATH, C(local_socket), 0, 0,
+	    CF_ABSOLUTE | CF_NONE, NULL, CONFIG_LOCAL_SOCKET, NULL, NULL },
+	{ "local_group", CT_STRING, C(local_group), 0, 0, 0, NULL,
+	    CONFIG_LOCAL_GROUP, NULL, set_local_group },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct config_key log_keys[] = {
+	{ "dir", CT_PATH, C(log_dir), 0, 0, CF_ABSOLUTE, NULL,
+	    "/var/log/matt_daemon", NULL, NULL },
+	{ "file", CT_PATH, C(log_file), 0, 0, 0, NULL, "matt_daemon.log",
+	    NULL, set_file },
+	{ "level", CT_LEVEL, C(log_level), 0, 0, 0, NULL, "info", LEVEL_WHAT,
+	    NULL },
+	{ "rotate_size", CT_SIZE, C(rotation.size), 4096, 0, CF_ZERO, NULL,
+	    "0", "0 or a size of at least 4K", NULL },
+	{ "rotate_every", CT_WORD, C(rotation.every), 0, 0, 0, everys,
+	    "never", "one of never, hourly, daily, weekly", NULL },
+	{ "compress", CT_WORD, C(rotation.compress), 0, 0, 0, compressors,
+	    "none", "one of none, gzip, zstd", NULL },
+	{ "compress_level", CT_INT, C(rotation.level), 0, 19, 0, NULL, "0",
+	    "a level from 0 (default) to 19", NULL },
+	{ "keep", CT_INT, C(rotation.keep), 0, 100000, 0, NULL, "0",
+	    "a number of archives (0 = keep all)", NULL },
+	{ "max_age", CT_DURATION, C(rotation.max_age), 0, 0, 0, NULL, "0",
+	    "a duration (e.g. 30d, 12h; 0 = forever)", NULL },
+	{ "rotate_min_interval", CT_DURATION, C(rotate_min_interval), 0, 0,
+	    0, NULL, "60s", "a duration (e.g. 60s, 5m; 0 = no limit)", NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+#define S(m)	CONFIG_FIELD(struct config_sink, m)
+static const struct config_key sink_keys[] = {
+	{ "path", CT_PATH, S(path), 0, 0, CF_ABSOLUTE, NULL, NULL, NULL,
+	    NULL },
+	{ "level", CT_LEVEL, S(level), 0, 0, 0, NULL, "info", LEVEL_WHAT,
+	    NULL },
+	{ "events", CT_EVENTS, S(events), 0, 0, 0, NULL, "all", EVENTS_WHAT,
+	    NULL },
+	{ "format", CT_WORD, S(format), 0, 0, 0, formats, "text",
+	    "text or json", NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+#undef S
+
+static const struct config_key tls_keys[] = {
+	{ "mode", CT_WORD, C(tls_mode), 0, 0, 0, modes, "off",
+	    "off, optional or required", NULL },
+	{ "cert", CT_PATH, C(tls_cert), 0, 0, CF_ABSOLUTE, NULL,
+	    "/etc/matt_daemon/cert.pem", NULL, NULL },
+	{ "key", CT_PATH, C(tls_key), 0, 0, CF_ABSOLUTE, NULL,
+	    "/etc/matt_daemon/key.pem", NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct config_key auth_keys[] = {
+	{ "mode", CT_WORD, C(auth_mode), 0, 0, 0, modes, "off",
+	    "off, optional or required", NULL },
+	{ "users", CT_PATH, C(auth_users), 0, 0, CF_ABSOLUTE, NULL,
+	    "/etc/matt_daemon/users", NULL, NULL },
+	{ "authorized_keys", CT_PATH, C(auth_keys), 0, 0, CF_ABSOLUTE, NULL,
+	    "/etc/matt_daemon/authorized_keys", NULL, NULL },
+	{ "max_failures", CT_INT, C(auth_max_failures), 0, 1000, 0, NULL,
+	    "5", "a number from 0 (never lock out) to 1000", NULL },
+	{ "lockout", CT_DURATION, C(auth_lockout), 0, 0, 0, NULL, "60s",
+	    "a duration (e.g. 60s, 5m)", NULL },
+	{ "allow_plaintext", CT_BOOL, C(auth_plaintext), 0, 0, 0, NULL, "no",
+	    "yes or no", NULL },
+	{ "ipv4_prefix", CT_INT, C(auth_ipv4_prefix), 1, 32, 0, NULL, "32",
+	    "a prefix length from 1 to 32", NULL },
+	{ "ipv6_prefix", CT_INT, C(auth_ipv6_prefix), 1, 128, 0, NULL, "64",
+	    "a prefix length from 1 to 128", NULL },
+	{ "global_max_failures", CT_INT, C(auth_global_max), 0, 1000, 0,
+	    NULL, "30", "a number from 0 (no global budget) to 1000", NULL },
+	{ "global_window", CT_DURATION, C(auth_global_window), 1, 86400, 0,
+	    NULL, "60s", "a duration from 1s to 1d", NULL },
+	{ "login_grace", CT_DURATION, C(auth_login_grace), 0, 0, 0, NULL,
+	    "30s", "a duration (e.g. 30s; 0 = no limit)", NULL },
+	{ "max_auth_tries", CT_INT, C(auth_max_tries), 1, 100, 0, NULL, "3",
+	    "a number from 1 to 100", NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct config_key shell_keys[] = {
+	{ "enabled", CT_BOOL, C(shell_enabled), 0, 0, 0, NULL, "no",
+	    "yes or no", NULL },
+	{ "user", CT_STRING, C(shell_user), 0, 0, 0, NULL, "root",
+	    "user name", NULL },
+	{ "command", CT_PATH, C(shell_command), 0, 0, CF_ABSOLUTE, NULL,
+	    "/bin/sh", NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct config_key forward_keys[] = {
+	{ "target", CT_STRING, C(forward_target), 0, 0, 0, NULL, NULL, NULL,
+	    set_target },
+	{ "level", CT_LEVEL, C(forward_level), 0, 0, 0, NULL, "info",
+	    LEVEL_WHAT, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+#undef C
+
+const struct config_section config_sections[] = {
+	{ "daemon", daemon_keys, 0 },
+	{ "log", log_keys, 0 },
+	{ "sink", sink_keys, 1 },
+	{ "tls", tls_keys, 0 },
+	{ "auth", auth_keys, 0 },
+	{ "shell", shell_keys, 0 },
+	{ "forward", forward_keys, 0 },
+	{ "mail", config_mail_keys, 0 },
+	{ "alert", config_alert_keys, 1 },
+	{ NULL, NULL, 0 }
+};
+
+void
+config_defaults(struct config *c)
 {
-	if (strcmp(key, "target") == 0) {
-		if (strncmp(value, "tcp://", 6) != 0 &&
-		    strncmp(value, "udp://", 6) != 0 &&
-		    strncmp(value, "unix:", 5) != 0)
-			config_error(c, line, "target: '%s' is not "
-			    "tcp://HOST:PORT, udp://HOST:PORT or unix:PATH",
-			    value);
-		else if (strlen(value) >= sizeof(c->forward_target))
-			config_error(c, line, "target: too long");
-		else
-			strcpy(c->forward_target, value);
-	} else if (strcmp(key, "level") == 0) {
-		config_set_level(c, line, value, &c->forward_level);
-	} else
-		config_error(c, line, "unknown key '%s' in [forward]", key);
+	const struct config_section *s;
+
+	memset(c, 0, sizeof(*c));
+	for (s = config_sections; s->name != NULL; s++)
+		if (!s->named)
+			config_key_defaults(c, s, c);
+}
+
+void
+config_dump_table(FILE *fp)
+{
+	const struct config_section *s;
+	const struct config_key *k;
+
+	for (s = config_sections; s->name != NULL; s++)
+		for (k = s->keys; k->key != NULL; k++)
+			fprintf(fp, "%s %s %s\n", s->name, k->key,
+			    k->def != NULL ? k->def : "-");
 }
 
 /* "sink NAME" or "alert NAME": the NAME, or NULL if SECTION is not KIND. */
@@ -425,51 +308,77 @@ section_name(const char *section, const char *kind)
 	return section + n + strspn(section + n, " \t");
 }
 
+/* The section of header NAME, and in *ARG the NAME of [KIND NAME]. */
+static const struct config_section *
+find_section(const char *name, const char **arg)
+{
+	const struct config_section *s;
+
+	for (s = config_sections; s->name != NULL; s++)
+		if (s->named ? (*arg = section_name(name, s->name)) != NULL :
+		    strcmp(name, s->name) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * The entry of [KIND NAME] (S named), made with the defaults of S when
+ * first met at LINE; NULL when it cannot be.
+ */
+static void *
+named_entry(struct config *c, int line, const struct config_section *s,
+    const char *name)
+{
+	struct config_table t = { "sink", c->sinks, sizeof(c->sinks[0]),
+	    &c->nsinks, CONFIG_MAX_SINKS };
+	const struct config_table ta = { "alert", c->alerts,
+	    sizeof(c->alerts[0]), &c->nalerts, CONFIG_MAX_ALERTS };
+	int alert = strcmp(s->name, "alert") == 0;
+	void *e;
+	int created;
+
+	if (alert)
+		t = ta;
+	if ((e = config_named(c, line, &t, name, &created)) != NULL &&
+	    created) {
+		config_key_defaults(c, s, e);
+		if (alert)
+			((struct config_alert *)e)->line = line;
+		else
+			((struct config_sink *)e)->line = line;
+	}
+	return e;
+}
+
 static int
 handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse *p = user;
 	struct config *c = p->c;
+	const struct config_section *s;
+	const char *name = NULL;
+	void *base = c;
 
 	/* They belong to a header reported already, not to SECTION. */
 	if (p->skipping)
 		return 1;
-	if (strcmp(section, "daemon") == 0)
-		set_daemon(c, p->lineno, key, value);
-	else if (strcmp(section, "log") == 0)
-		set_log(c, p->lineno, key, value);
-	else if (strcmp(section, "forward") == 0)
-		set_forward(c, p->lineno, key, value);
-	else if (strcmp(section, "tls") == 0)
-		set_tls(c, p->lineno, key, value);
-	else if (strcmp(section, "auth") == 0)
-		set_auth(c, p->lineno, key, value);
-	else if (strcmp(section, "shell") == 0)
-		set_shell(c, p->lineno, key, value);
-	else if (strcmp(section, "mail") == 0)
-		config_set_mail(c, p->lineno, key, value);
-	else if (section_name(section, "alert") != NULL)
-		config_set_alert(c, p->lineno, section_name(section, "alert"),
-		    key, value);
-	else if (section_name(section, "sink") != NULL)
-		set_sink(c, p->lineno, section_name(section, "sink"), key,
-		    value);
-	else if (*section == '\0')
+	if ((s = find_section(section, &name)) != NULL) {
+		if (s->named &&
+		    (base = named_entry(c, p->lineno, s, name)) == NULL)
+			return 1;
+		if (config_set_key(c, p->lineno, s, base, key, value))
+			return 1;
+		if (s->named)
+			config_error(c, p->lineno, "unknown key '%s' in "
+			    "[%s %s]", key, s->name, name);
+		else
+			config_error(c, p->lineno, "unknown key '%s' in [%s]",
+			    key, s->name);
+	} else if (*section == '\0')
 		config_error(c, p->lineno, "key '%s' outside of any section",
 		    key);
 	/* Keys of an unknown section: its header was reported already. */
 	return 1;
-}
-
-static int
-known_section(const char *name)
-{
-	return strcmp(name, "daemon") == 0 || strcmp(name, "log") == 0 ||
-	    strcmp(name, "forward") == 0 || strcmp(name, "tls") == 0 ||
-	    strcmp(name, "auth") == 0 || strcmp(name, "shell") == 0 ||
-	    strcmp(name, "mail") == 0 || section_name(name, "alert") != NULL ||
-	    (strncmp(name, "sink", 4) == 0 && (name[4] == '\0' ||
-	    name[4] == ' ' || name[4] == '\t'));
 }
 
 /* A '[' line without ']': said at its line, with its text; the keys
@@ -496,8 +405,9 @@ bad_header(struct parse *p, const char *b)
 static void
 check_section(struct parse *p, const char *line)
 {
+	const struct config_section *sec;
+	const char *b, *e, *arg = NULL;
 	char name[128];
-	const char *b, *e;
 	size_t n;
 
 	b = line + strspn(line, " \t");
@@ -517,15 +427,12 @@ check_section(struct parse *p, const char *line)
 		n = sizeof(name) - 1;
 	memcpy(name, b, n);
 	name[n] = '\0';
-	if (!known_section(name))
+	if ((sec = find_section(name, &arg)) == NULL)
 		config_error(p->c, p->lineno, "unknown section [%s]", name);
 	/* Made here, so that an empty one is reported too (no key would
 	 * bring it to the handler) and errors name the header's line. */
-	else if (section_name(name, "alert") != NULL)
-		(void)config_find_alert(p->c, p->lineno,
-		    section_name(name, "alert"));
-	else if (section_name(name, "sink") != NULL)
-		(void)find_sink(p->c, p->lineno, section_name(name, "sink"));
+	else if (sec->named)
+		(void)named_entry(p->c, p->lineno, sec, arg);
 }
 
 /*

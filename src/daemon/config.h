@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tintin/tintin.h"
 
@@ -130,6 +131,10 @@ struct config {
 
 /* Fill C with the built-in defaults (the subject's paths and port). */
 void	config_defaults(struct config *c);
+
+/* Every key as "SECTION KEY DEFAULT" lines ("-": none), for the test of
+ * the documentation (Matt_daemon --dump-config-table). */
+void	config_dump_table(FILE *fp);
 
 /*
  * Read PATH over the defaults.  A missing file is an error only when

@@ -23,13 +23,80 @@ int	config_parse_int(const char *s, long min, long max, long *out);
 /* These record their own error and keep *OUT / DST when VALUE is bad. */
 int	config_set_path(struct config *c, int line, const char *key,
 	    const char *value, char *dst, size_t size, int absolute);
-void	config_set_level(struct config *c, int line, const char *value,
-	    int *out);
-void	config_set_events(struct config *c, int line, const char *value,
-	    unsigned *out);
-/* The [auth] keys of the guard against guessing; 0 if KEY is not one. */
-int	config_set_guard(struct config *c, int line, const char *key,
+
+/* What a key's value is, and how it is parsed (config_value.c). */
+enum config_type {
+	CT_INT,		/* number from min to max: int or unsigned */
+	CT_SIZE,	/* 64K, 1M: size_t or uint64_t, min to max */
+	CT_DURATION,	/* 30s, 5m: unsigned seconds, min to max (0: any) */
+	CT_BOOL,	/* yes/no...: int */
+	CT_WORD,	/* one of words: its value, an int */
+	CT_LEVEL,	/* debug ... error: int */
+	CT_EVENTS,	/* daemon, connection...: unsigned bits */
+	CT_STRING,	/* char[size]; with what: "bad WHAT" if empty */
+	CT_PATH		/* char[size], checked by config_set_path */
+};
+
+#define CF_ABSOLUTE	0x01	/* CT_PATH: must start with '/' */
+#define CF_NONE		0x02	/* CT_PATH: "none" empties it */
+#define CF_ZERO		0x04	/* CT_SIZE: 0 is allowed below min */
+#define CF_INVERT	0x08	/* CT_BOOL: the field holds the negation */
+
+struct config_word {
+	const char	*name;
+	int		 value;
+};
+
+struct config_key;
+/* A key's own setter, for VALUE from the file at LINE; BASE is the
+ * struct config, or the entry of a [KIND NAME] section. */
+typedef void config_setter(struct config *c, int line,
+    const struct config_key *k, void *base, const char *value);
+
+/*
+ * One key of a section: its type, where it goes (an offset in the
+ * section's struct), its range or words, and its default as written in
+ * the documentation (NULL: none, the field stays zeroed).  WHAT ends the
+ * message "KEY: 'VALUE' is not WHAT".  SET, when given, replaces the
+ * generic parsing of the file's values (not of the default).
+ */
+struct config_key {
+	const char	*key;
+	enum config_type type;
+	size_t		 off;
+	size_t		 size;		/* of the field */
+	long long	 min, max;
+	int		 flags;		/* CF_* */
+	const struct config_word *words;	/* CT_WORD, NULL-ended */
+	const char	*def;
+	const char	*what;
+	config_setter	*set;
+};
+
+#define CONFIG_FIELD(type, member) \
+	offsetof(type, member), sizeof(((type *)0)->member)
+
+/* A section: [NAME], or [NAME X] when NAMED (its keys go to an entry). */
+struct config_section {
+	const char	*name;
+	const struct config_key *keys;
+	int		 named;
+};
+
+/* The sections, in the order of the documentation (config.c). */
+extern const struct config_section config_sections[];
+
+/* Applies VALUE (from the file at LINE) to KEY of S in BASE; 0 if S has
+ * no KEY. */
+int	config_set_key(struct config *c, int line,
+	    const struct config_section *s, void *base, const char *key,
 	    const char *value);
+/* Writes the defaults of the keys of S into BASE (a bad one is an
+ * error in C). */
+void	config_key_defaults(struct config *c, const struct config_section *s,
+	    void *base);
+/* The section called NAME ("sink" for [sink X]), or NULL. */
+const struct config_section *config_section(const char *name);
 
 /* The [KIND NAME] sections of one kind: an array of structs whose first
  * member is the name (checked below). */
@@ -48,13 +115,8 @@ _Static_assert(offsetof(struct config_sink, name) == 0, "name first");
 _Static_assert(offsetof(struct config_alert, name) == 0, "name first");
 
 /* config_mail.c */
-/* Section [alert NAME] (made with its defaults when first met). */
-struct config_alert *config_find_alert(struct config *c, int line,
-	    const char *name);
-void	config_set_mail(struct config *c, int line, const char *key,
-	    const char *value);
-void	config_set_alert(struct config *c, int line, const char *name,
-	    const char *key, const char *value);
+extern const struct config_key config_mail_keys[];
+extern const struct config_key config_alert_keys[];
 void	config_check_alerts(struct config *c);
 
 #endif

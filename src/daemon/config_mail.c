@@ -49,51 +49,15 @@ check_regex(struct config *c, int line, const char *key, const char *pattern)
 	return -1;
 }
 
-/* The delivery keys of [mail] (timing, queue, spool); 0 if KEY is not one. */
-static int
-set_delivery(struct config *c, int line, const char *key, const char *value)
-{
-	long v;
-
-	if (strcmp(key, "timeout") == 0) {
-		if (config_parse_duration(value, &c->mail_timeout) == -1 ||
-		    c->mail_timeout < 1 || c->mail_timeout > 3600)
-			config_error(c, line, "timeout: '%s' is not a duration "
-			    "from 1s to 1h", value);
-	} else if (strcmp(key, "max_retries") == 0) {
-		if (config_parse_int(value, 0, 100, &v) == -1)
-			config_error(c, line, "max_retries: '%s' is not a "
-			    "number from 0 to 100", value);
-		else
-			c->mail_max_retries = (unsigned)v;
-	} else if (strcmp(key, "retry") == 0) {
-		if (config_parse_duration(value, &c->mail_retry) == -1 ||
-		    c->mail_retry < 1 || c->mail_retry > 86400)
-			config_error(c, line, "retry: '%s' is not a duration "
-			    "from 1s to 1d", value);
-	} else if (strcmp(key, "queue") == 0) {
-		if (config_parse_int(value, 1, 1000, &v) == -1)
-			config_error(c, line, "queue: '%s' is not a number "
-			    "from 1 to 1000", value);
-		else
-			c->mail_queue = (unsigned)v;
-	} else if (strcmp(key, "spool") == 0) {
-		if (strcmp(value, "none") == 0)
-			c->mail_spool[0] = '\0';
-		else
-			config_set_path(c, line, key, value, c->mail_spool,
-			    sizeof(c->mail_spool), 1);
-	} else
-		return 0;
-	return 1;
-}
-
 /* smtp_url: smtp:// or smtps://, with no login in it (see user). */
 static void
-set_url(struct config *c, int line, const char *value)
+set_url(struct config *c, int line, const struct config_key *k, void *base,
+    const char *value)
 {
 	size_t host = strncmp(value, "smtps://", 8) == 0 ? 8 : 7;
 
+	(void)k;
+	(void)base;
 	if (strncmp(value, "smtp://", 7) != 0 &&
 	    strncmp(value, "smtps://", 8) != 0)
 		config_error(c, line, "smtp_url: '%s' is not "
@@ -110,92 +74,95 @@ set_url(struct config *c, int line, const char *value)
 		strcpy(c->mail_url, value);
 }
 
-/* The TLS keys of [mail]; 0 if KEY is not one. */
-static int
-set_tls(struct config *c, int line, const char *key, const char *value)
+/* starttls: a boolean, or "required". */
+static void
+set_starttls(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	long v;
+	int v;
 
-	if (strcmp(key, "starttls") == 0) {
-		c->mail_starttls_line = line;
-		if (strcmp(value, "required") == 0)
-			c->mail_starttls = STARTTLS_REQUIRED;
-		else if ((v = config_parse_bool(value)) == -1)
-			config_error(c, line, "starttls: '%s' is not yes, no "
-			    "or required", value);
-		else
-			c->mail_starttls = v ? STARTTLS_YES : STARTTLS_NO;
-	} else if (strcmp(key, "ca_file") == 0) {
-		if (config_set_path(c, line, key, value, c->mail_ca_file,
-		    sizeof(c->mail_ca_file), 1) && access(value, R_OK) == -1)
-			config_error(c, line, "ca_file: %s: %s", value,
-			    strerror(errno));
-	} else if (strcmp(key, "tls_verify") == 0) {
-		if ((v = config_parse_bool(value)) == -1)
-			config_error(c, line, "tls_verify: '%s' is not yes or "
-			    "no", value);
-		else
-			c->mail_no_verify = !v;
-	} else
-		return 0;
-	return 1;
+	(void)k;
+	(void)base;
+	c->mail_starttls_line = line;
+	if (strcmp(value, "required") == 0)
+		c->mail_starttls = STARTTLS_REQUIRED;
+	else if ((v = config_parse_bool(value)) == -1)
+		config_error(c, line, "starttls: '%s' is not yes, no or "
+		    "required", value);
+	else
+		c->mail_starttls = v ? STARTTLS_YES : STARTTLS_NO;
 }
 
-void
-config_set_mail(struct config *c, int line, const char *key, const char *value)
+/* ca_file: an absolute path that can be read now. */
+static void
+set_ca_file(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	if (set_delivery(c, line, key, value) || set_tls(c, line, key, value))
-		return;
-	if (strcmp(key, "smtp_url") == 0) {
-		set_url(c, line, value);
-	} else if (strcmp(key, "from") == 0) {
-		if (!valid_address(value) ||
-		    strlen(value) >= sizeof(c->mail_from))
-			config_error(c, line, "from: '%s' is not an address "
-			    "like name@example.org", value);
-		else
-			strcpy(c->mail_from, value);
-	} else if (strcmp(key, "user") == 0) {
-		if (strlen(value) >= sizeof(c->mail_user))
-			config_error(c, line, "user: too long");
-		else
-			strcpy(c->mail_user, value);
-	} else if (strcmp(key, "password") == 0) {
-		/* Never echoed back: it goes in no message. */
-		if (strlen(value) >= sizeof(c->mail_password))
-			config_error(c, line, "password: too long");
-		else
-			strcpy(c->mail_password, value);
-	} else
-		config_error(c, line, "unknown key '%s' in [mail]", key);
+	(void)base;
+	if (config_set_path(c, line, k->key, value, c->mail_ca_file,
+	    sizeof(c->mail_ca_file), 1) && access(value, R_OK) == -1)
+		config_error(c, line, "ca_file: %s: %s", value,
+		    strerror(errno));
 }
 
-struct config_alert *
-config_find_alert(struct config *c, int line, const char *name)
+/* from: a bare address. */
+static void
+set_from(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	const struct config_table t = { "alert", c->alerts,
-	    sizeof(c->alerts[0]), &c->nalerts, CONFIG_MAX_ALERTS };
-	struct config_alert *a;
-	int created;
-
-	if ((a = config_named(c, line, &t, name, &created)) != NULL &&
-	    created) {
-		a->level = TINTIN_INFO;
-		strcpy(a->subject, "[Matt_daemon] %r on %h: %m");
-		a->window = 60;
-		a->max_items = 100;
-		a->line = line;
-	}
-	return a;
+	(void)k;
+	(void)base;
+	if (!valid_address(value) || strlen(value) >= sizeof(c->mail_from))
+		config_error(c, line, "from: '%s' is not an address like "
+		    "name@example.org", value);
+	else
+		strcpy(c->mail_from, value);
 }
+
+static const struct config_word starttls_words[] = {
+	{ "yes", STARTTLS_YES }, { "no", STARTTLS_NO },
+	{ "required", STARTTLS_REQUIRED }, { NULL, 0 }
+};
+
+#define C(m)	CONFIG_FIELD(struct config, m)
+/* The password is never echoed: "too long" only (CT_STRING, no what). */
+const struct config_key config_mail_keys[] = {
+	{ "smtp_url", CT_STRING, C(mail_url), 0, 0, 0, NULL,
+	    "smtp://127.0.0.1:25", NULL, set_url },
+	{ "from", CT_STRING, C(mail_from), 0, 0, 0, NULL, NULL, NULL,
+	    set_from },
+	{ "user", CT_STRING, C(mail_user), 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "password", CT_STRING, C(mail_password), 0, 0, 0, NULL, NULL, NULL,
+	    NULL },
+	{ "starttls", CT_WORD, C(mail_starttls), 0, 0, 0, starttls_words,
+	    "yes", NULL, set_starttls },
+	{ "ca_file", CT_PATH, C(mail_ca_file), 0, 0, CF_ABSOLUTE, NULL, NULL,
+	    NULL, set_ca_file },
+	{ "tls_verify", CT_BOOL, C(mail_no_verify), 0, 0, CF_INVERT, NULL,
+	    "yes", "yes or no", NULL },
+	{ "timeout", CT_DURATION, C(mail_timeout), 1, 3600, 0, NULL, "60s",
+	    "a duration from 1s to 1h", NULL },
+	{ "max_retries", CT_INT, C(mail_max_retries), 0, 100, 0, NULL, "5",
+	    "a number from 0 to 100", NULL },
+	{ "retry", CT_DURATION, C(mail_retry), 1, 86400, 0, NULL, "5s",
+	    "a duration from 1s to 1d", NULL },
+	{ "queue", CT_INT, C(mail_queue), 1, 1000, 0, NULL, "32",
+	    "a number from 1 to 1000", NULL },
+	{ "spool", CT_PATH, C(mail_spool), 0, 0, CF_ABSOLUTE | CF_NONE, NULL,
+	    "/var/lib/matt_daemon/spool", NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+#undef C
 
 /* to = a@b, c@d */
 static void
-set_alert_to(struct config *c, int line, struct config_alert *a,
-    const char *value)
+set_alert_to(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
+	struct config_alert *a = base;
 	char buf[1024], *tok, *save = NULL;
 
+	(void)k;
 	if (strlen(value) >= sizeof(buf)) {
 		config_error(c, line, "to: too long");
 		return;
@@ -218,56 +185,53 @@ set_alert_to(struct config *c, int line, struct config_alert *a,
 	}
 }
 
-void
-config_set_alert(struct config *c, int line, const char *name, const char *key,
-    const char *value)
+/* match: a PCRE2 pattern; its line tells it was given. */
+static void
+set_match(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
 {
-	struct config_alert *a;
-	unsigned u;
-	long v;
+	struct config_alert *a = base;
 
-	if ((a = config_find_alert(c, line, name)) == NULL)
-		return;
-	if (strcmp(key, "match") == 0) {
-		a->match_line = line;
-		if (*value == '\0' || strlen(value) >= sizeof(a->match))
-			config_error(c, line, "match: empty or too long");
-		else if (check_regex(c, line, key, value) == 0)
-			strcpy(a->match, value);
-	} else if (strcmp(key, "level") == 0) {
-		config_set_level(c, line, value, &a->level);
-	} else if (strcmp(key, "events") == 0) {
-		config_set_events(c, line, value, &a->events);
-	} else if (strcmp(key, "source") == 0) {
-		if (*value == '\0' || strlen(value) >= sizeof(a->source))
-			config_error(c, line, "source: empty or too long");
-		else if (*value != '~' ||
-		    check_regex(c, line, key, value + 1) == 0)
-			strcpy(a->source, value);
-	} else if (strcmp(key, "to") == 0) {
-		set_alert_to(c, line, a, value);
-	} else if (strcmp(key, "subject") == 0) {
-		if (strlen(value) >= sizeof(a->subject))
-			config_error(c, line, "subject: too long");
-		else
-			strcpy(a->subject, value);
-	} else if (strcmp(key, "window") == 0) {
-		if (config_parse_duration(value, &u) == -1 || u < 1 ||
-		    u > 86400)
-			config_error(c, line, "window: '%s' is not a duration "
-			    "from 1s to 1d", value);
-		else
-			a->window = u;
-	} else if (strcmp(key, "max_items") == 0) {
-		if (config_parse_int(value, 1, 10000, &v) == -1)
-			config_error(c, line, "max_items: '%s' is not a number "
-			    "from 1 to 10000", value);
-		else
-			a->max_items = (unsigned)v;
-	} else
-		config_error(c, line, "unknown key '%s' in [alert %s]", key,
-		    name);
+	a->match_line = line;
+	if (*value == '\0' || strlen(value) >= sizeof(a->match))
+		config_error(c, line, "match: empty or too long");
+	else if (check_regex(c, line, k->key, value) == 0)
+		strcpy(a->match, value);
 }
+
+/* source: an address prefix, or ~REGEX. */
+static void
+set_source(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
+{
+	struct config_alert *a = base;
+
+	if (*value == '\0' || strlen(value) >= sizeof(a->source))
+		config_error(c, line, "source: empty or too long");
+	else if (*value != '~' || check_regex(c, line, k->key, value + 1) == 0)
+		strcpy(a->source, value);
+}
+
+#define A(m)	CONFIG_FIELD(struct config_alert, m)
+const struct config_key config_alert_keys[] = {
+	{ "match", CT_STRING, A(match), 0, 0, 0, NULL, NULL, NULL,
+	    set_match },
+	{ "level", CT_LEVEL, A(level), 0, 0, 0, NULL, "info",
+	    "one of debug, info, log, warn, error", NULL },
+	{ "events", CT_EVENTS, A(events), 0, 0, 0, NULL, "all",
+	    "a list of daemon, connection, input, command, auth, all", NULL },
+	{ "source", CT_STRING, A(source), 0, 0, 0, NULL, NULL, NULL,
+	    set_source },
+	{ "to", CT_STRING, A(to), 0, 0, 0, NULL, NULL, NULL, set_alert_to },
+	{ "subject", CT_STRING, A(subject), 0, 0, 0, NULL,
+	    "[Matt_daemon] %r on %h: %m", NULL, NULL },
+	{ "window", CT_DURATION, A(window), 1, 86400, 0, NULL, "60s",
+	    "a duration from 1s to 1d", NULL },
+	{ "max_items", CT_INT, A(max_items), 1, 10000, 0, NULL, "100",
+	    "a number from 1 to 10000", NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+#undef A
 
 /*
  * After the file: a login never goes in clear.  With a user or password,

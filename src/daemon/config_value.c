@@ -158,27 +158,6 @@ config_set_path(struct config *c, int line, const char *key,
 	return 1;
 }
 
-void
-config_set_level(struct config *c, int line, const char *value, int *out)
-{
-	int lvl;
-
-	if ((lvl = tintin_level_parse(value)) == -1)
-		config_error(c, line, "level: '%s' is not one of debug, info, "
-		    "log, warn, error", value);
-	else
-		*out = lvl;
-}
-
-void
-config_set_events(struct config *c, int line, const char *value,
-    unsigned *out)
-{
-	if (config_parse_events(value, out) == -1)
-		config_error(c, line, "events: '%s' is not a list of daemon, "
-		    "connection, input, command, auth, all", value);
-}
-
 /*
  * The entry of section [KIND NAME] in T's array, or a new zeroed one (then
  * *CREATED is set); NULL when NAME is bad or the array is full.
@@ -213,50 +192,134 @@ config_named(struct config *c, int line, const struct config_table *t,
 	return e;
 }
 
-/* A number from MIN to MAX into *OUT, or an error naming KEY and WHAT. */
+/* Stores V in the integer field P of SIZE bytes. */
 static void
-set_uint(struct config *c, int line, const char *key, const char *value,
-    long min, long max, const char *what, unsigned *out)
+store(void *p, size_t size, unsigned long long v)
 {
-	long v;
+	if (size == sizeof(uint64_t)) {
+		uint64_t u = v;
 
-	if (config_parse_int(value, min, max, &v) == -1)
-		config_error(c, line, "%s: '%s' is not %s", key, value, what);
+		memcpy(p, &u, sizeof(u));
+	} else {
+		unsigned u = (unsigned)v;
+
+		memcpy(p, &u, sizeof(u));
+	}
+}
+
+/* VALUE as K's type into *OUT (a number); 0 or -1. */
+static int
+parse_number(const struct config_key *k, const char *value,
+    unsigned long long *out)
+{
+	const struct config_word *w;
+	size_t sz;
+	unsigned u;
+	long v;
+	int b;
+
+	switch (k->type) {
+	case CT_INT:
+		if (config_parse_int(value, (long)k->min, (long)k->max, &v) ==
+		    -1)
+			return -1;
+		*out = (unsigned long long)v;
+		return 0;
+	case CT_SIZE:
+		if (config_parse_size(value, &sz) == -1 ||
+		    (sz < (size_t)k->min && !(sz == 0 &&
+		    (k->flags & CF_ZERO))) || (k->max != 0 &&
+		    sz > (size_t)k->max))
+			return -1;
+		*out = sz;
+		return 0;
+	case CT_DURATION:
+		if (config_parse_duration(value, &u) == -1 || u < k->min ||
+		    (k->max != 0 && u > k->max))
+			return -1;
+		*out = u;
+		return 0;
+	case CT_BOOL:
+		if ((b = config_parse_bool(value)) == -1)
+			return -1;
+		*out = (k->flags & CF_INVERT) ? !b : b;
+		return 0;
+	case CT_LEVEL:
+		if ((b = tintin_level_parse(value)) == -1)
+			return -1;
+		*out = (unsigned long long)b;
+		return 0;
+	case CT_EVENTS:
+		if (config_parse_events(value, &u) == -1)
+			return -1;
+		*out = u;
+		return 0;
+	default:	/* CT_WORD */
+		for (w = k->words; w->name != NULL; w++)
+			if (strcmp(value, w->name) == 0) {
+				*out = (unsigned long long)w->value;
+				return 0;
+			}
+		return -1;
+	}
+}
+
+/* The generic setter: VALUE of K into its field in BASE. */
+static void
+set_value(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
+{
+	char *field = (char *)base + k->off;
+	unsigned long long v;
+
+	if (k->type == CT_PATH) {
+		if ((k->flags & CF_NONE) && strcmp(value, "none") == 0)
+			field[0] = '\0';
+		else
+			config_set_path(c, line, k->key, value, field,
+			    k->size, k->flags & CF_ABSOLUTE);
+	} else if (k->type == CT_STRING) {
+		if (k->what != NULL && (*value == '\0' ||
+		    strlen(value) >= k->size))
+			config_error(c, line, "%s: bad %s '%s'", k->key,
+			    k->what, value);
+		else if (strlen(value) >= k->size)
+			config_error(c, line, "%s: too long", k->key);
+		else
+			strcpy(field, value);
+	} else if (parse_number(k, value, &v) == -1)
+		config_error(c, line, "%s: '%s' is not %s", k->key, value,
+		    k->what);
 	else
-		*out = (unsigned)v;
+		store(field, k->size, v);
 }
 
 int
-config_set_guard(struct config *c, int line, const char *key,
-    const char *value)
+config_set_key(struct config *c, int line, const struct config_section *s,
+    void *base, const char *key, const char *value)
 {
-	unsigned secs;
+	const struct config_key *k;
 
-	if (strcmp(key, "login_grace") == 0) {
-		if (config_parse_duration(value, &c->auth_login_grace) == -1)
-			config_error(c, line, "login_grace: '%s' is not a "
-			    "duration (e.g. 30s; 0 = no limit)", value);
-	} else if (strcmp(key, "max_auth_tries") == 0)
-		set_uint(c, line, key, value, 1, 100,
-		    "a number from 1 to 100", &c->auth_max_tries);
-	else if (strcmp(key, "ipv4_prefix") == 0)
-		set_uint(c, line, key, value, 1, 32,
-		    "a prefix length from 1 to 32", &c->auth_ipv4_prefix);
-	else if (strcmp(key, "ipv6_prefix") == 0)
-		set_uint(c, line, key, value, 1, 128,
-		    "a prefix length from 1 to 128", &c->auth_ipv6_prefix);
-	else if (strcmp(key, "global_max_failures") == 0)
-		set_uint(c, line, key, value, 0, 1000,
-		    "a number from 0 (no global budget) to 1000",
-		    &c->auth_global_max);
-	else if (strcmp(key, "global_window") == 0) {
-		if (config_parse_duration(value, &secs) == -1 || secs == 0 ||
-		    secs > 86400)
-			config_error(c, line, "global_window: '%s' is not a "
-			    "duration from 1s to 1d", value);
-		else
-			c->auth_global_window = secs;
-	} else
+	for (k = s->keys; k->key != NULL; k++)
+		if (strcmp(k->key, key) == 0)
+			break;
+	if (k->key == NULL)
 		return 0;
+	if (k->set != NULL)
+		k->set(c, line, k, base, value);
+	else
+		set_value(c, line, k, base, value);
 	return 1;
+}
+
+void
+config_key_defaults(struct config *c, const struct config_section *s,
+    void *base)
+{
+	const struct config_key *k;
+
+	/* A bad default would be an error of every configuration. */
+	for (k = s->keys; k->key != NULL; k++)
+		if (k->def != NULL)
+			set_value(c, 0, k, base, k->def);
 }

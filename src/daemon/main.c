@@ -369,6 +369,11 @@ main(int argc, char **argv)
 		perror("Matt_daemon: cannot block signals");
 		return 1;
 	}
+	/* Developer option, not in --help: what the documentation must list. */
+	if (argc == 2 && strcmp(argv[1], "--dump-config-table") == 0) {
+		config_dump_table(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	parse_args(argc, argv, &a);
 	config_defaults(&cfg);
 	config_load(&cfg, a.path, a.required);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/config_int.h"
 #include "tintin/tintin.h"
 
 static char path[] = "/tmp/md-config-test.XXXXXX";
@@ -198,6 +199,98 @@ test_sizes_and_durations(void **state)
 	assert_int_equal(config_parse_duration("5ms", &d), -1);
 }
 
+static void
+test_defaults_come_from_the_table(void **state)
+{
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.nerrors, 0);	/* no default is refused */
+	assert_string_equal(cfg.listen, "*");
+	assert_string_equal(cfg.local_group, "adm");
+	assert_int_equal(cfg.local_group_set, 0);
+	assert_int_equal(cfg.auth_lockout, 60);
+	assert_int_equal(cfg.auth_ipv6_prefix, 64);
+	assert_int_equal(cfg.rotate_min_interval, 60);
+	assert_int_equal(cfg.log_level, TINTIN_INFO);
+	assert_int_equal(cfg.mail_starttls, STARTTLS_YES);
+	assert_int_equal(cfg.mail_no_verify, 0);
+	assert_int_equal(cfg.mail_retry, 5);
+	assert_string_equal(cfg.mail_spool, "/var/lib/matt_daemon/spool");
+	assert_string_equal(cfg.mail_url, "smtp://127.0.0.1:25");
+	assert_string_equal(cfg.forward_target, "");
+	/* [KIND NAME] sections get theirs when they are made */
+	assert_int_equal(load("[alert a]\nmatch = x\nto = a@b.org\n"
+	    "[sink s]\npath = /tmp/s.log\n"), 0);
+	assert_int_equal(cfg.alerts[0].window, 60);
+	assert_int_equal(cfg.alerts[0].max_items, 100);
+	assert_int_equal(cfg.alerts[0].level, TINTIN_INFO);
+	assert_string_equal(cfg.alerts[0].subject,
+	    "[Matt_daemon] %r on %h: %m");
+	assert_int_equal(cfg.alerts[0].line, 1);
+	assert_int_equal(cfg.sinks[0].format, TINTIN_TEXT);
+	assert_int_equal(cfg.sinks[0].line, 4);
+}
+
+/*
+ * Every key the table parses by its type refuses a bad value with
+ * "KEY: 'VALUE' is not WHAT" at its line, and keeps its default.
+ */
+static void
+test_every_typed_key_refuses_garbage(void **state)
+{
+	const struct config_section *s;
+	const struct config_key *k;
+	char text[256], want[128];
+	int n = 0;
+
+	(void)state;
+	for (s = config_sections; s->name != NULL; s++)
+		for (k = s->keys; k->key != NULL; k++) {
+			if (k->set != NULL || k->type == CT_STRING ||
+			    k->type == CT_PATH)
+				continue;
+			snprintf(text, sizeof(text), "[%s%s]\n%s = 7x@\n",
+			    s->name, s->named ? " n" : "", k->key);
+			assert_true(load(text) >= 1);
+			snprintf(want, sizeof(want), ":2: %s: '7x@' is not %s",
+			    k->key, k->what);
+			if (strstr(cfg.errors[0], want) == NULL)
+				fail_msg("%s: %s", want, cfg.errors[0]);
+			n++;
+		}
+	assert_true(n >= 35);
+}
+
+static void
+test_typed_values_and_ranges(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[mail]\ntls_verify = OFF\n[shell]\n"
+	    "enabled = True\n[auth]\nmode = optional\nallow_plaintext = 1\n"
+	    "[log]\nrotate_size = 0\n"), 0);
+	assert_int_equal(cfg.mail_no_verify, 1);
+	assert_int_equal(cfg.shell_enabled, 1);
+	assert_int_equal(cfg.auth_mode, MODE_OPTIONAL);
+	assert_int_equal(cfg.rotation.size, 0);
+	assert_int_equal(load("[log]\nrotate_size = 4K\n"), 0);
+	assert_int_equal(cfg.rotation.size, 4096);
+	assert_int_equal(load("[log]\nrotate_size = 4095\n"), 1);
+	assert_int_equal(load("[mail]\ntimeout = 2h\n"), 1);
+	assert_non_null(strstr(cfg.errors[0], ":2: timeout: '2h' is not a "
+	    "duration from 1s to 1h"));
+	assert_int_equal(cfg.mail_timeout, 60);		/* kept */
+	assert_int_equal(load("[mail]\ntimeout = 1h\n"), 0);
+	assert_int_equal(cfg.mail_timeout, 3600);
+	assert_int_equal(load("[auth]\nglobal_window = 0\n"), 1);
+	assert_int_equal(load("[shell]\nuser =\n"), 1);
+	assert_non_null(strstr(cfg.errors[0], ":2: user: bad user name ''"));
+	assert_int_equal(load("[daemon]\nlocal_socket = none\n"), 0);
+	assert_string_equal(cfg.local_socket, "");
+	assert_int_equal(load("[sink a]\npath = /tmp/a\nbogus = 1\n"), 1);
+	assert_non_null(strstr(cfg.errors[0],
+	    ":3: unknown key 'bogus' in [sink a]"));
+}
+
 int
 main(void)
 {
@@ -211,6 +304,9 @@ main(void)
 		cmocka_unit_test(test_rotation_keys),
 		cmocka_unit_test(test_sink_events),
 		cmocka_unit_test(test_sizes_and_durations),
+		cmocka_unit_test(test_defaults_come_from_the_table),
+		cmocka_unit_test(test_every_typed_key_refuses_garbage),
+		cmocka_unit_test(test_typed_values_and_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
