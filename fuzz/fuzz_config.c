@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	config_defaults(&c);
+	assert(c.nerrors == 0);		/* the table's defaults are valid */
 	config_load(&c, path, 1);
 	unlink(path);
 	for (i = 0; i < c.nerrors; i++)

@@ -1,7 +1,8 @@
 /*
  * Configuration: the subject's defaults, overridden by an INI file parsed
- * with libinih.  Every problem is recorded with its line number; unknown
- * sections and keys are errors, so a typo never goes unnoticed.
+ * with libinih.  Every section is a table of its keys (config_int.h), which
+ * also gives the defaults.  Every problem is recorded with its line number;
+ * unknown sections and keys are errors, so a typo never goes unnoticed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,9 +125,6 @@ set_target(struct config *c, int line, const struct config_key *k,
 }
 
 #define C(m)	CONFIG_FIELD(struct config, m)
-#define LEVEL_WHAT	"one of debug, info, log, warn, error"
-#define EVENTS_WHAT	"a list of daemon, connection, input, command, " \
-	"auth, all"
 
 static const struct config_word modes[] = {
 	{ "off", MODE_OFF }, { "optional", MODE_OPTIONAL },

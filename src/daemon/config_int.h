@@ -73,6 +73,11 @@ struct config_key {
 	config_setter	*set;
 };
 
+/* The WHAT of the level and events keys, in every section. */
+#define LEVEL_WHAT	"one of debug, info, log, warn, error"
+#define EVENTS_WHAT	"a list of daemon, connection, input, command, " \
+	"auth, all"
+
 #define CONFIG_FIELD(type, member) \
 	offsetof(type, member), sizeof(((type *)0)->member)
 

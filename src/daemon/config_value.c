@@ -1,7 +1,8 @@
 /*
  * Configuration values: booleans, numbers, sizes and durations with their
- * units, paths, levels, kinds of events, and the [KIND NAME] sections'
- * tables.  Each setter records its own error with the line number.
+ * units, paths, levels, kinds of events, the generic setter that the key
+ * tables drive, and the [KIND NAME] sections' arrays.  Each setter records
+ * its own error with the line number.
  */
 #include <errno.h>
 #include <limits.h>
