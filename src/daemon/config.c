@@ -47,13 +47,6 @@ config_error(struct config *c, int line, const char *fmt, ...)
 	c->nerrors++;
 }
 
-const char *
-config_mode_name(int mode)
-{
-	return mode == MODE_REQUIRED ? "required" : mode == MODE_OPTIONAL ?
-	    "optional" : "off";
-}
-
 /* listen: "*", or a numeric IPv4 or IPv6 address. */
 static void
 set_listen(struct config *c, int line, const struct config_key *k,
@@ -130,6 +123,18 @@ static const struct config_word modes[] = {
 	{ "off", MODE_OFF }, { "optional", MODE_OPTIONAL },
 	{ "required", MODE_REQUIRED }, { NULL, 0 }
 };
+
+/* The words of the [tls] and [auth] modes, the other way round. */
+const char *
+config_mode_name(int mode)
+{
+	const struct config_word *w;
+
+	for (w = modes; w->name != NULL; w++)
+		if (w->value == mode)
+			return w->name;
+	return "off";
+}
 static const struct config_word everys[] = {
 	{ "never", TINTIN_EVERY_NEVER }, { "hourly", TINTIN_EVERY_HOURLY },
 	{ "daily", TINTIN_EVERY_DAILY }, { "weekly", TINTIN_EVERY_WEEKLY },

@@ -271,6 +271,10 @@ test_typed_values_and_ranges(void **state)
 	assert_int_equal(cfg.mail_no_verify, 1);
 	assert_int_equal(cfg.shell_enabled, 1);
 	assert_int_equal(cfg.auth_mode, MODE_OPTIONAL);
+	/* the same words, the other way round */
+	assert_string_equal(config_mode_name(MODE_OFF), "off");
+	assert_string_equal(config_mode_name(MODE_OPTIONAL), "optional");
+	assert_string_equal(config_mode_name(MODE_REQUIRED), "required");
 	assert_int_equal(cfg.rotation.size, 0);
 	assert_int_equal(load("[log]\nrotate_size = 4K\n"), 0);
 	assert_int_equal(cfg.rotation.size, 4096);
