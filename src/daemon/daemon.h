@@ -14,13 +14,6 @@ struct alerts;
 struct client;
 struct mailer;
 
-/* Categories of records, for sinks that take only some (events=). */
-#define CAT_DAEMON	TINTIN_CAT_DEFAULT	/* life, signals, errors */
-#define CAT_CONN	0x02u	/* clients connected, gone, refused */
-#define CAT_INPUT	0x04u	/* what clients send */
-#define CAT_COMMAND	0x08u	/* slash commands */
-#define CAT_AUTH	0x10u	/* authentication */
-
 struct daemon {
 	struct config	*cfg;
 	Tintin_reporter	*log;
