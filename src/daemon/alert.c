@@ -310,7 +310,8 @@ source_ok(struct alerts *a, struct alert_rule *r, const char *addr)
 
 /* The hook: every record the rules may want, in the event loop. */
 static void
-on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len,
+    const void *source)
 {
 	struct daemon *d = arg;
 	struct alerts *a = d->alerts;
@@ -322,7 +323,7 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	/* The common case: no rule's words are there, nothing to run. */
 	if ((run = pf_scan(&a->pf, msg, len)) == 0)
 		return;
-	addr = d->current_client != NULL ? d->current_client->addr : NULL;
+	addr = source;		/* the client's "ip:port", or NULL */
 	for (; run != 0; run &= run - 1) {
 		r = &a->rules[__builtin_ctz(run)];
 		if (level < r->cfg->level ||

@@ -38,7 +38,6 @@ struct daemon {
 	int		 follow_sink;	/* callback sink feeding /follow */
 	int		 nfollowers;
 
-	struct client	*current_client; /* whose input is being logged */
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
 
