@@ -327,10 +327,19 @@ before_sleep(struct loop *l, void *arg)
 	tintin_flush(d->log);
 }
 
+/* A signal ends the daemon cleanly. */
+static void
+stop_on_signal(void *arg)
+{
+	daemon_stop(arg, 0);
+}
+
 /* After detaching: set up the loop; NULL or what went wrong. */
 static const char *
 serve_setup(struct daemon *d, int listen_fd, int local_fd)
 {
+	struct crash_ctx crash;
+
 	d->scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
 	if ((d->scratch = malloc(d->scratch_size)) == NULL)
 		return "out of memory";
@@ -338,9 +347,13 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 		return "cannot create the event loop";
 	d->loop.before_sleep = before_sleep;
 	d->loop.hook_arg = d;
-	if (signals_start(d) == -1)
+	if (signals_start(&d->loop, d->log, stop_on_signal, d) == -1)
 		return "cannot set up signal handling";
-	if (crash_start(d) == -1)
+	crash.loop = &d->loop;
+	crash.log = &d->log;
+	crash.lock_fd = &d->lock_fd;
+	crash.lock_path = d->lock_path;
+	if (crash_start(&crash) == -1)
 		return "cannot set up crash handlers";
 	if (start_timer(d) == -1)
 		return "cannot create the housekeeping timer";
@@ -392,7 +405,6 @@ daemon_main(struct config *cfg, int foreground)
 	d->cfg = cfg;
 	d->foreground = foreground;
 	d->lock_fd = -1;
-	d->crash_wfd = -1;
 	d->spare_fd = -1;
 	d->listen_io.fd = -1;
 	d->local_io.fd = -1;

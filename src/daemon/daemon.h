@@ -28,9 +28,6 @@ struct daemon {
 	char		 local_path[PATH_MAX];	/* removed at exit */
 	gid_t		 local_gid;	/* its group: readers */
 	int		 spare_fd;	/* closed to accept() when out of fds */
-	struct loop_io	 signal_io;	/* signalfd */
-	struct loop_io	 crash_io;	/* pipe from the fault handlers */
-	int		 crash_wfd;
 	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
 
 	struct client	*clients;
