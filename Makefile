@@ -162,11 +162,10 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 $(BUILD)/tests/test_auth: $(BUILD)/tests/unit/test_auth.o \
 		$(BUILD)/src/daemon/auth.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+# The alert engine alone: no daemon, no client, no mailer (mail.o).
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
-		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail.o \
-		$(BUILD)/src/daemon/mail_message.o $(BUILD)/src/daemon/smtp.o \
-		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/mail_spool.o \
-		$(BUILD)/src/daemon/child.o $(LIBCOMMON) $(LIBTINTIN)
+		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail_message.o \
+		$(BUILD)/src/daemon/prefilter.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o

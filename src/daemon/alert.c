@@ -4,7 +4,8 @@
  * loop, so that has to be cheap: one scan looks for the literal words the
  * rules require (prefilter.c), and only the rules whose words are there,
  * or that have none, run their JIT-compiled PCRE2 pattern.  Matches are
- * collected per rule for its window, then mailed as one digest (mail.c).
+ * collected per rule for its window, then handed over as one digest (to
+ * the mailer, mail.c, by daemon.c).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -16,11 +17,7 @@
 #include <pcre2.h>
 
 #include "daemon/alert.h"
-#include "daemon/client.h"
 #include "daemon/config.h"
-#include "daemon/daemon.h"
-#include "daemon/mail.h"
-#include "daemon/mail_spool.h"
 #include "daemon/prefilter.h"
 
 _Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES,
@@ -57,6 +54,12 @@ struct alerts {
 	struct prefilter pf;
 	pcre2_match_data *md;
 	int		 sink;
+	int		 nfiltered;	/* rules with words to look for */
+	const struct config *cfg;
+	Tintin_reporter	*log;
+	alert_send_cb	 send;		/* where digests go */
+	void		*send_arg;
+	const char	*host;
 };
 
 size_t
@@ -177,9 +180,8 @@ mono_now(void)
 }
 
 void
-alert_log(struct daemon *d, int level, const char *fmt, ...)
+alert_log(struct alerts *a, int level, const char *fmt, ...)
 {
-	struct alerts *a = d->alerts;
 	char msg[1024];
 	va_list ap;
 
@@ -187,11 +189,11 @@ alert_log(struct daemon *d, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* A rule matching "error" must not mail about its own mail errors. */
-	if (a != NULL && a->sink >= 0)
-		tintin_set_enabled(d->log, a->sink, 0);
-	tintin_log_msg(d->log, level, msg, strlen(msg));
-	if (a != NULL && a->sink >= 0)
-		tintin_set_enabled(d->log, a->sink, 1);
+	if (a->sink >= 0)
+		tintin_set_enabled(a->log, a->sink, 0);
+	tintin_log_msg(a->log, level, msg, strlen(msg));
+	if (a->sink >= 0)
+		tintin_set_enabled(a->log, a->sink, 1);
 }
 
 static int
@@ -310,10 +312,10 @@ source_ok(struct alerts *a, struct alert_rule *r, const char *addr)
 
 /* The hook: every record the rules may want, in the event loop. */
 static void
-on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len,
+    const void *source)
 {
-	struct daemon *d = arg;
-	struct alerts *a = d->alerts;
+	struct alerts *a = arg;
 	struct alert_rule *r;
 	PCRE2_SIZE *ov;
 	const char *addr;
@@ -322,7 +324,7 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	/* The common case: no rule's words are there, nothing to run. */
 	if ((run = pf_scan(&a->pf, msg, len)) == 0)
 		return;
-	addr = d->current_client != NULL ? d->current_client->addr : NULL;
+	addr = source;		/* the client's "ip:port", or NULL */
 	for (; run != 0; run &= run - 1) {
 		r = &a->rules[__builtin_ctz(run)];
 		if (level < r->cfg->level ||
@@ -337,23 +339,21 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len)
 	}
 }
 
-int
-alert_start(struct daemon *d)
+static void	rules_free(struct alerts *a);
+
+struct alerts *
+alert_new(const struct config *c, Tintin_reporter *log)
 {
-	struct config *c = d->cfg;
 	struct alert_rule *r;
 	struct alerts *a;
-	uint32_t cats = 0;
-	int i, minlevel = TINTIN_NLEVELS, nfiltered = 0, nojit = 0;
+	int i;
 
-	/* Without rules, the mailer only runs to send what was spooled. */
-	if (c->nalerts == 0 &&
-	    (!mail_spooling(d) || !spool_waiting(c->mail_spool)))
-		return 0;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return -1;
+		return NULL;
 	a->sink = -1;
-	d->alerts = a;
+	a->cfg = c;
+	a->log = log;
+	a->host = "localhost";
 	pf_init(&a->pf);
 	for (i = 0; i < c->nalerts; i++) {
 		r = &a->rules[a->n++];
@@ -363,30 +363,48 @@ alert_start(struct daemon *d)
 		    re_compile(&r->src, r->cfg->source + 1) == -1) ||
 		    (r->items = calloc(r->cfg->max_items,
 		    sizeof(*r->items))) == NULL)
-			return -1;
-		nfiltered += pf_add(&a->pf, i, r->cfg->match);
+			break;
+		a->nfiltered += pf_add(&a->pf, i, r->cfg->match);
+	}
+	if (i < c->nalerts || (a->md = md_create()) == NULL) {
+		rules_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int
+alert_start(struct alerts *a, alert_send_cb send, void *arg,
+    const char *host)
+{
+	struct alert_rule *r;
+	uint32_t cats = 0;
+	int i, minlevel = TINTIN_NLEVELS, nojit = 0;
+
+	a->send = send;
+	a->send_arg = arg;
+	a->host = host;
+	if (a->n == 0) {
+		alert_log(a, TINTIN_INFO, "Mail alerts: no rule; mail spooled "
+		    "by the last run goes through %s.", a->cfg->mail_url);
+		return 0;
+	}
+	for (i = 0; i < a->n; i++) {
+		r = &a->rules[i];
 		nojit += !r->re.jit + (r->src.code != NULL && !r->src.jit);
 		if (r->cfg->level < minlevel)
 			minlevel = r->cfg->level;
 		cats |= r->cfg->events != 0 ? r->cfg->events : TINTIN_CAT_ALL;
 	}
-	if ((a->md = md_create()) == NULL ||
-	    mail_start(d) == -1)
-		return -1;
-	if (a->n == 0) {
-		alert_log(d, TINTIN_INFO, "Mail alerts: no rule; mail spooled "
-		    "by the last run goes through %s.", c->mail_url);
-		return 0;
-	}
 	/* Only the records some rule can match reach the hook at all. */
-	if ((a->sink = tintin_add_hook(d->log, minlevel, on_record, d)) == -1)
+	if ((a->sink = tintin_add_hook(a->log, minlevel, on_record, a)) == -1)
 		return -1;
-	tintin_set_categories(d->log, a->sink, cats);
-	alert_log(d, TINTIN_INFO, "Mail alerts: %d rule%s (%d run on every "
+	tintin_set_categories(a->log, a->sink, cats);
+	alert_log(a, TINTIN_INFO, "Mail alerts: %d rule%s (%d run on every "
 	    "record), mail through %s.", a->n, a->n > 1 ? "s" : "",
-	    a->n - nfiltered, c->mail_url);
+	    a->n - a->nfiltered, a->cfg->mail_url);
 	if (nojit > 0)
-		alert_log(d, TINTIN_WARN, "Mail alerts: PCRE2's JIT refused "
+		alert_log(a, TINTIN_WARN, "Mail alerts: PCRE2's JIT refused "
 		    "%d pattern%s (memory both writable and executable is "
 		    "denied, e.g. by MemoryDenyWriteExecute=): they run "
 		    "interpreted, more slowly.", nojit, nojit > 1 ? "s" : "");
@@ -408,20 +426,20 @@ rule_reset(struct alert_rule *r)
 
 /* Rule R's window is over: its digest goes to the mail queue. */
 static void
-flush_rule(struct daemon *d, struct alert_rule *r)
+flush_rule(struct alerts *a, struct alert_rule *r)
 {
 	char subject[512], *body;
-	const char *host = mail_host(d);
 
 	alert_subject(subject, sizeof(subject), r->cfg->subject, r->cfg->name,
-	    host, r->first);
-	body = alert_digest(r->cfg, host, r->items, r->nitems, r->count);
-	if (body == NULL || mail_send(d, r->cfg, subject, body) == -1)
-		alert_log(d, TINTIN_ERROR, "Alert \"%s\": cannot build the "
+	    a->host, r->first);
+	body = alert_digest(r->cfg, a->host, r->items, r->nitems, r->count);
+	if (body == NULL || a->send == NULL ||
+	    a->send(a->send_arg, r->cfg, subject, body) == -1)
+		alert_log(a, TINTIN_ERROR, "Alert \"%s\": cannot build the "
 		    "mail of %lu match%s (out of memory).", r->cfg->name,
 		    r->count, r->count == 1 ? "" : "es");
 	else
-		alert_log(d, TINTIN_INFO, "Alert \"%s\": %lu match%s, mail "
+		alert_log(a, TINTIN_INFO, "Alert \"%s\": %lu match%s, mail "
 		    "queued.", r->cfg->name, r->count, r->count == 1 ? "" :
 		    "es");
 	free(body);
@@ -429,9 +447,8 @@ flush_rule(struct daemon *d, struct alert_rule *r)
 }
 
 void
-alert_tick(struct daemon *d)
+alert_tick(struct alerts *a)
 {
-	struct alerts *a = d->alerts;
 	time_t now;
 	int i;
 
@@ -440,35 +457,15 @@ alert_tick(struct daemon *d)
 	now = mono_now();
 	for (i = 0; i < a->n; i++)
 		if (a->rules[i].count > 0 && now >= a->rules[i].window_end)
-			flush_rule(d, &a->rules[i]);
-	mail_tick(d);
+			flush_rule(a, &a->rules[i]);
 }
 
-void
-alert_stop(struct daemon *d)
+/* Free the rules of A (compiled or not) and A. */
+static void
+rules_free(struct alerts *a)
 {
-	struct alerts *a = d->alerts;
-	unsigned long lost = 0;
 	int i;
 
-	if (a == NULL)
-		return;
-	/* Open windows make their mails now: spooled with the queue. */
-	mail_close(d);
-	for (i = 0; i < a->n; i++) {
-		if (a->rules[i].count == 0)
-			continue;
-		if (mail_spooling(d))
-			flush_rule(d, &a->rules[i]);
-		else
-			lost += a->rules[i].count;
-	}
-	if (lost > 0)
-		alert_log(d, TINTIN_WARN, "%lu alert match%s not mailed "
-		    "(window still open).", lost, lost == 1 ? "" : "es");
-	mail_stop(d);
-	if (a->sink >= 0)
-		tintin_set_enabled(d->log, a->sink, 0);
 	for (i = 0; i < a->n; i++) {
 		rule_reset(&a->rules[i]);
 		free(a->rules[i].items);
@@ -477,5 +474,29 @@ alert_stop(struct daemon *d)
 	}
 	pcre2_match_data_free(a->md);
 	free(a);
-	d->alerts = NULL;
+}
+
+void
+alert_stop(struct alerts *a, int spooling)
+{
+	unsigned long lost = 0;
+	int i;
+
+	if (a == NULL)
+		return;
+	/* Open windows make their mails now: spooled with the queue. */
+	for (i = 0; i < a->n; i++) {
+		if (a->rules[i].count == 0)
+			continue;
+		if (spooling)
+			flush_rule(a, &a->rules[i]);
+		else
+			lost += a->rules[i].count;
+	}
+	if (lost > 0)
+		alert_log(a, TINTIN_WARN, "%lu alert match%s not mailed "
+		    "(window still open).", lost, lost == 1 ? "" : "es");
+	if (a->sink >= 0)
+		tintin_set_enabled(a->log, a->sink, 0);
+	rules_free(a);
 }

@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "tintin/tintin.h"
+
+struct alerts;
+struct config;
 struct config_alert;
-struct daemon;
 
 /* One match waiting in a rule's window. */
 struct alert_item {
@@ -42,19 +45,39 @@ char	*alert_digest(const struct config_alert *a, const char *host,
 int	alert_pattern_fires(const char *pattern, const char *msg, size_t len);
 
 /*
- * Compile the rules of the configuration and hook them to the log (after
- * the logs are open and the daemon detached), start the mailer.  0 or -1.
+ * Where an alert engine's digests go: SEND queues the mail of rule A
+ * (0, or -1 if it could not be built), HOST names this machine in
+ * subjects and digests.  daemon.c wires them to the mailer.
  */
-int	alert_start(struct daemon *d);
+typedef int	(*alert_send_cb)(void *arg, const struct config_alert *a,
+		    const char *subject, const char *body);
 
-/* Once a second: mail the windows that are over. */
-void	alert_tick(struct daemon *d);
+/*
+ * Compile the rules of configuration C, for records of LOG.  NULL if one
+ * does not compile or there is no memory (nothing is logged).
+ */
+struct alerts *alert_new(const struct config *c, Tintin_reporter *log);
 
-/* Log a record the rules do not see (the mailer's own messages). */
-void	alert_log(struct daemon *d, int level, const char *fmt, ...)
+/*
+ * Hook the rules to the log (after the logs are open and the daemon
+ * detached); their digests go to SEND (with ARG), from HOST, which must
+ * stay valid until alert_stop().  Logs how many rules run.  0 or -1.
+ */
+int	alert_start(struct alerts *a, alert_send_cb send, void *arg,
+	    const char *host);
+
+/* Once a second: the windows that are over go to SEND. */
+void	alert_tick(struct alerts *a);
+
+/* Log a record the rules of A do not see (the mailer's own messages). */
+void	alert_log(struct alerts *a, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* Drop the windows and the mailer (counting what is lost), free it all. */
-void	alert_stop(struct daemon *d);
+/*
+ * Stop: the open windows go to SEND if SPOOLING (mails left unsent are
+ * kept for the next start), else are counted as lost (logged).  Unhook
+ * the rules, free it all.  A may be NULL.
+ */
+void	alert_stop(struct alerts *a, int spooling);
 
 #endif /* ALERT_H */

@@ -100,10 +100,8 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 			c->redact_next = 0;
 	} else
 		p += escape_bytes(p, data, len);
-	d->current_client = c;		/* for the alerts' source filter */
-	tintin_log_msg_cat(d->log, TINTIN_LOG, CAT_INPUT, d->scratch,
-	    (size_t)(p - d->scratch));
-	d->current_client = NULL;
+	tintin_log_msg_src(d->log, TINTIN_LOG, CAT_INPUT, c->addr, d->scratch,
+	    (size_t)(p - d->scratch));	/* source: for the alerts' rules */
 }
 
 /*
@@ -491,10 +489,9 @@ feed(struct client *c, const char *buf, size_t len)
 		upto = len;
 		one_line = framer_pending(&c->fr) != 0 || c->fr.part != 0;
 		if (!one_line && plain_client(c) &&
-		    tintin_batch_begin(d->log, TINTIN_LOG, CAT_INPUT) == 0) {
-			d->current_client = c;	/* for the alerts' hook */
+		    tintin_batch_begin_src(d->log, TINTIN_LOG, CAT_INPUT,
+		    c->addr) == 0) {
 			off += log_plain_lines(c, buf + off, len - off);
-			d->current_client = NULL;
 			(void)tintin_batch_end(d->log);
 			if (off == len)
 				break;

@@ -15,7 +15,6 @@
 
 #include "daemon/config.h"
 #include "daemon/config_int.h"
-#include "daemon/daemon.h"
 #include "tintin/tintin.h"
 
 /* State shared with the inih callbacks. */

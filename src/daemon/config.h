@@ -17,6 +17,13 @@
 #define CONFIG_MAX_ALERTS	16
 #define CONFIG_MAX_RCPTS	16
 
+/* Categories of records, for sinks that take only some (events=). */
+#define CAT_DAEMON	TINTIN_CAT_DEFAULT	/* life, signals, errors */
+#define CAT_CONN	0x02u	/* clients connected, gone, refused */
+#define CAT_INPUT	0x04u	/* what clients send */
+#define CAT_COMMAND	0x08u	/* slash commands */
+#define CAT_AUTH	0x10u	/* authentication */
+
 /* tls and auth modes */
 #define MODE_OFF	0
 #define MODE_OPTIONAL	1
@@ -149,7 +156,7 @@ int	config_log_path(const struct config *c, char *buf, size_t size);
 /* "off", "optional", "required" of a MODE_*. */
 const char *config_mode_name(int mode);
 
-/* Parse "connection, auth" into CAT_* bits (daemon.h); 0 or -1. */
+/* Parse "connection, auth" into CAT_* bits; 0 or -1. */
 int	config_parse_events(const char *value, unsigned *out);
 
 /* Parse "4096", "64K", "1M", "2G"; 0 or -1. */

@@ -13,7 +13,6 @@
 
 #include "daemon/config.h"
 #include "daemon/config_int.h"
-#include "daemon/daemon.h"
 #include "tintin/tintin.h"
 
 int

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/crash.h"
-#include "daemon/daemon.h"
+#include "daemon/loop.h"
 #include "daemon/signals.h"
 
 struct crash_note {
@@ -27,7 +27,9 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
     SIGABRT };
 #define NCRASH	(sizeof(crash_signals) / sizeof(crash_signals[0]))
 
-static struct daemon	*crash_d;
+static struct crash_ctx	 crash_ctx;
+static struct loop_io	 crash_io = { .fd = -1 };	/* sent signals */
+static int		 crash_wfd = -1;
 static pid_t		 crash_pid;	/* the daemon, not a child */
 static char		 crash_msg[NCRASH][64];
 static char		 altstack[64 * 1024];
@@ -66,37 +68,36 @@ crash_handler(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (getpid() != crash_pid)
 		die_of(sig);	/* a child, faulting before child_reset() */
-	if (user_sent(si) && crash_d->crash_wfd >= 0) {
+	if (user_sent(si) && crash_wfd >= 0) {
 		memset(&note, 0, sizeof(note));	/* no padding left unset */
 		note.sig = sig;
 		note.pid = (long)si->si_pid;
-		(void)write(crash_d->crash_wfd, &note, sizeof(note));
+		(void)write(crash_wfd, &note, sizeof(note));
 		errno = saved;
 		return;
 	}
 	for (i = 0; i < NCRASH; i++)
 		if (crash_signals[i] == sig)
-			tintin_crash_log(crash_d->log, TINTIN_ERROR,
+			tintin_crash_log(*crash_ctx.log, TINTIN_ERROR,
 			    crash_msg[i]);
-	if (crash_d->lock_fd >= 0)
-		(void)unlink(crash_d->lock_path);
+	if (*crash_ctx.lock_fd >= 0)
+		(void)unlink(crash_ctx.lock_path);
 	die_of(sig);
 }
 
 static void
 on_crash_pipe(struct loop *l, struct loop_io *io, uint32_t events)
 {
-	struct daemon *d = io->arg;
 	struct crash_note note;
 
 	(void)l;
 	(void)events;
 	while (read(io->fd, &note, sizeof(note)) == (ssize_t)sizeof(note))
-		signals_fatal(d, note.sig, note.pid);
+		signals_fatal(note.sig, note.pid);
 }
 
 int
-crash_start(struct daemon *d)
+crash_start(const struct crash_ctx *ctx)
 {
 	struct sigaction sa;
 	stack_t ss;
@@ -106,13 +107,13 @@ crash_start(struct daemon *d)
 
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
-	crash_d = d;
+	crash_ctx = *ctx;
 	crash_pid = getpid();
-	d->crash_wfd = p[1];
-	d->crash_io.fd = p[0];
-	d->crash_io.cb = on_crash_pipe;
-	d->crash_io.arg = d;
-	if (loop_add(&d->loop, &d->crash_io, EPOLLIN) == -1)
+	crash_wfd = p[1];
+	crash_io.fd = p[0];
+	crash_io.cb = on_crash_pipe;
+	crash_io.arg = NULL;
+	if (loop_add(ctx->loop, &crash_io, EPOLLIN) == -1)
 		return -1;
 	for (i = 0; i < NCRASH; i++)
 		snprintf(crash_msg[i], sizeof(crash_msg[i]),

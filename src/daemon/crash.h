@@ -2,7 +2,17 @@
 #ifndef CRASH_H
 #define CRASH_H
 
-struct daemon;
+#include "tintin/tintin.h"
+
+struct loop;
+
+/* What the handlers read of the daemon, at the time of the fault. */
+struct crash_ctx {
+	struct loop	*loop;		/* for the pipe of sent signals */
+	Tintin_reporter	*const *log;	/* the log; NULL once freed */
+	const int	*lock_fd;	/* the lock is held while >= 0 */
+	const char	*lock_path;	/* removed on a real fault */
+};
 
 /*
  * Install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT on an
@@ -10,8 +20,10 @@ struct daemon;
  * lock and dies by the signal; the same signals sent by another process
  * are passed to the event loop through a pipe and end the daemon cleanly.
  * In a forked child (before it resets them) they only let the signal kill
- * it.  Call it in the final daemon process.  Returns 0 or -1.
+ * it.  A sent signal is stopped by signals_fatal().  Call it in the final
+ * daemon process, with CTX (copied) pointing at what lives as long as
+ * the process.  Returns 0 or -1.
  */
-int	crash_start(struct daemon *d);
+int	crash_start(const struct crash_ctx *ctx);
 
 #endif /* CRASH_H */

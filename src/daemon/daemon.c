@@ -26,6 +26,7 @@
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
 #include "daemon/lock.h"
+#include "daemon/mail.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/shell.h"
@@ -43,13 +44,64 @@ daemon_stop(struct daemon *d, int status)
 	loop_stop(&d->loop);
 }
 
+/* The mailer's lines: not seen by the alert rules. */
+static void
+mail_report(void *arg, int level, const char *msg)
+{
+	struct daemon *d = arg;
+
+	if (d->alerts != NULL)
+		alert_log(d->alerts, level, "%s", msg);
+	else
+		(void)tintin_log_msg(d->log, level, msg, strlen(msg));
+}
+
+/* A rule's digest, to the mail queue. */
+static int
+alert_to_mail(void *arg, const struct config_alert *a, const char *subject,
+    const char *body)
+{
+	return mail_send(arg, a, subject, body);
+}
+
+/*
+ * The alert rules and their mailer, wired: the rules hand digests to the
+ * mailer, which logs out of the rules' sight.  Only when there are rules,
+ * or mail spooled by the last run.  0 or -1.
+ */
+static int
+alerts_start(struct daemon *d)
+{
+	if (!mail_wanted(d->cfg))
+		return 0;
+	if ((d->alerts = alert_new(d->cfg, d->log)) == NULL ||
+	    (d->mailer = mail_start(d->cfg, mail_report, d)) == NULL)
+		return -1;
+	return alert_start(d->alerts, alert_to_mail, d->mailer,
+	    mail_host(d->mailer));
+}
+
+/*
+ * No new delivery; the open windows are mailed (spooled) or counted as
+ * lost; then what is unsent is spooled or lost.
+ */
+static void
+alerts_stop(struct daemon *d)
+{
+	mail_close(d->mailer);
+	alert_stop(d->alerts, mail_spooling(d->mailer));
+	d->alerts = NULL;
+	mail_stop(d->mailer);
+	d->mailer = NULL;
+}
+
 /* The one way out: log, close clients, remove the lock, exit. */
 static void __attribute__((noreturn))
 daemon_exit(struct daemon *d)
 {
 	(void)notify_send("STOPPING=1");
 	if (d->log != NULL)
-		alert_stop(d);
+		alerts_stop(d);
 	if (d->log != NULL) {
 		tintin_log(d->log, TINTIN_INFO, "Quitting.");
 		tintin_flush(d->log);
@@ -223,7 +275,8 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_tick(d);
 		shell_tick(d);
-		alert_tick(d);
+		alert_tick(d->alerts);
+		mail_tick(d->mailer);
 		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
 		/* The archiver may be reaped (and started) in there too. */
@@ -274,10 +327,19 @@ before_sleep(struct loop *l, void *arg)
 	tintin_flush(d->log);
 }
 
+/* A signal ends the daemon cleanly. */
+static void
+stop_on_signal(void *arg)
+{
+	daemon_stop(arg, 0);
+}
+
 /* After detaching: set up the loop; NULL or what went wrong. */
 static const char *
 serve_setup(struct daemon *d, int listen_fd, int local_fd)
 {
+	struct crash_ctx crash;
+
 	d->scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
 	if ((d->scratch = malloc(d->scratch_size)) == NULL)
 		return "out of memory";
@@ -285,9 +347,13 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 		return "cannot create the event loop";
 	d->loop.before_sleep = before_sleep;
 	d->loop.hook_arg = d;
-	if (signals_start(d) == -1)
+	if (signals_start(&d->loop, d->log, stop_on_signal, d) == -1)
 		return "cannot set up signal handling";
-	if (crash_start(d) == -1)
+	crash.loop = &d->loop;
+	crash.log = &d->log;
+	crash.lock_fd = &d->lock_fd;
+	crash.lock_path = d->lock_path;
+	if (crash_start(&crash) == -1)
 		return "cannot set up crash handlers";
 	if (start_timer(d) == -1)
 		return "cannot create the housekeeping timer";
@@ -298,7 +364,7 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 	    tintin_set_enabled(d->log, d->follow_sink, 0) == -1)
 		return "cannot set up /follow";
 	/* After detaching: the mailer's children are the daemon's. */
-	if (alert_start(d) == -1)
+	if (alerts_start(d) == -1)
 		return "cannot set up mail alerts";
 
 	if (server_start(d, listen_fd, local_fd) == -1)
@@ -339,7 +405,6 @@ daemon_main(struct config *cfg, int foreground)
 	d->cfg = cfg;
 	d->foreground = foreground;
 	d->lock_fd = -1;
-	d->crash_wfd = -1;
 	d->spare_fd = -1;
 	d->listen_io.fd = -1;
 	d->local_io.fd = -1;

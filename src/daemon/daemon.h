@@ -14,13 +14,6 @@ struct alerts;
 struct client;
 struct mailer;
 
-/* Categories of records, for sinks that take only some (events=). */
-#define CAT_DAEMON	TINTIN_CAT_DEFAULT	/* life, signals, errors */
-#define CAT_CONN	0x02u	/* clients connected, gone, refused */
-#define CAT_INPUT	0x04u	/* what clients send */
-#define CAT_COMMAND	0x08u	/* slash commands */
-#define CAT_AUTH	0x10u	/* authentication */
-
 struct daemon {
 	struct config	*cfg;
 	Tintin_reporter	*log;
@@ -35,9 +28,6 @@ struct daemon {
 	char		 local_path[PATH_MAX];	/* removed at exit */
 	gid_t		 local_gid;	/* its group: readers */
 	int		 spare_fd;	/* closed to accept() when out of fds */
-	struct loop_io	 signal_io;	/* signalfd */
-	struct loop_io	 crash_io;	/* pipe from the fault handlers */
-	int		 crash_wfd;
 	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
 
 	struct client	*clients;
@@ -45,7 +35,6 @@ struct daemon {
 	int		 follow_sink;	/* callback sink feeding /follow */
 	int		 nfollowers;
 
-	struct client	*current_client; /* whose input is being logged */
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
 

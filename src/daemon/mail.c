@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/alert.h"
 #include "daemon/child.h"
 #include "daemon/config.h"
-#include "daemon/daemon.h"
 #include "daemon/mail.h"
 #include "daemon/mail_spool.h"
 #include "daemon/smtp.h"
@@ -45,7 +44,23 @@ struct mailer {
 	int		 closing;	/* mail_close: start no delivery */
 	char		 host[256];
 	char		 from[256];
+	const struct config *cfg;	/* [mail] */
+	mail_report_cb	 report;	/* where its lines are logged */
+	void		*report_arg;
 };
+
+/* Log a line of the mailer, as printf would format it. */
+static void __attribute__((format(printf, 3, 4)))
+mlog(struct mailer *m, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	m->report(m->report_arg, level, msg);
+}
 
 static time_t
 mono_now(void)
@@ -67,18 +82,17 @@ item_free(struct mail_item *it)
 
 /* Append IT to the queue (the oldest goes if it is full), try to send. */
 static void
-enqueue(struct daemon *d, struct mail_item *it)
+enqueue(struct mailer *m, struct mail_item *it)
 {
-	struct mailer *m = d->mailer;
 	struct mail_item *old, **pp;
 
 	it->next_try = mono_now();
-	if (m->n >= d->cfg->mail_queue && m->head != NULL) {
+	if (m->n >= m->cfg->mail_queue && m->head != NULL) {
 		old = m->head;
 		m->head = old->next;
 		m->n--;
-		alert_log(d, TINTIN_ERROR, "Mail queue full (%u): dropped the "
-		    "oldest mail of alert \"%s\".", d->cfg->mail_queue,
+		mlog(m, TINTIN_ERROR, "Mail queue full (%u): dropped the "
+		    "oldest mail of alert \"%s\".", m->cfg->mail_queue,
 		    old->m.rule);
 		item_free(old);
 	}
@@ -86,64 +100,73 @@ enqueue(struct daemon *d, struct mail_item *it)
 		;
 	*pp = it;
 	m->n++;
-	mail_tick(d);
+	mail_tick(m);
 }
 
 /* A mail of the spool, from the last run: queued again. */
 static void
 unspooled(void *arg, struct spooled *sm)
 {
-	struct daemon *d = arg;
+	struct mailer *m = arg;
 	struct mail_item *it;
 
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
-		alert_log(d, TINTIN_ERROR, "Spooled mail of alert \"%s\" "
+		mlog(m, TINTIN_ERROR, "Spooled mail of alert \"%s\" "
 		    "dropped (out of memory).", sm->rule);
 		free(sm->msg);
 		return;
 	}
 	it->m = *sm;
-	enqueue(d, it);
+	enqueue(m, it);
 }
 
 static void
 bad_spool_file(void *arg, const char *name)
 {
-	struct daemon *d = arg;
+	struct mailer *m = arg;
 
-	alert_log(d, TINTIN_WARN, "%s/%s is not a spooled alert mail: left "
-	    "alone.", d->cfg->mail_spool, name);
+	mlog(m, TINTIN_WARN, "%s/%s is not a spooled alert mail: left "
+	    "alone.", m->cfg->mail_spool, name);
 }
 
 /* Queue what an earlier run spooled. */
 static void
-load_spool(struct daemon *d)
+load_spool(struct mailer *m)
 {
-	const char *dir = d->cfg->mail_spool;
+	const char *dir = m->cfg->mail_spool;
 	int n;
 
 	if (dir[0] == '\0')
 		return;
-	if ((n = spool_load(dir, unspooled, bad_spool_file, d)) == -1 &&
+	if ((n = spool_load(dir, unspooled, bad_spool_file, m)) == -1 &&
 	    errno != ENOENT)
-		alert_log(d, TINTIN_ERROR, "Cannot read the mail spool %s: "
+		mlog(m, TINTIN_ERROR, "Cannot read the mail spool %s: "
 		    "%s%s.", dir, strerror(errno), errno == EPERM ? " (it must "
 		    "belong to root and be writable by root only)" : "");
 	else if (n > 0)
-		alert_log(d, TINTIN_INFO, "%d alert mail%s spooled by the last "
+		mlog(m, TINTIN_INFO, "%d alert mail%s spooled by the last "
 		    "run queued again.", n, n > 1 ? "s" : "");
 }
 
 int
-mail_start(struct daemon *d)
+mail_wanted(const struct config *c)
 {
-	struct config *c = d->cfg;
+	return c->nalerts > 0 ||
+	    (c->mail_spool[0] != '\0' && spool_waiting(c->mail_spool));
+}
+
+struct mailer *
+mail_start(const struct config *c, mail_report_cb report, void *arg)
+{
 	struct mailer *m;
 	struct stat st;
 	size_t i;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return -1;
+		return NULL;
+	m->cfg = c;
+	m->report = report;
+	m->report_arg = arg;
 	m->err_fd = -1;
 	if (gethostname(m->host, sizeof(m->host) - 1) == -1 ||
 	    m->host[0] == '\0')
@@ -159,33 +182,31 @@ mail_start(struct daemon *d)
 	else
 		snprintf(m->from, sizeof(m->from), "matt_daemon@%.200s",
 		    m->host);
-	d->mailer = m;
 	if (c->mail_password[0] != '\0' && c->path != NULL &&
 	    stat(c->path, &st) == 0 && (st.st_mode & S_IROTH))
-		alert_log(d, TINTIN_WARN, "%s holds the SMTP password and is "
+		mlog(m, TINTIN_WARN, "%s holds the SMTP password and is "
 		    "readable by everyone: make it readable by root only.",
 		    c->path);
 	if (c->mail_no_verify)
-		alert_log(d, TINTIN_WARN, "[mail] tls_verify = no: the SMTP "
+		mlog(m, TINTIN_WARN, "[mail] tls_verify = no: the SMTP "
 		    "server's certificate is not checked, so anyone on the "
 		    "way can pose as the server%s.", c->mail_user[0] != '\0' ||
 		    c->mail_password[0] != '\0' ? " and get the password" :
 		    "");
-	load_spool(d);
-	return 0;
+	load_spool(m);
+	return m;
 }
 
 const char *
-mail_host(const struct daemon *d)
+mail_host(const struct mailer *m)
 {
-	return d->mailer != NULL ? d->mailer->host : "localhost";
+	return m != NULL ? m->host : "localhost";
 }
 
 int
-mail_send(struct daemon *d, const struct config_alert *a,
+mail_send(struct mailer *m, const struct config_alert *a,
     const char *subject, const char *body)
 {
-	struct mailer *m = d->mailer;
 	struct mail_item *it;
 	unsigned char rnd[8];
 	char msgid[320];
@@ -208,7 +229,7 @@ mail_send(struct daemon *d, const struct config_alert *a,
 		free(it);
 		return -1;
 	}
-	enqueue(d, it);
+	enqueue(m, it);
 	return 0;
 }
 
@@ -219,20 +240,19 @@ on_mailer_exit(void *arg, pid_t pid, int status)
 }
 
 static void
-spawn(struct daemon *d, struct mail_item *it)
+spawn(struct mailer *m, struct mail_item *it)
 {
-	struct mailer *m = d->mailer;
 	int fds[2];
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
-		alert_log(d, TINTIN_ERROR, "Alert mail: pipe: %s.",
+		mlog(m, TINTIN_ERROR, "Alert mail: pipe: %s.",
 		    strerror(errno));
 		return;
 	}
 	/* Every signal is blocked in the daemon: the child starts so too. */
 	if ((pid = fork()) == -1) {
-		alert_log(d, TINTIN_ERROR, "Alert mail: fork: %s.",
+		mlog(m, TINTIN_ERROR, "Alert mail: fork: %s.",
 		    strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
@@ -242,12 +262,12 @@ spawn(struct daemon *d, struct mail_item *it)
 		/* Keep only the error pipe: no lock, no listening socket. */
 		if (child_reset(fds[1]) == -1)
 			_exit(1);
-		_exit(smtp_deliver(d->cfg, m->from,
+		_exit(smtp_deliver(m->cfg, m->from,
 		    (const char (*)[256])it->m.to, it->m.nto, it->m.msg,
 		    it->m.len, 3));
 	}
 	close(fds[1]);
-	(void)child_watch(pid, on_mailer_exit, d);
+	(void)child_watch(pid, on_mailer_exit, m);
 	m->err_fd = fds[0];
 	m->pid = pid;
 	m->sending = it;
@@ -255,9 +275,8 @@ spawn(struct daemon *d, struct mail_item *it)
 }
 
 void
-mail_tick(struct daemon *d)
+mail_tick(struct mailer *m)
 {
-	struct mailer *m = d->mailer;
 	struct mail_item **pp, *it;
 	time_t now;
 
@@ -266,7 +285,7 @@ mail_tick(struct daemon *d)
 	now = mono_now();
 	if (m->pid > 0) {
 		/* libcurl has its own timeout; this is for a stuck child. */
-		if (now - m->started > (time_t)d->cfg->mail_timeout + 30)
+		if (now - m->started > (time_t)m->cfg->mail_timeout + 30)
 			(void)child_signal(m->pid, SIGKILL);
 		return;
 	}
@@ -278,7 +297,7 @@ mail_tick(struct daemon *d)
 	*pp = it->next;
 	it->next = NULL;
 	m->n--;
-	spawn(d, it);
+	spawn(m, it);
 	if (m->pid == 0) {		/* could not start: try again later */
 		it->next = m->head;
 		m->head = it;
@@ -289,37 +308,35 @@ mail_tick(struct daemon *d)
 
 /* The attempt on IT failed with ERR: retry later, or give up. */
 static void
-failed(struct daemon *d, struct mail_item *it, const char *err)
+failed(struct mailer *m, struct mail_item *it, const char *err)
 {
-	struct mailer *m = d->mailer;
 	unsigned delay, i;
 
 	it->attempts++;
-	if (it->attempts > d->cfg->mail_max_retries) {
-		alert_log(d, TINTIN_ERROR, "Alert mail \"%s\" not sent: %s; "
+	if (it->attempts > m->cfg->mail_max_retries) {
+		mlog(m, TINTIN_ERROR, "Alert mail \"%s\" not sent: %s; "
 		    "given up after %u attempt%s.", it->m.rule, err,
 		    it->attempts, it->attempts > 1 ? "s" : "");
 		item_free(it);
 		return;
 	}
-	delay = d->cfg->mail_retry;
+	delay = m->cfg->mail_retry;
 	for (i = 1; i < it->attempts && delay < MAIL_RETRY_MAX; i++)
 		delay *= 2;
 	if (delay > MAIL_RETRY_MAX)
 		delay = MAIL_RETRY_MAX;
 	it->next_try = mono_now() + delay;
-	alert_log(d, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
+	mlog(m, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
 	    "%u of %u in %us.", it->m.rule, err, it->attempts,
-	    d->cfg->mail_max_retries, delay);
+	    m->cfg->mail_max_retries, delay);
 	it->next = m->head;	/* first in line once its time comes */
 	m->head = it;
 	m->n++;
 }
 
 int
-mail_child_exited(struct daemon *d, pid_t pid, int status)
+mail_child_exited(struct mailer *m, pid_t pid, int status)
 {
-	struct mailer *m = d->mailer;
 	struct mail_item *it;
 	char err[MAIL_ERR_MAX];
 	ssize_t n;
@@ -338,7 +355,7 @@ mail_child_exited(struct daemon *d, pid_t pid, int status)
 	m->pid = 0;
 	m->sending = NULL;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		alert_log(d, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
+		mlog(m, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
 		    it->m.rule, it->m.to[0], it->m.nto > 1 ?
 		    " and others" : "");
 		item_free(it);
@@ -347,23 +364,23 @@ mail_child_exited(struct daemon *d, pid_t pid, int status)
 			snprintf(err, sizeof(err), WIFSIGNALED(status) ?
 			    "mailer killed by signal %d" : "mailer failed",
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		failed(d, it, err);
+		failed(m, it, err);
 	}
-	mail_tick(d);
+	mail_tick(m);
 	return 1;
 }
 
 void
-mail_close(struct daemon *d)
+mail_close(struct mailer *m)
 {
-	if (d->mailer != NULL)
-		d->mailer->closing = 1;
+	if (m != NULL)
+		m->closing = 1;
 }
 
 int
-mail_spooling(const struct daemon *d)
+mail_spooling(const struct mailer *m)
 {
-	return d->cfg->mail_spool[0] != '\0';
+	return m != NULL && m->cfg->mail_spool[0] != '\0';
 }
 
 /*
@@ -371,9 +388,8 @@ mail_spooling(const struct daemon *d)
  * oldest) go to the spool for the next start, or are lost (logged).
  */
 void
-mail_stop(struct daemon *d)
+mail_stop(struct mailer *m)
 {
-	struct mailer *m = d->mailer;
 	struct mail_item *it;
 	const char *dir;
 	unsigned spooled = 0, lost = 0;
@@ -381,7 +397,7 @@ mail_stop(struct daemon *d)
 
 	if (m == NULL)
 		return;
-	dir = d->cfg->mail_spool;
+	dir = m->cfg->mail_spool;
 	if (m->pid > 0) {
 		(void)child_signal(m->pid, SIGKILL);
 		(void)waitpid(m->pid, NULL, 0);
@@ -403,14 +419,13 @@ mail_stop(struct daemon *d)
 		item_free(it);
 	}
 	if (spooled > 0)
-		alert_log(d, TINTIN_INFO, "%u alert mail%s spooled in %s for "
+		mlog(m, TINTIN_INFO, "%u alert mail%s spooled in %s for "
 		    "the next start.", spooled, spooled > 1 ? "s" : "", dir);
 	if (lost > 0)
-		alert_log(d, TINTIN_WARN, "%u alert mail%s not sent%s%s%s.",
+		mlog(m, TINTIN_WARN, "%u alert mail%s not sent%s%s%s.",
 		    lost, lost > 1 ? "s" : "", err ? " (cannot spool: " : "",
 		    err ? strerror(err) : "", err ? ")" : "");
 	if (m->err_fd >= 0)
 		close(m->err_fd);
 	free(m);
-	d->mailer = NULL;
 }

@@ -7,8 +7,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct config;
 struct config_alert;
-struct daemon;
+struct mailer;
+
+/* Where the mailer logs its lines (sent, failed, spooled...). */
+typedef void	(*mail_report_cb)(void *arg, int level, const char *msg);
 
 /*
  * Copy header text SRC into DST (SIZE bytes, NUL-terminated): every run of
@@ -40,36 +44,47 @@ char	*mail_build(const char *from, const char (*to)[256], int nto,
 	    const char *subject, const char *body, time_t t,
 	    const char *msgid, size_t *lenp);
 
-/* Set the mailer up (after detaching); 0 or -1. */
-int	mail_start(struct daemon *d);
+/*
+ * Is a mailer wanted for configuration C: rules, or mail an earlier run
+ * spooled?
+ */
+int	mail_wanted(const struct config *c);
+
+/*
+ * Set the mailer of C's [mail] up (after detaching): it logs through
+ * REPORT (with ARG) and queues what an earlier run spooled.  NULL when
+ * out of memory.
+ */
+struct mailer *mail_start(const struct config *c, mail_report_cb report,
+	    void *arg);
 
 /*
  * Queue a mail for rule A with SUBJECT and BODY; it is sent by a child
  * process, retried with a growing delay, and dropped (logged) when the
- * queue is full.  0, or -1 if it could not be built.
+ * queue is full.  0, or -1 if it could not be built (or M is NULL).
  */
-int	mail_send(struct daemon *d, const struct config_alert *a,
+int	mail_send(struct mailer *m, const struct config_alert *a,
 	    const char *subject, const char *body);
 
 /* The host name the mails come from (sanitized, for subjects too). */
-const char *mail_host(const struct daemon *d);
+const char *mail_host(const struct mailer *m);
 
 /* Once a second: start the next delivery, stop one that hangs. */
-void	mail_tick(struct daemon *d);
+void	mail_tick(struct mailer *m);
 
 /* Child PID ended with STATUS: 1 if it was the mailer's, else 0. */
-int	mail_child_exited(struct daemon *d, pid_t pid, int status);
+int	mail_child_exited(struct mailer *m, pid_t pid, int status);
 
 /* Stopping: no new delivery starts (mails queued from now on wait). */
-void	mail_close(struct daemon *d);
+void	mail_close(struct mailer *m);
 
 /* Whether mails not sent at the stop are spooled for the next start. */
-int	mail_spooling(const struct daemon *d);
+int	mail_spooling(const struct mailer *m);
 
 /*
  * Kill a delivery in progress; spool what was not sent ([mail] spool),
- * or drop it; both logged.  Frees it all.
+ * or drop it; both logged.  Frees it all.  M may be NULL.
  */
-void	mail_stop(struct daemon *d);
+void	mail_stop(struct mailer *m);
 
 #endif /* MAIL_H */

@@ -24,10 +24,16 @@
 #include <unistd.h>
 
 #include "daemon/child.h"
-#include "daemon/daemon.h"
+#include "daemon/loop.h"
 #include "daemon/signals.h"
 
 #define KSIG_MAX	64		/* signals the kernel knows */
+
+/* What signals_start() was given: the signals are the process's. */
+static struct loop_io	 sig_io = { .fd = -1 };
+static Tintin_reporter	*sig_log;
+static signals_stop_cb	 sig_stop;
+static void		*sig_stop_arg;
 
 /* The synchronous faults: their handlers live in crash.c. */
 static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
@@ -106,23 +112,23 @@ signals_name(int sig, char *buf, size_t size)
 }
 
 void
-signals_fatal(struct daemon *d, int sig, long pid)
+signals_fatal(int sig, long pid)
 {
 	char name[32];
 
 	signals_name(sig, name, sizeof(name));
 	if (pid > 0)
-		tintin_log(d->log, TINTIN_INFO, "Signal handler: received %s "
+		tintin_log(sig_log, TINTIN_INFO, "Signal handler: received %s "
 		    "(%d) from pid %ld.", name, sig, pid);
 	else
-		tintin_log(d->log, TINTIN_INFO, "Signal handler: received %s "
+		tintin_log(sig_log, TINTIN_INFO, "Signal handler: received %s "
 		    "(%d) from the kernel.", name, sig);
-	daemon_stop(d, 0);
+	sig_stop(sig_stop_arg);
 }
 
 /* SIGCHLD from the kernel: reap every child that is done. */
 static void
-reap_children(struct daemon *d)
+reap_children(void)
 {
 	pid_t pid;
 	int status;
@@ -130,10 +136,10 @@ reap_children(struct daemon *d)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		(void)child_reaped(pid, status);
 		if (WIFEXITED(status))
-			tintin_log(d->log, TINTIN_DEBUG, "Child %ld exited "
+			tintin_log(sig_log, TINTIN_DEBUG, "Child %ld exited "
 			    "with status %d.", (long)pid, WEXITSTATUS(status));
 		else if (WIFSIGNALED(status))
-			tintin_log(d->log, TINTIN_DEBUG, "Child %ld killed by "
+			tintin_log(sig_log, TINTIN_DEBUG, "Child %ld killed by "
 			    "signal %d.", (long)pid, WTERMSIG(status));
 	}
 }
@@ -141,7 +147,6 @@ reap_children(struct daemon *d)
 static void
 on_signal(struct loop *l, struct loop_io *io, uint32_t events)
 {
-	struct daemon *d = io->arg;
 	struct signalfd_siginfo si;
 	ssize_t n;
 
@@ -155,26 +160,30 @@ on_signal(struct loop *l, struct loop_io *io, uint32_t events)
 			return;		/* EAGAIN: drained */
 		}
 		if (si.ssi_signo == SIGCHLD && si.ssi_code > 0) {
-			reap_children(d);
+			reap_children();
 			continue;
 		}
-		signals_fatal(d, (int)si.ssi_signo, (long)si.ssi_pid);
+		signals_fatal((int)si.ssi_signo, (long)si.ssi_pid);
 	}
 }
 
 int
-signals_start(struct daemon *d)
+signals_start(struct loop *l, Tintin_reporter *log, signals_stop_cb stop,
+    void *arg)
 {
 	sigset_t set;
 	int fd;
 
+	sig_log = log;
+	sig_stop = stop;
+	sig_stop_arg = arg;
 	kernel_mask(&set, blocked_bits());
 	/* The glibc wrapper passes the mask through untouched. */
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	d->signal_io.fd = fd;
-	d->signal_io.cb = on_signal;
-	d->signal_io.arg = d;
-	return loop_add(&d->loop, &d->signal_io, EPOLLIN);
+	sig_io.fd = fd;
+	sig_io.cb = on_signal;
+	sig_io.arg = NULL;
+	return loop_add(l, &sig_io, EPOLLIN);
 }

@@ -255,6 +255,13 @@ int
 tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
     const char *msg, size_t len)
 {
+	return tintin_log_msg_src(r, level, cat, NULL, msg, len);
+}
+
+int
+tintin_log_msg_src(Tintin_reporter *r, int level, uint32_t cat,
+    const void *source, const char *msg, size_t len)
+{
 	struct timespec ts;
 	struct sink *s;
 	int i, rc = 0;
@@ -274,7 +281,7 @@ tintin_log_msg_cat(Tintin_reporter *r, int level, uint32_t cat,
 		}
 		if (s->hook != NULL) {
 			s->in_cb = 1;
-			s->hook(s->cb_arg, level, cat, msg, len);
+			s->hook(s->cb_arg, level, cat, msg, len, source);
 			s->in_cb = 0;
 			continue;
 		}
@@ -331,6 +338,13 @@ batch_sinks(Tintin_reporter *r, int level, uint32_t cat)
 int
 tintin_batch_begin(Tintin_reporter *r, int level, uint32_t cat)
 {
+	return tintin_batch_begin_src(r, level, cat, NULL);
+}
+
+int
+tintin_batch_begin_src(Tintin_reporter *r, int level, uint32_t cat,
+    const void *source)
+{
 	struct timespec ts;
 	struct sink *s;
 
@@ -351,6 +365,7 @@ tintin_batch_begin(Tintin_reporter *r, int level, uint32_t cat)
 	}
 	r->batch_level = level;
 	r->batch_cat = cat;
+	r->batch_source = source;
 	r->batch_head = (size_t)(put_head(r, r->batch_headbuf, level) -
 	    r->batch_headbuf);
 	return 0;
@@ -400,7 +415,8 @@ batch_hooks(Tintin_reporter *r, const char *msg, size_t len)
 		if (!sink_takes(h, r->batch_level, r->batch_cat))
 			continue;
 		h->in_cb = 1;
-		h->hook(h->cb_arg, r->batch_level, r->batch_cat, msg, len);
+		h->hook(h->cb_arg, r->batch_level, r->batch_cat, msg, len,
+		    r->batch_source);
 		h->in_cb = 0;
 	}
 	r->depth--;

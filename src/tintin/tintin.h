@@ -117,12 +117,15 @@ int		 tintin_add_callback(Tintin_reporter *r, int min_level,
 
 /*
  * A sink that is a function called with each record it takes, before any
- * formatting: LEVEL, category CAT and the LEN bytes of MSG (no newline).
- * For filters and alerts.  Records the hook logs itself do not come back
- * to it.  Returns the sink's index or -1.
+ * formatting: LEVEL, category CAT, the LEN bytes of MSG (no newline) and
+ * the SOURCE the caller passed with the record (tintin_log_msg_src(),
+ * tintin_batch_begin_src()), or NULL.  The library never looks at SOURCE:
+ * caller and hook agree on what it points to.  For filters and alerts.
+ * Records the hook logs itself do not come back to it.  Returns the
+ * sink's index or -1.
  */
 typedef void	(*tintin_hook_cb)(void *arg, int level, uint32_t cat,
-		    const char *msg, size_t len);
+		    const char *msg, size_t len, const void *source);
 int		 tintin_add_hook(Tintin_reporter *r, int min_level,
 		    tintin_hook_cb cb, void *arg);
 
@@ -153,6 +156,14 @@ int		 tintin_log_msg_cat(Tintin_reporter *r, int level,
 		    uint32_t cat, const char *msg, size_t len);
 
 /*
+ * The same, with an opaque SOURCE handed to the hooks with the record
+ * (who sent it, say); tintin_log_msg_cat() passes NULL.
+ */
+int		 tintin_log_msg_src(Tintin_reporter *r, int level,
+		    uint32_t cat, const void *source, const char *msg,
+		    size_t len);
+
+/*
  * Records written in place, for a caller with many records at once that
  * builds each message itself (escaping it, say): the message is not
  * copied again, and the sinks and the clock are looked at once for the
@@ -172,6 +183,9 @@ int		 tintin_log_msg_cat(Tintin_reporter *r, int level,
  */
 int		 tintin_batch_begin(Tintin_reporter *r, int level,
 		    uint32_t cat);
+/* The same, every record of the batch handed to hooks with SOURCE. */
+int		 tintin_batch_begin_src(Tintin_reporter *r, int level,
+		    uint32_t cat, const void *source);
 char		*tintin_batch_next(Tintin_reporter *r, size_t max);
 void		 tintin_batch_put(Tintin_reporter *r, size_t len);
 int		 tintin_batch_end(Tintin_reporter *r);

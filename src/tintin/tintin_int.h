@@ -77,6 +77,7 @@ struct tintin_reporter {
 	uint32_t	 batch_cat;
 	struct sink	*batch_hooks[TINTIN_MAX_SINKS];	/* after the writer */
 	int		 batch_nhooks;
+	const void	*batch_source;	/* handed to the hooks */
 	size_t		 batch_head;	/* its stamp and prefix: bytes */
 	char		 batch_headbuf[21 + TINTIN_PREFIX_MAX];	/* them */
 	tintin_error_cb	 error_cb;

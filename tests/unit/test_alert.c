@@ -1,22 +1,20 @@
-/* Unit tests of the pure parts of alerts and mails: headers, dates, bodies. */
+/*
+ * Unit tests of alerts and mails: headers, dates, bodies, and the alert
+ * engine on a real reporter, linked without the daemon or the mailer.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "daemon/alert.h"
 #include "daemon/config.h"
 #include "daemon/mail.h"
-#include "daemon/signals.h"
-
-/* mail.c's child resets the signals; not needed here. */
-void
-signals_reset(void)
-{
-}
 
 static void
 test_header_clean_strips_crlf_and_controls(void **state)
@@ -207,6 +205,166 @@ test_patterns_with_groups_fire(void **state)
 	assert_int_equal(alert_pattern_fires("x(a", "xa", 2), -1);
 }
 
+/* What the engine handed over: rule, subject and body of each digest. */
+static char	sent[4][3][4096];
+static int	nsent;
+
+static int
+keep_digest(void *arg, const struct config_alert *a, const char *subject,
+    const char *body)
+{
+	(void)arg;
+	assert_true(nsent < 4);
+	snprintf(sent[nsent][0], sizeof(sent[0][0]), "%s", a->name);
+	snprintf(sent[nsent][1], sizeof(sent[0][1]), "%s", subject);
+	snprintf(sent[nsent][2], sizeof(sent[0][2]), "%s", body);
+	nsent++;
+	return 0;
+}
+
+static char	tmpdir[] = "/tmp/test_alert.XXXXXX";
+
+/* Rule I of C: records matching "SRC\d" from SOURCE, kept WINDOW s. */
+static void
+add_rule(struct config *c, const char *name, const char *source,
+    unsigned window)
+{
+	struct config_alert *a = &c->alerts[c->nalerts++];
+
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->match, sizeof(a->match), "SRC\\d");
+	snprintf(a->source, sizeof(a->source), "%s", source);
+	snprintf(a->subject, sizeof(a->subject), "[%%r] %%h: %%m");
+	snprintf(a->to[0], sizeof(a->to[0]), "root@localhost");
+	a->nto = 1;
+	a->level = TINTIN_DEBUG;
+	a->window = window;
+	a->max_items = 8;
+}
+
+/* A reporter writing to a file (a batch needs one), for the hook. */
+static Tintin_reporter *
+reporter(const char *file)
+{
+	Tintin_reporter *r;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, file);
+	r = tintin_create("t");
+	assert_non_null(r);
+	assert_int_equal(tintin_add_file(r, path, TINTIN_DEBUG, TINTIN_TEXT),
+	    0);
+	return r;
+}
+
+static void
+log_src(Tintin_reporter *r, const char *source, const char *msg)
+{
+	tintin_log_msg_src(r, TINTIN_LOG, CAT_INPUT, source, msg,
+	    strlen(msg));
+}
+
+/*
+ * The source a rule filters on is the one passed with the record, one by
+ * one or in a batch; records without one, and the engine's own lines,
+ * match no rule that names a source.
+ */
+static void
+test_engine_filters_on_the_source_passed_with_records(void **state)
+{
+	static struct config c;
+	Tintin_reporter *r;
+	struct alerts *a;
+	char *p;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	add_rule(&c, "local", "127.0.0.1", 0);
+	add_rule(&c, "ten", "~^10\\.", 0);
+	r = reporter("source.log");
+	assert_non_null(a = alert_new(&c, r));
+	assert_int_equal(alert_start(a, keep_digest, NULL, "vm"), 0);
+	nsent = 0;
+	log_src(r, "127.0.0.1:4000", "User input: SRC1");
+	log_src(r, "10.1.2.3:9", "User input: SRC2");
+	log_src(r, NULL, "User input: SRC3");
+	tintin_log_msg_cat(r, TINTIN_LOG, CAT_INPUT, "User input: SRC6", 16);
+	assert_int_equal(tintin_batch_begin_src(r, TINTIN_LOG, CAT_INPUT,
+	    "127.0.0.1:4001"), 0);
+	assert_non_null(p = tintin_batch_next(r, 64));
+	memcpy(p, "User input: SRC4", 16);
+	tintin_batch_put(r, 16);
+	assert_int_equal(tintin_batch_end(r), 0);
+	alert_log(a, TINTIN_ERROR, "SRC5 from the mailer");
+	assert_int_equal(nsent, 0);		/* until the window is over */
+	alert_tick(a);
+	assert_int_equal(nsent, 2);
+	assert_string_equal(sent[0][0], "local");
+	assert_string_equal(sent[0][1], "[local] vm: SRC1");
+	assert_non_null(strstr(sent[0][2], "vm: 2 records matched"));
+	assert_non_null(strstr(sent[0][2], "] [ LOG ] 127.0.0.1:4000 - User "
+	    "input: SRC1\n"));
+	assert_non_null(strstr(sent[0][2], "] [ LOG ] 127.0.0.1:4001 - User "
+	    "input: SRC4\n"));
+	assert_string_equal(sent[1][0], "ten");
+	assert_non_null(strstr(sent[1][2], "vm: 1 record matched"));
+	assert_non_null(strstr(sent[1][2], "] [ LOG ] 10.1.2.3:9 - User "
+	    "input: SRC2\n"));
+	alert_stop(a, 0);
+	tintin_free(r);
+}
+
+/* At the stop, an open window is handed over only when mail is spooled. */
+static void
+test_engine_stop_flushes_open_windows_when_spooling(void **state)
+{
+	static struct config c;
+	Tintin_reporter *r;
+	struct alerts *a;
+	int spooling;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	add_rule(&c, "any", "", 3600);
+	for (spooling = 0; spooling <= 1; spooling++) {
+		r = reporter("stop.log");
+		assert_non_null(a = alert_new(&c, r));
+		assert_int_equal(alert_start(a, keep_digest, NULL, "vm"), 0);
+		nsent = 0;
+		log_src(r, NULL, "User input: SRC7");
+		/* The mailer's lines do not feed the rules. */
+		alert_log(a, TINTIN_ERROR, "SRC8 from the mailer");
+		alert_tick(a);
+		assert_int_equal(nsent, 0);	/* the window is open */
+		alert_stop(a, spooling);
+		assert_int_equal(nsent, spooling);
+		tintin_free(r);
+	}
+	assert_non_null(strstr(sent[0][2], "vm: 1 record matched"));
+	assert_non_null(strstr(sent[0][2], "] [ LOG ] - - User input: "
+	    "SRC7\n"));
+}
+
+static int
+make_tmpdir(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+remove_tmpdir(void **state)
+{
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/source.log", tmpdir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/stop.log", tmpdir);
+	(void)unlink(path);
+	return rmdir(tmpdir);
+}
+
 int
 main(void)
 {
@@ -219,7 +377,11 @@ main(void)
 		cmocka_unit_test(test_digest_lists_items_and_counts_the_rest),
 		cmocka_unit_test(test_build_has_headers_and_qp_body),
 		cmocka_unit_test(test_patterns_with_groups_fire),
+		cmocka_unit_test(
+		    test_engine_filters_on_the_source_passed_with_records),
+		cmocka_unit_test(
+		    test_engine_stop_flushes_open_windows_when_spooling),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -274,10 +274,12 @@ static int hook_calls;
 static Tintin_reporter *hook_r;
 
 static void
-hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+hook(void *arg, int level, uint32_t cat, const char *msg, size_t len,
+    const void *source)
 {
 	(void)arg;
 	hook_calls++;
+	assert_null(source);		/* tintin_log_cat() passes none */
 	assert_int_equal(level, TINTIN_WARN);
 	assert_int_equal(cat, 0x4);
 	assert_int_equal(len, 5);
@@ -383,8 +385,10 @@ test_batch_writes_what_log_msg_writes(void **state)
 }
 
 static void
-no_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+no_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len,
+    const void *source)
 {
+	(void)source;
 	(void)arg;
 	(void)level;
 	(void)cat;
@@ -450,12 +454,14 @@ static char hooked[8][64];
 static int nhooked;
 
 static void
-keep_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len)
+keep_hook(void *arg, int level, uint32_t cat, const char *msg, size_t len,
+    const void *source)
 {
 	(void)arg;
 	assert_true(nhooked < 8);
-	snprintf(hooked[nhooked++], sizeof(hooked[0]), "%d %u [%.*s]", level,
-	    (unsigned)cat, (int)len, msg);
+	snprintf(hooked[nhooked++], sizeof(hooked[0]), "%d %u [%.*s] %s",
+	    level, (unsigned)cat, (int)len, msg,
+	    source != NULL ? (const char *)source : "-");
 }
 
 static void
@@ -475,11 +481,13 @@ test_batch_calls_hooks_as_log_msg_does(void **state)
 	low = tintin_add_hook(r, TINTIN_WARN, keep_hook, NULL);
 	nhooked = 0;
 	for (i = 0; i < 3; i++)
-		tintin_log_msg_cat(r, TINTIN_LOG, 1, msgs[i], strlen(msgs[i]));
+		tintin_log_msg_src(r, TINTIN_LOG, 1, "10.0.0.1:5", msgs[i],
+		    strlen(msgs[i]));
 	assert_int_equal(nhooked, 3);
 	memcpy(want, hooked, sizeof(want));
 	nhooked = 0;
-	assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	assert_int_equal(tintin_batch_begin_src(r, TINTIN_LOG, 1,
+	    "10.0.0.1:5"), 0);
 	for (i = 0; i < 3; i++) {
 		p = tintin_batch_next(r, 100);
 		assert_non_null(p);
@@ -490,9 +498,21 @@ test_batch_calls_hooks_as_log_msg_does(void **state)
 	assert_int_equal(nhooked, 3);		/* not the WARN hook */
 	for (i = 0; i < 3; i++)
 		assert_string_equal(hooked[i], want[i]);
-	assert_string_equal(hooked[1], "2 1 []");
+	assert_string_equal(hooked[1], "2 1 [] 10.0.0.1:5");
+	/* Without a source, in a batch or not, the hooks get NULL. */
+	nhooked = 0;
+	tintin_log_msg_cat(r, TINTIN_LOG, 1, "a", 1);
+	assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	p = tintin_batch_next(r, 100);
+	assert_non_null(p);
+	*p = 'b';
+	tintin_batch_put(r, 1);
+	assert_int_equal(tintin_batch_end(r), 0);
+	assert_int_equal(nhooked, 2);
+	assert_string_equal(hooked[0], "2 1 [a] -");
+	assert_string_equal(hooked[1], "2 1 [b] -");
 	assert_true(low > 1);
-	assert_int_equal(count_lines(slurp(path_of("bh.log"))), 6);
+	assert_int_equal(count_lines(slurp(path_of("bh.log"))), 8);
 	tintin_free(r);
 }
 
