@@ -34,8 +34,9 @@ def usage_lines(binary):
     return block
 
 
-def check(binary, args, first, tmp_path):
-    name = os.path.basename(binary)
+def check(binary, name, args, first, tmp_path):
+    """BINARY (whose messages say NAME: under valgrind, BINARY is a
+    wrapper script) refuses ARGS with FIRST, then its usage."""
     p = run(binary, args, tmp_path)
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert p.stdout == ""
@@ -66,7 +67,7 @@ def check(binary, args, first, tmp_path):
     (["--stderr"], "--stderr goes with -f"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_matt_daemon_bad_command_line(args, first, tmp_path):
-    check(BINARY, args, first, tmp_path)
+    check(BINARY, "Matt_daemon", args, first, tmp_path)
 
 
 @pytest.mark.parametrize("args,first", [
@@ -80,7 +81,7 @@ def test_matt_daemon_bad_command_line(args, first, tmp_path):
     (["--color=blue"], "bad --color 'blue' (auto, always or never)"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_ben_afk_bad_command_line(args, first, tmp_path):
-    check(BEN_AFK, args, first, tmp_path)
+    check(BEN_AFK, "Ben_AFK", args, first, tmp_path)
 
 
 @pytest.mark.parametrize("args,first", [
@@ -94,7 +95,7 @@ def test_ben_afk_bad_command_line(args, first, tmp_path):
 def test_gtk_bad_command_line(args, first, tmp_path):
     if not os.access(GTK_BIN, os.X_OK):
         pytest.skip(f"{GTK_BIN} is not built")
-    check(GTK_BIN, args, first, tmp_path)
+    check(GTK_BIN, "Ben_AFK-gtk", args, first, tmp_path)
 
 
 # --- the README tells the truth about them ----------------------------------
