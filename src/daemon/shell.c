@@ -345,7 +345,13 @@ end_when_drained(struct client *c)
 	if (c->dead || c->shell != sh)
 		return;
 	send_frame(c, 'x', st, 4);
-	if (!c->dead)
+	if (c->dead)
+		return;
+	if (c->mux) {
+		/* Multiplexed: the session goes on without it. */
+		shell_stop(c);
+		client_resume(c);
+	} else
 		client_close_when_sent(c, "shell ended");
 }
 
@@ -506,6 +512,23 @@ shell_input(struct client *c, const char *data, size_t len)
 		watch(c);
 		client_pause(c);
 	}
+}
+
+int
+shell_mux_frame(struct client *c, int type, const unsigned char *p, size_t n)
+{
+	struct shell *sh = c->shell;
+
+	if (sh == NULL)
+		return 0;	/* the shell has ended: too late for it */
+	if (on_frame(c, type, p, n) == -1)
+		return -1;
+	if (c->shell == sh && sh->pendlen > 0) {
+		/* The terminal is full: stop reading the client. */
+		watch(c);
+		client_pause(c);
+	}
+	return 0;
 }
 
 int
