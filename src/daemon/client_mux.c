@@ -1,7 +1,7 @@
 /*
  * A multiplexed session (/mux, docs/PROTOCOL.md section 7.1): the input
  * is frames, 'l' carrying the text a plain session would send (lines,
- * commands), 'd' and 'w' the shell's; each payload goes where it belongs
+ * commands), 'd', 'w' and 'x' the shell's; each payload goes where it belongs
  * as it arrives, so that nothing is buffered here but a header.
  */
 #include <string.h>
@@ -22,9 +22,14 @@ mux_header(struct client *c)
 	int type = c->mux_hdr[0];
 	size_t plen = (size_t)(c->mux_hdr[1] << 8 | c->mux_hdr[2]);
 
-	if (plen > FRAME_MAX || type == '\0' || strchr("ldw", type) == NULL ||
-	    (type == 'w' && plen != WIN_LEN))
+	if (plen > FRAME_MAX || type == '\0' || strchr("ldwx", type) == NULL ||
+	    (type == 'w' && plen != WIN_LEN) || (type == 'x' && plen != 0))
 		return -1;
+	if (type == 'x' && c->shell != NULL) {
+		/* Hang the shell up, as a dropped connection would. */
+		shell_stop(c);
+		client_update_events(c);
+	}
 	c->mux_left = plen;
 	if (plen == 0)
 		c->mux_hlen = 0;

@@ -119,7 +119,9 @@ cmd_help(struct client *c, char *args)
 	(void)args;
 	snprintf(buf, sizeof(buf), "+OK commands:");
 	for (i = 0; i < NCOMMANDS; i++) {
-		if (refusal(c, commands[i].name, commands[i].need, no) != NULL)
+		/* /mux is for programs (Ben_AFK-gtk): /help says as before. */
+		if (refusal(c, commands[i].name, commands[i].need, no) != NULL ||
+		    commands[i].run == cmd_mux)
 			continue;
 		/* /shell also needs it enabled, TLS and an admin. */
 		if (commands[i].run == cmd_shell && (!c->d->cfg->shell_enabled
