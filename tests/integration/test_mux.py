@@ -378,3 +378,24 @@ def test_a_pasted_mib_arrives_whole_while_records_flood(daemon_factory,
     # records flowed meanwhile, on the same connection
     assert sent[0] > 0
     assert "flood line" in m.records.decode("utf-8", "replace")
+
+
+def test_an_x_frame_hangs_the_shell_up_and_the_session_goes_on(
+        daemon_factory):
+    d = shell_daemon(daemon_factory)
+    m = admin_mux(d)
+    assert m.ask("/shell") == "+OK shell"
+    m.expect(PROMPT)
+    m.frame(b"x")
+    assert m.ask("/ping") == "+OK pong"
+    d.wait_for_log(rf"^Shell session of alice from {re.escape(m.c.addr)} "
+                   rf"hung up: pid \d+\.$", timeout=10)
+    # a new shell at once, on the same connection
+    start = len(m.out)
+    assert m.ask("/shell") == "+OK shell"
+    m.expect(PROMPT, start=start)
+    m.shell("exit 6\n")
+    assert m.wait_exit() == 6
+    assert m.ask("/ping") == "+OK pong"
+    m.frame(b"x", b"oops")      # an x frame carries nothing
+    m.wait(lambda: m.eof, "EOF", 10)
