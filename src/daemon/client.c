@@ -294,9 +294,10 @@ client_reap(struct daemon *d)
 	struct client **pp = &d->clients, *c;
 
 	while ((c = *pp) != NULL) {
+		/* Between two turns: no event points to a stopped shell. */
+		shell_free_gone(c);
 		if (c->dead) {
 			*pp = c->next;
-			free(c->shell_gone);
 			free(c);
 		} else
 			pp = &c->next;

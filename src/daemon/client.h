@@ -62,7 +62,7 @@ struct client {
 	size_t		 held_len;
 	time_t		 since;		/* connected at (wall clock) */
 	struct shell	*shell;		/* /shell session, or NULL */
-	struct shell	*shell_gone;	/* stopped: freed with the client */
+	struct shell	*shell_gone;	/* stopped: freed before sleeping */
 	int		 mux;		/* /mux: frames both ways */
 	unsigned char	 mux_hdr[4];	/* the frame being read: its header */
 	size_t		 mux_hlen;

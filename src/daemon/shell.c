@@ -57,6 +57,7 @@ struct shell {
 	size_t		 pendoff;	/* its first byte not written */
 	size_t		 pendlen;
 	time_t		 started;
+	struct shell	*gone_next;	/* stopped ones, to free */
 };
 
 /*
@@ -586,9 +587,21 @@ shell_stop(struct client *c)
 	free(sh->pend);
 	sh->pend = NULL;
 	sh->pendoff = sh->pendlen = 0;
-	free(c->shell_gone);
+	/* Several in one turn, on a multiplexed session: kept in a chain. */
+	sh->gone_next = c->shell_gone;
 	c->shell_gone = sh;
 	c->shell = NULL;
+}
+
+void
+shell_free_gone(struct client *c)
+{
+	struct shell *sh;
+
+	while ((sh = c->shell_gone) != NULL) {
+		c->shell_gone = sh->gone_next;
+		free(sh);
+	}
 }
 
 int

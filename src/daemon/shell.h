@@ -41,6 +41,9 @@ int	shell_input_held(const struct client *c);
 /* The client is going: hang up its shell (SIGKILL later if needed). */
 void	shell_stop(struct client *c);
 
+/* Free C's stopped shells (between two loop turns only). */
+void	shell_free_gone(struct client *c);
+
 /* Room came back in C's output buffer: read the terminal again. */
 void	shell_drained(struct client *c);
 
