@@ -312,8 +312,9 @@ def flood(d, stop, sent):
     c.close()
 
 
-def test_a_pasted_mib_arrives_whole_while_records_flood(daemon_factory,
-                                                        sockdir):
+def local_root_mux(daemon_factory, sockdir):
+    """A daemon with [shell], and root's multiplexed session on its local
+    socket (uid 0: the shell needs no TLS there); (d, socket, Mux)."""
     path = os.path.join(sockdir, "run", "md.sock")
     d = daemon_factory(local_socket=path,
                        extra="[shell]\nenabled = yes\nuser = root\n"
@@ -343,6 +344,12 @@ def test_a_pasted_mib_arrives_whole_while_records_flood(daemon_factory,
     assert m.ask("/follow live") == "+OK following live"
     assert m.ask("/shell") == "+OK shell"
     m.expect(PROMPT)
+    return d, s, m
+
+
+def test_a_pasted_mib_arrives_whole_while_records_flood(daemon_factory,
+                                                        sockdir):
+    d, s, m = local_root_mux(daemon_factory, sockdir)
     m.shell("stty raw -echo; echo REA''DY; head -c 1048576 | sha256sum; "
             "stty sane\n")
     m.expect(rb"READY")
@@ -399,3 +406,26 @@ def test_an_x_frame_hangs_the_shell_up_and_the_session_goes_on(
     assert m.ask("/ping") == "+OK pong"
     m.frame(b"x", b"oops")      # an x frame carries nothing
     m.wait(lambda: m.eof, "EOF", 10)
+
+
+def test_shell_output_arrives_whole_while_records_flood(daemon_factory,
+                                                        sockdir):
+    d, s, m = local_root_mux(daemon_factory, sockdir)
+    m.shell("stty -opost; head -c 600000 /dev/zero | tr '\\0' a; "
+            "echo; echo DO''NE\n")
+    # not read for a while: the daemon's buffer fills, the terminal waits
+    time.sleep(1.5)
+    stop, sent = threading.Event(), [0]
+    t = threading.Thread(target=flood, args=(d, stop, sent), daemon=True)
+    t.start()
+    try:
+        m.expect(rb"DONE", timeout=60)
+    finally:
+        stop.set()
+        t.join(60)
+    assert b"a" * 600000 in m.out
+    assert "flood line" in m.records.decode("utf-8", "replace")
+    # and the session still answers, its shell still there
+    assert m.ask("/ping") == "+OK pong"
+    m.shell("exit 0\n")
+    assert m.wait_exit() == 0
