@@ -50,10 +50,11 @@ client_flush(struct client *c)
 		return -1;
 	}
 	client_update_events(c);
-	/* Multiplexed: the terminal reads on as soon as a frame fits, so
-	 * that records coming in do not keep it waiting. */
-	if (c->shell != NULL && client_room(c) >= (c->mux ? 2 * (FRAME_MAX +
-	    FRAME_HDR) : CLIENT_RAW_MAX / 2))
+	/* Multiplexed: the terminal leaves half of the buffer to records
+	 * (a lagging client is not closed for its terminal's output), and
+	 * reads on as soon as a frame fits beside them. */
+	if (c->shell != NULL && client_room(c) >= (c->mux ? CLIENT_RAW_MAX /
+	    2 + 2 * (FRAME_MAX + FRAME_HDR) : CLIENT_RAW_MAX / 2))
 		shell_drained(c);
 	return 0;
 }

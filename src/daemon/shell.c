@@ -40,6 +40,8 @@
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
 #define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
+/* Multiplexed: room the terminal leaves for records in the output. */
+#define RECORDS_ROOM(c)	((c)->mux ? CLIENT_RAW_MAX / 2 : 0)
 
 struct shell {
 	pid_t		 pid;		/* its reaper, our child */
@@ -301,7 +303,7 @@ read_output(struct client *c)
 	if (sh->hup)
 		return 1;
 	for (i = 0; i < 16; i++) {
-		if (client_room(c) < sizeof(buf) + 3) {
+		if (client_room(c) < sizeof(buf) + 3 + RECORDS_ROOM(c)) {
 			/* The client lags: stop reading until it drains. */
 			sh->reading = 0;
 			watch(c);
