@@ -415,6 +415,12 @@ def test_shell_output_arrives_whole_while_records_flood(daemon_factory,
             "echo; echo DO''NE\n")
     # not read for a while: the daemon's buffer fills, the terminal waits
     time.sleep(1.5)
+    # then records come while nothing is read: they find room beside it
+    o = plain(d)
+    o.send("".join(f"burst line {i:04d} " + "z" * 80 + "\n"
+                   for i in range(400)))
+    o.sync()
+    o.close()
     stop, sent = threading.Event(), [0]
     t = threading.Thread(target=flood, args=(d, stop, sent), daemon=True)
     t.start()
@@ -424,6 +430,7 @@ def test_shell_output_arrives_whole_while_records_flood(daemon_factory,
         stop.set()
         t.join(60)
     assert b"a" * 600000 in m.out
+    assert "burst line 0399 " in m.records.decode("utf-8", "replace")
     assert "flood line" in m.records.decode("utf-8", "replace")
     # and the session still answers, its shell still there
     assert m.ask("/ping") == "+OK pong"
