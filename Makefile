@@ -67,7 +67,8 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \
 		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
-		  src/daemon/child.c src/daemon/client_follow.c
+		  src/daemon/child.c src/daemon/client_follow.c \
+		  src/daemon/client_mux.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -91,7 +92,8 @@ GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/logview.c src/gtk/shell_tab.c src/gtk/net.c \
 		  src/gtk/net_session.c src/gtk/recent.c src/gtk/session.c \
 		  src/gtk/replies.c src/gtk/logmodel.c src/gtk/search.c \
-		  src/gtk/menu.c src/gtk/logfollow.c
+		  src/gtk/menu.c src/gtk/logfollow.c \
+		  src/gtk/net_mux.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
 # Its entry in the applications menu and its icon (packaging/).

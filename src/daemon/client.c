@@ -58,6 +58,12 @@ paused(const struct client *c)
 	    shell_input_held(c);
 }
 
+int
+client_paused(const struct client *c)
+{
+	return paused(c);
+}
+
 /* Auth is required and C has not logged in: its lines are refused. */
 static int
 unproven(const struct client *c)
@@ -155,7 +161,8 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
 	    run_command(c, data, len))
-		return c->dead || d->stopping || paused(c) || c->shell != NULL;
+		return c->dead || d->stopping || paused(c) ||
+		    c->shell != NULL || c->mux;
 	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
 	    memcmp(data, "/auth", 5) == 0) {
 		/* An /auth too long to be a command: it may hold a secret. */
@@ -266,7 +273,7 @@ client_close(struct client *c, const char *reason)
 	if (c->dead)
 		return;
 	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c) &&
-	    c->shell == NULL && c->following != FOLLOW_PLAIN)
+	    (c->shell == NULL || c->mux) && c->following != FOLLOW_PLAIN)
 		(void)framer_finish(&c->fr, on_record, c);
 	if (c->dead)
 		return;
@@ -285,9 +292,10 @@ client_reap(struct daemon *d)
 	struct client **pp = &d->clients, *c;
 
 	while ((c = *pp) != NULL) {
+		/* Between two turns: no event points to a stopped shell. */
+		shell_free_gone(c);
 		if (c->dead) {
 			*pp = c->next;
-			free(c->shell_gone);
 			free(c);
 		} else
 			pp = &c->next;
@@ -388,9 +396,9 @@ handshake(struct client *c)
  * middle of DATA: keep what follows it for client_resume().
  */
 static void
-stash_rest(struct client *c, const char *data, size_t len)
+stash_from(struct client *c, const char *data, size_t len, size_t used)
 {
-	size_t used = c->fr.consumed, rest;
+	size_t rest;
 	char *p;
 
 	if (used >= len)
@@ -404,6 +412,23 @@ stash_rest(struct client *c, const char *data, size_t len)
 	free(c->stash);
 	c->stash = p;
 	c->stashlen = rest;
+}
+
+static void
+stash_rest(struct client *c, const char *data, size_t len)
+{
+	stash_from(c, data, len, c->fr.consumed);
+}
+
+/* Frames from multiplexed C; what a pause leaves is kept for later. */
+static void
+mux_read(struct client *c, const char *data, size_t len)
+{
+	size_t used;
+
+	used = client_mux_input(c, data, len);
+	if (used < len && paused(c) && !c->dead && !c->d->stopping)
+		stash_from(c, data, len, used);
 }
 
 /* Are this client's lines simply logged, when not commands or "quit"? */
@@ -477,8 +502,8 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
  * it goes through the framer.  Returns what framer_feed() does, with
  * fr.consumed counted from BUF.
  */
-static int
-feed(struct client *c, const char *buf, size_t len)
+int
+client_feed_text(struct client *c, const char *buf, size_t len)
 {
 	struct daemon *d = c->d;
 	const char *nl;
@@ -525,13 +550,30 @@ read_input(struct client *c)
 			if (!unproven(c))
 				c->last_active = mono_now();
 			d->bytes += (uint64_t)n;
-			if (c->shell != NULL) {
+			if (c->shell != NULL && !c->mux) {
 				shell_input(c, rbuf, (size_t)n);
 				if (c->dead)
 					return;
 				continue;
 			}
-			rc = feed(c, rbuf, (size_t)n);
+			if (c->mux) {
+				mux_read(c, rbuf, (size_t)n);
+				if (c->dead || d->stopping || paused(c))
+					return;
+				if ((size_t)n < sizeof(rbuf) && (c->tls ==
+				    NULL || tls_pending(c->tls) == 0))
+					return;
+				continue;
+			}
+			rc = client_feed_text(c, rbuf, (size_t)n);
+			if (rc == 1 && c->mux && !c->dead && !d->stopping) {
+				/* Frames right behind the /mux line. */
+				mux_read(c, rbuf + c->fr.consumed,
+				    (size_t)n - c->fr.consumed);
+				if (c->dead || d->stopping || paused(c))
+					return;
+				continue;
+			}
 			if (rc == 1 && c->shell != NULL && !c->dead) {
 				/* Frames right behind the /shell line. */
 				shell_input(c, rbuf + c->fr.consumed,
@@ -655,8 +697,14 @@ client_resume(struct client *c)
 		len = c->stashlen;
 		c->stash = NULL;
 		c->stashlen = 0;
-		rc = framer_feed(&c->fr, data, len, on_record, c);
-		if (rc == -1)
+		rc = c->mux ? 0 : framer_feed(&c->fr, data, len, on_record, c);
+		if (c->mux && rc == 0)
+			mux_read(c, data, len);
+		else if (rc == 1 && c->mux && !c->dead && !c->d->stopping)
+			/* Frames right behind the /mux line. */
+			mux_read(c, data + c->fr.consumed,
+			    len - c->fr.consumed);
+		else if (rc == -1)
 			client_close(c, "out of memory");
 		else if (rc == 1 && c->shell != NULL && !c->dead)
 			/* Frames right behind the /shell line. */
@@ -678,7 +726,7 @@ client_resume(struct client *c)
 static void
 say(struct client *c, const char *msg)
 {
-	if (c->tls == NULL)
+	if (c->tls == NULL && !c->mux)
 		say_plain(c, msg);
 	else
 		client_reply(c, msg);

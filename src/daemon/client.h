@@ -62,7 +62,12 @@ struct client {
 	size_t		 held_len;
 	time_t		 since;		/* connected at (wall clock) */
 	struct shell	*shell;		/* /shell session, or NULL */
-	struct shell	*shell_gone;	/* stopped: freed with the client */
+	struct shell	*shell_gone;	/* stopped: freed before sleeping */
+	int		 mux;		/* /mux: frames both ways */
+	unsigned char	 mux_hdr[4];	/* the frame being read: its header */
+	size_t		 mux_hlen;
+	size_t		 mux_left;	/* its payload bytes still to come */
+	unsigned char	 mux_win[4];	/* a 'w' payload being read */
 
 	/* Authentication. */
 	char		 user[AUTH_NAME_MAX];
@@ -116,6 +121,14 @@ int		 client_send_raw(struct client *c, const void *hdr,
 
 /* Bytes C's output buffer can still take. */
 size_t		 client_room(const struct client *c);
+
+/*
+ * Queue LEN bytes of DATA for a multiplexed C as frames of TYPE (4096
+ * bytes at most each), up to LIMIT bytes waiting, all or none; beyond
+ * LIMIT C is closed.  0 or -1.
+ */
+int		 client_send_frames(struct client *c, int type,
+		    const void *data, size_t len, size_t limit);
 
 /* Close C with REASON once everything queued for it is sent. */
 void		 client_close_when_sent(struct client *c, const char *reason);

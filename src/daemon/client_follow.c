@@ -2,7 +2,8 @@
  * Following the log: every record to the clients that follow it, as it
  * is (/follow) or tagged "* RECORD" (/follow live), kept aside while a
  * live follower's own command is replying so that no record splits a
- * reply from its data lines.
+ * reply from its data lines.  A multiplexed session (/mux) gets them as
+ * 'R' frames, apart from its replies: nothing to tag, nothing to hold.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,16 @@ client_follow_replied(struct client *c)
 	n = c->held_len;
 	c->held_records = NULL;
 	c->held_len = 0;
-	if (c->shell != NULL)
+	if (c->shell != NULL && !c->mux)
 		/* Frames from now on: no room for tagged lines. */
 		client_follow(c, FOLLOW_OFF);
 	if (n > 0 && !c->dead && c->following == FOLLOW_LIVE) {
 		if (c->outlen + n > CLIENT_RAW_MAX)
 			client_close(c, "not reading what it is sent");
+		else if (c->mux)
+			/* It has just turned /mux on: frames now. */
+			(void)client_send_frames(c, 'R', held, n,
+			    CLIENT_RAW_MAX);
 		else
 			(void)send_tagged(c, held, n);
 	}
@@ -120,7 +125,10 @@ client_follow_records(struct daemon *d, const char *records, size_t len)
 	for (c = d->clients; c != NULL; c = c->next) {
 		if (c->dead || c->following == FOLLOW_OFF)
 			continue;
-		if (c->following == FOLLOW_PLAIN)
+		if (c->mux)
+			(void)client_send_frames(c, 'R', records, len,
+			    CLIENT_RAW_MAX);
+		else if (c->following == FOLLOW_PLAIN)
 			(void)client_send_raw(c, NULL, 0, records, len);
 		else if (c->in_command)
 			hold_records(c, records, len);

@@ -4,6 +4,8 @@
 #ifndef CLIENT_INT_H
 #define CLIENT_INT_H
 
+#include <stddef.h>
+
 struct client;
 
 /* Watch what the client needs now (input unless paused, output if any). */
@@ -14,5 +16,20 @@ int	client_flush(struct client *c);
 
 /* C's command has replied: send the records it held (client_follow.c). */
 void	client_follow_replied(struct client *c);
+
+/* Not reading C for now (a check, a delay, a full terminal). */
+int	client_paused(const struct client *c);
+
+/*
+ * Text from C (lines, commands), as read from a plain session: returns
+ * 0, 1 if it stopped early (c->fr.consumed bytes used), -1 (no memory).
+ */
+int	client_feed_text(struct client *c, const char *buf, size_t len);
+
+/*
+ * Frames from multiplexed C (client_mux.c): returns the bytes used, all
+ * of them unless C was paused, closed, or the daemon is stopping.
+ */
+size_t	client_mux_input(struct client *c, const char *data, size_t len);
 
 #endif /* CLIENT_INT_H */

@@ -1,7 +1,8 @@
 /*
  * What goes to a client: replies, shell frames and followed records wait
  * in one buffer, bounded (a client that does not read is closed), sent as
- * the socket takes them.
+ * the socket takes them; to a multiplexed session (/mux), replies go as
+ * 'r' frames.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "daemon/tls.h"
 
 #define OUT_MAX		(16 * 1024)	/* replies waiting, unless following */
+#define FRAME_MAX	4096		/* largest frame payload */
+#define FRAME_HDR	3		/* type, length (2 bytes) */
 
 static ssize_t
 conn_send(struct client *c, const void *buf, size_t n)
@@ -47,7 +50,11 @@ client_flush(struct client *c)
 		return -1;
 	}
 	client_update_events(c);
-	if (c->shell != NULL && client_room(c) >= CLIENT_RAW_MAX / 2)
+	/* Multiplexed: the terminal leaves half of the buffer to records
+	 * (a lagging client is not closed for its terminal's output), and
+	 * reads on as soon as a frame fits beside them. */
+	if (c->shell != NULL && client_room(c) >= (c->mux ? CLIENT_RAW_MAX /
+	    2 + 2 * (FRAME_MAX + FRAME_HDR) : CLIENT_RAW_MAX / 2))
 		shell_drained(c);
 	return 0;
 }
@@ -78,7 +85,44 @@ out_reserve(struct client *c, size_t len, size_t limit)
 size_t
 client_room(const struct client *c)
 {
-	return c->outlen >= CLIENT_RAW_MAX ? 0 : CLIENT_RAW_MAX - c->outlen;
+	size_t room;
+
+	room = c->outlen >= CLIENT_RAW_MAX ? 0 : CLIENT_RAW_MAX - c->outlen;
+	if (c->mux && room > 0)
+		/* What fits once cut into frames. */
+		room -= (room / (FRAME_MAX + FRAME_HDR) + 1) * FRAME_HDR;
+	return room;
+}
+
+int
+client_send_frames(struct client *c, int type, const void *data,
+    size_t len, size_t limit)
+{
+	const char *p = data;
+	size_t n, total;
+	char *o;
+
+	if (c->dead)
+		return -1;
+	total = len + (len + FRAME_MAX - 1) / FRAME_MAX * FRAME_HDR;
+	if (out_reserve(c, total, limit) == -1) {
+		client_close(c, type == 'r' ? "not reading its replies" :
+		    "not reading what it is sent");
+		return -1;
+	}
+	o = c->out + c->outlen;
+	while (len > 0) {
+		n = len < FRAME_MAX ? len : FRAME_MAX;
+		o[0] = (char)type;
+		o[1] = (char)(n >> 8);
+		o[2] = (char)n;
+		memcpy(o + FRAME_HDR, p, n);
+		o += FRAME_HDR + n;
+		p += n;
+		len -= n;
+	}
+	c->outlen += total;
+	return client_flush(c);
 }
 
 int
@@ -87,6 +131,9 @@ client_send_raw(struct client *c, const void *hdr, size_t hlen,
 {
 	if (c->dead)
 		return -1;
+	if (c->mux && hlen == 0)
+		/* A reply's data lines (/tail). */
+		return client_send_frames(c, 'r', data, len, CLIENT_RAW_MAX);
 	if (out_reserve(c, hlen + len, CLIENT_RAW_MAX) == -1) {
 		client_close(c, "not reading what it is sent");
 		return -1;
@@ -117,6 +164,9 @@ client_reply(struct client *c, const char *msg)
 
 	if (c->dead)
 		return -1;
+	if (c->mux)
+		return client_send_frames(c, 'r', msg, len, c->following ||
+		    c->shell != NULL ? CLIENT_RAW_MAX : OUT_MAX);
 	if (out_reserve(c, len, c->following ? CLIENT_RAW_MAX : OUT_MAX) ==
 	    -1) {
 		client_close(c, "not reading its replies");

@@ -52,6 +52,7 @@ static void	cmd_shell(struct client *, char *);
 static void	cmd_tail(struct client *, char *);
 static void	cmd_help(struct client *, char *);
 static void	cmd_ping(struct client *, char *);
+static void	cmd_mux(struct client *, char *);
 static void	cmd_rotate(struct client *, char *);
 static void	cmd_status(struct client *, char *);
 static void	cmd_whoami(struct client *, char *);
@@ -67,6 +68,7 @@ static const struct command commands[] = {
 	{ "/tail",	NEED_USER,	1, 0, cmd_tail },
 	{ "/follow",	NEED_USER,	1, 0, cmd_follow },
 	{ "/shell",	NEED_SHELL,	1, 0, cmd_shell },
+	{ "/mux",	NEED_NOTHING,	0, 0, cmd_mux },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -117,7 +119,9 @@ cmd_help(struct client *c, char *args)
 	(void)args;
 	snprintf(buf, sizeof(buf), "+OK commands:");
 	for (i = 0; i < NCOMMANDS; i++) {
-		if (refusal(c, commands[i].name, commands[i].need, no) != NULL)
+		/* /mux is for programs (Ben_AFK-gtk): /help says as before. */
+		if (refusal(c, commands[i].name, commands[i].need, no) != NULL ||
+		    commands[i].run == cmd_mux)
 			continue;
 		/* /shell also needs it enabled, TLS and an admin. */
 		if (commands[i].run == cmd_shell && (!c->d->cfg->shell_enabled
@@ -346,6 +350,11 @@ cmd_shell(struct client *c, char *args)
 	char term[64] = "xterm", err[160], *save = NULL, *tok;
 	int rows = 24, cols = 80;
 
+	if (c->shell != NULL) {
+		/* Multiplexed: one shell at a time. */
+		client_reply(c, "-ERR a shell is running\n");
+		return;
+	}
 	if (!d->cfg->shell_enabled) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Shell refused "
 		    "to %s (%s): disabled.", c->addr, who(c));
@@ -384,6 +393,23 @@ cmd_shell(struct client *c, char *args)
 	    (long)shell_pid(c), term, cols, rows, d->cfg->shell_command,
 	    d->cfg->shell_user);
 	client_reply(c, "+OK shell\n");
+}
+
+/*
+ * /mux: frames both ways from now on (docs/PROTOCOL.md, 7.1), so that one
+ * connection carries lines, replies, records and a shell.
+ */
+static void
+cmd_mux(struct client *c, char *args)
+{
+	(void)args;
+	if (c->mux) {
+		client_reply(c, "-ERR already multiplexed\n");
+		return;
+	}
+	client_reply(c, "+OK mux\n");
+	if (!c->dead)
+		c->mux = 1;
 }
 
 /* /rotate, at most once per [log] rotate_min_interval, whoever asks. */

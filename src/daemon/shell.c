@@ -40,6 +40,8 @@
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
 #define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
+/* Multiplexed: room the terminal leaves for records in the output. */
+#define RECORDS_ROOM(c)	((c)->mux ? CLIENT_RAW_MAX / 2 : 0)
 
 struct shell {
 	pid_t		 pid;		/* its reaper, our child */
@@ -57,6 +59,7 @@ struct shell {
 	size_t		 pendoff;	/* its first byte not written */
 	size_t		 pendlen;
 	time_t		 started;
+	struct shell	*gone_next;	/* stopped ones, to free */
 };
 
 /*
@@ -300,7 +303,7 @@ read_output(struct client *c)
 	if (sh->hup)
 		return 1;
 	for (i = 0; i < 16; i++) {
-		if (client_room(c) < sizeof(buf) + 3) {
+		if (client_room(c) < sizeof(buf) + 3 + RECORDS_ROOM(c)) {
 			/* The client lags: stop reading until it drains. */
 			sh->reading = 0;
 			watch(c);
@@ -345,7 +348,13 @@ end_when_drained(struct client *c)
 	if (c->dead || c->shell != sh)
 		return;
 	send_frame(c, 'x', st, 4);
-	if (!c->dead)
+	if (c->dead)
+		return;
+	if (c->mux) {
+		/* Multiplexed: the session goes on without it. */
+		shell_stop(c);
+		client_resume(c);
+	} else
 		client_close_when_sent(c, "shell ended");
 }
 
@@ -509,6 +518,23 @@ shell_input(struct client *c, const char *data, size_t len)
 }
 
 int
+shell_mux_frame(struct client *c, int type, const unsigned char *p, size_t n)
+{
+	struct shell *sh = c->shell;
+
+	if (sh == NULL)
+		return 0;	/* the shell has ended: too late for it */
+	if (on_frame(c, type, p, n) == -1)
+		return -1;
+	if (c->shell == sh && sh->pendlen > 0) {
+		/* The terminal is full: stop reading the client. */
+		watch(c);
+		client_pause(c);
+	}
+	return 0;
+}
+
+int
 shell_input_held(const struct client *c)
 {
 	return c->shell != NULL && c->shell->pendlen > 0;
@@ -563,9 +589,21 @@ shell_stop(struct client *c)
 	free(sh->pend);
 	sh->pend = NULL;
 	sh->pendoff = sh->pendlen = 0;
-	free(c->shell_gone);
+	/* Several in one turn, on a multiplexed session: kept in a chain. */
+	sh->gone_next = c->shell_gone;
 	c->shell_gone = sh;
 	c->shell = NULL;
+}
+
+void
+shell_free_gone(struct client *c)
+{
+	struct shell *sh;
+
+	while ((sh = c->shell_gone) != NULL) {
+		c->shell_gone = sh->gone_next;
+		free(sh);
+	}
 }
 
 int

@@ -25,8 +25,8 @@ static const char *const replied[] = {
 	"/clients", "/tail", "/follow", "/shell",
 };
 
-static long
-now_ms(void)
+long
+net_now_ms(void)
 {
 	struct timespec ts;
 
@@ -61,14 +61,19 @@ net_params_clear(struct net_params *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void
+void
 net_unref(struct net *n)
 {
 	if (!g_atomic_int_dec_and_test(&n->ref))
 		return;
-	close(n->wake[0]);
-	close(n->wake[1]);
+	if (n->wake[0] >= 0) {
+		close(n->wake[0]);
+		close(n->wake[1]);
+	}
+	if (n->parent != NULL)
+		net_unref(n->parent);
 	g_queue_clear_full(&n->out, (GDestroyNotify)g_bytes_unref);
+	g_queue_clear_full(&n->frames, (GDestroyNotify)g_bytes_unref);
 	g_mutex_clear(&n->lock);
 	net_params_clear(&n->p);
 	g_free(n);
@@ -148,8 +153,8 @@ net_fail(struct net *n, const char *text)
 
 /* ---- the loops ------------------------------------------------------------ */
 
-static void
-lost(struct net *n)
+void
+net_lost(struct net *n)
 {
 	char *msg;
 
@@ -163,8 +168,8 @@ lost(struct net *n)
 
 /* Wait for the daemon, the main loop or TIMEOUT_MS: 1 the daemon may have
  * bytes, 0 not, -1 stopped. */
-static int
-wait_io(struct net *n, int timeout_ms)
+int
+net_wait_io(struct net *n, int timeout_ms)
 {
 	struct pollfd pfd[2];
 	char drain[64];
@@ -187,8 +192,8 @@ wait_io(struct net *n, int timeout_ms)
 	return (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
-static GBytes *
-take_out(struct net *n)
+GBytes *
+net_take_out(struct net *n)
 {
 	GBytes *b;
 
@@ -198,8 +203,8 @@ take_out(struct net *n)
 	return b;
 }
 
-static int
-is_replied(const char *line)
+int
+net_is_replied(const char *line)
 {
 	size_t i, len = strcspn(line, " ");
 
@@ -209,13 +214,6 @@ is_replied(const char *line)
 			return 1;
 	return 0;
 }
-
-struct command_state {
-	GQueue	 expect;	/* char *: commands sent, NULL: our /status */
-	int	 status_pending;
-	int	 data_left;	/* data lines after "+OK N records" */
-	char	*data_of;	/* the command of those lines */
-};
 
 static void
 post_reply(struct net *n, enum net_event_kind kind, const char *line,
@@ -228,8 +226,8 @@ post_reply(struct net *n, enum net_event_kind kind, const char *line,
 	net_event_post(ev);
 }
 
-static void
-command_line(struct net *n, struct command_state *s, const char *line)
+void
+net_command_line(struct net *n, struct command_state *s, const char *line)
 {
 	enum proto_reply kind;
 	char *command;
@@ -237,7 +235,10 @@ command_line(struct net *n, struct command_state *s, const char *line)
 
 	if (s->data_left > 0) {
 		s->data_left--;
-		post_reply(n, NET_EV_LINE, line, s->data_of, 1);
+		if (s->data_of[0] == '#')
+			net_mux_data(n, line);
+		else
+			post_reply(n, NET_EV_LINE, line, s->data_of, 1);
 		return;
 	}
 	kind = proto_classify(line);
@@ -249,6 +250,10 @@ command_line(struct net *n, struct command_state *s, const char *line)
 	if (command == NULL) {
 		s->status_pending = 0;
 		post_reply(n, NET_EV_STATUS, line, "/status", 0);
+		return;
+	}
+	if (command[0] == '#') {
+		net_mux_reply(n, s, command, line);
 		return;
 	}
 	post_reply(n, NET_EV_LINE, line, command, 0);
@@ -281,16 +286,16 @@ command_loop(struct net *n)
 
 	g_queue_init(&s.expect);
 	for (;;) {
-		if (!s.status_pending && now_ms() >= next_status) {
+		if (!s.status_pending && net_now_ms() >= next_status) {
 			if (proto_send(c, "/status", n->p.timeout_ms) == -1)
 				break;
 			g_queue_push_tail(&s.expect, NULL);
 			s.status_pending = 1;
-			next_status = now_ms() + STATUS_EVERY_MS;
+			next_status = net_now_ms() + STATUS_EVERY_MS;
 		}
-		while ((b = take_out(n)) != NULL) {
+		while ((b = net_take_out(n)) != NULL) {
 			text = g_bytes_get_data(b, NULL);
-			if (is_replied(text))
+			if (net_is_replied(text))
 				g_queue_push_tail(&s.expect, g_strndup(text,
 				    strcspn(text, " ")));
 			rc = proto_send(c, text, n->p.timeout_ms);
@@ -299,11 +304,11 @@ command_loop(struct net *n)
 				goto out;
 		}
 		while (conn_line(c, line, sizeof(line)))
-			command_line(n, &s, line);
+			net_command_line(n, &s, line);
 		if (c->eof)
 			break;
-		left = next_status - now_ms();
-		rc = wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
+		left = next_status - net_now_ms();
+		rc = net_wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
 		    (int)left);
 		if (rc == -1) {
 			command_state_clear(&s);
@@ -311,14 +316,14 @@ command_loop(struct net *n)
 		}
 		if (rc == 1 && conn_fill(c) == -1) {
 			while (conn_line(c, line, sizeof(line)))
-				command_line(n, &s, line);
+				net_command_line(n, &s, line);
 			break;
 		}
 	}
 out:
 	command_state_clear(&s);
 	if (!g_atomic_int_get(&n->stopped))
-		lost(n);
+		net_lost(n);
 }
 
 /* The complete lines received, in one event (a flood of records costs
@@ -353,14 +358,14 @@ follow_loop(struct net *n)
 		post_lines(n);
 		if (c->eof)
 			break;
-		if ((rc = wait_io(n, -1)) == -1)
+		if ((rc = net_wait_io(n, -1)) == -1)
 			return;
 		if (rc == 1 && conn_fill(c) == -1) {
 			post_lines(n);
 			break;
 		}
 	}
-	lost(n);
+	net_lost(n);
 }
 
 /* One frame from the daemon, posted to the main loop. */
@@ -411,14 +416,14 @@ shell_loop(struct net *n)
 			return;
 		if (rc == -1)
 			break;
-		while ((b = take_out(n)) != NULL) {
+		while ((b = net_take_out(n)) != NULL) {
 			data = g_bytes_get_data(b, &len);
 			rc = conn_write(c, data, len, n->p.timeout_ms);
 			g_bytes_unref(b);
 			if (rc == -1)
 				goto out;
 		}
-		if ((rc = wait_io(n, -1)) == -1)
+		if ((rc = net_wait_io(n, -1)) == -1)
 			return;
 		if (rc == 1 && conn_fill(c) == -1) {
 			if (shell_frames(n) == 1)
@@ -427,7 +432,7 @@ shell_loop(struct net *n)
 		}
 	}
 out:
-	lost(n);
+	net_lost(n);
 }
 
 static gpointer
@@ -438,7 +443,10 @@ worker(gpointer data)
 	if (net_session_open(n) == 0) {
 		switch (n->role) {
 		case NET_COMMAND:
-			command_loop(n);
+			if (g_atomic_int_get(&n->mux))
+				net_mux_loop(n);
+			else
+				command_loop(n);
 			break;
 		case NET_FOLLOW:
 			follow_loop(n);
@@ -470,6 +478,7 @@ net_start(enum net_role role, const struct net_params *p, net_cb cb,
 	net_params_copy(&n->p, p);
 	g_mutex_init(&n->lock);
 	g_queue_init(&n->out);
+	g_queue_init(&n->frames);
 	if (pipe2(n->wake, O_NONBLOCK | O_CLOEXEC) == -1)
 		g_error("pipe2: %s", strerror(errno));
 	t = g_thread_new("afk-net", worker, n);
@@ -477,8 +486,8 @@ net_start(enum net_role role, const struct net_params *p, net_cb cb,
 	return n;
 }
 
-static void
-wake(struct net *n)
+void
+net_wake(struct net *n)
 {
 	ssize_t rc;
 
@@ -492,12 +501,14 @@ net_send_line(struct net *n, const char *line)
 	g_mutex_lock(&n->lock);
 	g_queue_push_tail(&n->out, g_bytes_new(line, strlen(line) + 1));
 	g_mutex_unlock(&n->lock);
-	wake(n);
+	net_wake(n);
 }
 
 void
 net_send_frame(struct net *n, char type, const void *data, size_t len)
 {
+	struct net *to = n->parent != NULL ? n->parent : n;
+	GQueue *q = n->parent != NULL ? &to->frames : &to->out;
 	unsigned char *f;
 	size_t chunk;
 
@@ -508,14 +519,13 @@ net_send_frame(struct net *n, char type, const void *data, size_t len)
 		f[1] = (unsigned char)(chunk >> 8);
 		f[2] = (unsigned char)chunk;
 		memcpy(f + FRAME_HDR, data, chunk);
-		g_mutex_lock(&n->lock);
-		g_queue_push_tail(&n->out, g_bytes_new_take(f,
-		    FRAME_HDR + chunk));
-		g_mutex_unlock(&n->lock);
+		g_mutex_lock(&to->lock);
+		g_queue_push_tail(q, g_bytes_new_take(f, FRAME_HDR + chunk));
+		g_mutex_unlock(&to->lock);
 		data = (const char *)data + chunk;
 		len -= chunk;
 	} while (len > 0);
-	wake(n);
+	net_wake(to);
 }
 
 void
@@ -524,6 +534,9 @@ net_stop(struct net *n)
 	if (n == NULL)
 		return;
 	g_atomic_int_set(&n->stopped, 1);
-	wake(n);
+	if (n->parent != NULL)
+		net_mux_detach(n);
+	else
+		net_wake(n);
 	net_unref(n);
 }

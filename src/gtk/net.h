@@ -67,6 +67,14 @@ typedef void	(*net_cb)(const struct net_event *ev, void *arg);
 struct net	*net_start(enum net_role role, const struct net_params *p,
 		    net_cb cb, void *arg);
 
+/*
+ * A NET_FOLLOW or NET_SHELL session on PARENT's connection when PARENT
+ * (a NET_COMMAND session, ready) multiplexes it (/mux); else one of its
+ * own, as net_start().  Its events are those of net_start()'s.
+ */
+struct net	*net_attach(struct net *parent, enum net_role role,
+		    const struct net_params *p, net_cb cb, void *arg);
+
 /* Queue a line to send (NET_COMMAND); a command's reply comes back as
  * NET_EV_LINE. */
 void		 net_send_line(struct net *n, const char *line);

@@ -17,8 +17,61 @@ struct net {
 	GMutex		 lock;
 	GQueue		 out;		/* GBytes: lines or frames to send */
 	struct conn	 c;
-	struct frames	 in;		/* /shell: frames from the daemon */
+	struct frames	 in;		/* /shell, /mux: frames from the daemon */
+	gint		 mux;		/* NET_COMMAND: /mux accepted */
+	GQueue		 frames;	/* GBytes: frames to send as they are */
+	struct net	*parent;	/* a channel of that muxed session */
+	struct net	*follow_ch;	/* a muxed session's channels (lock) */
+	struct net	*shell_ch;
 };
+
+/* What a command session waits for (net.c). */
+struct command_state {
+	GQueue	 expect;	/* char *: commands sent, NULL: our /status;
+				 * "#tail", "#follow", "#shell": a channel's */
+	int	 status_pending;
+	int	 data_left;	/* data lines after "+OK N records" */
+	char	*data_of;	/* the command of those lines */
+};
+
+/* Monotonic milliseconds. */
+long	net_now_ms(void);
+
+/* Wait for the daemon, the main loop or TIMEOUT_MS: 1 the daemon may have
+ * bytes, 0 not, -1 stopped. */
+int	net_wait_io(struct net *n, int timeout_ms);
+
+/* The next line queued by the main loop, or NULL. */
+GBytes	*net_take_out(struct net *n);
+
+/* Does LINE's command get a reply? */
+int	net_is_replied(const char *line);
+
+/* Post NET_EV_LOST for N (why: EOF or the connection's error). */
+void	net_lost(struct net *n);
+
+/* A reply or data line LINE of the command session. */
+void	net_command_line(struct net *n, struct command_state *s,
+	    const char *line);
+
+/* The reply LINE to a channel's command ("#tail"...) (net_mux.c). */
+void	net_mux_reply(struct net *n, struct command_state *s, char *command,
+	    const char *line);
+
+/* A data line of a channel's command (the /tail history). */
+void	net_mux_data(struct net *n, const char *line);
+
+/* Drop a reference to N (freed with the last). */
+void	net_unref(struct net *n);
+
+/* Wake N's worker. */
+void	net_wake(struct net *n);
+
+/* Channel N is stopped: its muxed session forgets it (a shell hung up). */
+void	net_mux_detach(struct net *n);
+
+/* The muxed command session's loop (net_mux.c). */
+void	net_mux_loop(struct net *n);
 
 /* A new event of KIND with a copy of TEXT (may be NULL) for N's callback. */
 struct net_event *net_event_new(struct net *n, enum net_event_kind kind,

@@ -146,6 +146,26 @@ tail_first(struct net *n)
 	return 0;
 }
 
+/*
+ * NET_COMMAND: one connection for everything (docs/PROTOCOL.md, 7.1);
+ * the live log and the terminal then go through it.  0 (n->mux says if
+ * the daemon agreed), or -1 once the failure is posted.
+ */
+static int
+mux(struct net *n)
+{
+	char line[AFK_LINE_MAX];
+	int kind;
+
+	if (proto_send(&n->c, "/mux", n->p.timeout_ms) == -1)
+		return net_fail(n, n->c.err);
+	if ((kind = read_reply(n, line, sizeof(line))) == -1)
+		return -1;
+	if (kind == PROTO_OK)
+		g_atomic_int_set(&n->mux, 1);
+	return 0;
+}
+
 /* Send the role's first command and wait for its reply. */
 static int
 first_reply(struct net *n)
@@ -170,6 +190,8 @@ first_reply(struct net *n)
 		return -1;
 	if (kind != PROTO_OK)
 		return net_fail(n, line);
+	if (n->role == NET_COMMAND && mux(n) == -1)
+		return -1;
 	ev = net_event_new(n, NET_EV_READY, line);
 	ev->tls = g_strdup(n->c.tls ? tls_version(n->c.tls) : NULL);
 	ev->status = local_port(n->c.fd);

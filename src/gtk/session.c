@@ -190,7 +190,8 @@ ready(struct gui *g, const struct net_event *ev)
 	gtk_widget_grab_focus(GTK_WIDGET(g->entry));
 	gui_trace(g, "connected", "%s", g->whoami);
 	g->params.tail = (int)MIN(g->history, TAIL_MAX);
-	g->follow = net_start(NET_FOLLOW, &g->params, follow_event, g);
+	g->follow = net_attach(g->cmd, NET_FOLLOW, &g->params, follow_event,
+	    g);
 }
 
 static void

@@ -94,7 +94,7 @@ shell_tab_open(struct gui *g)
 	g->shell_tried = 1;
 	vte_terminal_reset(g->term, TRUE, TRUE);
 	info(g, "Opening a remote shell…", 0);
-	g->shell = net_start(NET_SHELL, &p, shell_event, g);
+	g->shell = net_attach(g->cmd, NET_SHELL, &p, shell_event, g);
 	net_params_clear(&p);
 }
 

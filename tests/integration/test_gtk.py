@@ -23,6 +23,7 @@ import time
 import pytest
 
 from conftest import REPO, BINARY, free_port, wait_until
+from tls_helpers import tls
 
 GTK_BIN = os.environ.get("BEN_AFK_GTK", os.path.join(REPO, "Ben_AFK-gtk"))
 BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
@@ -569,6 +570,80 @@ def test_admin_gets_a_remote_shell_in_the_terminal_tab(daemon_factory, gui,
     g.type("exit 3")
     g.key("Return")
     g.wait("shell", r"exited with status 3")
+
+
+def test_gui_with_terminal_open_is_one_client(daemon_factory, gui,
+                                             tmp_path):
+    """Commands, the live log and the Terminal tab share one connection
+    (/mux): the GUI is one client, and with max_clients = 2 a plain nc
+    still gets in beside it."""
+    d = daemon_factory(max_clients=2)
+    d = secure_daemon(lambda: d, shell=True).start()
+    pin(d, tmp_path / "home")
+    g = gui("-p", d.port, "--tls", "-u", "alice",
+            env={"BEN_AFK_PASSWORD": PASSWORD})
+    connected(g)
+    g.wait("shell", r"Remote shell available")
+    g.key("alt+t")
+    g.wait("shell", r"type exit to end it")
+    time.sleep(0.5)
+    out = tmp_path / "shell.out"
+    g.type(f"echo one-conn-$((6*7)) > {out}")
+    g.key("Return")
+    assert wait_until(lambda: out.exists() and
+                      out.read_text().strip() == "one-conn-42", 10)
+    # the status bar: one client, the GUI alone
+    n = len(g.trace())
+    g.wait("status", r" · +1 client +·", after=n, timeout=15)
+    # one entry in /clients for the whole window, in its shell
+    c = tls(d)
+    assert c.ask(f"/auth password alice {PASSWORD}", timeout=10) == \
+        "+OK authenticated as alice (admin)"
+    assert c.ask("/clients") == "+OK 2 clients"
+    entries = [c.line().decode().rstrip("\n") for _ in range(2)]
+    mine = [e for e in entries if e.startswith(c.addr + " ")]
+    gui_entries = [e for e in entries if e not in mine]
+    assert len(mine) == 1 and len(gui_entries) == 1, entries
+    assert "user=alice" in gui_entries[0] and "mode=shell" in \
+        gui_entries[0], entries
+    addr = c.addr
+    c.close()
+    assert wait_until(lambda: d.messages().count(
+        f"Client disconnected: {addr}.") == 1, 10)
+    # a plain client is the 2nd of 2: it gets in, its line is logged
+    s = d.connect()
+    s.sendall(b"nc beside the GUI\n")
+    d.wait_for_message("User input: nc beside the GUI", timeout=10)
+    s.settimeout(0.5)
+    try:
+        got = s.recv(4096)
+    except (socket.timeout, TimeoutError):
+        got = b""
+    assert b"too many clients" not in got
+    s.close()
+    g.type("exit 4")
+    g.key("Return")
+    g.wait("shell", r"exited with status 4")
+
+
+def test_lines_typed_while_following_on_one_connection_are_logged(
+        daemon_factory, gui, tmp_path):
+    """The window follows the log and sends lines on its one connection:
+    every line typed is logged, and comes back in the live view."""
+    d = secure_daemon(daemon_factory, shell=True).start()
+    pin(d, tmp_path / "home")
+    g = gui("-p", d.port, "--tls", "-u", "alice",
+            env={"BEN_AFK_PASSWORD": PASSWORD})
+    connected(g)
+    for i in range(5):
+        g.type(f"typed while following {i}")
+        g.key("Return")
+    for i in range(5):
+        d.wait_for_message(f"User input: typed while following {i}",
+                           timeout=10)
+        g.wait("log", rf"User input: typed while following {i}$")
+    conns = [m for m in d.messages() if m.startswith("Client connected: ")]
+    assert len(conns) == 1, conns
 
 
 def lose(g, d):
