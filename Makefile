@@ -167,13 +167,14 @@ $(BUILD)/tests/test_auth: $(BUILD)/tests/unit/test_auth.o \
 # The alert engine alone: no daemon, no client, no mailer (mail.o).
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail_message.o \
-		$(BUILD)/src/daemon/prefilter.o $(LIBCOMMON) $(LIBTINTIN)
+		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/loop.o \
+		$(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8
 $(BUILD)/tests/test_child: $(BUILD)/tests/unit/test_child.o \
-		$(BUILD)/src/daemon/child.o
+		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/loop.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_known_hosts: $(BUILD)/tests/unit/test_known_hosts.o \
 		$(LIBAFK)

@@ -18,6 +18,7 @@
 
 #include "daemon/alert.h"
 #include "daemon/config.h"
+#include "daemon/loop.h"
 #include "daemon/prefilter.h"
 
 _Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES,
@@ -170,15 +171,6 @@ alert_digest(const struct config_alert *a, const char *host,
 
 /* --- the daemon side ---------------------------------------------------- */
 
-static time_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
 void
 alert_log(struct alerts *a, int level, const char *fmt, ...)
 {
@@ -272,7 +264,7 @@ add_match(struct alert_rule *r, int level,
 	size_t n;
 
 	if (r->count++ == 0) {
-		r->window_end = mono_now() + r->cfg->window;
+		r->window_end = loop_now() + r->cfg->window;
 		n = mend - mbeg;
 		if (n > ALERT_MATCH_MAX)
 			n = ALERT_MATCH_MAX;
@@ -454,7 +446,7 @@ alert_tick(struct alerts *a)
 
 	if (a == NULL)
 		return;
-	now = mono_now();
+	now = loop_now();
 	for (i = 0; i < a->n; i++)
 		if (a->rules[i].count > 0 && now >= a->rules[i].window_end)
 			flush_rule(a, &a->rules[i]);

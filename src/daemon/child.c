@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "daemon/child.h"
+#include "daemon/loop.h"
 
 #define KSIG_MAX	64	/* signals the kernel knows */
 #define SWEEP_MAX	4096	/* reaps before a session reaper gives up */
@@ -162,15 +163,6 @@ child_reaped(pid_t pid, int status)
 
 /* --- the session reaper ------------------------------------------------ */
 
-static time_t
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* Parent PID from the text of /proc/PID/stat (comm may hold ')'). */
 static pid_t
 parent_of(const char *pid)
@@ -266,7 +258,7 @@ wait_child(pid_t child, int grace, const sigset_t *set, int *status)
 				*status = st;
 				return;
 			}
-		now = mono();
+		now = loop_now();
 		if (deadline != 0 && now >= deadline)
 			return;
 		ts.tv_sec = deadline != 0 ? deadline - now : 0;
@@ -278,7 +270,7 @@ wait_child(pid_t child, int grace, const sigset_t *set, int *status)
 			/* Not reaped: the PID is still exactly our child. */
 			(void)kill(child, SIGHUP);
 			(void)kill(child, SIGCONT);
-			deadline = mono() + grace;
+			deadline = loop_now() + grace;
 		}
 	}
 }

@@ -35,21 +35,6 @@ static char rbuf[READ_SIZE];
 
 static void	on_client(struct loop *, struct loop_io *, uint32_t);
 
-static time_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
-time_t
-client_now(void)
-{
-	return mono_now();
-}
-
 /* Not reading C: a check, a delayed reply, or a full terminal. */
 static int
 paused(const struct client *c)
@@ -210,7 +195,7 @@ client_new(struct daemon *d, int fd, const char *addr,
 		c->state = CLIENT_OPEN;
 	}
 	framer_init(&c->fr, d->cfg->max_line);
-	c->last_active = c->born = mono_now();
+	c->last_active = c->born = loop_now();
 	c->since = time(NULL);
 	(void)auth_net_of(c->ip, d->cfg->auth_ipv4_prefix,
 	    d->cfg->auth_ipv6_prefix, &c->net);
@@ -548,7 +533,7 @@ read_input(struct client *c)
 		if (n > 0) {
 			/* Refused lines are no activity: they hold no slot. */
 			if (!unproven(c))
-				c->last_active = mono_now();
+				c->last_active = loop_now();
 			d->bytes += (uint64_t)n;
 			if (c->shell != NULL && !c->mux) {
 				shell_input(c, rbuf, (size_t)n);
@@ -652,7 +637,7 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 void
 client_hold(struct client *c, unsigned seconds)
 {
-	c->hold_until = mono_now() + (time_t)seconds;
+	c->hold_until = loop_now() + (time_t)seconds;
 	client_update_events(c);
 }
 
@@ -660,7 +645,7 @@ struct client *
 client_displaceable(struct daemon *d)
 {
 	struct client *c, *oldest = NULL;
-	time_t now = mono_now();
+	time_t now = loop_now();
 
 	for (c = d->clients; c != NULL; c = c->next) {
 		/* Kept: a check under way, or a wait that is only a turn
@@ -736,7 +721,7 @@ void
 client_tick(struct daemon *d)
 {
 	struct client *c;
-	time_t now = mono_now();
+	time_t now = loop_now();
 	unsigned grace = d->cfg->auth_login_grace;
 	char why[64];
 

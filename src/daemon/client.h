@@ -157,9 +157,6 @@ void		 client_hold(struct client *c, unsigned seconds);
  */
 struct client	*client_displaceable(struct daemon *d);
 
-/* Monotonic seconds, as the client module counts them. */
-time_t		 client_now(void);
-
 /* Stop reading C's input for now (a check or a delay is pending). */
 void		 client_pause(struct client *c);
 

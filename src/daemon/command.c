@@ -419,7 +419,7 @@ cmd_rotate(struct client *c, char *args)
 	static time_t last;	/* monotonic, of the last /rotate done */
 	static int done;
 	unsigned every = c->d->cfg->rotate_min_interval;
-	time_t now = client_now();
+	time_t now = loop_now();
 	char reply[128];
 	long left;
 

@@ -77,13 +77,13 @@ auth_done(struct client *c, const char *name, const char *method, int role)
 
 	limits_of(d->cfg, &l);
 	c->attempting = 0;
-	crossed = auth_attempt_end(&c->net, client_now(), &l,
+	crossed = auth_attempt_end(&c->net, loop_now(), &l,
 	    role == ROLE_NONE, &locked);
 	if (role != ROLE_NONE) {
 		snprintf(c->user, sizeof(c->user), "%s", name);
 		c->role = role;
 		c->redact_next = 0;
-		c->last_active = client_now();
+		c->last_active = loop_now();
 		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Authentication "
 		    "of %s from %s succeeded (%s, %s).", name, c->addr, method,
 		    auth_role_name(role));
@@ -200,8 +200,8 @@ auth_begin(struct client *c, const char *name, const char *password)
 	int v;
 
 	limits_of(d->cfg, &l);
-	c->held_clean = auth_net_clean(&c->net, client_now(), &l);
-	v = auth_attempt_begin(&c->net, client_now(), &l, &wait, &left);
+	c->held_clean = auth_net_clean(&c->net, loop_now(), &l);
+	v = auth_attempt_begin(&c->net, loop_now(), &l, &wait, &left);
 	if (v != AUTH_GO) {
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "
 		    "of %s from %s refused: %s (%us left).", name, c->addr,
@@ -272,7 +272,7 @@ command_auth_cancel(struct client *c)
 
 	limits_of(c->d->cfg, &l);
 	/* Gone during its check: a guess made, counted as a failure. */
-	(void)auth_attempt_end(&c->net, client_now(), &l, c->check_pid != 0,
+	(void)auth_attempt_end(&c->net, loop_now(), &l, c->check_pid != 0,
 	    &locked);
 	c->attempting = 0;
 	c->hold_until = 0;

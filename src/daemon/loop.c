@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -91,4 +92,13 @@ loop_close(struct loop *l)
 	if (l->epfd >= 0)
 		close(l->epfd);
 	l->epfd = -1;
+}
+
+time_t
+loop_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
 }

@@ -3,6 +3,7 @@
 #define LOOP_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct loop;
 struct loop_io;
@@ -28,6 +29,12 @@ struct loop {
 
 /* Create the epoll instance; 0 or -1. */
 int	loop_init(struct loop *l);
+
+/*
+ * Seconds on the monotonic clock (coarse: timeouts, delays and windows
+ * are counted in whole seconds), for every timer of the daemon.
+ */
+time_t	loop_now(void);
 
 /* Watch IO->fd for EVENTS (EPOLLIN...); 0 or -1. */
 int	loop_add(struct loop *l, struct loop_io *io, uint32_t events);

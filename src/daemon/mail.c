@@ -20,6 +20,7 @@
 
 #include "daemon/child.h"
 #include "daemon/config.h"
+#include "daemon/loop.h"
 #include "daemon/mail.h"
 #include "daemon/mail_spool.h"
 #include "daemon/smtp.h"
@@ -62,15 +63,6 @@ mlog(struct mailer *m, int level, const char *fmt, ...)
 	m->report(m->report_arg, level, msg);
 }
 
-static time_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
 static void
 item_free(struct mail_item *it)
 {
@@ -86,7 +78,7 @@ enqueue(struct mailer *m, struct mail_item *it)
 {
 	struct mail_item *old, **pp;
 
-	it->next_try = mono_now();
+	it->next_try = loop_now();
 	if (m->n >= m->cfg->mail_queue && m->head != NULL) {
 		old = m->head;
 		m->head = old->next;
@@ -271,7 +263,7 @@ spawn(struct mailer *m, struct mail_item *it)
 	m->err_fd = fds[0];
 	m->pid = pid;
 	m->sending = it;
-	m->started = mono_now();
+	m->started = loop_now();
 }
 
 void
@@ -282,7 +274,7 @@ mail_tick(struct mailer *m)
 
 	if (m == NULL || m->closing)
 		return;
-	now = mono_now();
+	now = loop_now();
 	if (m->pid > 0) {
 		/* libcurl has its own timeout; this is for a stuck child. */
 		if (now - m->started > (time_t)m->cfg->mail_timeout + 30)
@@ -325,7 +317,7 @@ failed(struct mailer *m, struct mail_item *it, const char *err)
 		delay *= 2;
 	if (delay > MAIL_RETRY_MAX)
 		delay = MAIL_RETRY_MAX;
-	it->next_try = mono_now() + delay;
+	it->next_try = loop_now() + delay;
 	mlog(m, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
 	    "%u of %u in %us.", it->m.rule, err, it->attempts,
 	    m->cfg->mail_max_retries, delay);
