@@ -217,9 +217,7 @@ connect_view_recent(struct gui *g, int i)
 	GPtrArray *list = recent_load();
 
 	if (i >= 0 && (guint)i < list->len) {
-		session_stop(g);
-		session_banner_hide(g);
-		connect_view_show(g);
+		session_leave(g);
 		fill_from(g, g_ptr_array_index(list, i));
 		gui_trace(g, "recent-chosen", "%d", i);
 	}

@@ -143,6 +143,8 @@ void	session_toast(struct gui *g, const char *text);
 void	session_start(struct gui *g);
 /* Stop every session of the connection. */
 void	session_stop(struct gui *g);
+/* Stop them, hide the banner and show the connect view. */
+void	session_leave(struct gui *g);
 /* The user sent COMMAND (a line starting with '/'). */
 void	session_sent(struct gui *g, const char *command);
 

@@ -58,9 +58,7 @@ new_connection(GSimpleAction *a, GVariant *v, gpointer data)
 
 	(void)a;
 	(void)v;
-	session_stop(g);
-	session_banner_hide(g);
-	connect_view_show(g);
+	session_leave(g);
 	gtk_widget_grab_focus(GTK_WIDGET(g->host));
 	gui_trace(g, "new-connection", "%s", "");
 }

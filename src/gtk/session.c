@@ -117,9 +117,7 @@ changed_host(struct gui *g, const char *text)
 {
 	GtkWidget *d;
 
-	session_stop(g);
-	session_banner_hide(g);
-	connect_view_show(g);
+	session_leave(g);
 	d = gtk_message_dialog_new(g->win, GTK_DIALOG_MODAL |
 	    GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
 	    GTK_BUTTONS_CLOSE,
@@ -472,6 +470,14 @@ session_start(struct gui *g)
 	gtk_widget_set_visible(GTK_WIDGET(g->log_notice), FALSE);
 	g->cmd = net_start(NET_COMMAND, &g->params, command_event, g);
 	session_update_actions(g);
+}
+
+void
+session_leave(struct gui *g)
+{
+	session_stop(g);
+	session_banner_hide(g);
+	connect_view_show(g);
 }
 
 void

@@ -138,9 +138,7 @@ disconnect(GSimpleAction *a, GVariant *v, gpointer data)
 
 	(void)a;
 	(void)v;
-	session_stop(g);
-	session_banner_hide(g);
-	connect_view_show(g);
+	session_leave(g);
 	gui_trace(g, "disconnected", "%s", "");
 }
 
