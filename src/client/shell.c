@@ -299,6 +299,30 @@ to_daemon(struct relay *r)
 }
 
 /*
+ * Sending failed: the daemon may have closed after the shell ended, its
+ * last output and the 'x' frame still unread here.  Read them (a bounded
+ * wait): 0 if the status came, else -1 with the send error kept.
+ */
+static int
+last_frames(struct relay *r)
+{
+	struct conn *c = r->conn;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	char err[sizeof(c->err)];
+	int i, rc;
+
+	memcpy(err, c->err, sizeof(err));
+	for (i = 0; i < 20; i++) {
+		if ((rc = from_daemon(r)) == 1)
+			return 0;
+		if (rc == -1 || poll(&pfd, 1, 100) == 0)
+			break;
+	}
+	memcpy(c->err, err, sizeof(err));
+	return -1;
+}
+
+/*
  * Block the signals the relay handles and read them from a signalfd, so
  * that nothing runs behind the loop's back: the terminal is restored on
  * every way out, a termination signal included.
@@ -401,7 +425,7 @@ relay_loop(struct relay *r)
 		if (pfd[2].revents)
 			from_stdin(r);
 		if (r->outlen > 0 && to_daemon(r) == -1)
-			return -1;
+			return last_frames(r);
 	}
 }
 

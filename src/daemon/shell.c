@@ -40,6 +40,7 @@
 #define STRAGGLERS	16
 #define PEND_MAX	(1024 * 1024)	/* more than one read of the client */
 #define TAIL_MAX	(1024 * 1024)	/* output relayed after the exit */
+#define EXIT_DRAIN	2		/* s: the master's EIO after the exit */
 /* Multiplexed: room the terminal leaves for records in the output. */
 #define RECORDS_ROOM(c)	((c)->mux ? CLIENT_RAW_MAX / 2 : 0)
 
@@ -53,6 +54,7 @@ struct shell {
 	int		 hup;		/* every slave closed: no terminal */
 	int		 exited;	/* the shell ended with CODE: 'x' due */
 	int		 code;
+	time_t		 exit_by;	/* loop_now() bound on its last output */
 	size_t		 tail;		/* output relayed since (a job's) */
 	struct frames	 in;		/* frames from the client */
 	unsigned char	*pend;		/* input the terminal did not take */
@@ -263,6 +265,20 @@ watch(struct client *c)
 		sh->unwatched = 0;
 }
 
+/* Input nobody will read: dropped, and the client may send again. */
+static void
+drop_input(struct client *c)
+{
+	struct shell *sh = c->shell;
+
+	if (sh->pendlen == 0)
+		return;
+	free(sh->pend);
+	sh->pend = NULL;
+	sh->pendoff = sh->pendlen = 0;
+	client_resume(c);
+}
+
 /*
  * No more terminal I/O: every slave is closed, or the status is sent (no
  * 'd' frame may follow it).  Input still waiting is dropped.
@@ -278,13 +294,7 @@ hang_up(struct client *c)
 	sh->hup = 1;
 	sh->reading = 0;
 	sh->writing = 0;
-	if (sh->pendlen > 0) {
-		/* Input nobody will read: the client may send again. */
-		free(sh->pend);
-		sh->pend = NULL;
-		sh->pendoff = sh->pendlen = 0;
-		client_resume(c);
-	}
+	drop_input(c);
 }
 
 /*
@@ -330,15 +340,23 @@ read_output(struct client *c)
 	return 0;
 }
 
-/* The shell ended: its status once its last output is sent. */
+/*
+ * The shell ended: its status once its last output is sent.  Its last
+ * output is all read when the master says EIO (every slave closed, and
+ * the kernel has moved what was written to our side); an empty read
+ * before that proves nothing, so wait for it, a bounded time (FORCE).
+ */
 static void
-end_when_drained(struct client *c)
+end_when_drained(struct client *c, int force)
 {
 	struct shell *sh = c->shell;
 	unsigned char st[4];
 
 	if (read_output(c) == 0 || c->dead || c->shell != sh)
 		return;		/* the client lags: on_master goes on */
+	if (!sh->hup && !force && sh->tail < TAIL_MAX &&
+	    loop_now() < sh->exit_by)
+		return;		/* the master's EIO is still to come */
 	st[0] = (unsigned char)((unsigned)sh->code >> 24);
 	st[1] = (unsigned char)((unsigned)sh->code >> 16);
 	st[2] = (unsigned char)((unsigned)sh->code >> 8);
@@ -375,7 +393,9 @@ write_pending(struct client *c)
 		else if (w < 0 && errno == EAGAIN)
 			return;
 		else {
-			hang_up(c);
+			/* No terminal to take it; its output is still read. */
+			drop_input(c);
+			watch(c);
 			return;
 		}
 	}
@@ -403,7 +423,7 @@ on_master(struct loop *l, struct loop_io *io, uint32_t events)
 	if (!sh->reading && !sh->hup)
 		return;
 	if (sh->exited)
-		end_when_drained(c);
+		end_when_drained(c, 0);
 	else
 		(void)read_output(c);
 }
@@ -477,10 +497,8 @@ to_terminal(struct client *c, const unsigned char *p, size_t n)
 			continue;
 		else if (w < 0 && errno == EAGAIN)
 			break;
-		else {
-			hang_up(c);
-			return 0;
-		}
+		else
+			return 0;	/* no terminal to take it: dropped */
 	}
 	return n > 0 ? keep(sh, p, n) : 0;
 }
@@ -640,17 +658,24 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 	/* What the shell wrote last, then its status. */
 	c->shell->exited = 1;
 	c->shell->code = code;
-	end_when_drained(c);
+	c->shell->exit_by = loop_now() + EXIT_DRAIN;
+	end_when_drained(c, 0);
 	return 1;
 }
 
 void
 shell_tick(struct daemon *d)
 {
+	struct client *c, *next;
 	time_t now = time(NULL);
 	size_t i;
 
-	(void)d;
+	for (c = d->clients; c != NULL; c = next) {
+		next = c->next;
+		if (!c->dead && c->shell != NULL && c->shell->exited &&
+		    loop_now() >= c->shell->exit_by)
+			end_when_drained(c, 1);
+	}
 	for (i = 0; i < STRAGGLERS; i++)
 		if (stragglers[i].pid != 0 && now >= stragglers[i].deadline) {
 			(void)child_signal(stragglers[i].pid,
