@@ -107,7 +107,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
-		  prefilter auth child
+		  prefilter auth child session command
 ifeq ($(HAVE_GTK),1)
 UNIT_TESTS	+= replies
 endif
@@ -169,6 +169,27 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail_message.o \
 		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/loop.o \
 		$(LIBCOMMON) $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+# The session layer alone: no daemon, server, commands or shell.
+$(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
+		$(BUILD)/src/daemon/client.o $(BUILD)/src/daemon/client_out.o \
+		$(BUILD)/src/daemon/client_follow.o \
+		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/loop.o \
+		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
+		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
+		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+# The commands over the sessions: no daemon, server, alerts or signals.
+$(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
+		$(BUILD)/src/daemon/command.o $(BUILD)/src/daemon/command_auth.o \
+		$(BUILD)/src/daemon/shell.o $(BUILD)/src/daemon/cmdline.o \
+		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/client.o \
+		$(BUILD)/src/daemon/client_out.o \
+		$(BUILD)/src/daemon/client_follow.o \
+		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/loop.o \
+		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
+		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
+		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
@@ -262,6 +283,7 @@ integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
 test: deps
+	$(MAKE) check-deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration

@@ -15,12 +15,8 @@
 #include <unistd.h>
 
 #include "common/escape.h"
-#include "daemon/child.h"
 #include "daemon/client.h"
 #include "daemon/client_int.h"
-#include "daemon/command.h"
-#include "daemon/daemon.h"
-#include "daemon/shell.h"
 #include "daemon/tls.h"
 
 #define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
@@ -40,7 +36,7 @@ static int
 paused(const struct client *c)
 {
 	return c->hold_until != 0 || c->check_pid != 0 ||
-	    shell_input_held(c);
+	    (c->shell != NULL && c->d->ops->term_held(c));
 }
 
 int
@@ -67,14 +63,14 @@ client_update_events(struct client *c)
 		ev |= EPOLLIN | EPOLLRDHUP;
 	if (c->outlen > 0 || c->want_write)
 		ev |= EPOLLOUT;
-	(void)loop_mod(&c->d->loop, &c->io, ev);
+	(void)loop_mod(c->d->loop, &c->io, ev);
 }
 
 static void
 log_input(struct client *c, const char *data, size_t len, int kind,
     unsigned part)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	char *p = d->scratch;
 
 	if (kind == FRAMER_LINE) {
@@ -97,8 +93,8 @@ log_input(struct client *c, const char *data, size_t len, int kind,
 
 /*
  * Run command LINE for C; the records written meanwhile wait until its
- * reply and data lines are queued, which they never split.  As
- * command_run().
+ * reply and data lines are queued, which they never split.  Returns
+ * what the command layer's d->ops->command() does.
  */
 static int
 run_command(struct client *c, const char *line, size_t len)
@@ -106,7 +102,7 @@ run_command(struct client *c, const char *line, size_t len)
 	int ran;
 
 	c->in_command = 1;
-	ran = command_run(c, line, len);
+	ran = c->d->ops->command(c, line, len);
 	c->in_command = 0;
 	client_follow_replied(c);
 	return ran;
@@ -117,7 +113,7 @@ static int
 on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 {
 	struct client *c = arg;
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	int auth = d->cfg->auth_mode != MODE_OFF;
 
 	if (c->following == FOLLOW_PLAIN && kind != FRAMER_PART) {
@@ -141,7 +137,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 			return c->dead;
 		}
 		tintin_log(d->log, TINTIN_INFO, "Request quit.");
-		daemon_stop(d, 0);
+		sessions_stop(d);
 		return 1;
 	}
 	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
@@ -166,7 +162,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 }
 
 struct client *
-client_new(struct daemon *d, int fd, const char *addr,
+client_new(struct sessions *d, int fd, const char *addr,
     const struct client_peer *peer)
 {
 	struct client *c;
@@ -199,7 +195,7 @@ client_new(struct daemon *d, int fd, const char *addr,
 	c->since = time(NULL);
 	(void)auth_net_of(c->ip, d->cfg->auth_ipv4_prefix,
 	    d->cfg->auth_ipv6_prefix, &c->net);
-	if (loop_add(&d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
+	if (loop_add(d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
 		free(c);
 		return NULL;
 	}
@@ -215,33 +211,20 @@ client_new(struct daemon *d, int fd, const char *addr,
 static void
 client_release(struct client *c)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 
-	if (c->attempting)
-		command_auth_cancel(c);
-	shell_stop(c);
+	d->ops->closing(c);
 	client_follow(c, FOLLOW_OFF);
 	free(c->held_records);
 	c->held_records = NULL;
 	c->held_len = 0;
-	(void)loop_del(&d->loop, &c->io);
+	(void)loop_del(d->loop, &c->io);
 	if (c->tls != NULL)
 		tls_free(c->tls);
 	c->tls = NULL;
 	close(c->io.fd);
 	c->io.fd = -1;
 	c->io.cb = NULL;	/* ignore events of this turn */
-	if (c->check_pid != 0) {
-		(void)child_signal(c->check_pid, SIGKILL);
-		child_forget(c->check_pid);
-		c->check_pid = 0;
-	}
-	if (c->check_io.fd >= 0) {
-		(void)loop_del(&d->loop, &c->check_io);
-		close(c->check_io.fd);
-		c->check_io.fd = -1;
-		c->check_io.cb = NULL;
-	}
 	c->dead = 1;
 	framer_free(&c->fr);
 	free(c->stash);
@@ -272,13 +255,20 @@ client_close(struct client *c, const char *reason)
 }
 
 void
-client_reap(struct daemon *d)
+sessions_stop(struct sessions *s)
+{
+	s->stopping = 1;
+	loop_stop(s->loop);
+}
+
+void
+client_reap(struct sessions *d)
 {
 	struct client **pp = &d->clients, *c;
 
 	while ((c = *pp) != NULL) {
 		/* Between two turns: no event points to a stopped shell. */
-		shell_free_gone(c);
+		d->ops->release(c);
 		if (c->dead) {
 			*pp = c->next;
 			free(c);
@@ -288,7 +278,7 @@ client_reap(struct daemon *d)
 }
 
 void
-client_close_all(struct daemon *d)
+client_close_all(struct sessions *d)
 {
 	struct client *c;
 
@@ -317,7 +307,7 @@ say_plain(struct client *c, const char *msg)
 static int
 detect(struct client *c)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	unsigned char b;
 	ssize_t n;
 
@@ -420,7 +410,7 @@ mux_read(struct client *c, const char *data, size_t len)
 static int
 plain_client(const struct client *c)
 {
-	const struct daemon *d = c->d;
+	const struct sessions *d = c->d;
 
 	return !c->following && !c->redact_next && c->shell == NULL &&
 	    !c->dead && !d->stopping && !paused(c) && !unproven(c);
@@ -436,7 +426,7 @@ plain_client(const struct client *c)
 static size_t
 log_plain_lines(struct client *c, const char *buf, size_t len)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	const char *p = buf, *end = buf + len, *nl;
 	size_t n, eol, out, lim, first, max = d->cfg->max_line;
 	char *rec;
@@ -490,7 +480,7 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 int
 client_feed_text(struct client *c, const char *buf, size_t len)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	const char *nl;
 	size_t off = 0, upto;
 	int rc, one_line;
@@ -524,7 +514,7 @@ client_feed_text(struct client *c, const char *buf, size_t len)
 static void
 read_input(struct client *c)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	ssize_t n;
 	int i, rc;
 
@@ -536,7 +526,7 @@ read_input(struct client *c)
 				c->last_active = loop_now();
 			d->bytes += (uint64_t)n;
 			if (c->shell != NULL && !c->mux) {
-				shell_input(c, rbuf, (size_t)n);
+				c->d->ops->term_input(c, rbuf, (size_t)n);
 				if (c->dead)
 					return;
 				continue;
@@ -561,7 +551,7 @@ read_input(struct client *c)
 			}
 			if (rc == 1 && c->shell != NULL && !c->dead) {
 				/* Frames right behind the /shell line. */
-				shell_input(c, rbuf + c->fr.consumed,
+				c->d->ops->term_input(c, rbuf + c->fr.consumed,
 				    (size_t)n - c->fr.consumed);
 				if (c->dead)
 					return;
@@ -642,7 +632,7 @@ client_hold(struct client *c, unsigned seconds)
 }
 
 struct client *
-client_displaceable(struct daemon *d)
+client_displaceable(struct sessions *d)
 {
 	struct client *c, *oldest = NULL;
 	time_t now = loop_now();
@@ -693,7 +683,7 @@ client_resume(struct client *c)
 			client_close(c, "out of memory");
 		else if (rc == 1 && c->shell != NULL && !c->dead)
 			/* Frames right behind the /shell line. */
-			shell_input(c, data + c->fr.consumed,
+			c->d->ops->term_input(c, data + c->fr.consumed,
 			    len - c->fr.consumed);
 		else if (rc == 1 && paused(c) && !c->dead && !c->d->stopping)
 			stash_rest(c, data, len);
@@ -718,7 +708,7 @@ say(struct client *c, const char *msg)
 }
 
 void
-client_tick(struct daemon *d)
+client_tick(struct sessions *d)
 {
 	struct client *c;
 	time_t now = loop_now();
@@ -730,7 +720,7 @@ client_tick(struct daemon *d)
 			continue;
 		if (c->hold_until != 0 && now >= c->hold_until) {
 			c->hold_until = 0;
-			command_auth_due(c);
+			d->ops->due(c);
 			continue;
 		}
 		if (unproven(c) && grace > 0 && !c->attempting &&

@@ -6,13 +6,71 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <stdint.h>
+
 #include "common/framer.h"
 #include "daemon/auth.h"
+#include "daemon/config.h"
 #include "daemon/loop.h"
+#include "tintin/tintin.h"
 
-struct daemon;
+struct client;
 struct shell;
 struct tls_conn;
+
+/*
+ * What the layers above the sessions do with them: commands and the
+ * shell's terminal.  daemon.c fills it in; the sessions call nothing
+ * above themselves but through it.
+ */
+struct session_ops {
+	/* A line that may be a command: 1 if it was one (run), else 0. */
+	int	(*command)(struct client *, const char *, size_t);
+	/* A login attempt held for its turn is due: check it now. */
+	void	(*due)(struct client *);
+	/* The session ends: stop what runs for it (login check, shell). */
+	void	(*closing)(struct client *);
+	/* Between loop turns: free what was stopped for it. */
+	void	(*release)(struct client *);
+	/* Bytes for the terminal of c->shell (a plain /shell session). */
+	void	(*term_input)(struct client *, const char *, size_t);
+	/* A frame for it ('d' bytes, 'w' size) from a /mux session. */
+	int	(*term_frame)(struct client *, int, const unsigned char *,
+		    size_t);
+	/* 1 while input waits for the terminal to take it. */
+	int	(*term_held)(const struct client *);
+	/* The client took its output: read the terminal again. */
+	void	(*term_drained)(struct client *);
+	/* Stop the terminal (a /mux session goes on without it). */
+	void	(*term_stop)(struct client *);
+};
+
+/*
+ * Every client session and what they share: the narrow context the
+ * session layer gets instead of the whole daemon.
+ */
+struct sessions {
+	struct config	*cfg;
+	Tintin_reporter	*log;
+	struct loop	*loop;
+	const struct session_ops *ops;
+
+	struct client	*clients;
+	int		 nclients;
+	int		 follow_sink;	/* callback sink feeding /follow */
+	int		 nfollowers;
+
+	char		*scratch;	/* escaped record being built */
+	size_t		 scratch_size;
+
+	int		 stopping;	/* quit: no more input taken */
+	time_t		 started;
+	uint64_t	 lines;		/* records of user input */
+	uint64_t	 bytes;		/* bytes received from clients */
+};
+
+/* Stop the daemon at the end of this loop turn (quit). */
+void		 sessions_stop(struct sessions *s);
 
 /* Room for "[v6]:port" and "local:uid=N(NAME),pid=N" (NAME cut at 20). */
 #define CLIENT_ADDR_MAX	(INET6_ADDRSTRLEN + 16)
@@ -39,7 +97,7 @@ enum client_state {
 
 struct client {
 	struct loop_io	 io;
-	struct daemon	*d;
+	struct sessions	*d;
 	char		 addr[CLIENT_ADDR_MAX];	/* "ip:port", "local:uid=..." */
 	char		 ip[INET6_ADDRSTRLEN + 2];	/* for the guard */
 	int		 local;		/* on the unix socket, see peer */
@@ -94,7 +152,7 @@ struct client {
  * identity of a local (unix socket) client, which never uses TLS; NULL
  * for TCP.  NULL on error.
  */
-struct client	*client_new(struct daemon *d, int fd, const char *addr,
+struct client	*client_new(struct sessions *d, int fd, const char *addr,
 		    const struct client_peer *peer);
 
 /*
@@ -140,7 +198,7 @@ void		 client_close_when_sent(struct client *c, const char *reason);
 void		 client_follow(struct client *c, int mode);
 
 /* Records just written to the log: to every follower. */
-void		 client_follow_records(struct daemon *d, const char *records,
+void		 client_follow_records(struct sessions *d, const char *records,
 		    size_t len);
 
 /*
@@ -155,7 +213,7 @@ void		 client_hold(struct client *c, unsigned seconds);
  * least, and not in the middle of a login (a check under way, or a wait
  * for its turn from a network without failures).  NULL if none.
  */
-struct client	*client_displaceable(struct daemon *d);
+struct client	*client_displaceable(struct sessions *d);
 
 /* Stop reading C's input for now (a check or a delay is pending). */
 void		 client_pause(struct client *c);
@@ -165,12 +223,12 @@ void		 client_pause(struct client *c);
 void		 client_resume(struct client *c);
 
 /* Free the clients closed during this loop turn. */
-void		 client_reap(struct daemon *d);
+void		 client_reap(struct sessions *d);
 
 /* Close every client (shutdown), without logging each one. */
-void		 client_close_all(struct daemon *d);
+void		 client_close_all(struct sessions *d);
 
 /* Once a second: idle timeouts and delayed replies. */
-void		 client_tick(struct daemon *d);
+void		 client_tick(struct sessions *d);
 
 #endif /* CLIENT_H */

@@ -10,7 +10,6 @@
 
 #include "daemon/client.h"
 #include "daemon/client_int.h"
-#include "daemon/daemon.h"
 
 #define LIVE_TAG	"* "	/* before each record to a live follower */
 #define LIVE_TAG_LEN	(sizeof(LIVE_TAG) - 1)
@@ -84,7 +83,7 @@ client_follow_replied(struct client *c)
 void
 client_follow(struct client *c, int mode)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	int was = c->following;
 
 	if (was == mode)
@@ -118,7 +117,7 @@ hold_records(struct client *c, const char *records, size_t len)
 }
 
 void
-client_follow_records(struct daemon *d, const char *records, size_t len)
+client_follow_records(struct sessions *d, const char *records, size_t len)
 {
 	struct client *c;
 

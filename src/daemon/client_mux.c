@@ -8,8 +8,6 @@
 
 #include "daemon/client.h"
 #include "daemon/client_int.h"
-#include "daemon/daemon.h"
-#include "daemon/shell.h"
 
 #define FRAME_MAX	4096		/* largest payload */
 #define FRAME_HDR	3		/* type, length (2 bytes) */
@@ -27,7 +25,7 @@ mux_header(struct client *c)
 		return -1;
 	if (type == 'x' && c->shell != NULL) {
 		/* Hang the shell up, as a dropped connection would. */
-		shell_stop(c);
+		c->d->ops->term_stop(c);
 		client_update_events(c);
 	}
 	c->mux_left = plen;
@@ -49,12 +47,12 @@ mux_payload(struct client *c, const char *p, size_t take)
 			return -1;
 		return rc == 1 ? (long)c->fr.consumed : (long)take;
 	case 'd':
-		return shell_mux_frame(c, 'd', u, take) == -1 ? -1 :
+		return c->d->ops->term_frame(c, 'd', u, take) == -1 ? -1 :
 		    (long)take;
 	default:
 		memcpy(c->mux_win + WIN_LEN - c->mux_left, p, take);
 		if (take == c->mux_left &&
-		    shell_mux_frame(c, 'w', c->mux_win, WIN_LEN) == -1)
+		    c->d->ops->term_frame(c, 'w', c->mux_win, WIN_LEN) == -1)
 			return -1;
 		return (long)take;
 	}

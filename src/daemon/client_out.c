@@ -11,8 +11,6 @@
 
 #include "daemon/client.h"
 #include "daemon/client_int.h"
-#include "daemon/daemon.h"
-#include "daemon/shell.h"
 #include "daemon/tls.h"
 
 #define OUT_MAX		(16 * 1024)	/* replies waiting, unless following */
@@ -55,7 +53,7 @@ client_flush(struct client *c)
 	 * reads on as soon as a frame fits beside them. */
 	if (c->shell != NULL && client_room(c) >= (c->mux ? CLIENT_RAW_MAX /
 	    2 + 2 * (FRAME_MAX + FRAME_HDR) : CLIENT_RAW_MAX / 2))
-		shell_drained(c);
+		c->d->ops->term_drained(c);
 	return 0;
 }
 

@@ -22,7 +22,6 @@
 #include "daemon/cmdline.h"
 #include "daemon/command.h"
 #include "daemon/command_auth.h"
-#include "daemon/daemon.h"
 #include "daemon/shell.h"
 
 #define ARGS_MAX	512
@@ -167,7 +166,7 @@ cmd_whoami(struct client *c, char *args)
 static void
 cmd_status(struct client *c, char *args)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	uint64_t size, abytes;
 	unsigned narch;
 	char buf[400];
@@ -189,7 +188,7 @@ cmd_status(struct client *c, char *args)
 static void
 cmd_clients(struct client *c, char *args)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	struct client *o;
 	char line[256];
 	int n = 0;
@@ -346,7 +345,7 @@ cmd_follow(struct client *c, char *args)
 static void
 cmd_shell(struct client *c, char *args)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	char term[64] = "xterm", err[160], *save = NULL, *tok;
 	int rows = 24, cols = 80;
 
@@ -492,3 +491,23 @@ command_run(struct client *c, const char *line, size_t len)
 	explicit_bzero(args, sizeof(args));
 	return 1;
 }
+
+/* A session ends: its login check, then its shell. */
+static void
+closing(struct client *c)
+{
+	command_auth_close(c);
+	shell_stop(c);
+}
+
+const struct session_ops command_ops = {
+	.command	= command_run,
+	.due		= command_auth_due,
+	.closing	= closing,
+	.release	= shell_free_gone,
+	.term_input	= shell_input,
+	.term_frame	= shell_mux_frame,
+	.term_held	= shell_input_held,
+	.term_drained	= shell_drained,
+	.term_stop	= shell_stop,
+};

@@ -14,10 +14,10 @@
 #include "daemon/auth.h"
 #include "daemon/child.h"
 #include "daemon/client.h"
-#include "daemon/command.h"
 #include "daemon/command_auth.h"
-#include "daemon/daemon.h"
 #include "daemon/tls.h"
+
+static void	cancel(struct client *);
 
 static void
 limits_of(const struct config *cfg, struct auth_limits *l)
@@ -33,7 +33,7 @@ static void
 auth_failed(struct client *c, const char *name, const char *method,
     int locked, int crossed)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	struct auth_limits l;
 	char why[64];
 
@@ -70,7 +70,7 @@ auth_failed(struct client *c, const char *name, const char *method,
 static void
 auth_done(struct client *c, const char *name, const char *method, int role)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	struct auth_limits l;
 	char reply[160];
 	int locked, crossed;
@@ -171,7 +171,7 @@ check_password(struct client *c, const char *name, char *password)
 	c->check_io.fd = p[0];
 	c->check_io.cb = on_check;
 	c->check_io.arg = c;
-	if (loop_add(&c->d->loop, &c->check_io, EPOLLIN) == -1) {
+	if (loop_add(c->d->loop, &c->check_io, EPOLLIN) == -1) {
 		(void)child_signal(pid, SIGKILL);
 		child_forget(pid);
 		close(p[0]);
@@ -193,7 +193,7 @@ check_password(struct client *c, const char *name, char *password)
 static void
 auth_begin(struct client *c, const char *name, const char *password)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	struct auth_limits l;
 	unsigned wait, left;
 	char reply[96];
@@ -217,7 +217,7 @@ auth_begin(struct client *c, const char *name, const char *password)
 	c->held_key = password == NULL;
 	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
 	if (password != NULL && (c->held_secret = strdup(password)) == NULL) {
-		command_auth_cancel(c);
+		cancel(c);
 		client_reply(c, "-ERR server error\n");
 		return;
 	}
@@ -259,13 +259,13 @@ command_auth_due(struct client *c)
 	wipe_secret(c);
 	if (c->check_pid == 0 && c->attempting && !c->dead) {
 		/* The check could not start (answered already). */
-		command_auth_cancel(c);
+		cancel(c);
 		client_resume(c);
 	}
 }
 
-void
-command_auth_cancel(struct client *c)
+static void
+cancel(struct client *c)
 {
 	struct auth_limits l;
 	int locked;
@@ -280,9 +280,27 @@ command_auth_cancel(struct client *c)
 }
 
 void
+command_auth_close(struct client *c)
+{
+	if (c->attempting)
+		cancel(c);
+	if (c->check_pid != 0) {
+		(void)child_signal(c->check_pid, SIGKILL);
+		child_forget(c->check_pid);
+		c->check_pid = 0;
+	}
+	if (c->check_io.fd >= 0) {
+		(void)loop_del(c->d->loop, &c->check_io);
+		close(c->check_io.fd);
+		c->check_io.fd = -1;
+		c->check_io.cb = NULL;
+	}
+}
+
+void
 command_auth_run(struct client *c, char *args)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	char *method, *name, *secret = NULL, key[AUTH_KEY_MAX];
 
 	if (d->cfg->auth_mode == MODE_OFF) {

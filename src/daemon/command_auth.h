@@ -1,5 +1,4 @@
-/* Between command.c and command_auth.c (/auth).  Not for the rest of the
- * daemon: command.h has command_auth_due() and command_auth_cancel(). */
+/* /auth: a login attempt, its turn, its check by a child, its answer. */
 #ifndef COMMAND_AUTH_H
 #define COMMAND_AUTH_H
 
@@ -7,5 +6,14 @@ struct client;
 
 /* /auth password NAME PASSWORD | /auth key NAME, ARGS after "/auth ". */
 void	command_auth_run(struct client *c, char *args);
+
+/* C's held login attempt is due: check it now and answer at once. */
+void	command_auth_due(struct client *c);
+
+/*
+ * C goes away: end a login attempt under way for the guard (one whose
+ * check had started counts as a failure), wipe it, and stop its check.
+ */
+void	command_auth_close(struct client *c);
 
 #endif /* COMMAND_AUTH_H */

@@ -22,6 +22,7 @@
 #include "daemon/alert.h"
 #include "daemon/child.h"
 #include "daemon/client.h"
+#include "daemon/command.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
@@ -38,9 +39,9 @@ static struct daemon the_daemon;
 void
 daemon_stop(struct daemon *d, int status)
 {
-	if (!d->stopping)
+	if (!d->sessions.stopping)
 		d->exit_status = status;
-	d->stopping = 1;
+	d->sessions.stopping = 1;
 	loop_stop(&d->loop);
 }
 
@@ -106,18 +107,18 @@ daemon_exit(struct daemon *d)
 		tintin_log(d->log, TINTIN_INFO, "Quitting.");
 		tintin_flush(d->log);
 	}
-	d->stopping = 1;
-	shell_kill_all(d);
-	client_close_all(d);
-	server_stop(d);
+	d->sessions.stopping = 1;
+	shell_kill_all(&d->sessions);
+	client_close_all(&d->sessions);
+	server_stop(&d->server);
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
 	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
 		(void)child_signal(tintin_archiver_pid(d->log), SIGKILL);
 	tintin_free(d->log);
-	d->log = NULL;
-	free(d->scratch);
-	d->scratch = NULL;
+	d->log = d->sessions.log = NULL;
+	free(d->sessions.scratch);
+	d->sessions.scratch = NULL;
 	exit(d->exit_status);
 }
 
@@ -235,22 +236,22 @@ open_local(struct daemon *d)
 	if (cfg->local_socket[0] == '\0')
 		return;
 	if ((gr = getgrnam(cfg->local_group)) != NULL)
-		d->local_gid = gr->gr_gid;
+		d->server.local_gid = gr->gr_gid;
 	else if (cfg->local_group_set)
 		startup_fail(d, "no group %s for the local socket",
 		    cfg->local_group);
 	else {
-		d->local_gid = 0;
+		d->server.local_gid = 0;
 		tintin_log(d->log, TINTIN_WARN, "No group %s: the local "
 		    "socket %s is root's only.", cfg->local_group,
 		    cfg->local_socket);
 	}
-	snprintf(d->local_path, sizeof(d->local_path), "%s",
+	snprintf(d->server.local_path, sizeof(d->server.local_path), "%s",
 	    cfg->local_socket);
-	if ((d->local_io.fd = server_listen_local(d->local_path,
-	    d->local_gid)) == -1)
+	if ((d->server.local_io.fd = server_listen_local(d->server.local_path,
+	    d->server.local_gid)) == -1)
 		startup_fail(d, "cannot create the local socket %s: %s",
-		    d->local_path, errno == ELOOP ? "it is a symbolic link, "
+		    d->server.local_path, errno == ELOOP ? "it is a symbolic link, "
 		    "refusing it" : errno == EEXIST ? "something that is not "
 		    "a socket is in the way" : strerror(errno));
 }
@@ -273,8 +274,8 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)l;
 	(void)events;
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
-		client_tick(d);
-		shell_tick(d);
+		client_tick(&d->sessions);
+		shell_tick(&d->sessions);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);
 		archiver = tintin_archiver_pid(d->log);
@@ -323,7 +324,7 @@ before_sleep(struct loop *l, void *arg)
 	struct daemon *d = arg;
 
 	(void)l;
-	client_reap(d);
+	client_reap(&d->sessions);
 	tintin_flush(d->log);
 }
 
@@ -340,8 +341,8 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 {
 	struct crash_ctx crash;
 
-	d->scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
-	if ((d->scratch = malloc(d->scratch_size)) == NULL)
+	d->sessions.scratch_size = 64 + ESCAPE_BOUND(d->cfg->max_line);
+	if ((d->sessions.scratch = malloc(d->sessions.scratch_size)) == NULL)
 		return "out of memory";
 	if (loop_init(&d->loop) == -1)
 		return "cannot create the event loop";
@@ -358,16 +359,16 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 	if (start_timer(d) == -1)
 		return "cannot create the housekeeping timer";
 	/* /follow: a sink that stays off while nobody follows. */
-	d->follow_sink = tintin_add_callback(d->log, d->cfg->log_level,
-	    TINTIN_TEXT, on_follow, d);
-	if (d->follow_sink == -1 ||
-	    tintin_set_enabled(d->log, d->follow_sink, 0) == -1)
+	d->sessions.follow_sink = tintin_add_callback(d->log, d->cfg->log_level,
+	    TINTIN_TEXT, on_follow, &d->sessions);
+	if (d->sessions.follow_sink == -1 ||
+	    tintin_set_enabled(d->log, d->sessions.follow_sink, 0) == -1)
 		return "cannot set up /follow";
 	/* After detaching: the mailer's children are the daemon's. */
 	if (alerts_start(d) == -1)
 		return "cannot set up mail alerts";
 
-	if (server_start(d, listen_fd, local_fd) == -1)
+	if (server_start(&d->server, listen_fd, local_fd) == -1)
 		return "cannot watch the listening sockets";
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)
 		return "cannot write the PID into the lock file";
@@ -405,19 +406,24 @@ daemon_main(struct config *cfg, int foreground)
 	d->cfg = cfg;
 	d->foreground = foreground;
 	d->lock_fd = -1;
-	d->spare_fd = -1;
-	d->listen_io.fd = -1;
-	d->local_io.fd = -1;
-	d->started = time(NULL);
+	d->server.spare_fd = -1;
+	d->server.listen_io.fd = -1;
+	d->server.local_io.fd = -1;
+	d->sessions.started = time(NULL);
+	d->sessions.cfg = cfg;
+	d->sessions.loop = &d->loop;
+	d->sessions.ops = &command_ops;
+	d->server.s = &d->sessions;
 
 	open_logs(d);
+	d->sessions.log = d->log;
 	tintin_log(d->log, TINTIN_INFO, "Started.");
 	take_lock(d);
 	tintin_log(d->log, TINTIN_INFO, "Creating server.");
 	if ((lfd = server_listen(cfg->listen, cfg->port)) == -1)
 		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
 		    cfg->port, strerror(errno));
-	d->listen_io.fd = lfd;
+	d->server.listen_io.fd = lfd;
 	open_local(d);
 	if (cfg->tls_mode != MODE_OFF &&
 	    (tls_ensure_files(cfg->tls_cert, cfg->tls_key, msg,
@@ -428,7 +434,7 @@ daemon_main(struct config *cfg, int foreground)
 	tintin_log(d->log, TINTIN_INFO, "Entering Daemon mode.");
 	if (!foreground && (ready = daemonize()) == -1)
 		startup_fail(d, "cannot fork: %s", strerror(errno));
-	if ((err = serve_setup(d, lfd, d->local_io.fd)) != NULL) {
+	if ((err = serve_setup(d, lfd, d->server.local_io.fd)) != NULL) {
 		snprintf(msg, sizeof(msg), "Matt_daemon: %s: %s\n", err,
 		    strerror(errno));
 		tintin_log(d->log, TINTIN_ERROR, "%s: %s.", err,

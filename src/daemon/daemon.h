@@ -10,8 +10,10 @@
 #include "daemon/loop.h"
 #include "tintin/tintin.h"
 
+#include "daemon/client.h"
+#include "daemon/server.h"
+
 struct alerts;
-struct client;
 struct mailer;
 
 struct daemon {
@@ -23,30 +25,15 @@ struct daemon {
 	char		 lock_path[PATH_MAX];
 	int		 lock_fd;
 
-	struct loop_io	 listen_io;	/* the listening socket */
-	struct loop_io	 local_io;	/* the local unix socket, or fd -1 */
-	char		 local_path[PATH_MAX];	/* removed at exit */
-	gid_t		 local_gid;	/* its group: readers */
-	int		 spare_fd;	/* closed to accept() when out of fds */
+	struct server	 server;	/* the listening sockets */
+	struct sessions	 sessions;	/* the clients */
 	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
-
-	struct client	*clients;
-	int		 nclients;
-	int		 follow_sink;	/* callback sink feeding /follow */
-	int		 nfollowers;
 
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
 
-	char		*scratch;	/* escaped record being built */
-	size_t		 scratch_size;
-
 	int		 syslog_open;
-	int		 stopping;
 	int		 exit_status;
-	time_t		 started;
-	uint64_t	 lines;		/* records of user input */
-	uint64_t	 bytes;		/* bytes received from clients */
 };
 
 /* daemon_main()'s FLAGS. */

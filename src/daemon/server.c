@@ -22,7 +22,6 @@
 
 #include "common/mkdirs.h"
 #include "daemon/client.h"
-#include "daemon/daemon.h"
 #include "daemon/server.h"
 
 #define SERVER_BACKLOG	128
@@ -201,7 +200,7 @@ peer_name(uid_t uid, char *buf, size_t size)
  * them for the socket's permissions, without asking NSS in the loop.
  */
 static int
-peer_identity(struct daemon *d, int fd, struct client_peer *p, char *addr,
+peer_identity(const struct server *sv, int fd, struct client_peer *p, char *addr,
     size_t size)
 {
 	struct ucred cr;
@@ -214,7 +213,7 @@ peer_identity(struct daemon *d, int fd, struct client_peer *p, char *addr,
 	peer_name(cr.uid, p->name, sizeof(p->name));
 	if (cr.uid == 0)
 		p->role = ROLE_ADMIN;
-	else if (peer_in_group(fd, &cr, d->local_gid))
+	else if (peer_in_group(fd, &cr, sv->local_gid))
 		p->role = ROLE_USER;
 	else
 		p->role = ROLE_NONE;
@@ -250,7 +249,7 @@ server_format_addr(const struct sockaddr *sa, char *buf, size_t size)
  * before the client reads it.
  */
 static void
-refuse(struct daemon *d, int fd, const char *addr)
+refuse(struct sessions *d, int fd, const char *addr)
 {
 	char msg[64], junk[512];
 	int n, i;
@@ -270,18 +269,18 @@ refuse(struct daemon *d, int fd, const char *addr)
 
 /* Out of descriptors: accept with the spare one and drop the connection. */
 static void
-shed(struct daemon *d, int lfd)
+shed(struct server *sv, int lfd)
 {
 	int fd;
 
-	if (d->spare_fd < 0)
+	if (sv->spare_fd < 0)
 		return;
-	close(d->spare_fd);
+	close(sv->spare_fd);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
-	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	tintin_log(d->log, TINTIN_ERROR, "Out of file descriptors: "
+	sv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	tintin_log(sv->s->log, TINTIN_ERROR, "Out of file descriptors: "
 	    "connection dropped.");
 }
 
@@ -291,7 +290,7 @@ shed(struct daemon *d, int lfd)
  * cannot keep an admin out.  A logged-in client is never displaced.
  */
 static void
-make_room(struct daemon *d)
+make_room(struct sessions *d)
 {
 	struct client *c;
 
@@ -305,7 +304,8 @@ make_room(struct daemon *d)
 static void
 on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 {
-	struct daemon *d = io->arg;
+	struct server *sv = io->arg;
+	struct sessions *d = sv->s;
 	struct sockaddr_storage ss;
 	struct client_peer peer, *pp = NULL;
 	socklen_t slen;
@@ -320,16 +320,16 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE)
-				shed(d, io->fd);
+				shed(sv, io->fd);
 			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				tintin_log(d->log, TINTIN_ERROR, "accept: %s.",
 				    strerror(errno));
 			return;
 		}
-		if (io == &d->local_io) {
+		if (io == &sv->local_io) {
 			pp = &peer;
-			if (peer_identity(d, fd, pp, addr, sizeof(addr)) == -1) {
+			if (peer_identity(sv, fd, pp, addr, sizeof(addr)) == -1) {
 				tintin_log(d->log, TINTIN_ERROR, "Local client "
 				    "dropped: SO_PEERCRED: %s.",
 				    strerror(errno));
@@ -355,36 +355,36 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 }
 
 int
-server_start(struct daemon *d, int fd, int local_fd)
+server_start(struct server *sv, int fd, int local_fd)
 {
-	d->listen_io.fd = fd;
-	d->listen_io.cb = on_accept;
-	d->listen_io.arg = d;
-	d->local_io.fd = local_fd;
-	d->local_io.cb = on_accept;
-	d->local_io.arg = d;
-	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (local_fd >= 0 && loop_add(&d->loop, &d->local_io, EPOLLIN) == -1)
+	sv->listen_io.fd = fd;
+	sv->listen_io.cb = on_accept;
+	sv->listen_io.arg = sv;
+	sv->local_io.fd = local_fd;
+	sv->local_io.cb = on_accept;
+	sv->local_io.arg = sv;
+	sv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (local_fd >= 0 && loop_add(sv->s->loop, &sv->local_io, EPOLLIN) == -1)
 		return -1;
-	return loop_add(&d->loop, &d->listen_io, EPOLLIN);
+	return loop_add(sv->s->loop, &sv->listen_io, EPOLLIN);
 }
 
 void
-server_stop(struct daemon *d)
+server_stop(struct server *sv)
 {
 	struct stat st;
 
-	if (d->listen_io.fd >= 0)
-		close(d->listen_io.fd);
-	d->listen_io.fd = -1;
-	if (d->local_io.fd >= 0) {
-		close(d->local_io.fd);
+	if (sv->listen_io.fd >= 0)
+		close(sv->listen_io.fd);
+	sv->listen_io.fd = -1;
+	if (sv->local_io.fd >= 0) {
+		close(sv->local_io.fd);
 		/* Ours (we hold the lock), unless something replaced it. */
-		if (lstat(d->local_path, &st) == 0 && S_ISSOCK(st.st_mode))
-			(void)unlink(d->local_path);
+		if (lstat(sv->local_path, &st) == 0 && S_ISSOCK(st.st_mode))
+			(void)unlink(sv->local_path);
 	}
-	d->local_io.fd = -1;
-	if (d->spare_fd >= 0)
-		close(d->spare_fd);
-	d->spare_fd = -1;
+	sv->local_io.fd = -1;
+	if (sv->spare_fd >= 0)
+		close(sv->spare_fd);
+	sv->spare_fd = -1;
 }

@@ -31,7 +31,6 @@
 #include "common/frames.h"
 #include "daemon/child.h"
 #include "daemon/client.h"
-#include "daemon/daemon.h"
 #include "daemon/shell.h"
 
 #define FRAME_MAX	4096
@@ -163,7 +162,7 @@ int
 shell_start(struct client *c, const char *term, int rows, int cols,
     char *err, size_t errlen)
 {
-	struct daemon *d = c->d;
+	struct sessions *d = c->d;
 	struct winsize ws;
 	struct shell *sh;
 	int master, flags, report[2];
@@ -209,7 +208,7 @@ shell_start(struct client *c, const char *term, int rows, int cols,
 	sh->io.arg = c;
 	sh->reading = 1;
 	sh->started = time(NULL);
-	if (sh->shpid <= 0 || loop_add(&d->loop, &sh->io, EPOLLIN) == -1) {
+	if (sh->shpid <= 0 || loop_add(d->loop, &sh->io, EPOLLIN) == -1) {
 		snprintf(err, errlen, sh->shpid <= 0 ? "no shell" :
 		    "epoll: %s", strerror(errno));
 		(void)child_signal(pid, SIGTERM);	/* ends its session */
@@ -255,12 +254,12 @@ watch(struct client *c)
 	sh->writing = sh->pendlen > 0;
 	ev = (sh->reading ? EPOLLIN : 0) | (sh->writing ? EPOLLOUT : 0);
 	if (ev == 0) {
-		if (!sh->unwatched && loop_del(&c->d->loop, &sh->io) == 0)
+		if (!sh->unwatched && loop_del(c->d->loop, &sh->io) == 0)
 			sh->unwatched = 1;
 		return;
 	}
-	rc = sh->unwatched ? loop_add(&c->d->loop, &sh->io, ev) :
-	    loop_mod(&c->d->loop, &sh->io, ev);
+	rc = sh->unwatched ? loop_add(c->d->loop, &sh->io, ev) :
+	    loop_mod(c->d->loop, &sh->io, ev);
 	if (rc == 0)
 		sh->unwatched = 0;
 }
@@ -289,7 +288,7 @@ hang_up(struct client *c)
 	struct shell *sh = c->shell;
 
 	if (!sh->unwatched)
-		(void)loop_del(&c->d->loop, &sh->io);
+		(void)loop_del(c->d->loop, &sh->io);
 	sh->unwatched = 1;
 	sh->hup = 1;
 	sh->reading = 0;
@@ -585,7 +584,7 @@ shell_stop(struct client *c)
 	if (sh == NULL)
 		return;
 	if (sh->io.fd >= 0) {
-		(void)loop_del(&c->d->loop, &sh->io);
+		(void)loop_del(c->d->loop, &sh->io);
 		close(sh->io.fd);
 	}
 	if (sh->pid > 0) {
@@ -625,7 +624,7 @@ shell_free_gone(struct client *c)
 }
 
 int
-shell_exited(struct daemon *d, pid_t pid, int status)
+shell_exited(struct sessions *d, pid_t pid, int status)
 {
 	struct client *c;
 	int code;
@@ -664,7 +663,7 @@ shell_exited(struct daemon *d, pid_t pid, int status)
 }
 
 void
-shell_tick(struct daemon *d)
+shell_tick(struct sessions *d)
 {
 	struct client *c, *next;
 	time_t now = time(NULL);
@@ -686,7 +685,7 @@ shell_tick(struct daemon *d)
 }
 
 void
-shell_kill_all(struct daemon *d)
+shell_kill_all(struct sessions *d)
 {
 	struct client *c;
 	size_t i;

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 struct client;
-struct daemon;
+struct sessions;
 
 /*
  * Start the configured command on a new pty of ROWS x COLS with TERM, for
@@ -48,12 +48,12 @@ void	shell_free_gone(struct client *c);
 void	shell_drained(struct client *c);
 
 /* Child PID ended with STATUS: 1 if it was a shell (then handled). */
-int	shell_exited(struct daemon *d, pid_t pid, int status);
+int	shell_exited(struct sessions *d, pid_t pid, int status);
 
 /* Once a second: kill shells that outlived their hang-up. */
-void	shell_tick(struct daemon *d);
+void	shell_tick(struct sessions *d);
 
 /* The daemon quits: kill every shell now. */
-void	shell_kill_all(struct daemon *d);
+void	shell_kill_all(struct sessions *d);
 
 #endif /* SHELL_H */
