@@ -68,7 +68,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \
 		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
 		  src/daemon/child.c src/daemon/client_follow.c \
-		  src/daemon/client_mux.c
+		  src/daemon/client_mux.c src/daemon/client_text.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -174,7 +174,8 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 		$(BUILD)/src/daemon/client.o $(BUILD)/src/daemon/client_out.o \
 		$(BUILD)/src/daemon/client_follow.o \
-		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/loop.o \
+		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
+		$(BUILD)/src/daemon/loop.o \
 		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
@@ -186,7 +187,8 @@ $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/client.o \
 		$(BUILD)/src/daemon/client_out.o \
 		$(BUILD)/src/daemon/client_follow.o \
-		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/loop.o \
+		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
+		$(BUILD)/src/daemon/loop.o \
 		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)

@@ -89,7 +89,7 @@ complete(struct framer *f, const char *p, size_t n, framer_cb cb, void *arg)
 	int rc;
 
 	if (f->len == 0 && f->part == 0) {
-		while (n > f->max) {
+		while (!framer_whole(f, n)) {
 			if (emit_part(f, p, f->max, cb, arg))
 				return 1;
 			p += f->max;
@@ -140,9 +140,7 @@ framer_feed(struct framer *f, const char *data, size_t len, framer_cb cb,
 			}
 			return add(f, p, n, cb, arg);
 		}
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
+		n = framer_strip_cr(p, (size_t)(nl - p));
 		if ((rc = complete(f, p, n, cb, arg)) != 0) {
 			f->consumed = (size_t)(nl + 1 - data);
 			return rc;

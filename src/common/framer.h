@@ -27,6 +27,22 @@ struct framer {
 	size_t		 consumed;	/* bytes of the last feed used up */
 };
 
+/* The length of a line of N bytes at P (its newline excluded) once a
+ * final CR is dropped, as the framer drops it. */
+static inline size_t
+framer_strip_cr(const char *p, size_t n)
+{
+	return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+/* Is a whole line of N bytes (CR dropped) one FRAMER_LINE record for F,
+ * rather than pieces? */
+static inline int
+framer_whole(const struct framer *f, size_t n)
+{
+	return n <= f->max;
+}
+
 /* Prepare F for records of at most MAX bytes (MAX >= 1). */
 void	framer_init(struct framer *f, size_t max);
 

@@ -21,10 +21,7 @@
 
 #define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
 #define READS_PER_TURN	2		/* then the next client's turn */
-#define SHORT_LINE	256	/* log_plain_lines() first makes room for */
 #define TLS_RECORD	0x16	/* first byte of a TLS handshake */
-#define INPUT_TAG	"User input: "	/* before each line's escaped bytes */
-#define TAG_LEN		(sizeof(INPUT_TAG) - 1)
 #define HEAD_START	2	/* s a new client cannot be displaced */
 
 static char rbuf[READ_SIZE];
@@ -45,9 +42,8 @@ client_paused(const struct client *c)
 	return paused(c);
 }
 
-/* Auth is required and C has not logged in: its lines are refused. */
-static int
-unproven(const struct client *c)
+int
+client_unproven(const struct client *c)
 {
 	return c->d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE;
 }
@@ -64,101 +60,6 @@ client_update_events(struct client *c)
 	if (c->outlen > 0 || c->want_write)
 		ev |= EPOLLOUT;
 	(void)loop_mod(c->d->loop, &c->io, ev);
-}
-
-static void
-log_input(struct client *c, const char *data, size_t len, int kind,
-    unsigned part)
-{
-	struct sessions *d = c->d;
-	char *p = d->scratch;
-
-	if (kind == FRAMER_LINE) {
-		memcpy(p, INPUT_TAG, TAG_LEN);
-		p += TAG_LEN;
-	} else
-		p += snprintf(p, 64, "User input [part %u, %s]: ", part,
-		    kind == FRAMER_PART ? "continues" : "end");
-	if (c->redact_next) {
-		/* Maybe the password of the failed /auth, typed again. */
-		p += snprintf(p, 96, "[not logged: %zu bytes right after a "
-		    "failed authentication]", len);
-		if (kind != FRAMER_PART)
-			c->redact_next = 0;
-	} else
-		p += escape_bytes(p, data, len);
-	tintin_log_msg_src(d->log, TINTIN_LOG, CAT_INPUT, c->addr, d->scratch,
-	    (size_t)(p - d->scratch));	/* source: for the alerts' rules */
-}
-
-/*
- * Run command LINE for C; the records written meanwhile wait until its
- * reply and data lines are queued, which they never split.  Returns
- * what the command layer's d->ops->command() does.
- */
-static int
-run_command(struct client *c, const char *line, size_t len)
-{
-	int ran;
-
-	c->in_command = 1;
-	ran = c->d->ops->command(c, line, len);
-	c->in_command = 0;
-	client_follow_replied(c);
-	return ran;
-}
-
-/* One line (or piece) from the client: quit, a command, or input. */
-static int
-on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
-{
-	struct client *c = arg;
-	struct sessions *d = c->d;
-	int auth = d->cfg->auth_mode != MODE_OFF;
-
-	if (c->following == FOLLOW_PLAIN && kind != FRAMER_PART) {
-		/* Any line ends /follow; it is not logged. */
-		client_follow(c, FOLLOW_OFF);
-		client_reply(c, "+OK follow ended\n");
-		return c->dead;
-	}
-	if (c->following == FOLLOW_PLAIN)
-		return 0;
-
-	if (kind == FRAMER_LINE && len == 4 && memcmp(data, "quit", 4) == 0) {
-		if (auth && c->role != ROLE_ADMIN) {
-			tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Refused "
-			    "quit from %s (%s): not an admin.", c->addr,
-			    c->role ? c->user : "anonymous");
-			client_reply(c, c->role == ROLE_NONE &&
-			    d->cfg->auth_mode == MODE_REQUIRED ?
-			    "-ERR authentication required\n" :
-			    "-ERR permission denied\n");
-			return c->dead;
-		}
-		tintin_log(d->log, TINTIN_INFO, "Request quit.");
-		sessions_stop(d);
-		return 1;
-	}
-	if (kind == FRAMER_LINE && len > 0 && data[0] == '/' &&
-	    run_command(c, data, len))
-		return c->dead || d->stopping || paused(c) ||
-		    c->shell != NULL || c->mux;
-	if (kind == FRAMER_PART && part == 1 && len >= 5 &&
-	    memcmp(data, "/auth", 5) == 0) {
-		/* An /auth too long to be a command: it may hold a secret. */
-		c->redact_next = 1;
-	}
-	if (unproven(c)) {
-		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Rejected line "
-		    "from %s (not authenticated): %zu bytes.", c->addr, len);
-		client_reply(c, "-ERR authentication required\n");
-		return c->dead;
-	}
-	d->lines++;
-	if (tintin_wants(d->log, TINTIN_LOG))
-		log_input(c, data, len, kind, part);
-	return 0;
 }
 
 struct client *
@@ -242,7 +143,7 @@ client_close(struct client *c, const char *reason)
 		return;
 	if (!c->d->stopping && c->state == CLIENT_OPEN && !paused(c) &&
 	    (c->shell == NULL || c->mux) && c->following != FOLLOW_PLAIN)
-		(void)framer_finish(&c->fr, on_record, c);
+		client_finish_text(c);
 	if (c->dead)
 		return;
 	if (reason != NULL)
@@ -406,110 +307,6 @@ mux_read(struct client *c, const char *data, size_t len)
 		stash_from(c, data, len, used);
 }
 
-/* Are this client's lines simply logged, when not commands or "quit"? */
-static int
-plain_client(const struct client *c)
-{
-	const struct sessions *d = c->d;
-
-	return !c->following && !c->redact_next && c->shell == NULL &&
-	    !c->dead && !d->stopping && !paused(c) && !unproven(c);
-}
-
-/*
- * The common case, fast: complete lines of at most max_line bytes that are
- * neither a command nor "quit", written straight into the log file's
- * buffer in the batch the caller opened; the same records on_record()
- * would log.  Returns the bytes taken: up to the first line that is not
- * such a line, or the end.
- */
-static size_t
-log_plain_lines(struct client *c, const char *buf, size_t len)
-{
-	struct sessions *d = c->d;
-	const char *p = buf, *end = buf + len, *nl;
-	size_t n, eol, out, lim, first, max = d->cfg->max_line;
-	char *rec;
-
-	while (p < end && *p != '/') {
-		lim = (size_t)(end - p);
-		if (lim > max + 2)	/* max bytes, a CR, the LF */
-			lim = max + 2;
-		/* Room for a short line first, escaped as its end is found. */
-		first = lim < SHORT_LINE ? lim : SHORT_LINE;
-		if ((rec = tintin_batch_next(d->log, TAG_LEN +
-		    ESCAPE_BOUND(first))) == NULL)
-			break;
-		out = escape_line(rec + TAG_LEN, p, first, &eol);
-		if (eol == first && first < lim) {
-			/* A longer one: its end first, then room for it. */
-			if ((nl = memchr(p + first, '\n', lim - first)) == NULL)
-				break;
-			eol = (size_t)(nl - p);
-			if ((rec = tintin_batch_next(d->log, TAG_LEN +
-			    ESCAPE_BOUND(eol))) == NULL)
-				break;
-			out = escape_bytes(rec + TAG_LEN, p, eol);
-		}
-		if (eol == lim)
-			break;		/* no newline: too long, or not yet */
-		n = eol;
-		if (n > 0 && p[n - 1] == '\r') {
-			n--;
-			out -= 4;	/* its "\x0d" */
-		}
-		if (n > max || (n == 4 && memcmp(p, "quit", 4) == 0))
-			break;
-		memcpy(rec, INPUT_TAG, TAG_LEN);
-		tintin_batch_put(d->log, TAG_LEN + out);
-		d->lines++;
-		p += eol + 1;
-	}
-	return (size_t)(p - buf);
-}
-
-/*
- * Frame LEN bytes of input.  Plain lines go through log_plain_lines()
- * while the client is plain and Tintin takes a batch (the log file alone
- * takes input, perhaps with the alerts' hook); the line that stops it
- * (and the end of a line the last read left pending) goes through the
- * framer, then the fast way resumes.  Otherwise all of
- * it goes through the framer.  Returns what framer_feed() does, with
- * fr.consumed counted from BUF.
- */
-int
-client_feed_text(struct client *c, const char *buf, size_t len)
-{
-	struct sessions *d = c->d;
-	const char *nl;
-	size_t off = 0, upto;
-	int rc, one_line;
-
-	while (off < len) {
-		upto = len;
-		one_line = framer_pending(&c->fr) != 0 || c->fr.part != 0;
-		if (!one_line && plain_client(c) &&
-		    tintin_batch_begin_src(d->log, TINTIN_LOG, CAT_INPUT,
-		    c->addr) == 0) {
-			off += log_plain_lines(c, buf + off, len - off);
-			(void)tintin_batch_end(d->log);
-			if (off == len)
-				break;
-			one_line = 1;
-		}
-		if (one_line &&
-		    (nl = memchr(buf + off, '\n', len - off)) != NULL)
-			upto = (size_t)(nl + 1 - buf);
-		rc = framer_feed(&c->fr, buf + off, upto - off, on_record, c);
-		c->fr.consumed += off;
-		if (rc != 0)
-			return rc;
-		off = upto;
-	}
-	c->fr.consumed = len;
-	return 0;
-}
-
 /* Read and frame; stops after a budget, at a pause, or when drained. */
 static void
 read_input(struct client *c)
@@ -522,7 +319,7 @@ read_input(struct client *c)
 		n = conn_recv(c, rbuf, sizeof(rbuf));
 		if (n > 0) {
 			/* Refused lines are no activity: they hold no slot. */
-			if (!unproven(c))
+			if (!client_unproven(c))
 				c->last_active = loop_now();
 			d->bytes += (uint64_t)n;
 			if (c->shell != NULL && !c->mux) {
@@ -672,7 +469,7 @@ client_resume(struct client *c)
 		len = c->stashlen;
 		c->stash = NULL;
 		c->stashlen = 0;
-		rc = c->mux ? 0 : framer_feed(&c->fr, data, len, on_record, c);
+		rc = c->mux ? 0 : client_feed_text(c, data, len);
 		if (c->mux && rc == 0)
 			mux_read(c, data, len);
 		else if (rc == 1 && c->mux && !c->dead && !c->d->stopping)
@@ -723,7 +520,7 @@ client_tick(struct sessions *d)
 			d->ops->due(c);
 			continue;
 		}
-		if (unproven(c) && grace > 0 && !c->attempting &&
+		if (client_unproven(c) && grace > 0 && !c->attempting &&
 		    now - c->born >= (time_t)grace) {
 			say(c, "-ERR login timeout\n");
 			snprintf(why, sizeof(why), "not logged in within %us",
