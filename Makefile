@@ -63,7 +63,8 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/server.c src/daemon/client.c src/daemon/client_out.c \
 		  src/daemon/signals.c src/daemon/crash.c src/daemon/command.c \
 		  src/daemon/command_auth.c \
-		  src/daemon/tls.c src/daemon/auth.c src/daemon/shell.c \
+		  src/daemon/tls.c src/daemon/auth.c src/daemon/auth_check.c \
+		  src/daemon/shell.c \
 		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \
 		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
@@ -176,7 +177,8 @@ $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 		$(BUILD)/src/daemon/client_follow.o \
 		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
 		$(BUILD)/src/daemon/loop.o \
-		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
+		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/auth_check.o \
+		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/tls.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
@@ -184,12 +186,13 @@ $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 		$(BUILD)/src/daemon/command.o $(BUILD)/src/daemon/command_auth.o \
 		$(BUILD)/src/daemon/shell.o $(BUILD)/src/daemon/cmdline.o \
-		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/client.o \
+		$(BUILD)/src/daemon/client.o \
 		$(BUILD)/src/daemon/client_out.o \
 		$(BUILD)/src/daemon/client_follow.o \
 		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
 		$(BUILD)/src/daemon/loop.o \
-		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/tls.o \
+		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/auth_check.o \
+		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/tls.o \
 		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)

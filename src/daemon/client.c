@@ -32,7 +32,7 @@ static void	on_client(struct loop *, struct loop_io *, uint32_t);
 static int
 paused(const struct client *c)
 {
-	return c->hold_until != 0 || c->check_pid != 0 ||
+	return c->hold_until != 0 || auth_check_busy(&c->check) ||
 	    (c->shell != NULL && c->d->ops->term_held(c));
 }
 
@@ -75,7 +75,7 @@ client_new(struct sessions *d, int fd, const char *addr,
 	c->io.fd = fd;
 	c->io.cb = on_client;
 	c->io.arg = c;
-	c->check_io.fd = -1;
+	auth_check_init(&c->check);
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	snprintf(c->ip, sizeof(c->ip), "%s", addr);
 	if ((colon = strrchr(c->ip, ':')) != NULL)

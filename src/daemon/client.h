@@ -10,6 +10,7 @@
 
 #include "common/framer.h"
 #include "daemon/auth.h"
+#include "daemon/auth_check.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
 #include "tintin/tintin.h"
@@ -139,10 +140,8 @@ struct client {
 	int		 held_key;	/* the held attempt: key, or password */
 	int		 held_clean;	/* from a network without failures */
 	char		*held_secret;	/* its password (wiped when done) */
-	pid_t		 check_pid;	/* password being checked */
-	struct loop_io	 check_io;	/* its answer */
-	char		 check_user[AUTH_NAME_MAX];
-	int		 check_role;
+	char		 held_user[AUTH_NAME_MAX];	/* its name */
+	struct auth_check check;	/* its password's check */
 
 	struct client	*next;
 };

@@ -1,18 +1,15 @@
 /*
  * /auth and the password guard's side of it: an attempt waits its turn
- * (auth.c says how long), then a password is checked by a child and a
- * key against the authorized keys, and the answer comes at once.
+ * (auth.c says how long), then a password is checked by a child
+ * (auth_check.c) and a key against the authorized keys, and the answer
+ * comes at once.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #include "daemon/auth.h"
-#include "daemon/child.h"
+#include "daemon/auth_check.h"
 #include "daemon/client.h"
 #include "daemon/command_auth.h"
 #include "daemon/tls.h"
@@ -96,87 +93,21 @@ auth_done(struct client *c, const char *name, const char *method, int role)
 	auth_failed(c, name, method, locked, crossed);
 }
 
-/* The child checking a password answered (one byte) or died. */
+/* The child's answer to a password check. */
 static void
-on_check(struct loop *l, struct loop_io *io, uint32_t events)
-{
-	struct client *c = io->arg;
-	char ok = 0;
-
-	(void)events;
-	if (read(io->fd, &ok, 1) != 1)
-		ok = 0;
-	(void)loop_del(l, io);
-	close(io->fd);
-	io->fd = -1;
-	io->cb = NULL;
-	child_forget(c->check_pid);	/* reaped by the SIGCHLD handler */
-	c->check_pid = 0;
-	auth_done(c, c->check_user, "password", ok == 1 ? c->check_role :
-	    ROLE_NONE);
-}
-
-/* The checker was reaped: its PID is no longer one to signal. */
-static void
-on_check_exit(void *arg, pid_t pid, int status)
+on_checked(void *arg, const char *user, int role)
 {
 	struct client *c = arg;
 
-	(void)pid;
-	(void)status;
-	c->check_pid = 0;
+	auth_done(c, user, "password", role);
 }
 
-/*
- * yescrypt takes tens of milliseconds on purpose: a child does it so the
- * event loop never waits.  An unknown user's password is hashed all the
- * same, so the time of the answer tells nothing.
- */
+/* Check PASSWORD for NAME in a child; C is not read meanwhile. */
 static void
-check_password(struct client *c, const char *name, char *password)
+check_password(struct client *c, const char *name, const char *password)
 {
-	char hash[AUTH_HASH_MAX];
-	int p[2], role = ROLE_NONE;
-	pid_t pid;
-	char ok;
-
-	if (auth_find_user(c->d->cfg->auth_users, name, hash, sizeof(hash),
-	    &role) == -1) {
-		hash[0] = '\0';	/* hashed all the same, then refused */
-		role = ROLE_NONE;
-	}
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
-		client_reply(c, "-ERR server error\n");
-		return;
-	}
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		client_reply(c, "-ERR server error\n");
-		return;
-	}
-	if (pid == 0) {
-		if (child_reset(p[1]) == -1)
-			_exit(1);
-		ok = auth_password_ok(hash[0] ? hash : NULL, password) ? 1 : 0;
-		(void)write(3, &ok, 1);
-		_exit(0);
-	}
-	close(p[1]);
-	explicit_bzero(hash, sizeof(hash));
-	(void)child_watch(pid, on_check_exit, c);
-	c->check_pid = pid;
-	c->check_role = role;
-	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
-	c->check_io.fd = p[0];
-	c->check_io.cb = on_check;
-	c->check_io.arg = c;
-	if (loop_add(c->d->loop, &c->check_io, EPOLLIN) == -1) {
-		(void)child_signal(pid, SIGKILL);
-		child_forget(pid);
-		close(p[0]);
-		c->check_io.fd = -1;
-		c->check_pid = 0;
+	if (auth_check_start(&c->check, c->d->loop, c->d->cfg->auth_users,
+	    name, password, on_checked, c) == -1) {
 		client_reply(c, "-ERR server error\n");
 		return;
 	}
@@ -215,7 +146,7 @@ auth_begin(struct client *c, const char *name, const char *password)
 	}
 	c->attempting = 1;
 	c->held_key = password == NULL;
-	snprintf(c->check_user, sizeof(c->check_user), "%s", name);
+	snprintf(c->held_user, sizeof(c->held_user), "%s", name);
 	if (password != NULL && (c->held_secret = strdup(password)) == NULL) {
 		cancel(c);
 		client_reply(c, "-ERR server error\n");
@@ -246,7 +177,7 @@ command_auth_due(struct client *c)
 	char name[AUTH_NAME_MAX], key[AUTH_KEY_MAX];
 	int role = ROLE_NONE;
 
-	memcpy(name, c->check_user, sizeof(name));
+	memcpy(name, c->held_user, sizeof(name));
 	if (c->held_key) {
 		if (c->tls != NULL && tls_peer_key(c->tls, key,
 		    sizeof(key)) == 0)
@@ -257,7 +188,7 @@ command_auth_due(struct client *c)
 	check_password(c, name, c->held_secret != NULL ? c->held_secret :
 	    "");
 	wipe_secret(c);
-	if (c->check_pid == 0 && c->attempting && !c->dead) {
+	if (!auth_check_busy(&c->check) && c->attempting && !c->dead) {
 		/* The check could not start (answered already). */
 		cancel(c);
 		client_resume(c);
@@ -272,7 +203,8 @@ cancel(struct client *c)
 
 	limits_of(c->d->cfg, &l);
 	/* Gone during its check: a guess made, counted as a failure. */
-	(void)auth_attempt_end(&c->net, loop_now(), &l, c->check_pid != 0,
+	(void)auth_attempt_end(&c->net, loop_now(), &l,
+	    auth_check_busy(&c->check),
 	    &locked);
 	c->attempting = 0;
 	c->hold_until = 0;
@@ -284,17 +216,7 @@ command_auth_close(struct client *c)
 {
 	if (c->attempting)
 		cancel(c);
-	if (c->check_pid != 0) {
-		(void)child_signal(c->check_pid, SIGKILL);
-		child_forget(c->check_pid);
-		c->check_pid = 0;
-	}
-	if (c->check_io.fd >= 0) {
-		(void)loop_del(c->d->loop, &c->check_io);
-		close(c->check_io.fd);
-		c->check_io.fd = -1;
-		c->check_io.cb = NULL;
-	}
+	auth_check_stop(&c->check);
 }
 
 void
