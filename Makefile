@@ -171,30 +171,19 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/loop.o \
 		$(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
-# The session layer alone: no daemon, server, commands or shell.
+# The session layer (SESSION_OBJS), then the commands over it: unit
+# tests linked without the daemon, the server, the alerts or the signals.
+SESSION_OBJS	= $(BUILD)/tests/unit/session_harness.o \
+		  $(addprefix $(BUILD)/src/daemon/, client.o client_out.o \
+		  client_follow.o client_mux.o client_text.o loop.o auth.o \
+		  auth_check.o child.o tls.o config.o config_mail.o \
+		  config_value.o)
 $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
-		$(BUILD)/src/daemon/client.o $(BUILD)/src/daemon/client_out.o \
-		$(BUILD)/src/daemon/client_follow.o \
-		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
-		$(BUILD)/src/daemon/loop.o \
-		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/auth_check.o \
-		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/tls.o \
-		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
-		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
+		$(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
-# The commands over the sessions: no daemon, server, alerts or signals.
 $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
-		$(BUILD)/src/daemon/command.o $(BUILD)/src/daemon/command_auth.o \
-		$(BUILD)/src/daemon/shell.o $(BUILD)/src/daemon/cmdline.o \
-		$(BUILD)/src/daemon/client.o \
-		$(BUILD)/src/daemon/client_out.o \
-		$(BUILD)/src/daemon/client_follow.o \
-		$(BUILD)/src/daemon/client_mux.o $(BUILD)/src/daemon/client_text.o \
-		$(BUILD)/src/daemon/loop.o \
-		$(BUILD)/src/daemon/auth.o $(BUILD)/src/daemon/auth_check.o \
-		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/tls.o \
-		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
-		$(BUILD)/src/daemon/config_value.o $(LIBCOMMON) $(LIBTINTIN)
+		$(addprefix $(BUILD)/src/daemon/, command.o command_auth.o \
+		shell.o cmdline.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o

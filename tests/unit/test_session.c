@@ -12,24 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <cmocka.h>
 
-#include "common/escape.h"
-#include "daemon/client.h"
-#include "daemon/config.h"
-#include "daemon/loop.h"
-#include "tintin/tintin.h"
+#include "session_harness.h"
 
-#define MAX_RECORDS	32
+static struct harness h;
 
+/* What the layers above were asked, by the stubs below. */
 static struct {
-	struct config	 cfg;
-	struct loop	 loop;
-	struct sessions	 s;
-	int		 peer;		/* the client's end of the pair */
-	char		 records[MAX_RECORDS][256];
-	int		 nrecords;
 	char		 commands[8][64];
 	int		 ncommands;
 	int		 command_ran;	/* what the command stub answers */
@@ -95,70 +85,12 @@ static const struct session_ops stub_ops = {
 	.term_held	= stub_term_held,
 };
 
-/* Every record the reporter takes, as its message. */
-static void
-on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len,
-    const void *source)
-{
-	(void)arg;
-	(void)level;
-	(void)cat;
-	(void)source;
-	if (t.nrecords < MAX_RECORDS)
-		snprintf(t.records[t.nrecords++], 256, "%.*s", (int)len, msg);
-}
-
-static int
-logged(const char *msg)
-{
-	int i;
-
-	for (i = 0; i < t.nrecords; i++)
-		if (strcmp(t.records[i], msg) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-stop_after_turn(struct loop *l, void *arg)
-{
-	client_reap(arg);
-	loop_stop(l);
-}
-
-/* One turn of the loop: what the client sent is read and handled. */
-static void
-turn(void)
-{
-	t.loop.stop = 0;
-	alarm(10);		/* a turn with nothing to do would hang */
-	assert_int_equal(loop_run(&t.loop), 0);
-	alarm(0);
-}
-
 static int
 setup(void **state)
 {
-	int sv[2];
-
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	config_defaults(&t.cfg);
-	assert_int_equal(loop_init(&t.loop), 0);
-	t.loop.before_sleep = stop_after_turn;
-	t.loop.hook_arg = &t.s;
-	t.s.cfg = &t.cfg;
-	t.s.loop = &t.loop;
-	t.s.ops = &stub_ops;
-	t.s.scratch_size = 64 + ESCAPE_BOUND(t.cfg.max_line);
-	assert_non_null(t.s.scratch = malloc(t.s.scratch_size));
-	assert_non_null(t.s.log = tintin_create("Matt_daemon"));
-	assert_true(tintin_add_hook(t.s.log, TINTIN_DEBUG, on_record,
-	    NULL) >= 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv), 0);
-	t.peer = sv[1];
-	assert_non_null(client_new(&t.s, sv[0], "10.0.0.7:4000", NULL));
+	harness_start(&h, &stub_ops, MODE_OFF);
 	return 0;
 }
 
@@ -166,32 +98,22 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	client_close_all(&t.s);
-	client_reap(&t.s);
-	close(t.peer);
-	tintin_free(t.s.log);
-	free(t.s.scratch);
-	loop_close(&t.loop);
+	harness_stop(&h);
 	return 0;
-}
-
-static void
-send_text(const char *s)
-{
-	assert_int_equal(write(t.peer, s, strlen(s)), (ssize_t)strlen(s));
 }
 
 static void
 test_lines_are_logged_as_user_input(void **state)
 {
 	(void)state;
-	assert_int_equal(t.s.nclients, 1);
-	assert_true(logged("Client connected: 10.0.0.7:4000 (1/3)."));
-	send_text("hello\r\nsecond line\n");
-	turn();
-	assert_true(logged("User input: hello"));
-	assert_true(logged("User input: second line"));
-	assert_int_equal(t.s.lines, 2);
+	assert_int_equal(h.s.nclients, 1);
+	assert_true(harness_logged(&h,
+	    "Client connected: 10.0.0.7:4000 (1/3)."));
+	harness_send(&h, "hello\r\nsecond line\n");
+	harness_turn(&h);
+	assert_true(harness_logged(&h, "User input: hello"));
+	assert_true(harness_logged(&h, "User input: second line"));
+	assert_int_equal(h.s.lines, 2);
 	assert_int_equal(t.ncommands, 0);
 }
 
@@ -199,11 +121,11 @@ static void
 test_quit_stops_the_sessions(void **state)
 {
 	(void)state;
-	send_text("quit\n");
-	turn();
-	assert_true(logged("Request quit."));
-	assert_int_equal(t.s.stopping, 1);
-	assert_false(logged("User input: quit"));
+	harness_send(&h, "quit\n");
+	harness_turn(&h);
+	assert_true(harness_logged(&h, "Request quit."));
+	assert_int_equal(h.s.stopping, 1);
+	assert_false(harness_logged(&h, "User input: quit"));
 }
 
 static void
@@ -211,17 +133,17 @@ test_slash_lines_go_to_the_command_layer(void **state)
 {
 	(void)state;
 	t.command_ran = 1;
-	send_text("/ping\n");
-	turn();
+	harness_send(&h, "/ping\n");
+	harness_turn(&h);
 	assert_int_equal(t.ncommands, 1);
 	assert_string_equal(t.commands[0], "/ping");
-	assert_false(logged("User input: /ping"));
+	assert_false(harness_logged(&h, "User input: /ping"));
 	/* Not a command, says the layer above: logged as input. */
 	t.command_ran = 0;
-	send_text("/not-one\n");
-	turn();
+	harness_send(&h, "/not-one\n");
+	harness_turn(&h);
 	assert_int_equal(t.ncommands, 2);
-	assert_true(logged("User input: /not-one"));
+	assert_true(harness_logged(&h, "User input: /not-one"));
 }
 
 static void
@@ -230,16 +152,16 @@ test_hang_up_closes_through_the_layer_above(void **state)
 	int i;
 
 	(void)state;
-	send_text("no newline");
-	shutdown(t.peer, SHUT_WR);
+	harness_send(&h, "no newline");
+	shutdown(h.peer, SHUT_WR);
 	/* The bytes, then the end of the stream: a turn or two. */
-	for (i = 0; i < 4 && t.s.nclients > 0; i++)
-		turn();
+	for (i = 0; i < 4 && h.s.nclients > 0; i++)
+		harness_turn(&h);
 	/* The partial last line is logged, then the session ends. */
-	assert_true(logged("User input: no newline"));
+	assert_true(harness_logged(&h, "User input: no newline"));
 	assert_int_equal(t.closing, 1);
-	assert_int_equal(t.s.nclients, 0);
-	assert_null(t.s.clients);
+	assert_int_equal(h.s.nclients, 0);
+	assert_null(h.s.clients);
 	assert_true(t.released >= 1);
 }
 
@@ -248,23 +170,23 @@ test_terminal_bytes_bypass_the_log(void **state)
 {
 	(void)state;
 	/* A shell is open (its state is the layer above's): raw bytes. */
-	t.s.clients->shell = (struct shell *)&t;
-	send_text("ls -l\r\n\x03");
-	turn();
+	h.s.clients->shell = (struct shell *)&t;
+	harness_send(&h, "ls -l\r\n\x03");
+	harness_turn(&h);
 	assert_int_equal(t.termlen, 8);
 	assert_memory_equal(t.term, "ls -l\r\n\x03", 8);
-	assert_false(logged("User input: ls -l"));
-	t.s.clients->shell = NULL;
+	assert_false(harness_logged(&h, "User input: ls -l"));
+	h.s.clients->shell = NULL;
 }
 
 static void
 test_held_attempt_is_due_on_the_tick(void **state)
 {
 	(void)state;
-	client_hold(t.s.clients, 0);
-	client_tick(&t.s);
+	client_hold(h.s.clients, 0);
+	client_tick(&h.s);
 	assert_int_equal(t.due, 1);
-	client_tick(&t.s);
+	client_tick(&h.s);
 	assert_int_equal(t.due, 1);
 }
 
