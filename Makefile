@@ -57,19 +57,19 @@ LDLIBS_TINTIN	= $(TINTIN_LDLIBS)
 
 COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 		  src/common/frames.c
-DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
-		  src/daemon/config_value.c src/daemon/daemon.c \
-		  src/daemon/daemonize.c src/daemon/lock.c src/daemon/loop.c \
-		  src/daemon/server.c src/daemon/client.c src/daemon/client_out.c \
-		  src/daemon/signals.c src/daemon/crash.c src/daemon/command.c \
-		  src/daemon/command_auth.c \
-		  src/daemon/tls.c src/daemon/auth.c src/daemon/auth_check.c \
-		  src/daemon/shell.c \
-		  src/daemon/notify.c src/daemon/alert.c src/daemon/mail.c \
-		  src/daemon/mail_message.c src/daemon/mail_spool.c \
-		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
-		  src/daemon/child.c src/daemon/client_follow.c \
-		  src/daemon/client_mux.c src/daemon/client_text.c
+# Matt_daemon, by subsystem, top to bottom: daemon.c wires the others;
+# each gets its narrow context, and includes point down (make check-deps).
+DAEMON_TOP	= main.c cmdline.c daemon.c daemonize.c lock.c notify.c \
+		  signals.c crash.c
+DAEMON_SERVER	= server.c
+DAEMON_SESSION	= command.c command_auth.c shell.c client.c client_text.c \
+		  client_mux.c client_follow.c client_out.c auth_check.c \
+		  auth.c tls.c
+DAEMON_ALERT	= alert.c prefilter.c mail.c mail_message.c mail_spool.c \
+		  smtp.c
+DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
+DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SERVER) \
+		  $(DAEMON_SESSION) $(DAEMON_ALERT) $(DAEMON_BASE))
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
