@@ -62,9 +62,9 @@ COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 DAEMON_TOP	= main.c cmdline.c daemon.c daemonize.c lock.c notify.c \
 		  signals.c crash.c
 DAEMON_SERVER	= server.c
-DAEMON_SESSION	= command.c command_auth.c shell.c client.c client_text.c \
-		  client_mux.c client_follow.c client_out.c auth_check.c \
-		  auth.c tls.c
+DAEMON_SESSION	= command.c command_auth.c shell.c shell_term.c client.c \
+		  client_text.c client_mux.c client_follow.c client_out.c \
+		  auth_check.c auth.c tls.c
 DAEMON_ALERT	= alert.c prefilter.c mail.c mail_message.c mail_spool.c \
 		  smtp.c
 DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
@@ -183,7 +183,7 @@ $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 		$(addprefix $(BUILD)/src/daemon/, command.o command_auth.o \
-		shell.o cmdline.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
+		shell.o shell_term.o cmdline.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o
