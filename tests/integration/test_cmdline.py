@@ -103,41 +103,6 @@ def test_gtk_bad_command_line(args, first, tmp_path):
 README = os.path.join(REPO, "README.md")
 
 
-def help_options(binary):
-    """The options of BINARY's --help: one set of names ({"-H", "--host"})
-    per option."""
-    p = subprocess.run([binary, "--help"], capture_output=True, text=True,
-                       timeout=10)
-    assert p.returncode == 0
-    return [frozenset(o for o in m.groups() if o) for m in
-            re.finditer(r"^\s+(?:(-\w), )?(--[\w-]+)", p.stdout, re.M)]
-
-
-def named(options, names):
-    """The options of which NAMES holds a name."""
-    return {o for o in options if o & names}
-
-
-def test_readme_lists_exactly_the_options_of_ben_afk_gtk():
-    if not os.access(GTK_BIN, os.X_OK):
-        pytest.skip(f"{GTK_BIN} is not built")
-    text = open(README).read()
-    m = re.search(r"^Its options are (.*?)\n\n", text, re.M | re.S)
-    assert m, "no 'Its options are' paragraph in the README"
-    takes, _, nots = m.group(1).partition("are not among them")
-    # "...; with any of ... it connects at once. Ben_AFK's -q ... are not
-    # among them": the options it takes come before that sentence
-    takes, _, nots = takes.rpartition(". Ben_AFK's")
-    takes = set(re.findall(r"`(--?[\w-]+)", takes))
-    nots = set(re.findall(r"`(--?[\w-]+)", nots))
-    gtk, cli = help_options(GTK_BIN), help_options(BEN_AFK)
-    assert named(gtk, takes) == set(gtk), set(gtk) - named(gtk, takes)
-    assert takes <= set().union(*gtk), takes - set().union(*gtk)
-    # and the ones it does not take are Ben_AFK's, not its own
-    assert nots and nots <= set().union(*cli), nots
-    assert not named(gtk, nots), nots
-
-
 def test_readme_add_key_names_the_file_keygen_writes(tmp_path):
     text = open(README).read()
     m = re.search(r"Ben_AFK --keygen (\S+)", text)
