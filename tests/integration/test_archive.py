@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import LINE_RE, login, run_binary, wait_until, with_admin
+from conftest import LINE_RE, login, wait_until, with_admin
 
 ARCHIVE_RE = re.compile(
     r"^(?P<base>.+)\.(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?"

@@ -5,7 +5,6 @@ import socket
 import threading
 import time
 
-import pytest
 
 from conftest import recv_line, recv_until_eof, wait_until, with_admin
 

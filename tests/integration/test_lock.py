@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from conftest import START_MESSAGES, pids_with_arg, wait_gone, wait_until
+from conftest import START_MESSAGES, pids_with_arg, wait_gone
 
 
 def test_second_instance_refused_with_exact_message(daemon):

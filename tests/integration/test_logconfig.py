@@ -1,8 +1,6 @@
 """[log] level and [sink NAME] extra log files."""
 
 import json
-import os
-import stat
 
 from conftest import LINE_RE, parse_line, recv_until_eof, wait_until
 

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, REPO, run_binary
+from conftest import REPO, run_binary
 
 MAN8 = os.path.join(REPO, "man", "Matt_daemon.8")
 MAN5 = os.path.join(REPO, "man", "matt_daemon.conf.5")

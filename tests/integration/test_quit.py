@@ -1,7 +1,6 @@
 """The `quit` line."""
 
 import os
-import socket
 import time
 
 import pytest

@@ -5,17 +5,15 @@ These tests share /var/lock/matt_daemon.lock, /var/log/matt_daemon/ and port
 with another copy of the suite.
 """
 
-import errno
 import fcntl
 import os
 import shutil
 import signal
 import socket
-import time
 
 import pytest
 
-from conftest import (LINE_RE, parse_line, process_gone, recv_until_eof,
+from conftest import (parse_line, process_gone, recv_until_eof,
                       run_binary, wait_gone, wait_until)
 
 LOCK = "/var/lock/matt_daemon.lock"

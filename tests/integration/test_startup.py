@@ -1,7 +1,6 @@
 """Start sequence, readiness, detaching and the command line."""
 
 import os
-import re
 import signal
 import shutil
 import socket
@@ -13,7 +12,7 @@ import time
 import pytest
 
 from conftest import (BINARY, REPO, free_port, LINE_RE, START_MESSAGES,
-                      parse_line, proc_stat_fields, run_binary, wait_until)
+                      proc_stat_fields, run_binary)
 
 
 def test_start_sequence_is_exact(daemon):
