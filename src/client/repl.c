@@ -3,9 +3,11 @@
  * above the line being typed. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ static struct {
 	int		 shell;		/* "/shell" typed: start it */
 	enum proto_reply last;		/* last -ERR kind seen */
 	long		 clients_left;	/* rows of /clients still to come */
+	int		 following;	/* "+OK following live" seen */
 } repl;
 
 static char *
@@ -184,6 +187,10 @@ on_replies(void)
 			show_record(line + strlen(LIVE_TAG));
 			continue;
 		}
+		if (strcmp(line, "+OK following live") == 0)
+			repl.following = 1;
+		else if (strcmp(line, "+OK follow ended") == 0)
+			repl.following = 0;
 		kind = proto_classify(line);
 		hint = proto_hint(kind);
 		if (kind != PROTO_OK && kind != PROTO_NONE && kind != PROTO_ERR)
@@ -207,6 +214,40 @@ on_replies(void)
 	    proto_exit_status(repl.last) : AFK_EXIT_ERROR;
 	if (repl.status == AFK_EXIT_OK)
 		repl.status = AFK_EXIT_ERROR;
+}
+
+/*
+ * Control-C: ends a /follow, as in tail -f, or else drops the line being
+ * typed, as a shell does; Control-D leaves.
+ */
+static void
+on_interrupt(void)
+{
+	fputs("^C\n", stdout);
+	/* libedit's rl_replace_line() ignores an empty line and its
+	 * rl_delete_text() does nothing; a new handler starts afresh. */
+	rl_callback_handler_remove();
+	rl_callback_handler_install(REPL_PROMPT, on_line);
+	if (repl.following && proto_send(repl.conn, "/follow off",
+	    repl.opts->a.timeout_ms) == -1) {
+		fprintf(stderr, "Ben_AFK: %s\n", repl.conn->err);
+		repl.done = 1;
+		repl.status = AFK_EXIT_ERROR;
+		return;
+	}
+	rl_forced_update_display();
+}
+
+/* Drain the signalfd: 1 if Control-C came. */
+static int
+interrupted(int sfd)
+{
+	struct signalfd_siginfo si;
+	int got = 0;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		got |= si.ssi_signo == SIGINT;
+	return got;
 }
 
 static void
@@ -233,8 +274,9 @@ int
 repl_run(struct conn *c, const struct cli *o)
 {
 	char histfile[4096];
-	struct pollfd pfd[2];
-	int n;
+	struct pollfd pfd[3];
+	sigset_t set, old;
+	int n, sfd;
 
 	memset(&repl, 0, sizeof(repl));
 	repl.conn = c;
@@ -245,6 +287,11 @@ repl_run(struct conn *c, const struct cli *o)
 	rl_completion_append_character = '\0';
 	using_history();
 	history_load(histfile, sizeof(histfile));
+	/* Control-C is read here, not a death (see on_interrupt()). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	(void)sigprocmask(SIG_BLOCK, &set, &old);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	rl_callback_handler_install(REPL_PROMPT, on_line);
 	while (!repl.done) {
 		/* TLS may hold decrypted bytes that poll cannot see. */
@@ -259,7 +306,9 @@ repl_run(struct conn *c, const struct cli *o)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = c->fd;
 		pfd[1].events = POLLIN;
-		n = poll(pfd, 2, -1);
+		pfd[2].fd = sfd;
+		pfd[2].events = POLLIN;
+		n = poll(pfd, 3, -1);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -276,6 +325,8 @@ repl_run(struct conn *c, const struct cli *o)
 			}
 			on_replies();
 		}
+		if (!repl.done && pfd[2].revents && interrupted(sfd))
+			on_interrupt();
 		if (!repl.done && (pfd[0].revents & (POLLIN | POLLHUP)))
 			rl_callback_read_char();
 		if (!repl.done && repl.shell)
@@ -283,5 +334,8 @@ repl_run(struct conn *c, const struct cli *o)
 	}
 	rl_callback_handler_remove();
 	history_save(histfile);
+	if (sfd != -1)
+		close(sfd);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	return repl.status;
 }

@@ -433,6 +433,7 @@ int
 shell_run(struct conn *c, const struct cli *o, int *opened)
 {
 	static struct relay r;
+	sigset_t die;
 	int rc, tty, refused = 0;
 
 	if ((rc = shell_open(c, o, &refused)) != 0) {
@@ -459,6 +460,10 @@ shell_run(struct conn *c, const struct cli *o, int *opened)
 		/* Hang up (the daemon ends the shell), then die of it. */
 		conn_close(c);
 		signal(rc, SIG_DFL);
+		sigemptyset(&die);
+		sigaddset(&die, rc);
+		/* Interactive mode blocks SIGINT: unblocked to die of it. */
+		(void)sigprocmask(SIG_UNBLOCK, &die, NULL);
 		raise(rc);
 		return 128 + rc;
 	}

@@ -484,10 +484,12 @@ def test_permission_denied_ends_pipe_mode_non_zero(daemon_factory):
 # --- interactive mode, driven through tmux --------------------------------------
 
 def afk_pane(tmp_path, command, env):
-    """COMMAND run with ENV in a 150x40 tmux pane, its exit status shown."""
+    """COMMAND run with ENV in a 150x40 tmux pane, its exit status shown.
+    The pane's sh traps SIGINT: a Control-C the command handles must not
+    end the script before the status is shown."""
     envs = " ".join(f"{k}='{v}'" for k, v in env.items())
-    return Tmux(tmp_path, f"env {envs} {command}; echo EXIT=$?; sleep 60\n",
-                150, 40)
+    return Tmux(tmp_path, f"trap : INT; env {envs} {command}; echo EXIT=$?; "
+                f"sleep 60\n", 150, 40)
 
 
 @pytest.fixture
@@ -770,6 +772,39 @@ def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
     msgs = d.messages()
     for m in ("typed while following", "half a line"):
         assert msgs.count(f"User input: {m}") == 1, m
+
+
+def test_ctrl_c_ends_the_follow_or_the_line_not_the_client(daemon_factory,
+                                                          tmux_factory):
+    """Control-C while following sends /follow off (as in tail -f);
+    otherwise it drops the line being typed (as a shell does); either way
+    Ben_AFK stays, and Control-D leaves."""
+    d = plaintext_auth_daemon(daemon_factory)
+    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
+                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
+                      "NO_COLOR": "1"})
+    t.wait("Ben_AFK>")
+    t.keys("/follow", "Enter")
+    t.wait("+OK following live")
+    t.keys("C-c")
+    t.wait("+OK follow ended")
+    d.wait_for_log(r"^Command from 127\.0\.0\.1:\d+ \(alice\): "
+                   r"/follow off\.$")
+    d.send_and_close("after the follow\n")
+    d.wait_for_message("User input: after the follow")
+    t.keys("/ping", "Enter")
+    t.wait("+OK pong")
+    assert "after the follow" not in t.screen()
+    # not following: the half-typed line goes, the client stays
+    t.keys("half typed")
+    t.wait("Ben_AFK> half typed")
+    t.keys("C-c")
+    t.keys("fresh", "Enter")
+    d.wait_for_message("User input: fresh")
+    assert "User input: half typedfresh" not in d.messages()
+    assert not any("half typed" in m for m in d.messages())
+    t.keys("C-d")
+    t.wait("EXIT=0")
 
 
 def test_interactive_follow_colours_records(daemon_factory, tmux_factory):
