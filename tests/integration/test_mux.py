@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import LINE_RE, parse_line
+from conftest import LINE_RE, parse_line, wait_until
 from test_shell import PROMPT, login, shell_daemon
 from tls_helpers import plain, tls
 
@@ -425,13 +425,15 @@ def test_shell_output_arrives_whole_while_records_flood(daemon_factory,
     t = threading.Thread(target=flood, args=(d, stop, sent), daemon=True)
     t.start()
     try:
+        # the flood under way before the terminal is read again
+        assert wait_until(lambda: sent[0] > 0, 10)
         m.expect(rb"DONE", timeout=60)
+        m.wait(lambda: b"flood line" in m.records, "flood records")
     finally:
         stop.set()
         t.join(60)
     assert b"a" * 600000 in m.out
     assert "burst line 0399 " in m.records.decode("utf-8", "replace")
-    assert "flood line" in m.records.decode("utf-8", "replace")
     # and the session still answers, its shell still there
     assert m.ask("/ping") == "+OK pong"
     m.shell("exit 0\n")
