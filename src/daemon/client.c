@@ -159,7 +159,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		client_reply(c, "-ERR authentication required\n");
 		return c->dead;
 	}
-	d->lines++;
+	d->m.lines++;
 	if (tintin_wants(d->log, TINTIN_LOG))
 		log_input(c, data, len, kind, part);
 	return 0;
@@ -341,6 +341,7 @@ detect(struct client *c)
 		return 0;
 	}
 	if (d->cfg->tls_mode == MODE_REQUIRED) {
+		c->d->m.refused[METRICS_REFUSED_TLS]++;
 		say_plain(c, "-ERR TLS required\n");
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client %s "
 		    "refused: TLS required, plain connection.", c->addr);
@@ -439,6 +440,7 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 	struct daemon *d = c->d;
 	const char *p = buf, *end = buf + len, *nl;
 	size_t n, eol, out, lim, first, max = d->cfg->max_line;
+	uint64_t lines = 0;	/* added to the counter once, at the end */
 	char *rec;
 
 	while (p < end && *p != '/') {
@@ -472,9 +474,10 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 			break;
 		memcpy(rec, INPUT_TAG, TAG_LEN);
 		tintin_batch_put(d->log, TAG_LEN + out);
-		d->lines++;
+		lines++;
 		p += eol + 1;
 	}
+	d->m.lines += lines;
 	return (size_t)(p - buf);
 }
 
@@ -534,7 +537,7 @@ read_input(struct client *c)
 			/* Refused lines are no activity: they hold no slot. */
 			if (!unproven(c))
 				c->last_active = loop_now();
-			d->bytes += (uint64_t)n;
+			d->m.bytes += (uint64_t)n;
 			if (c->shell != NULL && !c->mux) {
 				shell_input(c, rbuf, (size_t)n);
 				if (c->dead)

@@ -121,6 +121,19 @@ daemon_exit(struct daemon *d)
 	exit(d->exit_status);
 }
 
+/* Where the metrics read what the daemon's state holds. */
+static void
+metrics_wire(struct daemon *d)
+{
+	d->m.started = d->started;
+	d->m.nclients = &d->nclients;
+	d->m.cfg = d->cfg;
+	d->m.log = &d->log;
+	d->m.forward_sink = -1;
+	d->m.alerts = &d->alerts;
+	d->m.mailer = &d->mailer;
+}
+
 /* Before detaching: say it on stderr and in the log, then exit 1. */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 startup_fail(struct daemon *d, const char *fmt, ...)
@@ -185,8 +198,9 @@ open_logs(struct daemon *d)
 		if (c->sinks[i].events != 0)
 			tintin_set_categories(d->log, idx, c->sinks[i].events);
 	}
-	if (c->forward_target[0] != '\0' && tintin_add_syslog(d->log,
-	    c->forward_target, c->forward_level, err, sizeof(err)) == -1) {
+	if (c->forward_target[0] != '\0' && (d->m.forward_sink =
+	    tintin_add_syslog(d->log, c->forward_target, c->forward_level,
+	    err, sizeof(err))) == -1) {
 		fprintf(stderr, "Matt_daemon: [forward] target %s: %s\n",
 		    c->forward_target, err);
 		exit(1);
@@ -409,6 +423,7 @@ daemon_main(struct config *cfg, int foreground)
 	d->listen_io.fd = -1;
 	d->local_io.fd = -1;
 	d->started = time(NULL);
+	metrics_wire(d);
 
 	open_logs(d);
 	tintin_log(d->log, TINTIN_INFO, "Started.");

@@ -8,6 +8,7 @@
 
 #include "daemon/config.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
 #include "tintin/tintin.h"
 
 struct alerts;
@@ -45,8 +46,7 @@ struct daemon {
 	int		 stopping;
 	int		 exit_status;
 	time_t		 started;
-	uint64_t	 lines;		/* records of user input */
-	uint64_t	 bytes;		/* bytes received from clients */
+	struct metrics	 m;		/* counters: lines, bytes... */
 };
 
 /* daemon_main()'s FLAGS. */
