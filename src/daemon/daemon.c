@@ -27,6 +27,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/lock.h"
 #include "daemon/mail.h"
+#include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/shell.h"
@@ -110,6 +111,11 @@ daemon_exit(struct daemon *d)
 	shell_kill_all(d);
 	client_close_all(d);
 	server_stop(d);
+	metrics_http_stop(d->metrics_http);
+	d->metrics_http = NULL;
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
+	d->metrics_fd = -1;
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
 	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
@@ -291,6 +297,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		shell_tick(d);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);
+		metrics_http_tick(d->metrics_http);
 		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
 		/* The archiver may be reaped (and started) in there too. */
@@ -338,6 +345,7 @@ before_sleep(struct loop *l, void *arg)
 
 	(void)l;
 	client_reap(d);
+	metrics_http_reap(d->metrics_http);
 	tintin_flush(d->log);
 }
 
@@ -383,6 +391,12 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 
 	if (server_start(d, listen_fd, local_fd) == -1)
 		return "cannot watch the listening sockets";
+	if (d->metrics_fd >= 0) {
+		if ((d->metrics_http = metrics_http_start(&d->loop,
+		    d->metrics_fd, &d->m)) == NULL)
+			return "cannot watch the metrics socket";
+		d->metrics_fd = -1;	/* it is its own now */
+	}
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)
 		return "cannot write the PID into the lock file";
 	return NULL;
@@ -422,6 +436,7 @@ daemon_main(struct config *cfg, int foreground)
 	d->spare_fd = -1;
 	d->listen_io.fd = -1;
 	d->local_io.fd = -1;
+	d->metrics_fd = -1;
 	d->started = time(NULL);
 	metrics_wire(d);
 
@@ -433,6 +448,10 @@ daemon_main(struct config *cfg, int foreground)
 		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
 		    cfg->port, strerror(errno));
 	d->listen_io.fd = lfd;
+	if (cfg->metrics_addr[0] != '\0' && (d->metrics_fd = server_listen(
+	    cfg->metrics_addr, cfg->metrics_port)) == -1)
+		startup_fail(d, "cannot listen on %s:%d for metrics: %s",
+		    cfg->metrics_addr, cfg->metrics_port, strerror(errno));
 	open_local(d);
 	if (cfg->tls_mode != MODE_OFF &&
 	    (tls_ensure_files(cfg->tls_cert, cfg->tls_key, msg,

@@ -14,6 +14,7 @@
 struct alerts;
 struct client;
 struct mailer;
+struct metrics_http;
 
 struct daemon {
 	struct config	*cfg;
@@ -30,6 +31,8 @@ struct daemon {
 	gid_t		 local_gid;	/* its group: readers */
 	int		 spare_fd;	/* closed to accept() when out of fds */
 	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
+	int		 metrics_fd;	/* [metrics] listen, until served */
+	struct metrics_http *metrics_http;	/* GET /metrics, or NULL */
 
 	struct client	*clients;
 	int		 nclients;
