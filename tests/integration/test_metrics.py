@@ -274,6 +274,7 @@ def test_scrapers_are_not_clients(daemon_factory, cleanup_dirs):
 @pytest.mark.parametrize("request_bytes,status", [
     (b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405),
     (b"HEAD /metrics HTTP/1.1\r\n\r\n", 405),
+    (b"PUT /metrics HTTP/1.1\r\n\r\n", 405),
     (b"GET / HTTP/1.1\r\n\r\n", 404),
     (b"GET /metricsx HTTP/1.1\r\n\r\n", 404),
     (b"GET /metrics/../etc HTTP/1.1\r\n\r\n", 404),
@@ -282,7 +283,7 @@ def test_scrapers_are_not_clients(daemon_factory, cleanup_dirs):
     (b"hello\n\n", 400),
     (b"GET /metrics HTTP/1.1\r\nX: \x00\r\n\r\n", 400),
     (b"GET /metrics HTTP/1.1\r\n" + b"X-Long: " + b"a" * 5000, 431),
-], ids=["post", "head", "root", "prefix", "dotdot", "http2", "http09",
+], ids=["post", "head", "put", "root", "prefix", "dotdot", "http2", "http09",
         "garbage", "nul", "overlong"])
 def test_bad_request_gets_4xx_and_is_closed(daemon_factory, cleanup_dirs,
                                             request_bytes, status):
