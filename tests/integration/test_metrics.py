@@ -480,3 +480,21 @@ def test_a_real_prometheus_scrapes_the_daemon(daemon_factory, cleanup_dirs,
                           timeout=30, interval=0.2)
     finally:
         prom.stop()
+
+
+def test_every_metric_is_in_the_manual(daemon_factory, cleanup_dirs):
+    """Matt_daemon(8), METRICS, lists each family served, no more (with a
+    forward target, so that its metrics are there too)."""
+    d = metrics_daemon(daemon_factory, extra="[forward]\n"
+                       f"target = udp://127.0.0.1:{free_port()}\n")
+    cleanup_dirs.append(d.sockdir)
+    d.start()
+    _, body = scrape(d)
+    served = set(re.findall(r"^# TYPE (\w+) ", body, re.M))
+    assert "matt_daemon_forward_up" in served
+    with open(os.path.join(REPO, "man", "Matt_daemon.8")) as f:
+        man = f.read()
+    section = man.split("\n.Sh METRICS\n", 1)[1].split("\n.Sh ", 1)[0]
+    documented = set(re.findall(r"^\.It Li (matt_daemon_\w+)", section,
+                                re.M))
+    assert served == documented
