@@ -498,3 +498,106 @@ def test_every_metric_is_in_the_manual(daemon_factory, cleanup_dirs):
     documented = set(re.findall(r"^\.It Li (matt_daemon_\w+)", section,
                                 re.M))
     assert served == documented
+
+
+def test_forward_figures(daemon_factory, cleanup_dirs):
+    """Records sent to a UDP collector of the test's own are counted."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(10)
+        d = metrics_daemon(daemon_factory, extra="[forward]\ntarget = "
+                           f"udp://127.0.0.1:{rx.getsockname()[1]}\n")
+        cleanup_dirs.append(d.sockdir)
+        d.start()
+        log_lines(d, 3, tag="FWD")
+        got = 0
+        while got < 3:
+            got += b"FWD " in rx.recv(4096)
+        target = f'target="udp://127.0.0.1:{rx.getsockname()[1]}"'
+
+        def sent():
+            v = samples(scrape(d)[1])
+            return v[f"matt_daemon_forward_records_total{{{target}}}"] >= \
+                v['matt_daemon_records_total{level="log"}'] and v
+        v = wait_until(sent, timeout=10)
+        assert v, samples(scrape(d)[1])
+        assert v[f"matt_daemon_forward_dropped_total{{{target}}}"] == 0
+        assert v[f"matt_daemon_forward_queue{{{target}}}"] == 0
+
+
+def test_alert_figures(daemon_factory, cleanup_dirs):
+    """A rule's matches and its mail, sent to a real SMTP server."""
+    from test_mail import Smtp, mail_conf
+    s = Smtp().start()
+    try:
+        d = metrics_daemon(daemon_factory, extra=mail_conf(s.port))
+        cleanup_dirs.append(d.sockdir)
+        d.start()
+        log_lines(d, 2, tag="BOOM1")
+        log_lines(d, 2, tag="quiet")
+        s.wait_mails(1)
+
+        def counted():
+            v = samples(scrape(d)[1])
+            return v['matt_daemon_alert_mails_total{result="sent"}'] == 1 \
+                and v
+        v = wait_until(counted, timeout=10)
+        assert v, samples(scrape(d)[1])
+        assert v["matt_daemon_alert_matches_total"] == 2
+        assert v['matt_daemon_alert_mails_total{result="failed"}'] == 0
+        assert v["matt_daemon_alert_mail_queue"] == 0
+    finally:
+        s.stop()
+
+
+def test_tls_required_and_lockout_refusals(daemon_factory, cleanup_dirs,
+                                           tmp_path):
+    d = metrics_daemon(daemon_factory, extra=(
+        f"[tls]\nmode = required\ncert = {tmp_path / 'cert.pem'}\n"
+        f"key = {tmp_path / 'key.pem'}\n"))
+    cleanup_dirs.append(d.sockdir)
+    d.start()
+    x = d.connect()
+    x.sendall(b"hello\n")
+    assert recv_line(x) == b"-ERR TLS required\n"
+    x.close()
+    v = samples(scrape(d)[1])
+    assert v['matt_daemon_clients_refused_total{reason="tls_required"}'] \
+        == 1
+    assert v['matt_daemon_clients_refused_total{reason="lockout"}'] == 0
+
+    e = metrics_daemon(daemon_factory, sub="lockout",
+                       extra="[auth]\nmax_failures = 1\n")
+    cleanup_dirs.append(e.sockdir)
+    with_admin(e)
+    e.start()
+    s = e.connect(timeout=30)
+    s.sendall(b"/auth password tester wrong\n")
+    assert recv_line(s, 30) == b"-ERR authentication failed\n"
+    s.sendall(b"/auth password tester wrong again\n")
+    assert recv_line(s, 30).startswith(b"-ERR locked out, try again in ")
+    s.close()
+    v = samples(scrape(e)[1])
+    assert v['matt_daemon_clients_refused_total{reason="lockout"}'] == 1
+    assert v['matt_daemon_logins_total{method="password",'
+             'result="failed"}'] == 1
+
+
+def test_rotations_and_archives_are_counted(daemon_factory, cleanup_dirs):
+    d = metrics_daemon(daemon_factory, extra="[log]\ncompress = gzip\n")
+    cleanup_dirs.append(d.sockdir)
+    with_admin(d, rotate_min_interval=0)
+    d.start()
+    s = login(d.connect())
+    s.sendall(b"/rotate\n")
+    assert recv_line(s) == b"+OK logs rotated\n"
+    s.close()
+
+    def archived():
+        v = samples(scrape(d)[1])
+        return v["matt_daemon_archives_total"] == 1 and v
+    v = wait_until(archived, timeout=15)
+    assert v, samples(scrape(d)[1])
+    assert v["matt_daemon_rotations_total"] == 1
+    assert v["matt_daemon_rotation_failures_total"] == 0
+    assert v["matt_daemon_archive_failures_total"] == 0
