@@ -65,11 +65,13 @@ DAEMON_SERVER	= server.c
 DAEMON_SESSION	= command.c command_auth.c shell.c shell_term.c client.c \
 		  client_text.c client_mux.c client_follow.c client_out.c \
 		  auth_check.c auth.c tls.c
+DAEMON_METRICS	= metrics.c metrics_http.c
 DAEMON_ALERT	= alert.c prefilter.c mail.c mail_message.c mail_spool.c \
 		  smtp.c
 DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
 DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SERVER) \
-		  $(DAEMON_SESSION) $(DAEMON_ALERT) $(DAEMON_BASE))
+		  $(DAEMON_SESSION) $(DAEMON_METRICS) $(DAEMON_ALERT) \
+		  $(DAEMON_BASE))
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -183,7 +185,7 @@ $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 		$(addprefix $(BUILD)/src/daemon/, command.o command_auth.o \
-		shell.o shell_term.o cmdline.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
+		shell.o shell_term.o cmdline.o metrics.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/prefilter.o

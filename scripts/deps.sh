@@ -9,7 +9,7 @@ libinih-dev libssl-dev libedit-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 libpcre2-dev libcurl4-openssl-dev python3-aiosmtpd
 python3 python3-pytest
-rsyslog socat netcat-openbsd zstd
+rsyslog socat netcat-openbsd zstd prometheus
 procps util-linux gdb groff-base tmux valgrind
 libgtk-4-dev libvte-2.91-gtk4-dev
 xvfb xdotool xclip xauth fonts-dejavu-core imagemagick desktop-file-utils
@@ -33,7 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "deps.sh: installing:$missing"
-# Do not let package scripts start services (rsyslog) on this machine:
+# Do not let package scripts start services (rsyslog, prometheus) here:
 # the tests and benchmarks start their own instances.
 policy=/usr/sbin/policy-rc.d
 made_policy=0

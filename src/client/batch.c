@@ -255,6 +255,24 @@ batch_run(struct conn *c, const struct cli *o)
 	b.color = o->color;
 	b.stdin_open = 1;
 	b.last_nl = 1;
+	if (o->command != NULL) {
+		/* -c LINE: as if stdin held that one line. */
+		b.len = strlen(o->command);
+		if (b.len > AFK_LINE_MAX || memchr(o->command, '\n', b.len)) {
+			fprintf(stderr, "Ben_AFK: -c: one line of at most %d "
+			    "bytes\n", AFK_LINE_MAX);
+			return AFK_EXIT_USAGE;
+		}
+		memcpy(b.in, o->command, b.len);
+		b.in[b.len++] = '\n';
+		scan(&b, b.in, b.len);
+		memcpy(b.in + b.len, "/ping\n", 6);
+		b.len += 6;
+		b.pings++;
+		b.tail_sent = 1;
+		b.stdin_open = 0;
+		b.sent_any = 1;
+	}
 	for (;;) {
 		if ((rc = drain(c, &b)) != GO_ON)
 			return rc;

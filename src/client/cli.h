@@ -11,12 +11,16 @@ struct cli {
 	int		 shell;		/* --shell: a remote terminal */
 	int		 strict_host;	/* refuse servers not pinned yet */
 	int		 color;		/* colour records by their level */
+	const char	*command;	/* -c LINE: send it instead of stdin */
 };
 
 /* Print "Ben_AFK: REPLY (hint)" to stderr for an -ERR reply. */
 void	cli_report(const char *reply, enum proto_reply kind);
 
-/* Pipe mode: send stdin, then /ping, wait for its pong; exit status. */
+/*
+ * Pipe mode: send stdin (or the -c line), then /ping, wait for its pong;
+ * exit status.
+ */
 int	batch_run(struct conn *c, const struct cli *o);
 
 /* Interactive mode with line editing; exit status. */

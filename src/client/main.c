@@ -18,7 +18,8 @@
 #define PASSWORD_MAX	1024
 
 static const char synopsis[] =
-    "usage: Ben_AFK [-hqV] [-H host] [-i keyfile] [-p port] [-S socket] "
+    "usage: Ben_AFK [-hqV] [-c line] [-H host] [-i keyfile] [-p port] "
+    "[-S socket] "
     "[-t seconds] [-u user] [--color when] [--keygen file] [--known-hosts file] "
     "[--password-file file] [--plaintext-password] [--shell] "
     "[--strict-host] [--tls]\n";
@@ -29,6 +30,9 @@ usage(FILE *fp, int status)
 	fputs(synopsis, fp);
 	fprintf(fp,
 	    "\n"
+	    "  -c, --command LINE       send LINE (a command) instead of "
+	    "stdin, print\n"
+	    "                           the reply, and exit\n"
 	    "  -H, --host HOST          daemon host (default 127.0.0.1)\n"
 	    "  -h, --help               show this help and exit\n"
 	    "  -i, --identity KEYFILE   log in with this private key "
@@ -313,7 +317,7 @@ static int
 connect_and_run(const struct cli *o)
 {
 	static struct conn c;
-	int interactive = isatty(STDIN_FILENO);
+	int interactive = isatty(STDIN_FILENO) && o->command == NULL;
 	enum proto_reply kind;
 	int rc;
 
@@ -406,6 +410,7 @@ main(int argc, char **argv)
 		AFK_LONG_OPTIONS,
 		{ "color",	   optional_argument, NULL, OPT_COLOR },
 		{ "colour",	   optional_argument, NULL, OPT_COLOR },
+		{ "command",	   required_argument, NULL, 'c' },
 		{ "keygen",	   required_argument, NULL, OPT_KEYGEN },
 		{ "quiet",	   no_argument,	      NULL, 'q' },
 		{ "shell",	   no_argument,	      NULL, OPT_SHELL },
@@ -418,7 +423,7 @@ main(int argc, char **argv)
 	int ch, rc, taken;
 
 	afk_options_init(&o.a);
-	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS "q", opts,
+	while ((ch = getopt_long(argc, argv, AFK_SHORT_OPTIONS "c:q", opts,
 	    NULL)) != -1) {
 		taken = afk_option(&o.a, ch, optarg, err, sizeof(err));
 		if (taken == -1)
@@ -428,6 +433,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'h':
 			usage(stdout, AFK_EXIT_OK);
+		case 'c':
+			o.command = optarg;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;

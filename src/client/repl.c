@@ -22,7 +22,7 @@
 
 static const char *const commands[] = {
 	"/auth", "/clients", "/follow", "/help", "/ping", "/rotate", "/shell",
-	"/status", "/tail", "/whoami", "quit", NULL
+	"/stats", "/status", "/tail", "/whoami", "quit", NULL
 };
 
 static struct {

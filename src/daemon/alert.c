@@ -61,6 +61,7 @@ struct alerts {
 	alert_send_cb	 send;		/* where digests go */
 	void		*send_arg;
 	const char	*host;
+	uint64_t	 matched;	/* records that matched a rule */
 };
 
 size_t
@@ -326,6 +327,7 @@ on_record(void *arg, int level, uint32_t cat, const char *msg, size_t len,
 		if (!re_match(&r->re, a->md, msg, len))
 			continue;
 		ov = pcre2_get_ovector_pointer(a->md);
+		a->matched++;
 		add_match(r, level, msg, len, addr, ov[0] <= len ? ov[0] :
 		    0, ov[1] <= len && ov[1] >= ov[0] ? ov[1] : ov[0]);
 	}
@@ -466,6 +468,12 @@ rules_free(struct alerts *a)
 	}
 	pcre2_match_data_free(a->md);
 	free(a);
+}
+
+uint64_t
+alert_matches(const struct alerts *a)
+{
+	return a != NULL ? a->matched : 0;
 }
 
 void

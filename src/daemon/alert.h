@@ -73,6 +73,9 @@ void	alert_tick(struct alerts *a);
 void	alert_log(struct alerts *a, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* Records that matched a rule so far (0 when A is NULL). */
+uint64_t	alert_matches(const struct alerts *a);
+
 /*
  * Stop: the open windows go to SEND if SPOOLING (mails left unsent are
  * kept for the next start), else are counted as lost (logged).  Unhook

@@ -232,6 +232,7 @@ detect(struct client *c)
 		return 0;
 	}
 	if (d->cfg->tls_mode == MODE_REQUIRED) {
+		c->d->m->refused[METRICS_REFUSED_TLS]++;
 		say_plain(c, "-ERR TLS required\n");
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client %s "
 		    "refused: TLS required, plain connection.", c->addr);
@@ -321,7 +322,7 @@ read_input(struct client *c)
 			/* Refused lines are no activity: they hold no slot. */
 			if (!client_unproven(c))
 				c->last_active = loop_now();
-			d->bytes += (uint64_t)n;
+			d->m->bytes += (uint64_t)n;
 			if (c->shell != NULL && !c->mux) {
 				c->d->ops->term_input(c, rbuf, (size_t)n);
 				if (c->dead)

@@ -13,6 +13,7 @@
 #include "daemon/auth_check.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
 #include "tintin/tintin.h"
 
 struct client;
@@ -65,9 +66,7 @@ struct sessions {
 	size_t		 scratch_size;
 
 	int		 stopping;	/* quit: no more input taken */
-	time_t		 started;
-	uint64_t	 lines;		/* records of user input */
-	uint64_t	 bytes;		/* bytes received from clients */
+	struct metrics	*m;		/* the counters they keep */
 };
 
 /* Stop the daemon at the end of this loop turn (quit). */

@@ -111,7 +111,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		client_reply(c, "-ERR authentication required\n");
 		return c->dead;
 	}
-	d->lines++;
+	d->m->lines++;
 	if (tintin_wants(d->log, TINTIN_LOG))
 		log_input(c, data, len, kind, part);
 	return 0;
@@ -141,6 +141,7 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 	struct sessions *d = c->d;
 	const char *p = buf, *end = buf + len, *nl;
 	size_t n, eol, out, lim, first, max = c->fr.max;
+	uint64_t lines = 0;	/* added to the counter once, at the end */
 	char *rec;
 
 	while (p < end && *p != '/') {
@@ -171,9 +172,10 @@ log_plain_lines(struct client *c, const char *buf, size_t len)
 			break;
 		memcpy(rec, INPUT_TAG, TAG_LEN);
 		tintin_batch_put(d->log, TAG_LEN + out);
-		d->lines++;
+		lines++;
 		p += eol + 1;
 	}
+	d->m->lines += lines;
 	return (size_t)(p - buf);
 }
 

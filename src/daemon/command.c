@@ -28,6 +28,9 @@
 
 #define REFUSAL_MAX	256
 
+#define STATS_MAX	8192	/* the /stats table */
+#define STATS_HEAD	32	/* its "+OK N stats" line */
+
 enum need {
 	NEED_NOTHING = 0,	/* anyone, even before /auth */
 	NEED_SESSION,		/* authenticated when auth is required */
@@ -53,6 +56,7 @@ static void	cmd_help(struct client *, char *);
 static void	cmd_ping(struct client *, char *);
 static void	cmd_mux(struct client *, char *);
 static void	cmd_rotate(struct client *, char *);
+static void	cmd_stats(struct client *, char *);
 static void	cmd_status(struct client *, char *);
 static void	cmd_whoami(struct client *, char *);
 
@@ -66,6 +70,7 @@ static const struct command commands[] = {
 	{ "/clients",	NEED_USER,	0, 0, cmd_clients },
 	{ "/tail",	NEED_USER,	1, 0, cmd_tail },
 	{ "/follow",	NEED_USER,	1, 0, cmd_follow },
+	{ "/stats",	NEED_USER,	0, 1, cmd_stats },
 	{ "/shell",	NEED_SHELL,	1, 0, cmd_shell },
 	{ "/mux",	NEED_NOTHING,	0, 0, cmd_mux },
 };
@@ -177,11 +182,33 @@ cmd_status(struct client *c, char *args)
 	snprintf(buf, sizeof(buf), "+OK version=%s pid=%ld uptime=%ld "
 	    "clients=%d lines=%llu bytes=%llu tls=%s auth=%s log_size=%llu "
 	    "archives=%u archive_bytes=%llu\n", MD_VERSION, (long)getpid(),
-	    (long)(time(NULL) - d->started), d->nclients,
-	    (unsigned long long)d->lines, (unsigned long long)d->bytes,
+	    (long)(time(NULL) - d->m->started), d->nclients,
+	    (unsigned long long)d->m->lines, (unsigned long long)d->m->bytes,
 	    config_mode_name(d->cfg->tls_mode),
 	    config_mode_name(d->cfg->auth_mode), (unsigned long long)size,
 	    narch, (unsigned long long)abytes);
+	client_reply(c, buf);
+}
+
+/*
+ * The metrics of GET /metrics as a table, in one reply: "+OK N stats",
+ * then N lines "NAME{LABELS} VALUE" (docs/PROTOCOL.md).
+ */
+static void
+cmd_stats(struct client *c, char *args)
+{
+	static char buf[STATS_HEAD + STATS_MAX];
+	int len, lines, h;
+
+	(void)args;
+	len = metrics_render(c->d->m, METRICS_STATS, buf + STATS_HEAD,
+	    STATS_MAX, &lines);
+	if (len < 0) {
+		client_reply(c, "-ERR stats too long\n");
+		return;
+	}
+	h = snprintf(buf, STATS_HEAD, "+OK %d stats\n", lines);
+	memmove(buf + h, buf + STATS_HEAD, (size_t)len + 1);
 	client_reply(c, buf);
 }
 

@@ -76,6 +76,8 @@ auth_done(struct client *c, const char *name, const char *method, int role)
 	c->attempting = 0;
 	crossed = auth_attempt_end(&c->net, loop_now(), &l,
 	    role == ROLE_NONE, &locked);
+	d->m->logins[strcmp(method, "key") == 0 ? METRICS_LOGIN_KEY :
+	    METRICS_LOGIN_PASSWORD][role != ROLE_NONE]++;
 	if (role != ROLE_NONE) {
 		snprintf(c->user, sizeof(c->user), "%s", name);
 		c->role = role;
@@ -139,6 +141,7 @@ auth_begin(struct client *c, const char *name, const char *password)
 		    v == AUTH_LOCKED ? "network locked out" : "too many failed "
 		    "logins from all addresses, this network among them",
 		    left);
+		d->m->refused[METRICS_REFUSED_LOCKOUT]++;
 		snprintf(reply, sizeof(reply), "-ERR locked out, try again in "
 		    "%us\n", left);
 		client_reply(c, reply);

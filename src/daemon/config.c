@@ -116,6 +116,50 @@ set_target(struct config *c, int line, const struct config_key *k,
 		strcpy(c->forward_target, value);
 }
 
+/*
+ * [metrics] listen: "IPV4:PORT", "[IPV6]:PORT" or "*:PORT" (every
+ * address); "" or "none": off.
+ */
+static void
+set_metrics_listen(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
+{
+	char addr[sizeof(c->metrics_addr)];
+	const char *colon = strrchr(value, ':'), *text = value;
+	struct in6_addr a6;
+	size_t n;
+	long port;
+	int v6 = 0;
+
+	(void)k;
+	(void)base;
+	c->metrics_addr[0] = '\0';
+	if (value[0] == '\0' || strcmp(value, "none") == 0)
+		return;
+	n = colon != NULL ? (size_t)(colon - value) : 0;
+	if (n >= 2 && value[0] == '[' && value[n - 1] == ']') {
+		v6 = 1;
+		value++;
+		n -= 2;
+	}
+	if (colon == NULL || n == 0 || n >= sizeof(addr) ||
+	    config_parse_int(colon + 1, 1, 65535, &port) == -1)
+		goto bad;
+	memcpy(addr, value, n);
+	addr[n] = '\0';
+	if (strcmp(addr, "*") != 0 && inet_pton(AF_INET, addr, &a6) != 1 &&
+	    (!v6 || inet_pton(AF_INET6, addr, &a6) != 1))
+		goto bad;
+	if (v6 != (strchr(addr, ':') != NULL))
+		goto bad;
+	strcpy(c->metrics_addr, addr);
+	c->metrics_port = (int)port;
+	return;
+bad:
+	config_error(c, line, "listen: '%s' is not ADDRESS:PORT (an IPv4 "
+	    "address, [an IPv6 one] or *, and a port), nor none", text);
+}
+
 #define C(m)	CONFIG_FIELD(struct config, m)
 
 static const struct config_word modes[] = {
@@ -260,6 +304,12 @@ static const struct config_key forward_keys[] = {
 	    LEVEL_WHAT, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
+
+static const struct config_key metrics_keys[] = {
+	{ "listen", CT_STRING, C(metrics_addr), 0, 0, 0, NULL, NULL, NULL,
+	    set_metrics_listen },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
 #undef C
 
 const struct config_section config_sections[] = {
@@ -270,6 +320,7 @@ const struct config_section config_sections[] = {
 	{ "auth", auth_keys, 0 },
 	{ "shell", shell_keys, 0 },
 	{ "forward", forward_keys, 0 },
+	{ "metrics", metrics_keys, 0 },
 	{ "mail", config_mail_keys, 0 },
 	{ "alert", config_alert_keys, 1 },
 	{ NULL, NULL, 0 }

@@ -108,6 +108,10 @@ struct config {
 	char		 forward_target[512];
 	int		 forward_level;
 
+	/* [metrics] */
+	char		 metrics_addr[64];	/* "" = off, "*" or an IP */
+	int		 metrics_port;
+
 	/* [mail] */
 	char		 mail_url[512];
 	char		 mail_from[256];	/* "" = matt_daemon@HOST */

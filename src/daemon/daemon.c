@@ -28,6 +28,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/lock.h"
 #include "daemon/mail.h"
+#include "daemon/metrics_http.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 #include "daemon/shell.h"
@@ -111,6 +112,11 @@ daemon_exit(struct daemon *d)
 	shell_kill_all(&d->sessions);
 	client_close_all(&d->sessions);
 	server_stop(&d->server);
+	metrics_http_stop(d->metrics_http);
+	d->metrics_http = NULL;
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
+	d->metrics_fd = -1;
 	lock_release(d->lock_fd, d->lock_path);
 	d->lock_fd = -1;
 	if (d->log != NULL && tintin_archiver_pid(d->log) > 0)
@@ -120,6 +126,33 @@ daemon_exit(struct daemon *d)
 	free(d->sessions.scratch);
 	d->sessions.scratch = NULL;
 	exit(d->exit_status);
+}
+
+/* The alert rules' and the mailer's figures, for the metrics. */
+static void
+alert_figures(void *arg, struct metrics_alerts *out)
+{
+	struct daemon *d = arg;
+	struct mail_counts mc;
+
+	mail_counts(d->mailer, &mc);
+	out->matches = d->alerts != NULL ? alert_matches(d->alerts) : 0;
+	out->sent = mc.sent;
+	out->failed = mc.failed;
+	out->waiting = mc.waiting;
+}
+
+/* Where the metrics read what the daemon's state holds. */
+static void
+metrics_wire(struct daemon *d)
+{
+	d->m.started = time(NULL);
+	d->m.nclients = &d->sessions.nclients;
+	d->m.cfg = d->cfg;
+	d->m.log = &d->log;
+	d->m.forward_sink = -1;
+	d->m.alerts_fn = alert_figures;
+	d->m.alerts_arg = d;
 }
 
 /* Before detaching: say it on stderr and in the log, then exit 1. */
@@ -186,8 +219,9 @@ open_logs(struct daemon *d)
 		if (c->sinks[i].events != 0)
 			tintin_set_categories(d->log, idx, c->sinks[i].events);
 	}
-	if (c->forward_target[0] != '\0' && tintin_add_syslog(d->log,
-	    c->forward_target, c->forward_level, err, sizeof(err)) == -1) {
+	if (c->forward_target[0] != '\0' && (d->m.forward_sink =
+	    tintin_add_syslog(d->log, c->forward_target, c->forward_level,
+	    err, sizeof(err))) == -1) {
 		fprintf(stderr, "Matt_daemon: [forward] target %s: %s\n",
 		    c->forward_target, err);
 		exit(1);
@@ -278,6 +312,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		shell_tick(&d->sessions);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);
+		metrics_http_tick(d->metrics_http);
 		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
 		/* The archiver may be reaped (and started) in there too. */
@@ -325,6 +360,7 @@ before_sleep(struct loop *l, void *arg)
 
 	(void)l;
 	client_reap(&d->sessions);
+	metrics_http_reap(d->metrics_http);
 	tintin_flush(d->log);
 }
 
@@ -370,6 +406,12 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 
 	if (server_start(&d->server, listen_fd, local_fd) == -1)
 		return "cannot watch the listening sockets";
+	if (d->metrics_fd >= 0) {
+		if ((d->metrics_http = metrics_http_start(&d->loop,
+		    d->metrics_fd, &d->m)) == NULL)
+			return "cannot watch the metrics socket";
+		d->metrics_fd = -1;	/* it is its own now */
+	}
 	if (lock_write_pid(d->lock_fd, getpid()) == -1)
 		return "cannot write the PID into the lock file";
 	return NULL;
@@ -409,11 +451,13 @@ daemon_main(struct config *cfg, int foreground)
 	d->server.spare_fd = -1;
 	d->server.listen_io.fd = -1;
 	d->server.local_io.fd = -1;
-	d->sessions.started = time(NULL);
+	d->metrics_fd = -1;
 	d->sessions.cfg = cfg;
 	d->sessions.loop = &d->loop;
 	d->sessions.ops = &command_ops;
+	d->sessions.m = &d->m;
 	d->server.s = &d->sessions;
+	metrics_wire(d);
 
 	open_logs(d);
 	d->sessions.log = d->log;
@@ -424,6 +468,10 @@ daemon_main(struct config *cfg, int foreground)
 		startup_fail(d, "cannot listen on %s:%d: %s", cfg->listen,
 		    cfg->port, strerror(errno));
 	d->server.listen_io.fd = lfd;
+	if (cfg->metrics_addr[0] != '\0' && (d->metrics_fd = server_listen(
+	    cfg->metrics_addr, cfg->metrics_port)) == -1)
+		startup_fail(d, "cannot listen on %s:%d for metrics: %s",
+		    cfg->metrics_addr, cfg->metrics_port, strerror(errno));
 	open_local(d);
 	if (cfg->tls_mode != MODE_OFF &&
 	    (tls_ensure_files(cfg->tls_cert, cfg->tls_key, msg,

@@ -8,6 +8,7 @@
 
 #include "daemon/config.h"
 #include "daemon/loop.h"
+#include "daemon/metrics.h"
 #include "tintin/tintin.h"
 
 #include "daemon/client.h"
@@ -15,6 +16,7 @@
 
 struct alerts;
 struct mailer;
+struct metrics_http;
 
 struct daemon {
 	struct config	*cfg;
@@ -28,12 +30,15 @@ struct daemon {
 	struct server	 server;	/* the listening sockets */
 	struct sessions	 sessions;	/* the clients */
 	struct loop_io	 timer_io;	/* 1 s housekeeping tick */
+	int		 metrics_fd;	/* [metrics] listen, until served */
+	struct metrics_http *metrics_http;	/* GET /metrics, or NULL */
 
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
 
 	int		 syslog_open;
 	int		 exit_status;
+	struct metrics	 m;		/* counters: lines, bytes... */
 };
 
 /* daemon_main()'s FLAGS. */

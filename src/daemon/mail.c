@@ -48,6 +48,8 @@ struct mailer {
 	const struct config *cfg;	/* [mail] */
 	mail_report_cb	 report;	/* where its lines are logged */
 	void		*report_arg;
+	uint64_t	 sent;		/* mails delivered */
+	uint64_t	 failed;	/* given up, or dropped: queue full */
 };
 
 /* Log a line of the mailer, as printf would format it. */
@@ -87,6 +89,7 @@ enqueue(struct mailer *m, struct mail_item *it)
 		    "oldest mail of alert \"%s\".", m->cfg->mail_queue,
 		    old->m.rule);
 		item_free(old);
+		m->failed++;
 	}
 	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
 		;
@@ -310,6 +313,7 @@ failed(struct mailer *m, struct mail_item *it, const char *err)
 		    "given up after %u attempt%s.", it->m.rule, err,
 		    it->attempts, it->attempts > 1 ? "s" : "");
 		item_free(it);
+		m->failed++;
 		return;
 	}
 	delay = m->cfg->mail_retry;
@@ -351,6 +355,7 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 		    it->m.rule, it->m.to[0], it->m.nto > 1 ?
 		    " and others" : "");
 		item_free(it);
+		m->sent++;
 	} else {
 		if (err[0] == '\0')
 			snprintf(err, sizeof(err), WIFSIGNALED(status) ?
@@ -420,4 +425,15 @@ mail_stop(struct mailer *m)
 	if (m->err_fd >= 0)
 		close(m->err_fd);
 	free(m);
+}
+
+void
+mail_counts(const struct mailer *m, struct mail_counts *mc)
+{
+	memset(mc, 0, sizeof(*mc));
+	if (m == NULL)
+		return;
+	mc->sent = m->sent;
+	mc->failed = m->failed;
+	mc->waiting = m->n + (m->sending != NULL);
 }

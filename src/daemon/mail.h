@@ -4,6 +4,7 @@
 #define MAIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -86,5 +87,15 @@ int	mail_spooling(const struct mailer *m);
  * or drop it; both logged.  Frees it all.  M may be NULL.
  */
 void	mail_stop(struct mailer *m);
+
+/* A mailer's figures, for metrics. */
+struct mail_counts {
+	uint64_t	sent;		/* mails delivered */
+	uint64_t	failed;		/* given up, or dropped: queue full */
+	unsigned	waiting;	/* queued or being sent now */
+};
+
+/* M's figures into *MC (all zero when M is NULL). */
+void	mail_counts(const struct mailer *m, struct mail_counts *mc);
 
 #endif /* MAIL_H */

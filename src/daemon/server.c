@@ -262,6 +262,7 @@ refuse(struct sessions *d, int fd, const char *addr)
 	    i++)
 		;
 	close(fd);
+	d->m->refused[METRICS_REFUSED_FULL]++;
 	tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client refused: %s: "
 	    "too many clients (%d/%d).", addr, d->nclients,
 	    d->cfg->max_clients);
@@ -347,10 +348,16 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 			tintin_log(d->log, TINTIN_ERROR, "Client %s dropped: "
 			    "%s.", addr, strerror(errno));
 			close(fd);
-		} else if (pp != NULL)
-			tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Local "
-			    "client %s is %s (%s), by its kernel credentials.",
-			    addr, pp->name, auth_role_name(pp->role));
+		} else {
+			d->m->accepted++;
+			if (pp != NULL && pp->role != ROLE_NONE)
+				d->m->logins[METRICS_LOGIN_LOCAL][1]++;
+			if (pp != NULL)
+				tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH,
+				    "Local client %s is %s (%s), by its kernel "
+				    "credentials.", addr, pp->name,
+				    auth_role_name(pp->role));
+		}
 	}
 }
 

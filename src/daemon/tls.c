@@ -484,3 +484,14 @@ tls_file_key(const char *path, char *out, size_t outlen, char *err,
 		snprintf(err, errlen, "%s: key too large", path);
 	return rc;
 }
+
+const char *
+tls_library(void)
+{
+	static char name[64];
+
+	if (name[0] == '\0')
+		snprintf(name, sizeof(name), "OpenSSL %s",
+		    OpenSSL_version(OPENSSL_VERSION_STRING));
+	return name;
+}

@@ -65,4 +65,7 @@ int	tls_peer_key(struct tls_conn *t, char *out, size_t outlen);
 int	tls_file_key(const char *path, char *out, size_t outlen, char *err,
 	    size_t errlen);
 
+/* The TLS library and its version, "OpenSSL 3.0.15" (static storage). */
+const char	*tls_library(void);
+
 #endif /* TLS_H */

@@ -84,6 +84,12 @@ tintin_free(Tintin_reporter *r)
 }
 
 void
+tintin_get_stats(const Tintin_reporter *r, struct tintin_stats *st)
+{
+	*st = r->st;
+}
+
+void
 tintin_set_buffered(Tintin_reporter *r, int on)
 {
 	r->buffered = on;
@@ -268,6 +274,8 @@ tintin_log_msg_src(Tintin_reporter *r, int level, uint32_t cat,
 
 	if (level < r->min_level || level >= TINTIN_NLEVELS)
 		return 0;
+	r->st.records[level]++;
+	r->st.bytes[level] += len;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	refresh_stamp(r, ts.tv_sec);
 	r->depth++;
@@ -432,6 +440,8 @@ tintin_batch_put(Tintin_reporter *r, size_t len)
 	/* Published only now, whole (see tintin_crash_log). */
 	s->len += r->batch_head + len + 1;
 	s->pending++;
+	r->st.records[r->batch_level]++;
+	r->st.bytes[r->batch_level] += len;
 	if (r->batch_nhooks > 0)
 		batch_hooks(r, msg, len);
 }

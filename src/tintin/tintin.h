@@ -75,6 +75,16 @@ struct tintin_sink_stats {
 	int		last_errno;	/* errno of the last failed write, or 0 */
 };
 
+/* Counters of the whole reporter, for status reports and metrics. */
+struct tintin_stats {
+	uint64_t	records[TINTIN_NLEVELS];	/* logged, per level */
+	uint64_t	bytes[TINTIN_NLEVELS];	/* their messages' bytes */
+	uint64_t	rotations;	/* files renamed to an archive */
+	uint64_t	rotate_failures;	/* renames that failed */
+	uint64_t	archives;	/* archiver jobs that succeeded */
+	uint64_t	archive_failures;	/* jobs failed or not started */
+};
+
 /* Create a reporter whose records carry NAME; NULL on failure. */
 Tintin_reporter	*tintin_create(const char *name);
 
@@ -213,6 +223,17 @@ int		 tintin_wants(const Tintin_reporter *r, int level);
 int		 tintin_sink_count(const Tintin_reporter *r);
 int		 tintin_sink_stats(const Tintin_reporter *r, int sink,
 		    struct tintin_sink_stats *st);
+
+/*
+ * A forwarding sink's queue now: records and bytes waiting, and whether
+ * it is connected.  0, or -1 for a sink that does not forward.
+ */
+int		 tintin_sink_queue(const Tintin_reporter *r, int sink,
+		    uint64_t *records, uint64_t *bytes, int *connected);
+
+/* The reporter's counters, into *ST. */
+void		 tintin_get_stats(const Tintin_reporter *r,
+		    struct tintin_stats *st);
 
 /*
  * Async-signal-safe: write what was already buffered, then one text record

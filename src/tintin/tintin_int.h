@@ -82,6 +82,7 @@ struct tintin_reporter {
 	char		 batch_headbuf[21 + TINTIN_PREFIX_MAX];	/* them */
 	tintin_error_cb	 error_cb;
 	void		*error_arg;
+	struct tintin_stats st;		/* counters, tintin_get_stats() */
 };
 
 /* Queue an event of the library, logged at the end of the current call. */

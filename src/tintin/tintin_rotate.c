@@ -152,6 +152,7 @@ archiver_start(Tintin_reporter *r)
 		    "%s; will retry.", strerror(errno));
 		r->archive_again = 1;
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
+		r->st.archive_failures++;
 		return;
 	}
 	if (pid == 0) {
@@ -204,9 +205,11 @@ tintin_rotate_sink(Tintin_reporter *r, struct sink *s, time_t now)
 			tintin_note(r, TINTIN_WARN, "Cannot rotate %s: %s; "
 			    "will retry.", s->path, strerror(saved));
 		s->retry_at = now + RETRY_SECONDS;
+		r->st.rotate_failures++;
 		return -1;
 	}
 	s->retry_at = 0;
+	r->st.rotations++;
 	if (tintin_reopen_sink(r, s) == -1)
 		tintin_note(r, TINTIN_ERROR, "Cannot reopen %s after rotation: "
 		    "%s.", s->path, strerror(s->st.last_errno));
@@ -363,7 +366,9 @@ tintin_child_exited(Tintin_reporter *r, int pid, int status)
 		    WTERMSIG(status));
 		r->archive_again = 1;	/* its job is redone whole */
 		r->archive_retry = time(NULL) + RETRY_SECONDS;
-	}
+		r->st.archive_failures++;
+	} else
+		r->st.archives++;
 	if (r->depth == 0)
 		tintin_emit_notes(r);
 	return 1;

@@ -483,6 +483,23 @@ tintin_sink_stats(const Tintin_reporter *r, int sink,
 }
 
 int
+tintin_sink_queue(const Tintin_reporter *r, int sink, uint64_t *records,
+    uint64_t *bytes, int *connected)
+{
+	struct tintin_fwd_stats fs;
+
+	if (sink < 0 || sink >= r->nsinks || r->sinks[sink].fwd == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	tintin_fwd_stats(r->sinks[sink].fwd, &fs);
+	*records = fs.queued;
+	*bytes = fs.queued_bytes;
+	*connected = fs.connected;
+	return 0;
+}
+
+int
 tintin_set_categories(Tintin_reporter *r, int sink, uint32_t mask)
 {
 	if (sink < 0 || sink >= r->nsinks || mask == 0) {

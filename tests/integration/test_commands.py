@@ -30,7 +30,7 @@ REQUIRED = "-ERR authentication required"
 
 HELP_ANONYMOUS = "+OK commands: /help /ping /status /whoami /auth"
 HELP_USER = "+OK commands: /help /ping /status /whoami /auth /clients " \
-            "/tail /follow"
+            "/tail /follow /stats"
 # auth off: what the -ERR says to an anonymous session
 OFF_USER_RE = re.compile(
     r"^-ERR (/\w+) needs a logged-in user: set \[auth\] mode in "
@@ -40,7 +40,7 @@ OFF_ADMIN_RE = re.compile(
     r"^-ERR (/\w+) needs an admin: set \[auth\] mode in "
     r"matt_daemon\.conf, or use the local socket as root$")
 HELP_ADMIN = "+OK commands: /help /ping /status /whoami /auth /rotate " \
-             "/clients /tail /follow /shell quit"
+             "/clients /tail /follow /stats /shell quit"
 
 
 def status(c):

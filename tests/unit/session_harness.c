@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -93,6 +94,12 @@ harness_start(struct harness *h, const struct session_ops *ops,
 	h->s.cfg = &h->cfg;
 	h->s.loop = &h->loop;
 	h->s.ops = ops;
+	h->s.m = &h->m;
+	h->m.started = time(NULL);
+	h->m.nclients = &h->s.nclients;
+	h->m.cfg = &h->cfg;
+	h->m.log = &h->s.log;
+	h->m.forward_sink = -1;
 	h->s.scratch_size = 64 + ESCAPE_BOUND(h->cfg.max_line);
 	assert_non_null(h->s.scratch = malloc(h->s.scratch_size));
 	assert_non_null(h->s.log = tintin_create("Matt_daemon"));

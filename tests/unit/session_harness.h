@@ -18,6 +18,7 @@ struct harness {
 	struct config	 cfg;
 	struct loop	 loop;
 	struct sessions	 s;
+	struct metrics	 m;
 	int		 peer;		/* the client's end of the pair */
 	char		 records[HARNESS_RECORDS][256];
 	int		 nrecords;

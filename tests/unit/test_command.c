@@ -117,6 +117,36 @@ test_status_gives_counters_but_no_address(void **state)
 	assert_null(strstr(r, "10.0.0.7"));
 }
 
+/* The value of the /stats line NAME in REPLY ("NAME   VALUE"), or -1. */
+static long long
+stat_of(const char *reply, const char *name)
+{
+	char key[64];
+	const char *p;
+	long long v;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if ((p = strstr(reply, key)) == NULL ||
+	    sscanf(p + strlen(key), "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
+static void
+test_stats_is_a_table_for_a_reader(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_string_equal(ask("one line"), "");
+	client()->role = ROLE_USER;
+	r = ask("/stats");
+	assert_true(strncmp(r, "+OK ", 4) == 0);
+	assert_non_null(strstr(r, " stats\n"));
+	assert_int_equal(stat_of(r, "lines_total"), 1);
+	assert_int_equal(stat_of(r, "clients"), 1);
+}
+
 static void
 test_unknown_slash_line_is_user_input(void **state)
 {
@@ -140,6 +170,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_status_gives_counters_but_no_address, setup_off,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_stats_is_a_table_for_a_reader, setup_optional,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_unknown_slash_line_is_user_input, setup_off,

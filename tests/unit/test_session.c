@@ -113,7 +113,7 @@ test_lines_are_logged_as_user_input(void **state)
 	harness_turn(&h);
 	assert_true(harness_logged(&h, "User input: hello"));
 	assert_true(harness_logged(&h, "User input: second line"));
-	assert_int_equal(h.s.lines, 2);
+	assert_int_equal(h.m.lines, 2);
 	assert_int_equal(t.ncommands, 0);
 }
 

@@ -674,6 +674,40 @@ test_level_names_parse(void **state)
 	assert_null(tintin_level_name(99));
 }
 
+static void
+test_stats_count_records_per_level_and_rotations(void **state)
+{
+	Tintin_reporter *r = tintin_create("x");
+	struct tintin_stats st;
+	char *p;
+
+	(void)state;
+	assert_int_equal(tintin_add_file(r, path_of("stats.log"), TINTIN_INFO,
+	    TINTIN_TEXT), 0);
+	tintin_log(r, TINTIN_DEBUG, "below every sink");
+	tintin_log(r, TINTIN_INFO, "ab");
+	assert_int_equal(tintin_batch_begin(r, TINTIN_LOG, 1), 0);
+	assert_non_null(p = tintin_batch_next(r, 16));
+	memcpy(p, "x", 1);
+	tintin_batch_put(r, 1);
+	assert_non_null(p = tintin_batch_next(r, 16));
+	memcpy(p, "yz", 2);
+	tintin_batch_put(r, 2);
+	assert_int_equal(tintin_batch_end(r), 0);
+	tintin_get_stats(r, &st);
+	assert_int_equal(st.records[TINTIN_DEBUG], 0);
+	assert_int_equal(st.records[TINTIN_INFO], 1);
+	assert_int_equal(st.bytes[TINTIN_INFO], 2);
+	assert_int_equal(st.records[TINTIN_LOG], 2);
+	assert_int_equal(st.bytes[TINTIN_LOG], 3);
+	assert_int_equal(st.rotations, 0);
+	assert_int_equal(tintin_rotate(r), 0);
+	tintin_get_stats(r, &st);
+	assert_int_equal(st.rotations, 1);
+	assert_int_equal(st.rotate_failures, 0);
+	tintin_free(r);
+}
+
 int
 main(void)
 {
@@ -697,6 +731,8 @@ main(void)
 		cmocka_unit_test(test_batch_waits_for_flush_when_buffered),
 		cmocka_unit_test(test_batch_calls_hooks_as_log_msg_does),
 		cmocka_unit_test(test_batch_rotates_where_log_msg_rotates),
+		cmocka_unit_test(
+		    test_stats_count_records_per_level_and_rotations),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
