@@ -317,11 +317,9 @@ class Daemon:
         return self.log_bytes().decode("utf-8", "surrogateescape")
 
     def log_lines(self):
-        text = self.log_text()
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        return lines
+        """The complete lines of the log: what follows the last newline
+        is a record the daemon is still writing (read while it floods)."""
+        return self.log_text().split("\n")[:-1]
 
     def records(self):
         """[(level, message)] for every log line; asserts the line shape."""
