@@ -15,6 +15,8 @@
 #include "gtk/net_int.h"
 
 #define STATUS_EVERY_MS	3000	/* /status refresh */
+#define STATS_EVERY_MS	1000	/* /stats, for the dashboard */
+#define REPLY_WAIT_MS	1000	/* a periodic reply awaited: look again */
 #define FRAME_HDR	3
 #define FRAME_MAX	FRAMES_MAX
 
@@ -22,7 +24,7 @@
 /* Commands that get a reply (a line whose first word is one of them). */
 static const char *const replied[] = {
 	"/help", "/ping", "/status", "/whoami", "/auth", "/rotate",
-	"/clients", "/tail", "/follow", "/shell",
+	"/clients", "/tail", "/follow", "/shell", "/stats",
 };
 
 long
@@ -226,6 +228,46 @@ post_reply(struct net *n, enum net_event_kind kind, const char *line,
 	net_event_post(ev);
 }
 
+/* The table of our /stats is read: one event for the dashboard. */
+static void
+stats_done(struct net *n, struct command_state *s)
+{
+	struct net_event *ev = net_event_new(n, NET_EV_STATS, s->stats_head);
+
+	ev->at_ms = g_get_monotonic_time() / 1000;
+	if (s->stats != NULL) {
+		g_ptr_array_add(s->stats, NULL);
+		ev->lines = (char **)g_ptr_array_free(s->stats, FALSE);
+		s->stats = NULL;
+	}
+	net_event_post(ev);
+	g_clear_pointer(&s->stats_head, g_free);
+	s->stats_pending = 0;
+}
+
+/* The reply LINE to our /stats: its table follows, or the daemon refused
+ * (this session may not see its figures: not asked again). */
+static void
+stats_reply(struct net *n, struct command_state *s, char *command,
+    const char *line)
+{
+	int count = 0;
+
+	g_free(s->stats_head);
+	s->stats_head = g_strdup(line);
+	if (proto_classify(line) != PROTO_OK ||
+	    sscanf(line, "+OK %d", &count) != 1 || count <= 0) {
+		s->stats_off = proto_classify(line) != PROTO_OK;
+		g_free(command);
+		stats_done(n, s);
+		return;
+	}
+	s->stats = g_ptr_array_new_with_free_func(g_free);
+	s->data_left = count;
+	g_free(s->data_of);
+	s->data_of = command;
+}
+
 void
 net_command_line(struct net *n, struct command_state *s, const char *line)
 {
@@ -235,7 +277,11 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 
 	if (s->data_left > 0) {
 		s->data_left--;
-		if (s->data_of[0] == '#')
+		if (strcmp(s->data_of, "#stats") == 0) {
+			g_ptr_array_add(s->stats, g_strdup(line));
+			if (s->data_left == 0)
+				stats_done(n, s);
+		} else if (s->data_of[0] == '#')
 			net_mux_data(n, line);
 		else
 			post_reply(n, NET_EV_LINE, line, s->data_of, 1);
@@ -252,13 +298,18 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 		post_reply(n, NET_EV_STATUS, line, "/status", 0);
 		return;
 	}
+	if (strcmp(command, "#stats") == 0) {
+		stats_reply(n, s, command, line);
+		return;
+	}
 	if (command[0] == '#') {
 		net_mux_reply(n, s, command, line);
 		return;
 	}
 	post_reply(n, NET_EV_LINE, line, command, 0);
 	if (kind == PROTO_OK && sscanf(line, "+OK %d", &count) == 1 &&
-	    (strstr(line, " records") || strstr(line, " clients"))) {
+	    (strstr(line, " records") || strstr(line, " clients") ||
+	    strstr(line, " stats"))) {
 		s->data_left = count > 0 ? count : 0;
 		g_free(s->data_of);
 		s->data_of = command;
@@ -266,11 +317,64 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 		g_free(command);
 }
 
-static void
-command_state_clear(struct command_state *s)
+int
+net_periodic(struct net *n, struct command_state *s,
+    int (*send)(struct net *, const char *))
+{
+	if (!s->status_pending && net_now_ms() >= s->next_status) {
+		if (send(n, "/status") == -1)
+			return -1;
+		g_queue_push_tail(&s->expect, NULL);
+		s->status_pending = 1;
+		s->next_status = net_now_ms() + STATUS_EVERY_MS;
+	}
+	if (!s->stats_off && !s->stats_pending &&
+	    net_now_ms() >= s->next_stats) {
+		if (send(n, "/stats") == -1)
+			return -1;
+		g_queue_push_tail(&s->expect, g_strdup("#stats"));
+		s->stats_pending = 1;
+		s->next_stats = net_now_ms() + STATS_EVERY_MS;
+	}
+	return 0;
+}
+
+/* Milliseconds until DUE, or REPLY_WAIT_MS while its reply is awaited. */
+static long
+until(long due, int pending)
+{
+	long left = due - net_now_ms();
+
+	if (pending)
+		return REPLY_WAIT_MS;
+	return left < 0 ? 0 : left;
+}
+
+int
+net_periodic_wait(const struct command_state *s)
+{
+	long wait = until(s->next_status, s->status_pending);
+
+	if (!s->stats_off)
+		wait = MIN(wait, until(s->next_stats, s->stats_pending));
+	return (int)wait;
+}
+
+void
+net_command_clear(struct command_state *s)
 {
 	g_queue_clear_full(&s->expect, g_free);
 	g_free(s->data_of);
+	g_free(s->stats_head);
+	if (s->stats != NULL)
+		g_ptr_array_free(s->stats, TRUE);
+}
+
+/* The plain session's way to send a command (net_periodic()). */
+static int
+plain_send(struct net *n, const char *line)
+{
+	return proto_send(&n->c, line, n->p.timeout_ms);
 }
 
 static void
@@ -279,20 +383,14 @@ command_loop(struct net *n)
 	struct command_state s = { .status_pending = 0, .data_of = NULL };
 	struct conn *c = &n->c;
 	char line[AFK_LINE_MAX];
-	long next_status = 0, left;
 	GBytes *b;
 	const char *text;
 	int rc;
 
 	g_queue_init(&s.expect);
 	for (;;) {
-		if (!s.status_pending && net_now_ms() >= next_status) {
-			if (proto_send(c, "/status", n->p.timeout_ms) == -1)
-				break;
-			g_queue_push_tail(&s.expect, NULL);
-			s.status_pending = 1;
-			next_status = net_now_ms() + STATUS_EVERY_MS;
-		}
+		if (net_periodic(n, &s, plain_send) == -1)
+			break;
 		while ((b = net_take_out(n)) != NULL) {
 			text = g_bytes_get_data(b, NULL);
 			if (net_is_replied(text))
@@ -307,11 +405,9 @@ command_loop(struct net *n)
 			net_command_line(n, &s, line);
 		if (c->eof)
 			break;
-		left = next_status - net_now_ms();
-		rc = net_wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
-		    (int)left);
+		rc = net_wait_io(n, net_periodic_wait(&s));
 		if (rc == -1) {
-			command_state_clear(&s);
+			net_command_clear(&s);
 			return;
 		}
 		if (rc == 1 && conn_fill(c) == -1) {
@@ -321,7 +417,7 @@ command_loop(struct net *n)
 		}
 	}
 out:
-	command_state_clear(&s);
+	net_command_clear(&s);
 	if (!g_atomic_int_get(&n->stopped))
 		net_lost(n);
 }
