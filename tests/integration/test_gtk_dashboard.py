@@ -207,3 +207,23 @@ def test_anonymous_session_without_auth_is_told_how(daemon_factory, gui):
     g.wait("dashboard-unavailable", r"This one has no users: set \[auth\] "
            r"mode in matt_daemon.conf, or use the local socket")
     assert readings(g) == []
+
+
+def test_stats_typed_in_the_entry_shows_the_table(user_daemon, gui):
+    """The user's own /stats gets its table in the log view, and the
+    periodic /status and /stats go on beside it."""
+    g = logged_in(gui, user_daemon)
+    connected(g)
+    wait_reading(g, lambda r: figure(r, "lines") is not None)
+    n = len(g.trace())
+    g.type("/stats")
+    g.key("Return")
+    # in words: the reply was taken for that of /stats, not another's
+    g.wait("log", r"^The daemon's \d+ figures \(the Dashboard tab", after=n)
+    g.wait("log", r"^uptime_seconds +\d+$", after=n)
+    g.wait("log", r"^max_clients +3$", after=n)
+    i, _ = g.wait("status", r"^Connected as alice", after=n)
+    wait_reading(g, lambda r: figure(r, "clients") == 1.0, after=i)
+    assert not [l for l in g.trace()[n:] if l.startswith(
+        ("gtk: status +OK", "gtk: status-error", "gtk: toast",
+         "gtk: dashboard-unreadable"))]

@@ -98,6 +98,8 @@ test_ok_replies_to_commands(void **state)
 	check(replies_ok("/tail", "+OK 1 records"),
 	    "The last 1 record of the log:");
 	check(replies_ok("/clients", "+OK 2 clients"), "2 clients connected:");
+	check(replies_ok("/stats", "+OK 46 stats"),
+	    "The daemon's 46 figures (the Dashboard tab charts them):");
 	check(replies_ok("/whoami", "+OK alice (admin), tls"),
 	    "You are alice (admin), tls.");
 }
