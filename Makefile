@@ -94,7 +94,8 @@ GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/net_session.c src/gtk/recent.c src/gtk/session.c \
 		  src/gtk/replies.c src/gtk/logmodel.c src/gtk/search.c \
 		  src/gtk/menu.c src/gtk/logfollow.c \
-		  src/gtk/net_mux.c src/gtk/stats.c src/gtk/dashboard.c
+		  src/gtk/net_mux.c src/gtk/net_poll.c src/gtk/stats.c \
+		  src/gtk/dashboard.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
 # Its entry in the applications menu and its icon (packaging/).

@@ -1,5 +1,6 @@
 /* Between the parts of Ben_AFK-gtk's networking (net.c: the worker and
- * its loops; net_session.c: a session's start).  Not for the GUI. */
+ * its loops; net_session.c: a session's start; net_poll.c: the periodic
+ * commands).  Not for the GUI. */
 #ifndef NET_INT_H
 #define NET_INT_H
 
@@ -56,6 +57,16 @@ int	net_is_replied(const char *line);
 
 /* Post NET_EV_LOST for N (why: EOF or the connection's error). */
 void	net_lost(struct net *n);
+
+/* The reply LINE to our /stats (COMMAND "#stats", freed): its table
+ * follows, or the daemon refused it and it is not asked again
+ * (net_poll.c). */
+void	net_poll_stats_reply(struct net *n, struct command_state *s,
+	    char *command, const char *line);
+
+/* A data line of our /stats' table; the last one posts NET_EV_STATS. */
+void	net_poll_stats_line(struct net *n, struct command_state *s,
+	    const char *line);
 
 /* Send the periodic commands that are due (/status every few seconds,
  * /stats every second until refused) with SEND: 0, or -1 (not sent). */
