@@ -351,7 +351,7 @@ dashboard_stats(struct gui *g, const struct net_event *ev)
 	gtk_stack_set_visible_child_name(d->stack, "charts");
 	trace = g_string_new(NULL);
 	if (d->have_prev && stats_restarted(&d->prev, &cur))
-		g_string_append(trace, " restarted");
+		g_string_append(trace, " restarted=1");
 	for (i = 0; i < NCHARTS; i++)
 		chart_update(d, (int)i, &cur, trace);
 	d->prev = cur;

@@ -10,8 +10,9 @@ with which colours of the theme).  Every wait is bounded; the rates are
 checked against what the test itself sent, never against a clock.
 """
 
+import os
 import re
-import socket
+import signal
 import threading
 import time
 
@@ -172,6 +173,33 @@ def test_forward_backlog_while_the_target_is_down(daemon_factory, gui):
     assert r["forward.caption"] == "0"          # none dropped
     open_dashboard(g)
     g.wait("chart", r"^forward points=\d+ last=[1-9]")
+
+
+def test_a_restarted_daemon_counts_again_from_zero(user_daemon, gui):
+    """The counters of a new daemon start again at 0: after Reconnect the
+    rate is taken over its uptime, never negative."""
+    d = user_daemon
+    g = logged_in(gui, d)
+    connected(g)
+    with d.connect() as s:
+        s.sendall(b"".join(b"before %d\n" % i for i in range(500)))
+        s.sendall(b"/ping\n")
+        s.settimeout(10)
+        assert s.recv(100).startswith(b"+OK pong")
+    wait_reading(g, lambda r: figure(r, "lines.caption") == 500)
+    os.kill(d.pid, signal.SIGTERM)
+    assert d.wait_gone()
+    g.wait("error", rf"Connection to 127\.0\.0\.1 port {d.port} lost")
+    d.start()
+    n = len(g.trace())
+    g.focus()
+    g.key("alt+r")                  # "_Reconnect"
+    g.wait("connected", after=n)
+    r = wait_reading(g, lambda r: True, after=n)
+    assert r.get("restarted") == "1" and figure(r, "lines.caption") == 0
+    assert figure(r, "lines") == 0.0, r         # not (0 - 500) / dt
+    assert all(figure(x, "lines") is None or figure(x, "lines") >= 0
+               for x in readings(g))
 
 
 def test_no_forward_target_says_so(user_daemon, gui):
