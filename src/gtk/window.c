@@ -1,6 +1,7 @@
 /* Ben_AFK-gtk: the session view: the error bar, the log tab with its
  * search and filter bars and the line entry, the terminal and dashboard
- * tabs, the status line; and the session's actions (disconnect, quit the daemon). */
+ * tabs, the status line; and the session's actions (disconnect, quit the
+ * daemon). */
 #include <string.h>
 
 #include "gtk/gui.h"
