@@ -18,7 +18,7 @@ import time
 
 from conftest import free_port, wait_until
 from test_gtk import (PASSWORD, connected, gui, logged_in, pin,  # noqa: F401
-                      secure_daemon, user_daemon, xserver)
+                      secure_daemon, send_lines, user_daemon, xserver)
 
 FLOOD = 300000              # lines
 FLOOD_STEP = 10000          # lines per send
@@ -255,3 +255,18 @@ def test_stats_typed_in_the_entry_shows_the_table(user_daemon, gui):
     assert not [l for l in g.trace()[n:] if l.startswith(
         ("gtk: status +OK", "gtk: status-error", "gtk: toast",
          "gtk: dashboard-unreadable"))]
+
+
+def test_own_stats_polls_stay_out_of_the_log_view(daemon_factory, gui):
+    """At level debug the daemon logs every /stats; the window's own
+    (one a second) are not shown, like its /status."""
+    d = secure_daemon(lambda: daemon_factory(level="debug")).start()
+    g = logged_in(gui, d)
+    connected(g)
+    wait_reading(g, lambda r: figure(r, "lines") is not None)
+    wait_until(lambda: len(readings(g)) >= 3, 10, 0.1)
+    d.wait_for_log(r"Command from .*: /stats\.$", count=3)
+    send_lines(d, ["after the polls"])
+    g.wait("log", r"User input: after the polls$")
+    assert not [l for l in g.trace() if l.startswith("gtk: log ") and
+                l.endswith(": /stats.")]
