@@ -96,7 +96,8 @@ GTK_SRCS	= src/gtk/main.c src/gtk/connect_view.c src/gtk/window.c \
 		  src/gtk/net_session.c src/gtk/recent.c src/gtk/session.c \
 		  src/gtk/replies.c src/gtk/logmodel.c src/gtk/search.c \
 		  src/gtk/menu.c src/gtk/logfollow.c \
-		  src/gtk/net_mux.c
+		  src/gtk/net_mux.c src/gtk/net_poll.c src/gtk/stats.c \
+		  src/gtk/dashboard.c
 GTK_OBJS	= $(GTK_SRCS:%.c=$(BUILD)/%.o)
 GTK_BIN		= $(BUILD)/Ben_AFK-gtk
 # Its entry in the applications menu and its icon (packaging/).
@@ -200,7 +201,7 @@ $(BUILD)/tests/test_proto: $(BUILD)/tests/unit/test_proto.o $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_CLIENT)
 $(BUILD)/tests/unit/test_replies.o: ALL_CFLAGS += $(GTK_CFLAGS)
 $(BUILD)/tests/test_replies: $(BUILD)/tests/unit/test_replies.o \
-		$(BUILD)/src/gtk/replies.o $(LIBAFK)
+		$(BUILD)/src/gtk/replies.o $(BUILD)/src/gtk/stats.o $(LIBAFK)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(GTK_LIBS) $(LDLIBS_CLIENT)
 
 $(BUILD)/bench/flood: $(BUILD)/bench/flood.o $(BUILD)/bench/util.o

@@ -14,6 +14,8 @@
 #define HISTORY_MAX	1000000
 #define TAIL_MAX	1000	/* records asked with /tail at the start */
 
+struct dashboard;
+
 struct gui {
 	GtkApplication	*app;
 	GtkWindow	*win;
@@ -79,6 +81,9 @@ struct gui {
 	guint		 size_timer;
 	int		 rows, cols;
 	int		 shell_tried;	/* opened once this session */
+
+	/* dashboard tab (dashboard.c) */
+	struct dashboard *dash;
 
 	/* sessions */
 	struct net_params params;	/* of the current connection */
@@ -188,5 +193,13 @@ GtkWidget *shell_tab_new(struct gui *g);
 void	shell_tab_allow(struct gui *g, int allowed, const char *why);
 void	shell_tab_open(struct gui *g);
 void	shell_tab_close(struct gui *g);
+
+/* dashboard.c */
+GtkWidget *dashboard_new(struct gui *g);
+/* A /stats reply (NET_EV_STATS): the charts move on, or the tab says why
+ * this session has none. */
+void	dashboard_stats(struct gui *g, const struct net_event *ev);
+/* Forget the figures (another daemon may come next). */
+void	dashboard_clear(struct gui *g);
 
 #endif /* GTK_GUI_H */

@@ -32,7 +32,10 @@ static const char css[] =
 	".afk-banner { padding: 6px 10px; background: #dbe8f7; }\n"
 	".afk-banner-error { background: #f6d5d7; color: #7a0c14; }\n"
 	".afk-status { padding: 4px 8px; border-top: 1px solid alpha(black,"
-	" 0.15); font-size: smaller; }\n";
+	" 0.15); font-size: smaller; }\n"
+	".afk-chart { font-size: smaller; }\n"
+	".afk-dash-value { font-size: x-large; font-weight: bold; }\n"
+	".afk-dash-caption { opacity: 0.75; font-size: smaller; }\n";
 
 static const char synopsis[] =
     "usage: Ben_AFK-gtk [-hV] [-H host] [-i keyfile] [-p port] "

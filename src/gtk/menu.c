@@ -43,6 +43,7 @@ static const char shortcuts_ui[] =
 	SC("&lt;Control&gt;q", "Stop the daemon (admin)")
 	SC("&lt;Alt&gt;l", "The Log tab")
 	SC("&lt;Alt&gt;t", "The Terminal tab")
+	SC("&lt;Alt&gt;d", "The Dashboard tab")
 	"</object></child>"
 	"<child><object class='GtkShortcutsGroup'>"
 	"<property name='title'>General</property>"

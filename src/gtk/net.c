@@ -14,7 +14,6 @@
 #include "gtk/net.h"
 #include "gtk/net_int.h"
 
-#define STATUS_EVERY_MS	3000	/* /status refresh */
 #define FRAME_HDR	3
 #define FRAME_MAX	FRAMES_MAX
 
@@ -22,7 +21,7 @@
 /* Commands that get a reply (a line whose first word is one of them). */
 static const char *const replied[] = {
 	"/help", "/ping", "/status", "/whoami", "/auth", "/rotate",
-	"/clients", "/tail", "/follow", "/shell",
+	"/clients", "/tail", "/follow", "/shell", "/stats",
 };
 
 long
@@ -235,7 +234,9 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 
 	if (s->data_left > 0) {
 		s->data_left--;
-		if (s->data_of[0] == '#')
+		if (strcmp(s->data_of, "#stats") == 0)
+			net_poll_stats_line(n, s, line);
+		else if (s->data_of[0] == '#')
 			net_mux_data(n, line);
 		else
 			post_reply(n, NET_EV_LINE, line, s->data_of, 1);
@@ -252,13 +253,18 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 		post_reply(n, NET_EV_STATUS, line, "/status", 0);
 		return;
 	}
+	if (strcmp(command, "#stats") == 0) {
+		net_poll_stats_reply(n, s, command, line);
+		return;
+	}
 	if (command[0] == '#') {
 		net_mux_reply(n, s, command, line);
 		return;
 	}
 	post_reply(n, NET_EV_LINE, line, command, 0);
 	if (kind == PROTO_OK && sscanf(line, "+OK %d", &count) == 1 &&
-	    (strstr(line, " records") || strstr(line, " clients"))) {
+	    (strstr(line, " records") || strstr(line, " clients") ||
+	    strstr(line, " stats"))) {
 		s->data_left = count > 0 ? count : 0;
 		g_free(s->data_of);
 		s->data_of = command;
@@ -266,11 +272,11 @@ net_command_line(struct net *n, struct command_state *s, const char *line)
 		g_free(command);
 }
 
-static void
-command_state_clear(struct command_state *s)
+/* The plain session's way to send a command (net_periodic()). */
+static int
+plain_send(struct net *n, const char *line)
 {
-	g_queue_clear_full(&s->expect, g_free);
-	g_free(s->data_of);
+	return proto_send(&n->c, line, n->p.timeout_ms);
 }
 
 static void
@@ -279,20 +285,14 @@ command_loop(struct net *n)
 	struct command_state s = { .status_pending = 0, .data_of = NULL };
 	struct conn *c = &n->c;
 	char line[AFK_LINE_MAX];
-	long next_status = 0, left;
 	GBytes *b;
 	const char *text;
 	int rc;
 
 	g_queue_init(&s.expect);
 	for (;;) {
-		if (!s.status_pending && net_now_ms() >= next_status) {
-			if (proto_send(c, "/status", n->p.timeout_ms) == -1)
-				break;
-			g_queue_push_tail(&s.expect, NULL);
-			s.status_pending = 1;
-			next_status = net_now_ms() + STATUS_EVERY_MS;
-		}
+		if (net_periodic(n, &s, plain_send) == -1)
+			break;
 		while ((b = net_take_out(n)) != NULL) {
 			text = g_bytes_get_data(b, NULL);
 			if (net_is_replied(text))
@@ -307,11 +307,9 @@ command_loop(struct net *n)
 			net_command_line(n, &s, line);
 		if (c->eof)
 			break;
-		left = next_status - net_now_ms();
-		rc = net_wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
-		    (int)left);
+		rc = net_wait_io(n, net_periodic_wait(&s));
 		if (rc == -1) {
-			command_state_clear(&s);
+			net_command_clear(&s);
 			return;
 		}
 		if (rc == 1 && conn_fill(c) == -1) {
@@ -321,7 +319,7 @@ command_loop(struct net *n)
 		}
 	}
 out:
-	command_state_clear(&s);
+	net_command_clear(&s);
 	if (!g_atomic_int_get(&n->stopped))
 		net_lost(n);
 }

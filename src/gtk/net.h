@@ -10,7 +10,8 @@
 
 /* What one session is for (docs/PROTOCOL.md). */
 enum net_role {
-	NET_COMMAND,	/* lines and commands, /status every few seconds */
+	NET_COMMAND,	/* lines and commands, /status every few seconds,
+			 * /stats every second while allowed */
 	NET_FOLLOW,	/* /follow: the live log */
 	NET_SHELL,	/* /shell: terminal frames */
 };
@@ -37,6 +38,8 @@ enum net_event_kind {
 	NET_EV_LINE,		/* text: a log record, a reply or a data line */
 	NET_EV_LINES,		/* lines: records of the live log */
 	NET_EV_STATUS,		/* text: the reply to the periodic /status */
+	NET_EV_STATS,		/* text: the reply to the periodic /stats,
+				 * lines: its data lines (if +OK), at_ms */
 	NET_EV_LOST,		/* text: why the established session ended */
 	NET_EV_DATA,		/* data: terminal output */
 	NET_EV_EXIT,		/* status: the shell's exit status; ended */
@@ -57,7 +60,9 @@ struct net_event {
 	char			*command;	/* NET_COMMAND: the command of
 						 * this reply or data line */
 	int			 data_line;	/* a line after "+OK N ..." */
-	char			**lines;	/* NET_EV_LINES */
+	char			**lines;	/* NET_EV_LINES, NET_EV_STATS */
+	gint64			 at_ms;		/* NET_EV_STATS: when it came
+						 * (monotonic) */
 };
 
 /* Called in the main loop for each event of a session not stopped. */

@@ -1,5 +1,6 @@
 /* Between the parts of Ben_AFK-gtk's networking (net.c: the worker and
- * its loops; net_session.c: a session's start).  Not for the GUI. */
+ * its loops; net_session.c: a session's start; net_poll.c: the periodic
+ * commands).  Not for the GUI. */
 #ifndef NET_INT_H
 #define NET_INT_H
 
@@ -28,10 +29,17 @@ struct net {
 /* What a command session waits for (net.c). */
 struct command_state {
 	GQueue	 expect;	/* char *: commands sent, NULL: our /status;
-				 * "#tail", "#follow", "#shell": a channel's */
+				 * "#tail", "#follow", "#shell": a channel's;
+				 * "#stats": our /stats */
 	int	 status_pending;
 	int	 data_left;	/* data lines after "+OK N records" */
 	char	*data_of;	/* the command of those lines */
+	long	 next_status;	/* when the periodic /status is due */
+	long	 next_stats;	/* the periodic /stats */
+	int	 stats_pending;
+	int	 stats_off;	/* refused: not asked again */
+	char	*stats_head;	/* "+OK N stats" of the table being read */
+	GPtrArray *stats;	/* its data lines so far */
 };
 
 /* Monotonic milliseconds. */
@@ -49,6 +57,27 @@ int	net_is_replied(const char *line);
 
 /* Post NET_EV_LOST for N (why: EOF or the connection's error). */
 void	net_lost(struct net *n);
+
+/* The reply LINE to our /stats (COMMAND "#stats", freed): its table
+ * follows, or the daemon refused it and it is not asked again
+ * (net_poll.c). */
+void	net_poll_stats_reply(struct net *n, struct command_state *s,
+	    char *command, const char *line);
+
+/* A data line of our /stats' table; the last one posts NET_EV_STATS. */
+void	net_poll_stats_line(struct net *n, struct command_state *s,
+	    const char *line);
+
+/* Send the periodic commands that are due (/status every few seconds,
+ * /stats every second until refused) with SEND: 0, or -1 (not sent). */
+int	net_periodic(struct net *n, struct command_state *s,
+	    int (*send)(struct net *, const char *));
+
+/* Milliseconds the loop may sleep before the next periodic command. */
+int	net_periodic_wait(const struct command_state *s);
+
+/* Free what S holds. */
+void	net_command_clear(struct command_state *s);
 
 /* A reply or data line LINE of the command session. */
 void	net_command_line(struct net *n, struct command_state *s,

@@ -9,7 +9,6 @@
 #include "gtk/net.h"
 #include "gtk/net_int.h"
 
-#define STATUS_EVERY_MS	3000	/* /status refresh, as command_loop() */
 #define FRAME_HDR	3
 #define INTERNAL	'\001'	/* a channel's command in the line queue */
 
@@ -235,8 +234,7 @@ send_queued(struct net *n, struct command_state *s)
 static void
 mux_end(struct net *n, struct mux_in *in, struct command_state *s)
 {
-	g_queue_clear_full(&s->expect, g_free);
-	g_free(s->data_of);
+	net_command_clear(s);
 	g_string_free(in->replies, TRUE);
 	g_string_free(in->records, TRUE);
 	g_ptr_array_free(in->lines, TRUE);
@@ -253,24 +251,16 @@ net_mux_loop(struct net *n)
 	struct command_state s = { .status_pending = 0, .data_of = NULL };
 	struct mux_in in = { n, &s, g_string_new(NULL), g_string_new(NULL),
 	    g_ptr_array_new_with_free_func(g_free) };
-	long next_status = 0, left;
 	int rc;
 
 	g_queue_init(&s.expect);
 	for (;;) {
-		if (!s.status_pending && net_now_ms() >= next_status) {
-			if (send_text(n, "/status") == -1)
-				break;
-			g_queue_push_tail(&s.expect, NULL);
-			s.status_pending = 1;
-			next_status = net_now_ms() + STATUS_EVERY_MS;
-		}
+		if (net_periodic(n, &s, send_text) == -1)
+			break;
 		if (send_queued(n, &s) == -1 || read_frames(&in) == -1 ||
 		    n->c.eof)
 			break;
-		left = next_status - net_now_ms();
-		rc = net_wait_io(n, s.status_pending ? 1000 : left < 0 ? 0 :
-		    (int)left);
+		rc = net_wait_io(n, net_periodic_wait(&s));
 		if (rc == -1)
 			break;
 		if (rc == 1 && conn_fill(&n->c) == -1) {

@@ -184,6 +184,9 @@ replies_ok(const char *command, const char *line)
 	if (strcmp(command, "/tail") == 0 && sscanf(text, "%d", &n) == 1)
 		return g_strdup_printf("The last %d record%s of the log:", n,
 		    n == 1 ? "" : "s");
+	if (strcmp(command, "/stats") == 0 && sscanf(text, "%d", &n) == 1)
+		return g_strdup_printf("The daemon's %d figures (the Dashboard "
+		    "tab charts them):", n);
 	if (strcmp(command, "/whoami") == 0)
 		return g_strdup_printf("You are %s.", text);
 	return sentence(text);

@@ -325,6 +325,9 @@ command_event(const struct net_event *ev, void *arg)
 	case NET_EV_STATUS:
 		show_status(g, ev);
 		break;
+	case NET_EV_STATS:
+		dashboard_stats(g, ev);
+		break;
 	case NET_EV_LINE:
 		reply_line(g, ev);
 		break;
@@ -338,13 +341,15 @@ command_event(const struct net_event *ev, void *arg)
 
 /* ---- the live log ------------------------------------------------------- */
 
-/* The daemon's record of our periodic /status: noise in the view. */
+/* The daemon's record of our periodic /status or /stats (at level debug):
+ * noise in the view. */
 static int
 own_status(struct gui *g, const char *line)
 {
 	char port[16];
 
-	if (g->cmd_port == 0 || !g_str_has_suffix(line, "): /status.") ||
+	if (g->cmd_port == 0 || (!g_str_has_suffix(line, "): /status.") &&
+	    !g_str_has_suffix(line, "): /stats.")) ||
 	    strstr(line, "] - Matt_daemon: Command from ") == NULL)
 		return 0;
 	snprintf(port, sizeof(port), ":%d (", g->cmd_port);
@@ -476,6 +481,7 @@ void
 session_leave(struct gui *g)
 {
 	session_stop(g);
+	dashboard_clear(g);
 	session_banner_hide(g);
 	connect_view_show(g);
 }

@@ -1,6 +1,7 @@
 /* Ben_AFK-gtk: the session view: the error bar, the log tab with its
- * search and filter bars and the line entry, the terminal tab, the status
- * line; and the session's actions (disconnect, quit the daemon). */
+ * search and filter bars and the line entry, the terminal and dashboard
+ * tabs, the status line; and the session's actions (disconnect, quit the
+ * daemon). */
 #include <string.h>
 
 #include "gtk/gui.h"
@@ -357,6 +358,8 @@ session_view_new(struct gui *g)
 	g->term_tab_label = gtk_label_new_with_mnemonic("_Terminal");
 	gtk_notebook_append_page(g->notebook, shell_tab_new(g),
 	    g->term_tab_label);
+	label = gtk_label_new_with_mnemonic("_Dashboard");
+	gtk_notebook_append_page(g->notebook, dashboard_new(g), label);
 	gtk_box_append(GTK_BOX(box), GTK_WIDGET(g->notebook));
 
 	g->status = GTK_LABEL(gtk_label_new("Not connected"));
