@@ -501,7 +501,9 @@ def test_interactive_completion_and_replies(daemon_factory, tmux_factory):
     d = daemon_factory().start()
     t = tmux_factory(f"{BEN_AFK} -p {d.port}", {"HOME": d.tmp})
     t.wait("Ben_AFK>")
-    t.keys("/sta", "Tab")
+    t.keys("/sta", "Tab")           # /stats and /status: their prefix
+    t.wait("Ben_AFK> /stat")
+    t.keys("u", "Tab")
     t.wait("Ben_AFK> /status")
     t.keys("Enter")
     t.wait("+OK Matt_daemon 1.0.0, pid")
