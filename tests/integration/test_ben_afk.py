@@ -733,10 +733,9 @@ def test_interactive_no_color_set_means_plain(daemon_factory, tmux_factory):
     t.wait("EXIT=0")
 
 
-def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
-    """Issue 16: /follow shows the records as they come (untagged), while
-    lines and commands typed meanwhile are sent, logged and answered; a
-    line being typed survives a record; /follow off ends it."""
+def following(daemon_factory, tmux_factory):
+    """Admin alice's interactive Ben_AFK, following the log live (without
+    colours); (daemon, tmux pane)."""
     d = plaintext_auth_daemon(daemon_factory)
     t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
                      {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
@@ -744,6 +743,14 @@ def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
     t.wait("Ben_AFK>")
     t.keys("/follow", "Enter")
     t.wait("+OK following live")
+    return d, t
+
+
+def test_interactive_follow_keeps_the_prompt(daemon_factory, tmux_factory):
+    """Issue 16: /follow shows the records as they come (untagged), while
+    lines and commands typed meanwhile are sent, logged and answered; a
+    line being typed survives a record; /follow off ends it."""
+    d, t = following(daemon_factory, tmux_factory)
     d.send_and_close("from another client\n")
     t.wait_re(r"^\[[^]]*\] \[ LOG \] - Matt_daemon: User input: from "
               r"another client$")
@@ -781,13 +788,7 @@ def test_ctrl_c_ends_the_follow_or_the_line_not_the_client(daemon_factory,
     """Control-C while following sends /follow off (as in tail -f);
     otherwise it drops the line being typed (as a shell does); either way
     Ben_AFK stays, and Control-D leaves."""
-    d = plaintext_auth_daemon(daemon_factory)
-    t = tmux_factory(f"{BEN_AFK} -p {d.port} -u alice --plaintext-password",
-                     {"HOME": d.tmp, "BEN_AFK_PASSWORD": PASSWORD,
-                      "NO_COLOR": "1"})
-    t.wait("Ben_AFK>")
-    t.keys("/follow", "Enter")
-    t.wait("+OK following live")
+    d, t = following(daemon_factory, tmux_factory)
     t.keys("C-c")
     t.wait("+OK follow ended")
     d.wait_for_log(r"^Command from 127\.0\.0\.1:\d+ \(alice\): "
