@@ -24,6 +24,10 @@ from conftest import REPO, free_port, login, recv_line, wait_until, \
     with_admin
 
 BEN_AFK = os.environ.get("BEN_AFK", os.path.join(REPO, "Ben_AFK"))
+# Under the sanitizers and valgrind the tools own most of the daemon's
+# memory (ASan's quarantine keeps what is freed): RSS says nothing there.
+TOOLED = os.environ.get("MATT_SANITIZE") == "1" or \
+    os.environ.get("MATT_VALGRIND") == "1"
 SAMPLE_RE = re.compile(r"^(matt_daemon_\w+(?:\{.*\})?) (\d+)$")
 
 
@@ -358,7 +362,8 @@ def test_never_reading_scrapers_cost_bounded_memory(daemon_factory,
     finally:
         for x in held:
             x.close()
-    assert after - before < 1024, (before, after)
+    if not TOOLED:
+        assert after - before < 1024, (before, after)
     assert samples(scrape(d)[1])["matt_daemon_lines_total"] == 0
 
 
