@@ -68,7 +68,9 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/mail_message.c src/daemon/mail_spool.c \
 		  src/daemon/smtp.c src/daemon/cmdline.c src/daemon/prefilter.c \
 		  src/daemon/child.c src/daemon/client_follow.c \
-		  src/daemon/client_mux.c
+		  src/daemon/client_mux.c src/daemon/forward.c \
+		  src/daemon/forward_src.c src/daemon/forward_net.c \
+		  src/daemon/forward_run.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c

@@ -23,6 +23,7 @@
 #include "daemon/command.h"
 #include "daemon/command_auth.h"
 #include "daemon/daemon.h"
+#include "daemon/forward.h"
 #include "daemon/shell.h"
 
 #define ARGS_MAX	512
@@ -170,7 +171,8 @@ cmd_status(struct client *c, char *args)
 	struct daemon *d = c->d;
 	uint64_t size, abytes;
 	unsigned narch;
-	char buf[400];
+	char buf[1200], fwd[700];
+	size_t n;
 
 	(void)args;
 	/* Sink 0 is the main log file. */
@@ -183,6 +185,9 @@ cmd_status(struct client *c, char *args)
 	    config_mode_name(d->cfg->tls_mode),
 	    config_mode_name(d->cfg->auth_mode), (unsigned long long)size,
 	    narch, (unsigned long long)abytes);
+	forward_status(d->forward, fwd, sizeof(fwd));
+	if ((n = strlen(buf)) > 0 && fwd[0] != '\0')
+		snprintf(buf + n - 1, sizeof(buf) - n + 1, "%s\n", fwd);
 	client_reply(c, buf);
 }
 

@@ -25,6 +25,7 @@
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
+#include "daemon/forward.h"
 #include "daemon/lock.h"
 #include "daemon/mail.h"
 #include "daemon/notify.h"
@@ -107,6 +108,8 @@ daemon_exit(struct daemon *d)
 		tintin_flush(d->log);
 	}
 	d->stopping = 1;
+	forward_stop(d->forward);
+	d->forward = NULL;
 	shell_kill_all(d);
 	client_close_all(d);
 	server_stop(d);
@@ -185,7 +188,10 @@ open_logs(struct daemon *d)
 		if (c->sinks[i].events != 0)
 			tintin_set_categories(d->log, idx, c->sinks[i].events);
 	}
-	if (c->forward_target[0] != '\0' && tintin_add_syslog(d->log,
+	forward_note_start(path);
+	/* tcp:// and tls:// go through the forwarder child, from the file. */
+	if (c->forward_target[0] != '\0' &&
+	    !forward_wanted(c->forward_target) && tintin_add_syslog(d->log,
 	    c->forward_target, c->forward_level, err, sizeof(err)) == -1) {
 		fprintf(stderr, "Matt_daemon: [forward] target %s: %s\n",
 		    c->forward_target, err);
@@ -277,6 +283,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		shell_tick(d);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);
+		forward_tick(d->forward);
 		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
 		/* The archiver may be reaped (and started) in there too. */
@@ -366,6 +373,10 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 	/* After detaching: the mailer's children are the daemon's. */
 	if (alerts_start(d) == -1)
 		return "cannot set up mail alerts";
+	if (d->cfg->forward_target[0] != '\0' &&
+	    forward_wanted(d->cfg->forward_target) &&
+	    (d->forward = forward_start(d->cfg, &d->loop, d->log)) == NULL)
+		return "cannot start the forwarder";
 
 	if (server_start(d, listen_fd, local_fd) == -1)
 		return "cannot watch the listening sockets";

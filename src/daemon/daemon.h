@@ -13,6 +13,7 @@
 struct alerts;
 struct client;
 struct mailer;
+struct forward;
 
 struct daemon {
 	struct config	*cfg;
@@ -37,6 +38,7 @@ struct daemon {
 
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
+	struct forward	*forward;	/* the forwarder child, or NULL */
 
 	char		*scratch;	/* escaped record being built */
 	size_t		 scratch_size;

@@ -129,8 +129,11 @@ def rsyslog(tmp_path):
 
 
 def forward_daemon(daemon_factory, target):
-    return daemon_factory(sub="daemon",
-                          extra=f"[forward]\ntarget = {target}\n").start()
+    d = daemon_factory(sub="daemon")
+    d.extra_text = (f"[forward]\ntarget = {target}\n"
+                    f"state_dir = {d.tmp}/state\n")
+    d.write_config()
+    return d.start()
 
 
 def send_lines(d, lines):

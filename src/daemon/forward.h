@@ -1,0 +1,42 @@
+/* Lossless forwarding of the log file to a collector, by a child process. */
+#ifndef FORWARD_H
+#define FORWARD_H
+
+#include <stddef.h>
+
+#include "daemon/config.h"
+#include "daemon/loop.h"
+#include "tintin/tintin.h"
+
+struct forward;
+
+/*
+ * Is TARGET one the forwarder serves (tcp://, tls://)?  The others
+ * (udp://, unix:) stay with the log library's lossy syslog sink.
+ */
+int		 forward_wanted(const char *target);
+
+/*
+ * Note where the log file LOG_PATH ends before this run writes to it:
+ * without a checkpoint, forwarding starts there.  Returns nothing.
+ */
+void		 forward_note_start(const char *log_path);
+
+/*
+ * Start the forwarder child for C's [forward] target, reporting into LOG
+ * through L.  NULL on failure (errno set).
+ */
+struct forward	*forward_start(const struct config *c, struct loop *l,
+		    Tintin_reporter *log);
+
+/* Once a second: restart the child if it died.  Returns nothing. */
+void		 forward_tick(struct forward *f);
+
+/* " forward=... fwd_state=..." for /status into BUF; "" without one. */
+void		 forward_status(const struct forward *f, char *buf,
+		    size_t size);
+
+/* Tell the child to save its checkpoint and end; free F. */
+void		 forward_stop(struct forward *f);
+
+#endif /* FORWARD_H */

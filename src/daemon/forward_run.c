@@ -1,0 +1,475 @@
+/*
+ * The forwarder child: it reads the daemon's log file behind the writer,
+ * in large blocks, turns each record into an octet-counted RFC 5424
+ * message (RFC 6587), sends it, and moves its checkpoint only past bytes
+ * the socket took.  It follows the file into its archives, waits for the
+ * collector as long as the records stay on disk (up to max_backlog), and
+ * tells the daemon through a pipe what to log and how it stands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/forward_int.h"
+#include "tintin/tintin.h"
+
+#define MSG_MAX		8192	/* one message, as the syslog sink */
+#define OUT_MAX		(FWD_BLOCK + MSG_MAX + 16)
+#define BACKOFF_MAX	5	/* seconds between connect attempts */
+#define SAVE_EVERY_MS	250	/* checkpoint at most this often */
+
+static volatile int	 quit;
+
+struct run {
+	const struct fwd_conf *c;
+	struct fwd_src	 src;
+	struct fwd_net	*net;
+	int		 report;
+	int		 inot;
+	int		 up;
+	int		 down;		/* the outage was logged */
+	int		 final;		/* the file ended in a piece of line */
+	int64_t		 retry_at;	/* ms */
+	int		 backoff;
+	char		 host[256], app[49], procid[24];
+	char		*out;
+	size_t		 olen;
+	uint64_t	 nrec;		/* records in out */
+	uint64_t	 forwarded, acked;
+	uint64_t	 skip, skipped, skipped_bytes;
+	int		 dirty;
+	int64_t		 saved_at, reported_at;
+	int64_t		 oldest;	/* time of the first unsent record */
+	char		 stamp[20];	/* last time parsed, and its value */
+	int64_t		 stamp_t;
+	long		 stamp_off;
+	char		 msg[MSG_MAX];
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One line to the daemon: "L LEVEL message" or "S ..." (status). */
+static void __attribute__((format(printf, 3, 4)))
+tell(struct run *r, int kind, const char *fmt, ...)
+{
+	char line[700];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "%c ", kind);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)write(r->report, line, (size_t)n);
+}
+
+/* "dd/mm/yyyy-hh:mm:ss" (local time) into seconds and UTC offset. */
+static int
+parse_stamp(struct run *r, const char *s)
+{
+	struct tm tm;
+	int v[6], i, k, p = 0;
+	static const int w[6] = { 2, 2, 4, 2, 2, 2 };
+
+	if (memcmp(s, r->stamp, 19) == 0)
+		return 0;
+	for (i = 0; i < 6; i++) {
+		for (v[i] = 0, k = 0; k < w[i]; k++, p++) {
+			if (s[p] < '0' || s[p] > '9')
+				return -1;
+			v[i] = v[i] * 10 + s[p] - '0';
+		}
+		p++;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mday = v[0];
+	tm.tm_mon = v[1] - 1;
+	tm.tm_year = v[2] - 1900;
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	tm.tm_isdst = -1;
+	r->stamp_t = (int64_t)mktime(&tm);
+	r->stamp_off = tm.tm_gmtoff;
+	memcpy(r->stamp, s, 19);
+	return 0;
+}
+
+/*
+ * One text record "[STAMP] [ LEVEL ] - NAME: MSG" of LEN bytes as an
+ * RFC 5424 message into r->msg; its length, and its level in *LEVEL.  A
+ * line of another shape goes whole, at INFO, stamped now.
+ */
+static size_t
+format_record(struct run *r, const char *line, size_t len, int *level)
+{
+	const char *p, *end = line + len, *lv, *name, *colon;
+	char lname[8];
+
+	*level = TINTIN_INFO;
+	p = line;
+	if (len > 30 && line[0] == '[' && line[20] == ']' &&
+	    memcmp(line + 21, " [ ", 3) == 0 && parse_stamp(r, line + 1) == 0 &&
+	    (lv = memchr(line + 24, ' ', 8)) != NULL && lv - line - 24 < 8 &&
+	    end - lv > 5 && memcmp(lv, " ] - ", 5) == 0) {
+		memcpy(lname, line + 24, (size_t)(lv - line - 24));
+		lname[lv - line - 24] = '\0';
+		name = lv + 5;
+		colon = memchr(name, ':', (size_t)(end - name));
+		if ((*level = tintin_level_parse(lname)) >= 0 && colon != NULL &&
+		    colon + 1 < end && colon[1] == ' ') {
+			p = colon + 2;
+			return tintin_rfc5424(r->msg, sizeof(r->msg), *level,
+			    r->stamp_t, 0, r->stamp_off, r->host, r->app,
+			    r->procid, p, (size_t)(end - p));
+		}
+		*level = TINTIN_INFO;
+	}
+	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), 0,
+	    0, r->host, r->app, r->procid, line, len);
+}
+
+/* A new daemon's "started. PID: N." names the records that follow. */
+static void
+note_pid(struct run *r, const char *line, size_t len)
+{
+	static const char key[] = "Matt_daemon: started. PID: ";
+	const char *p;
+	size_t i;
+
+	if (len < 40 || (p = memmem(line, len, key, sizeof(key) - 1)) == NULL)
+		return;
+	p += sizeof(key) - 1;
+	for (i = 0; p + i < line + len && i + 1 < sizeof(r->procid) &&
+	    p[i] >= '0' && p[i] <= '9'; i++)
+		r->procid[i] = p[i];
+	if (i > 0)
+		r->procid[i] = '\0';
+}
+
+/*
+ * Frames of the complete lines read so far into r->out, up to a block;
+ * lines to skip (backlog over max_backlog) are counted instead.  Returns
+ * the bytes of the source they took.
+ */
+static size_t
+build(struct run *r)
+{
+	struct fwd_src *s = &r->src;
+	const char *p = s->buf, *end = s->buf + s->len, *nl, *next;
+	size_t len, m;
+	int level, n;
+
+	r->olen = 0;
+	r->nrec = 0;
+	while (p < end && r->olen < FWD_BLOCK) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			/* A last piece, or a line longer than a block. */
+			if (!r->final && s->len < FWD_BLOCK)
+				break;
+			nl = end;
+		}
+		len = (size_t)(nl - p);
+		next = nl < end ? nl + 1 : nl;
+		if (r->skip > 0) {
+			r->skip -= r->skip < (size_t)(next - p) ? r->skip :
+			    (size_t)(next - p);
+			r->skipped++;
+			r->skipped_bytes += (size_t)(next - p);
+			p = next;
+			continue;
+		}
+		if (!r->up)
+			break;
+		note_pid(r, p, len);
+		m = format_record(r, p, len, &level);
+		if (level >= r->c->level) {
+			n = snprintf(r->out + r->olen, 16, "%zu ", m);
+			memcpy(r->out + r->olen + n, r->msg, m);
+			r->olen += (size_t)n + m;
+			r->nrec++;
+		}
+		p = next;
+	}
+	return (size_t)(p - s->buf);
+}
+
+/* Connect when due; the first failure of an outage is logged, once. */
+static void
+try_connect(struct run *r, int64_t now)
+{
+	char err[300];
+
+	if (r->up || now < r->retry_at)
+		return;
+	if (fwd_net_connect(r->net, err, sizeof(err)) == 0) {
+		r->up = 1;
+		r->down = 0;
+		r->backoff = 1;
+		tell(r, 'L', "%d Forwarding to %s: connected.", TINTIN_INFO,
+		    r->c->target);
+		return;
+	}
+	if (!r->down)
+		tell(r, 'L', "%d Forwarding to %s: cannot connect: %s; "
+		    "retrying in %ds.", TINTIN_WARN, r->c->target, err,
+		    r->backoff);
+	r->down = 1;
+	r->retry_at = now + r->backoff * 1000;
+	r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    r->backoff * 2;
+}
+
+/* The connection is gone: log it once, the batch is sent again later. */
+static void
+lose(struct run *r, const char *why)
+{
+	fwd_net_close(r->net);
+	r->up = 0;
+	if (!r->down)
+		tell(r, 'L', "%d Forwarding to %s: connection lost: %s; "
+		    "retrying in 1s.", TINTIN_WARN, r->c->target, why);
+	r->down = 1;
+	r->backoff = 2;
+	r->retry_at = now_ms() + 1000;
+}
+
+static void
+save(struct run *r, int64_t now)
+{
+	if (!r->dirty)
+		return;
+	if (fwd_src_save(&r->src, r->c->state_path) == 0) {
+		r->dirty = 0;
+		r->acked = r->forwarded;
+	} else if (r->saved_at >= 0)
+		tell(r, 'L', "%d Forwarding to %s: cannot save the checkpoint "
+		    "%s: %s.", TINTIN_WARN, r->c->target, r->c->state_path,
+		    strerror(errno));
+	r->saved_at = now;
+}
+
+/*
+ * Once a second: the backlog against max_backlog, and the status line
+ * "S up|down FORWARDED ACKED WAITING_BYTES OLDEST_AGE" for the daemon.
+ */
+static void
+report(struct run *r, int64_t now)
+{
+	uint64_t backlog;
+	int64_t age = 0;
+
+	if (now - r->reported_at < 1000)
+		return;
+	r->reported_at = now;
+	backlog = fwd_src_backlog(&r->src) + r->src.len;
+	if (r->c->max_backlog > 0 && backlog > r->c->max_backlog &&
+	    r->skip == 0)
+		r->skip = backlog - r->c->max_backlog;
+	if (r->skip == 0 && r->skipped > 0 && backlog <= r->c->max_backlog) {
+		tell(r, 'L', "%d Forwarding to %s: more than max_backlog "
+		    "waiting: skipped the %ju oldest records (%ju bytes).",
+		    TINTIN_WARN, r->c->target, (uintmax_t)r->skipped,
+		    (uintmax_t)r->skipped_bytes);
+		r->skipped = r->skipped_bytes = 0;
+	}
+	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
+	    parse_stamp(r, r->src.buf + 1) == 0)
+		age = (int64_t)time(NULL) - r->stamp_t;
+	tell(r, 'S', "%s %ju %ju %ju %jd", r->up ? "up" : "down",
+	    (uintmax_t)r->forwarded, (uintmax_t)r->acked, (uintmax_t)backlog,
+	    (intmax_t)(age > 0 ? age : 0));
+}
+
+/* Nothing to send now: save, then wait for the file or the collector. */
+static void
+idle(struct run *r, int64_t now)
+{
+	struct pollfd p[2];
+	char ev[4096];
+	int ms = 1000, n = 1;
+
+	save(r, now);
+	if (!r->up && r->retry_at - now < ms)
+		ms = r->retry_at - now > 0 ? (int)(r->retry_at - now) : 0;
+	p[0].fd = r->inot;
+	p[0].events = POLLIN;
+	if (r->up) {
+		p[1].fd = fwd_net_fd(r->net);
+		p[1].events = POLLRDHUP;
+		n = 2;
+	}
+	if (poll(p, (nfds_t)n, ms) > 0 && (p[0].revents & POLLIN))
+		while (read(r->inot, ev, sizeof(ev)) > 0)
+			;
+}
+
+/* Send the batch built; on success the source moves past it. */
+static void
+send_batch(struct run *r, size_t took, int64_t now)
+{
+	char err[300];
+
+	if (r->olen > 0) {
+		if (fwd_net_lost(r->net)) {
+			lose(r, "closed by the collector");
+			return;
+		}
+		if (fwd_net_send(r->net, r->out, r->olen, &quit, err,
+		    sizeof(err)) == -1) {
+			if (!quit)
+				lose(r, err);
+			return;
+		}
+		r->forwarded += r->nrec;
+	}
+	fwd_src_consume(&r->src, took);
+	r->final = 0;
+	r->dirty = 1;
+	if (now - r->saved_at >= SAVE_EVERY_MS)
+		save(r, now);
+}
+
+/* One step: read, build, send; or move on to the next file; or wait. */
+static void
+step(struct run *r)
+{
+	int64_t now = now_ms();
+	ssize_t got;
+	size_t took;
+	int rc;
+
+	report(r, now);
+	try_connect(r, now);
+	if ((got = fwd_src_fill(&r->src)) < 0) {
+		tell(r, 'L', "%d Forwarding to %s: cannot read the log: %s.",
+		    TINTIN_ERROR, r->c->target, strerror(errno));
+		r->src.len = 0;
+		r->final = 1;
+	}
+	took = build(r);
+	if (took > 0) {
+		send_batch(r, took, now);
+		return;
+	}
+	if (got > 0)
+		return;
+	if (r->src.len > 0 && !r->final && !r->up)
+		return idle(r, now);
+	rc = fwd_src_next(&r->src);
+	if (r->src.note[0] != '\0') {
+		tell(r, 'L', "%d Forwarding to %s: %s.", TINTIN_WARN,
+		    r->c->target, r->src.note);
+		r->src.note[0] = '\0';
+	}
+	if (rc == 2)
+		r->final = 1;
+	else if (rc == 1)
+		r->dirty = 1;
+	else
+		idle(r, now);
+}
+
+/* Signals, death with the daemon, the checkpoint's lock; 0 or -1. */
+static int
+setup(struct run *r)
+{
+	struct sigaction sa;
+	char lock[PATH_MAX + 8];
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != r->c->daemon_pid)
+		return -1;
+	(void)prctl(PR_SET_NAME, "md-forward");
+	/* One forwarder a checkpoint: an old one may still be saving. */
+	snprintf(lock, sizeof(lock), "%s.lock", r->c->state_path);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
+		tell(r, 'L', "%d Forwarding to %s: cannot lock %s: %s.",
+		    TINTIN_ERROR, r->c->target, lock, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+fwd_run(const struct fwd_conf *c, int report)
+{
+	static struct run run;
+	struct run *r = &run;
+	struct fwd_pos at;
+	char host[256], err[300];
+
+	r->c = c;
+	r->report = report;
+	r->backoff = 1;
+	r->saved_at = -1;
+	r->reported_at = -1000000;
+	if (setup(r) == -1 || quit)
+		_exit(1);
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	tintin_rfc5424_token(r->host, sizeof(r->host), host);
+	tintin_rfc5424_token(r->app, sizeof(r->app), "Matt_daemon");
+	snprintf(r->procid, sizeof(r->procid), "%ld", (long)c->daemon_pid);
+	if (fwd_src_load(&at, c->state_path) == -1)
+		at = c->start;
+	if ((r->out = malloc(OUT_MAX)) == NULL ||
+	    (r->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    fwd_src_open(&r->src, c->log_path, &at) == -1 ||
+	    inotify_add_watch(r->inot, r->src.dir, IN_MODIFY | IN_CREATE |
+	    IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) == -1 ||
+	    (r->net = fwd_net_new(c, err, sizeof(err))) == NULL) {
+		tell(r, 'L', "%d Forwarding to %s: cannot start: %s.",
+		    TINTIN_ERROR, c->target, r->net == NULL && r->out != NULL ?
+		    err : strerror(errno));
+		_exit(1);
+	}
+	if (r->src.note[0] != '\0') {
+		tell(r, 'L', "%d Forwarding to %s: %s.", TINTIN_WARN,
+		    c->target, r->src.note);
+		r->src.note[0] = '\0';
+	}
+	r->dirty = 1;
+	while (!quit)
+		step(r);
+	r->dirty = 1;
+	save(r, now_ms());
+	_exit(0);
+}
