@@ -15,7 +15,7 @@
 
 #include "daemon/config.h"
 
-#define FWD_HEAD	64		/* first bytes naming a file */
+#define FWD_HEAD	4096		/* first bytes naming a file */
 #define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
 
 enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };
@@ -27,6 +27,7 @@ struct fwd_pos {
 	uint64_t	 off;
 	unsigned char	 head[FWD_HEAD];	/* its first bytes */
 	size_t		 headlen;
+	uint64_t	 hash;			/* of those: FNV-1a */
 };
 
 /* The log file and its archives, read in order as one stream. */
@@ -71,7 +72,7 @@ ssize_t	fwd_src_fill(struct fwd_src *s);
 void	fwd_src_consume(struct fwd_src *s, size_t n);
 int	fwd_src_next(struct fwd_src *s);
 uint64_t fwd_src_backlog(struct fwd_src *s);
-int	fwd_src_save(const struct fwd_src *s, const char *path);
+int	fwd_src_save(struct fwd_src *s, const char *path);
 int	fwd_src_load(struct fwd_pos *p, const char *path);
 void	fwd_src_close(struct fwd_src *s);
 
@@ -84,6 +85,7 @@ int	fwd_net_send(struct fwd_net *n, const char *buf, size_t len,
 	    volatile int *quit, char *err, size_t errlen);
 int	fwd_net_fd(const struct fwd_net *n);
 int	fwd_net_lost(struct fwd_net *n);
+uint64_t fwd_net_unacked(const struct fwd_net *n);
 void	fwd_net_close(struct fwd_net *n);
 
 /* forward_run.c */

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include "daemon/forward_int.h"
@@ -306,28 +308,44 @@ fwd_net_fd(const struct fwd_net *n)
 }
 
 /*
- * Has the collector closed or reset the connection?  Looked at before
- * every send: a write to a closed connection would be accepted by the
- * kernel and lost.
+ * Has the collector closed the connection (1) or reset it (2, what its
+ * socket held is gone)?  Looked at before every send: a write to a closed
+ * connection would be accepted by the kernel and lost.  0: still up.
  */
 int
 fwd_net_lost(struct fwd_net *n)
 {
 	struct pollfd p = { n->fd, POLLIN | POLLRDHUP, 0 };
+	socklen_t sl = sizeof(int);
 	char junk[4096];
+	int soerr = 0;
 	ssize_t r;
 
 	if (n->fd < 0)
-		return 1;
+		return 2;
 	if (poll(&p, 1, 0) <= 0)
 		return 0;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+	if (p.revents & (POLLERR | POLLNVAL) || (getsockopt(n->fd,
+	    SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr != 0))
+		return 2;
+	if (p.revents & (POLLRDHUP | POLLHUP))
 		return 1;
 	/* A TLS collector may send tickets; a plain one nothing. */
 	if (n->tls)
 		return 0;
 	r = recv(n->fd, junk, sizeof(junk), MSG_DONTWAIT);
-	return r == 0 || (r == -1 && errno != EAGAIN);
+	return r == 0 ? 1 : r == -1 && errno != EAGAIN ? 2 : 0;
+}
+
+/* Bytes sent that the collector's host has not acknowledged yet. */
+uint64_t
+fwd_net_unacked(const struct fwd_net *n)
+{
+	int q = 0;
+
+	if (n->fd < 0 || ioctl(n->fd, SIOCOUTQ, &q) == -1 || q < 0)
+		return 0;
+	return (uint64_t)q;
 }
 
 void

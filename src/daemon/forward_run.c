@@ -27,6 +27,20 @@
 #define OUT_MAX		(FWD_BLOCK + MSG_MAX + 16)
 #define BACKOFF_MAX	5	/* seconds between connect attempts */
 #define SAVE_EVERY_MS	250	/* checkpoint at most this often */
+#define MARKS		1024	/* where recent batches started */
+#define MARK_STEP	(64 * 1024)	/* socket bytes between two marks */
+#define RESEND_MS	10000	/* a reset resends at most this far back */
+
+/* A batch sent: socket bytes before it, when, and where it started. */
+struct mark {
+	uint64_t	 sent;
+	int64_t		 at;
+	dev_t		 dev;
+	ino_t		 ino;
+	uint64_t	 off;
+	size_t		 headlen;
+	uint64_t	 hash;
+};
 
 static volatile int	 quit;
 
@@ -54,6 +68,10 @@ struct run {
 	int64_t		 stamp_t;
 	long		 stamp_off;
 	char		 msg[MSG_MAX];
+	uint64_t	 sent_bytes;	/* to the socket, this run */
+	uint64_t	 window;	/* what both socket buffers may hold */
+	struct mark	 marks[MARKS];	/* a ring */
+	unsigned	 nmarks, first;
 };
 
 static void
@@ -247,10 +265,76 @@ try_connect(struct run *r, int64_t now)
 	    r->backoff * 2;
 }
 
-/* The connection is gone: log it once, the batch is sent again later. */
+/* Remember where a batch of the source starts, every MARK_STEP bytes. */
 static void
-lose(struct run *r, const char *why)
+mark(struct run *r, int64_t now)
 {
+	struct mark *m;
+
+	if (r->nmarks > 0 && r->sent_bytes - r->marks[(r->first +
+	    r->nmarks - 1) % MARKS].sent < MARK_STEP)
+		return;
+	if (r->nmarks == MARKS) {
+		r->first = (r->first + 1) % MARKS;
+		r->nmarks--;
+	}
+	m = &r->marks[(r->first + r->nmarks++) % MARKS];
+	m->sent = r->sent_bytes;
+	m->at = now;
+	m->dev = r->src.pos.dev;
+	m->ino = r->src.pos.ino;
+	m->off = r->src.pos.off;
+	m->headlen = r->src.pos.headlen;
+	m->hash = r->src.pos.hash;
+}
+
+/*
+ * The collector went away with BACK bytes of ours maybe unread (a reset
+ * drops what its socket held): go back to the last mark before them, or
+ * to the first of the last RESEND_MS, and send again from there.  What
+ * the collector had read comes twice; nothing is lost.
+ */
+static void
+rewind_marks(struct run *r, uint64_t back, int64_t now)
+{
+	uint64_t target = r->sent_bytes > back ? r->sent_bytes - back : 0;
+	struct mark *m, *pick = NULL;
+	struct fwd_pos at;
+	unsigned i;
+
+	for (i = 0; i < r->nmarks && back > 0; i++) {
+		m = &r->marks[(r->first + i) % MARKS];
+		if (m->at < now - RESEND_MS)
+			continue;
+		if (pick == NULL || m->sent <= target)
+			pick = m;
+		if (m->sent > target)
+			break;
+	}
+	r->nmarks = 0;
+	if (pick == NULL)
+		return;
+	memset(&at, 0, sizeof(at));
+	at.dev = pick->dev;
+	at.ino = pick->ino;
+	at.off = pick->off;
+	at.headlen = pick->headlen;
+	at.hash = pick->hash;
+	fwd_src_close(&r->src);
+	if (fwd_src_open(&r->src, r->c->log_path, &at) == -1)
+		tell(r, 'L', "%d Forwarding to %s: cannot reopen the log: %s.",
+		    TINTIN_ERROR, r->c->target, strerror(errno));
+	r->final = 0;
+	r->dirty = 1;
+}
+
+/* The connection is gone: log it once, send again what may be lost. */
+static void
+lose(struct run *r, const char *why, int reset)
+{
+	int64_t now = now_ms();
+
+	rewind_marks(r, reset ? r->window : fwd_net_unacked(r->net), now);
 	fwd_net_close(r->net);
 	r->up = 0;
 	if (!r->down)
@@ -258,7 +342,7 @@ lose(struct run *r, const char *why)
 		    "retrying in 1s.", TINTIN_WARN, r->c->target, why);
 	r->down = 1;
 	r->backoff = 2;
-	r->retry_at = now_ms() + 1000;
+	r->retry_at = now + 1000;
 }
 
 static void
@@ -329,6 +413,8 @@ idle(struct run *r, int64_t now)
 	if (poll(p, (nfds_t)n, ms) > 0 && (p[0].revents & POLLIN))
 		while (read(r->inot, ev, sizeof(ev)) > 0)
 			;
+	if (r->up && (n = fwd_net_lost(r->net)) != 0)
+		lose(r, "closed by the collector", n == 2);
 }
 
 /* Send the batch built; on success the source moves past it. */
@@ -336,19 +422,22 @@ static void
 send_batch(struct run *r, size_t took, int64_t now)
 {
 	char err[300];
+	int gone;
 
 	if (r->olen > 0) {
-		if (fwd_net_lost(r->net)) {
-			lose(r, "closed by the collector");
+		if ((gone = fwd_net_lost(r->net)) != 0) {
+			lose(r, "closed by the collector", gone == 2);
 			return;
 		}
+		mark(r, now);
 		if (fwd_net_send(r->net, r->out, r->olen, &quit, err,
 		    sizeof(err)) == -1) {
 			if (!quit)
-				lose(r, err);
+				lose(r, err, 1);
 			return;
 		}
 		r->forwarded += r->nrec;
+		r->sent_bytes += r->olen;
 	}
 	fwd_src_consume(&r->src, took);
 	r->final = 0;
@@ -397,6 +486,29 @@ step(struct run *r)
 		idle(r, now);
 }
 
+/* The most both ends' socket buffers hold (tcp_wmem + tcp_rmem). */
+static uint64_t
+socket_window(void)
+{
+	static const char *const f[] = { "/proc/sys/net/ipv4/tcp_wmem",
+	    "/proc/sys/net/ipv4/tcp_rmem" };
+	unsigned long long lo, mid, hi;
+	uint64_t total = 0;
+	FILE *fp;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		hi = 8ULL << 20;
+		if ((fp = fopen(f[i], "re")) != NULL) {
+			if (fscanf(fp, "%llu %llu %llu", &lo, &mid, &hi) != 3)
+				hi = 8ULL << 20;
+			fclose(fp);
+		}
+		total += hi;
+	}
+	return total;
+}
+
 /* Signals, death with the daemon, the checkpoint's lock; 0 or -1. */
 static int
 setup(struct run *r)
@@ -437,6 +549,7 @@ fwd_run(const struct fwd_conf *c, int report)
 
 	r->c = c;
 	r->report = report;
+	r->window = socket_window();
 	r->backoff = 1;
 	r->saved_at = -1;
 	r->reported_at = -1000000;

@@ -96,6 +96,31 @@ fwd_src_close(struct fwd_src *s)
 	reset_decoder(s);
 }
 
+/* FNV-1a, 64 bits: names a file by its first bytes in the checkpoint. */
+static uint64_t
+fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* A plain file's first bytes again: it may have grown since. */
+static void
+refresh_head(struct fwd_src *s)
+{
+	ssize_t n;
+
+	if (s->fd < 0 || s->comp != FWD_PLAIN || s->pos.headlen == FWD_HEAD)
+		return;
+	n = pread(s->fd, s->pos.head, FWD_HEAD, 0);
+	s->pos.headlen = n > 0 ? (size_t)n : 0;
+	s->pos.hash = fnv(s->pos.head, s->pos.headlen);
+}
+
 /* A compressed file's first plain bytes, as they come out. */
 static void
 keep_head(struct fwd_src *s, const char *p, size_t n)
@@ -107,6 +132,7 @@ keep_head(struct fwd_src *s, const char *p, size_t n)
 		    (size_t)s->zout : n;
 		memcpy(s->pos.head + s->pos.headlen, p, k);
 		s->pos.headlen += k;
+		s->pos.hash = fnv(s->pos.head, s->pos.headlen);
 	}
 	s->zout += n;
 }
@@ -196,11 +222,7 @@ open_file(struct fwd_src *s, const char *name, int comp)
 	s->len = 0;
 	s->draining = 0;
 	s->zout = 0;
-	if (comp == FWD_PLAIN) {
-		ssize_t n = pread(fd, s->pos.head, FWD_HEAD, 0);
-
-		s->pos.headlen = n > 0 ? (size_t)n : 0;
-	}
+	refresh_head(s);
 	return 0;
 }
 
@@ -209,17 +231,19 @@ static int
 same_head(struct fwd_src *s, const char *name, int comp,
     const struct fwd_pos *p)
 {
-	char got[FWD_HEAD];
+	unsigned char got[FWD_HEAD];
 	size_t have = 0;
 	ssize_t n;
 	int ok;
 
+	if (p->headlen == 0)
+		return 1;		/* a start offset: the inode says it */
 	if (open_file(s, name, comp) == -1)
 		return 0;
-	while (have < p->headlen && (n = raw_read(s, got + have,
+	while (have < p->headlen && (n = raw_read(s, (char *)got + have,
 	    p->headlen - have)) > 0)
 		have += (size_t)n;
-	ok = have == p->headlen && memcmp(got, p->head, have) == 0;
+	ok = have == p->headlen && fnv(got, have) == p->hash;
 	fwd_src_close(s);
 	return ok;
 }
@@ -334,8 +358,10 @@ fwd_src_open(struct fwd_src *s, const char *log_path, const struct fwd_pos *at)
 	s->zs = NULL;
 	s->comp = FWD_PLAIN;
 	s->note[0] = '\0';
-	if (slash == NULL || (s->buf = malloc(FWD_BLOCK)) == NULL ||
-	    (s->zin = malloc(ZIN)) == NULL)
+	s->len = 0;
+	if (slash == NULL || (s->buf == NULL &&
+	    (s->buf = malloc(FWD_BLOCK)) == NULL) || (s->zin == NULL &&
+	    (s->zin = malloc(ZIN)) == NULL))
 		return -1;
 	snprintf(s->dir, sizeof(s->dir), "%.*s", (int)(slash - log_path),
 	    log_path);
@@ -347,8 +373,6 @@ fwd_src_open(struct fwd_src *s, const char *log_path, const struct fwd_pos *at)
 		s->note[0] = '\0';
 		if (open_file(s, name, comp) == 0) {
 			snprintf(s->key, sizeof(s->key), "%s", key);
-			memcpy(s->pos.head, at->head, at->headlen);
-			s->pos.headlen = at->headlen;
 			return seek_to(s, at->off);
 		}
 	}
@@ -368,24 +392,12 @@ ssize_t
 fwd_src_fill(struct fwd_src *s)
 {
 	ssize_t n;
-	size_t k;
 
 	if (s->fd < 0 || s->len == FWD_BLOCK)
 		return 0;
 	n = raw_read(s, s->buf + s->len, FWD_BLOCK - s->len);
 	if (n <= 0)
 		return n;
-	/* A live file shorter than a head when opened: the rest. */
-	if (s->comp == FWD_PLAIN && s->pos.off + s->len < FWD_HEAD) {
-		k = FWD_HEAD - (size_t)(s->pos.off + s->len);
-		if (k > (size_t)n)
-			k = (size_t)n;
-		if (s->pos.headlen == s->pos.off + s->len) {
-			memcpy(s->pos.head + s->pos.headlen, s->buf + s->len,
-			    k);
-			s->pos.headlen += k;
-		}
-	}
 	s->len += (size_t)n;
 	return n;
 }
@@ -421,6 +433,7 @@ fwd_src_next(struct fwd_src *s)
 		return 2;		/* a last piece of a line: send it */
 	if (s->key[0] == '\0') {
 		/* Renamed: which archive it is now says what comes next. */
+		refresh_head(s);
 		was = s->pos;
 		if (!find_file(s, &was, key, &comp)) {
 			snprintf(s->note, sizeof(s->note), "the rotated log "
@@ -487,19 +500,15 @@ fwd_src_backlog(struct fwd_src *s)
 }
 
 int
-fwd_src_save(const struct fwd_src *s, const char *path)
+fwd_src_save(struct fwd_src *s, const char *path)
 {
-	char tmp[PATH_MAX + 8], line[64 + 2 * FWD_HEAD + 8];
-	size_t i;
+	char tmp[PATH_MAX + 8], line[128];
 	int fd, n, rc;
 
-	n = snprintf(line, sizeof(line), "%ju %ju %ju ",
+	refresh_head(s);
+	n = snprintf(line, sizeof(line), "%ju %ju %ju %zu %016" PRIx64 "\n",
 	    (uintmax_t)s->pos.dev, (uintmax_t)s->pos.ino,
-	    (uintmax_t)s->pos.off);
-	for (i = 0; i < s->pos.headlen; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x",
-		    s->pos.head[i]);
-	line[n++] = '\n';
+	    (uintmax_t)s->pos.off, s->pos.headlen, s->pos.hash);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
@@ -516,11 +525,11 @@ fwd_src_save(const struct fwd_src *s, const char *path)
 int
 fwd_src_load(struct fwd_pos *p, const char *path)
 {
-	char line[64 + 2 * FWD_HEAD + 8], hex[2 * FWD_HEAD + 2];
 	uintmax_t dev, ino, off;
-	unsigned x;
+	char line[128];
+	uint64_t hash;
+	size_t headlen;
 	ssize_t n;
-	size_t i;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -530,19 +539,14 @@ fwd_src_load(struct fwd_pos *p, const char *path)
 	if (n <= 0)
 		return -1;
 	line[n] = '\0';
-	hex[0] = '\0';
-	if (sscanf(line, "%ju %ju %ju %129[0-9a-f]", &dev, &ino, &off,
-	    hex) < 3 || strlen(hex) % 2 != 0 || strlen(hex) > 2 * FWD_HEAD)
+	if (sscanf(line, "%ju %ju %ju %zu %" SCNx64, &dev, &ino, &off,
+	    &headlen, &hash) != 5 || headlen > FWD_HEAD)
 		return -1;
 	memset(p, 0, sizeof(*p));
 	p->dev = (dev_t)dev;
 	p->ino = (ino_t)ino;
 	p->off = off;
-	p->headlen = strlen(hex) / 2;
-	for (i = 0; i < p->headlen; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &x) != 1)
-			return -1;
-		p->head[i] = (unsigned char)x;
-	}
+	p->headlen = headlen;
+	p->hash = hash;
 	return 0;
 }

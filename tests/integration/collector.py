@@ -91,9 +91,11 @@ class Collector:
             glob += (f' DefaultNetstreamDriverCAFile="{pki["ca"]}"'
                      f' DefaultNetstreamDriverCertFile="{pki["cert"]}"'
                      f' DefaultNetstreamDriverKeyFile="{pki["key"]}"')
-        # One worker a stage: several may write a stream out of order.
+        # No queue of its own: what it took is in the file, in order (an
+        # in-memory queue is dropped when rsyslogd stops; several
+        # workers may reorder a stream).
         text = (f"global({glob})\n"
-                'main_queue(queue.workerThreads="1")\n')
+                'main_queue(queue.type="Direct")\n')
         if kind == "relp":
             text += ('module(load="imrelp")\n'
                      f'input(type="imrelp" port="{self.port}" '

@@ -10,6 +10,7 @@ Every wait is bounded; processes are ended by the PIDs the tests started.
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -78,6 +79,27 @@ def sequences(col):
     return seqs
 
 
+def wait_all(col, conns, total, timeout):
+    """Until every line of every connection arrived (duplicates do not
+    count); bounded."""
+    def done():
+        seqs = sequences(col)
+        return all(len(set(seqs.get(k, []))) == total
+                   for k in range(conns))
+    col.wait_count(b"User input: c", conns * total, timeout)
+    assert wait_until(done, timeout, interval=1.0), "lines missing"
+
+
+def socket_window():
+    """What both ends' TCP buffers may hold: the most the forwarder sends
+    again when a collector resets the connection."""
+    total = 0
+    for name in ("tcp_wmem", "tcp_rmem"):
+        with open(f"/proc/sys/net/ipv4/{name}") as f:
+            total += int(f.read().split()[2])
+    return total
+
+
 def check_all(col, conns, total):
     """Every line 0..TOTAL-1 of every connection arrived, in order; the
     duplicates (a line again after the collector came back) counted."""
@@ -112,3 +134,71 @@ def test_flood_reaches_live_collector_once_in_order(daemon_factory,
     text = "\n".join(d.messages())
     assert "dropped" not in text
     assert os.listdir(f"{d.tmp}/state")
+
+
+def forward_notes(d, target):
+    """The forwarder's records in the log and its archives, in order."""
+    names = sorted(n for n in os.listdir(d.logdir)
+                   if n.startswith(d.logname + "."))
+    text = b""
+    for n in names:
+        path = os.path.join(d.logdir, n)
+        if n.endswith(".zst"):
+            text += subprocess.run(["zstd", "-dc", path], check=True,
+                                   capture_output=True, timeout=60).stdout
+        else:
+            with open(path, "rb") as f:
+                text += f.read()
+    with open(d.logfile, "rb") as f:
+        text += f.read()
+    key = f"Matt_daemon: Forwarding to {target}: ".encode()
+    return [ln.split(b"Matt_daemon: ", 1)[1].decode()
+            for ln in text.splitlines() if key in ln]
+
+
+def test_outage_of_60s_across_rotations_loses_nothing(daemon_factory,
+                                                      tmp_path):
+    """Items 2 and 4 of the issue in one: the collector stops in the
+    middle of a flood and stays away 60 s while the log rotates many
+    times (rotate_size = 1M, compress = zstd, archives compressed while
+    it is away); once it is back everything arrives, the outage and the
+    recovery are logged once each, and the archives end compressed."""
+    col = Collector(tmp_path / "rsyslog").start()
+    target = f"tcp://127.0.0.1:{col.port}"
+    d = forward_daemon(daemon_factory, target,
+                       extra="[log]\nrotate_size = 1M\ncompress = zstd\n")
+    d.start()
+    per = 200000
+    ts = flood(d, CONNS, 0, per)
+    col.wait_count(b"User input: c", per // 10, timeout=60)
+    col.stop()                          # in the middle of the flood
+    t0 = time.monotonic()
+    for t in ts:
+        t.join(timeout=300)
+    # More lines while it is away, a batch every few seconds.
+    sent = per
+    while time.monotonic() - t0 < 55:
+        for t in flood(d, CONNS, sent, 20000):
+            t.join(timeout=120)
+        sent += 20000
+        time.sleep(5)
+    assert wait_until(lambda: not [n for n in os.listdir(d.logdir)
+                                   if n.startswith("matt_daemon.log.")
+                                   and not n.endswith(".zst")],
+                      timeout=30), "archives left uncompressed"
+    archives = [n for n in os.listdir(d.logdir) if n.endswith(".zst")]
+    assert len(archives) >= 5
+    time.sleep(max(0.0, 60 - (time.monotonic() - t0)))
+    col.start()
+    wait_all(col, CONNS, sent, timeout=240)
+    dups = check_all(col, CONNS, sent)
+    # Resent after the reset: at most both socket buffers' worth, in
+    # frames of 80 bytes or more.
+    assert dups <= socket_window() // 80, dups
+    notes = forward_notes(d, target)
+    down = [m for m in notes if "connection lost" in m or
+            "cannot connect" in m]
+    up = [m for m in notes if m == f"Forwarding to {target}: connected."]
+    assert len(down) == 1, down
+    assert len(up) == 2, up
+    print(f"duplicates after the outage: {dups}")
