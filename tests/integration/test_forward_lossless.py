@@ -202,3 +202,54 @@ def test_outage_of_60s_across_rotations_loses_nothing(daemon_factory,
     assert len(down) == 1, down
     assert len(up) == 2, up
     print(f"duplicates after the outage: {dups}")
+
+
+def forwarder_pid(d):
+    """The forwarder child of daemon D (its comm is md-forward)."""
+    def find():
+        with open(f"/proc/{d.pid}/task/{d.pid}/children") as f:
+            for pid in f.read().split():
+                with open(f"/proc/{pid}/comm") as c:
+                    if c.read().strip() == "md-forward":
+                        return int(pid)
+        return None
+    pid = wait_until(find, timeout=10)
+    assert pid, "no forwarder child"
+    return pid
+
+
+@pytest.mark.parametrize("how", ["quit", "SIGTERM", "SIGKILL"])
+def test_restart_while_collector_away_loses_nothing(daemon_factory,
+                                                    tmp_path, how):
+    """The daemon stops (quit, SIGTERM, or SIGKILL of it and its
+    forwarder) while the collector is away; at the next start forwarding
+    resumes from the checkpoint: nothing lost, and no duplicate, since
+    nothing was in flight."""
+    col = Collector(tmp_path / "rsyslog").start()
+    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{col.port}")
+    d.start()
+    per = 20000
+    for t in flood(d, CONNS, 0, per):
+        t.join(timeout=120)
+    wait_all(col, CONNS, per, timeout=60)
+    col.stop()
+    for t in flood(d, CONNS, per, per):
+        t.join(timeout=120)
+    for k in range(CONNS):
+        d.wait_for_bytes(b"c%d %07d\n" % (k, 2 * per - 1), timeout=30)
+    fwd = forwarder_pid(d)
+    if how == "quit":
+        d.stop()
+    elif how == "SIGTERM":
+        os.kill(d.pid, signal.SIGTERM)
+    else:
+        os.kill(fwd, signal.SIGKILL)
+        os.kill(d.pid, signal.SIGKILL)
+    assert d.wait_gone(timeout=10)
+    assert wait_until(lambda: not os.path.exists(f"/proc/{fwd}"), 10)
+    col.start()
+    d.start()
+    for t in flood(d, CONNS, 2 * per, per):
+        t.join(timeout=120)
+    wait_all(col, CONNS, 3 * per, timeout=60)
+    assert check_all(col, CONNS, 3 * per) == 0
