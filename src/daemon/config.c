@@ -516,10 +516,6 @@ check_forward(struct config *c)
 		    "fingerprint", c->forward_target);
 	if ((c->forward_cert[0] != '\0') != (c->forward_key[0] != '\0'))
 		config_error(c, 0, "[forward] cert and key go together");
-	if (!tls && (c->forward_ca_file[0] != '\0' ||
-	    c->forward_fingerprint[0] != '\0' || c->forward_cert[0] != '\0'))
-		config_error(c, 0, "[forward] ca_file, fingerprint, cert and "
-		    "key are for tls:// targets");
 }
 
 static void

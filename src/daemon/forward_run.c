@@ -90,22 +90,45 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One line to the daemon: "L LEVEL message" or "S ..." (status). */
-static void __attribute__((format(printf, 3, 4)))
-tell(struct run *r, int kind, const char *fmt, ...)
+/*
+ * One line to the daemon: a record "L LEVEL Forwarding to TARGET: ..."
+ * (fwd_note) or the status "S ..." (tell).
+ */
+static void
+vtell(struct run *r, const char *head, const char *fmt, va_list ap)
 {
-	char line[700];
-	va_list ap;
+	char line[900];
 	int n;
 
-	n = snprintf(line, sizeof(line), "%c ", kind);
-	va_start(ap, fmt);
+	n = snprintf(line, sizeof(line), "%s", head);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	(void)write(r->report, line, (size_t)n);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+fwd_note(struct run *r, int level, const char *fmt, ...)
+{
+	char head[600];
+	va_list ap;
+
+	snprintf(head, sizeof(head), "L %d Forwarding to %s: ", level,
+	    r->c->target);
+	va_start(ap, fmt);
+	vtell(r, head, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+tell(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtell(r, "S ", fmt, ap);
+	va_end(ap);
 }
 
 /* "dd/mm/yyyy-hh:mm:ss" (local time) into seconds and UTC offset. */
@@ -251,13 +274,12 @@ try_connect(struct run *r, int64_t now)
 		r->up = 1;
 		r->down = 0;
 		r->backoff = 1;
-		tell(r, 'L', "%d Forwarding to %s: connected.", TINTIN_INFO,
-		    r->c->target);
+		fwd_note(r, TINTIN_INFO, "connected.");
 		return;
 	}
 	if (!r->down)
-		tell(r, 'L', "%d Forwarding to %s: cannot connect: %s; "
-		    "retrying in %ds.", TINTIN_WARN, r->c->target, err,
+		fwd_note(r, TINTIN_WARN, "cannot connect: %s; "
+		    "retrying in %ds.", err,
 		    r->backoff);
 	r->down = 1;
 	r->retry_at = now + r->backoff * 1000;
@@ -322,8 +344,8 @@ rewind_marks(struct run *r, uint64_t back, int64_t now)
 	at.hash = pick->hash;
 	fwd_src_close(&r->src);
 	if (fwd_src_open(&r->src, r->c->log_path, &at) == -1)
-		tell(r, 'L', "%d Forwarding to %s: cannot reopen the log: %s.",
-		    TINTIN_ERROR, r->c->target, strerror(errno));
+		fwd_note(r, TINTIN_ERROR, "cannot reopen the log: %s.",
+		    strerror(errno));
 	r->final = 0;
 	r->dirty = 1;
 }
@@ -338,8 +360,8 @@ lose(struct run *r, const char *why, int reset)
 	fwd_net_close(r->net);
 	r->up = 0;
 	if (!r->down)
-		tell(r, 'L', "%d Forwarding to %s: connection lost: %s; "
-		    "retrying in 1s.", TINTIN_WARN, r->c->target, why);
+		fwd_note(r, TINTIN_WARN, "connection lost: %s; "
+		    "retrying in %ds.", why, 1);
 	r->down = 1;
 	r->backoff = 2;
 	r->retry_at = now + 1000;
@@ -354,8 +376,8 @@ save(struct run *r, int64_t now)
 		r->dirty = 0;
 		r->acked = r->forwarded;
 	} else if (r->saved_at >= 0)
-		tell(r, 'L', "%d Forwarding to %s: cannot save the checkpoint "
-		    "%s: %s.", TINTIN_WARN, r->c->target, r->c->state_path,
+		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint "
+		    "%s: %s.", r->c->state_path,
 		    strerror(errno));
 	r->saved_at = now;
 }
@@ -378,16 +400,15 @@ report(struct run *r, int64_t now)
 	    r->skip == 0)
 		r->skip = backlog - r->c->max_backlog;
 	if (r->skip == 0 && r->skipped > 0 && backlog <= r->c->max_backlog) {
-		tell(r, 'L', "%d Forwarding to %s: more than max_backlog "
-		    "waiting: skipped the %ju oldest records (%ju bytes).",
-		    TINTIN_WARN, r->c->target, (uintmax_t)r->skipped,
-		    (uintmax_t)r->skipped_bytes);
+		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
+		    "skipped the %ju oldest records (%ju bytes).",
+		    (uintmax_t)r->skipped, (uintmax_t)r->skipped_bytes);
 		r->skipped = r->skipped_bytes = 0;
 	}
 	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
 	    parse_stamp(r, r->src.buf + 1) == 0)
 		age = (int64_t)time(NULL) - r->stamp_t;
-	tell(r, 'S', "%s %ju %ju %ju %jd", r->up ? "up" : "down",
+	tell(r, "%s %ju %ju %ju %jd", r->up ? "up" : "down",
 	    (uintmax_t)r->forwarded, (uintmax_t)r->acked, (uintmax_t)backlog,
 	    (intmax_t)(age > 0 ? age : 0));
 }
@@ -458,8 +479,8 @@ step(struct run *r)
 	report(r, now);
 	try_connect(r, now);
 	if ((got = fwd_src_fill(&r->src)) < 0) {
-		tell(r, 'L', "%d Forwarding to %s: cannot read the log: %s.",
-		    TINTIN_ERROR, r->c->target, strerror(errno));
+		fwd_note(r, TINTIN_ERROR, "cannot read the log: %s.",
+		    strerror(errno));
 		r->src.len = 0;
 		r->final = 1;
 	}
@@ -474,8 +495,7 @@ step(struct run *r)
 		return idle(r, now);
 	rc = fwd_src_next(&r->src);
 	if (r->src.note[0] != '\0') {
-		tell(r, 'L', "%d Forwarding to %s: %s.", TINTIN_WARN,
-		    r->c->target, r->src.note);
+		fwd_note(r, TINTIN_WARN, "%s.", r->src.note);
 		r->src.note[0] = '\0';
 	}
 	if (rc == 2)
@@ -532,8 +552,8 @@ setup(struct run *r)
 	snprintf(lock, sizeof(lock), "%s.lock", r->c->state_path);
 	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
-		tell(r, 'L', "%d Forwarding to %s: cannot lock %s: %s.",
-		    TINTIN_ERROR, r->c->target, lock, strerror(errno));
+		fwd_note(r, TINTIN_ERROR, "cannot lock %s: %s.", lock,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -569,14 +589,13 @@ fwd_run(const struct fwd_conf *c, int report)
 	    inotify_add_watch(r->inot, r->src.dir, IN_MODIFY | IN_CREATE |
 	    IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) == -1 ||
 	    (r->net = fwd_net_new(c, err, sizeof(err))) == NULL) {
-		tell(r, 'L', "%d Forwarding to %s: cannot start: %s.",
-		    TINTIN_ERROR, c->target, r->net == NULL && r->out != NULL ?
+		fwd_note(r, TINTIN_ERROR, "cannot start: %s.",
+		    r->net == NULL && r->out != NULL ?
 		    err : strerror(errno));
 		_exit(1);
 	}
 	if (r->src.note[0] != '\0') {
-		tell(r, 'L', "%d Forwarding to %s: %s.", TINTIN_WARN,
-		    c->target, r->src.note);
+		fwd_note(r, TINTIN_WARN, "%s.", r->src.note);
 		r->src.note[0] = '\0';
 	}
 	r->dirty = 1;
