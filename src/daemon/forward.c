@@ -33,7 +33,7 @@ struct forward {
 	char		 line[LINE_MAX_FWD];
 	size_t		 len;
 	char		 state[8];
-	uint64_t	 forwarded, acked, waiting;
+	uint64_t	 forwarded, acked, waiting, waiting_bytes;
 	long		 oldest_age;
 };
 
@@ -72,8 +72,8 @@ on_line(struct forward *f, char *line)
 			    strlen(end + 1));
 	} else if (line[0] == 'S' && line[1] == ' ') {
 		(void)sscanf(line + 2, "%7s %" SCNu64 " %" SCNu64 " %" SCNu64
-		    " %ld", f->state, &f->forwarded, &f->acked, &f->waiting,
-		    &f->oldest_age);
+		    " %" SCNu64 " %ld", f->state, &f->forwarded, &f->acked,
+		    &f->waiting, &f->waiting_bytes, &f->oldest_age);
 	}
 }
 
@@ -232,9 +232,10 @@ forward_status(const struct forward *f, char *buf, size_t size)
 		return;
 	}
 	snprintf(buf, size, " forward=%s forward_state=%s forwarded=%" PRIu64
-	    " acknowledged=%" PRIu64 " waiting_bytes=%" PRIu64
-	    " oldest_waiting_age=%ld", f->conf.target, f->state,
-	    f->forwarded, f->acked, f->waiting, f->oldest_age);
+	    " acknowledged=%" PRIu64 " waiting=%" PRIu64 " waiting_bytes=%"
+	    PRIu64 " oldest_waiting_age=%ld", f->conf.target, f->state,
+	    f->forwarded, f->acked, f->waiting, f->waiting_bytes,
+	    f->oldest_age);
 }
 
 void

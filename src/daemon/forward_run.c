@@ -59,6 +59,8 @@ struct run {
 	char		*out;
 	size_t		 olen;
 	uint64_t	 nrec;		/* records in out */
+	uint64_t	 nlines;	/* lines of the source they took */
+	uint64_t	 lines_in, bytes_in;	/* taken so far: their size */
 	uint64_t	 forwarded, acked;
 	uint64_t	 skip, skipped, skipped_bytes;
 	int		 dirty;
@@ -230,6 +232,7 @@ build(struct run *r)
 
 	r->olen = 0;
 	r->nrec = 0;
+	r->nlines = 0;
 	while (p < end && r->olen < FWD_BLOCK) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			/* A last piece, or a line longer than a block. */
@@ -249,6 +252,7 @@ build(struct run *r)
 		}
 		if (!r->up)
 			break;
+		r->nlines++;
 		note_pid(r, p, len);
 		m = format_record(r, p, len, &level);
 		if (level >= r->c->level) {
@@ -384,18 +388,20 @@ save(struct run *r, int64_t now)
 
 /*
  * Once a second: the backlog against max_backlog, and the status line
- * "S up|down FORWARDED ACKED WAITING_BYTES OLDEST_AGE" for the daemon.
+ * "S up|down FORWARDED ACKED WAITING WAITING_BYTES OLDEST_AGE" for the
+ * daemon; WAITING (records) is estimated from the bytes and the size of
+ * the records taken so far (about 80 bytes before the first).
  */
 static void
-report(struct run *r, int64_t now)
+report(struct run *r, int64_t now, int64_t every)
 {
 	uint64_t backlog;
 	int64_t age = 0;
 
-	if (now - r->reported_at < 1000)
+	if (now - r->reported_at < every)
 		return;
 	r->reported_at = now;
-	backlog = fwd_src_backlog(&r->src) + r->src.len;
+	backlog = fwd_src_backlog(&r->src);
 	if (r->c->max_backlog > 0 && backlog > r->c->max_backlog &&
 	    r->skip == 0)
 		r->skip = backlog - r->c->max_backlog;
@@ -408,9 +414,11 @@ report(struct run *r, int64_t now)
 	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
 	    parse_stamp(r, r->src.buf + 1) == 0)
 		age = (int64_t)time(NULL) - r->stamp_t;
-	tell(r, "%s %ju %ju %ju %jd", r->up ? "up" : "down",
-	    (uintmax_t)r->forwarded, (uintmax_t)r->acked, (uintmax_t)backlog,
-	    (intmax_t)(age > 0 ? age : 0));
+	tell(r, "%s %ju %ju %ju %ju %jd", r->up ? "up" : "down",
+	    (uintmax_t)r->forwarded, (uintmax_t)r->acked,
+	    (uintmax_t)(r->lines_in > 0 ? (uint64_t)((double)backlog *
+	    (double)r->lines_in / (double)r->bytes_in) : backlog / 80),
+	    (uintmax_t)backlog, (intmax_t)(age > 0 ? age : 0));
 }
 
 /* Nothing to send now: save, then wait for the file or the collector. */
@@ -422,6 +430,7 @@ idle(struct run *r, int64_t now)
 	int ms = 1000, n = 1;
 
 	save(r, now);
+	report(r, now, 200);	/* caught up: a fresh status */
 	if (!r->up && r->retry_at - now < ms)
 		ms = r->retry_at - now > 0 ? (int)(r->retry_at - now) : 0;
 	p[0].fd = r->inot;
@@ -460,6 +469,8 @@ send_batch(struct run *r, size_t took, int64_t now)
 		r->forwarded += r->nrec;
 		r->sent_bytes += r->olen;
 	}
+	r->lines_in += r->nlines;
+	r->bytes_in += took;
 	fwd_src_consume(&r->src, took);
 	r->final = 0;
 	r->dirty = 1;
@@ -476,7 +487,7 @@ step(struct run *r)
 	size_t took;
 	int rc;
 
-	report(r, now);
+	report(r, now, 1000);
 	try_connect(r, now);
 	if ((got = fwd_src_fill(&r->src)) < 0) {
 		fwd_note(r, TINTIN_ERROR, "cannot read the log: %s.",

@@ -72,8 +72,11 @@ def local_count(d):
 def sequences(col):
     """{connection: [line numbers in the order received]}."""
     seqs = {}
-    with open(col.out, "rb") as f:
-        data = f.read()
+    try:
+        with open(col.out, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return seqs
     for k, i in LINE_RX.findall(data):
         seqs.setdefault(int(k), []).append(int(i))
     return seqs
@@ -253,3 +256,90 @@ def test_restart_while_collector_away_loses_nothing(daemon_factory,
         t.join(timeout=120)
     wait_all(col, CONNS, 3 * per, timeout=60)
     assert check_all(col, CONNS, 3 * per) == 0
+
+
+def status(d):
+    """/status as {key: value}."""
+    from conftest import recv_line
+    s = d.connect()
+    s.sendall(b"/status\n")
+    line = recv_line(s)
+    s.close()
+    if isinstance(line, bytes):
+        line = line.decode()
+    assert line.startswith("+OK "), line
+    return dict(kv.split("=", 1) for kv in line[4:].split() if "=" in kv)
+
+
+def test_status_reports_the_target(daemon_factory, tmp_path):
+    col = Collector(tmp_path / "rsyslog").start()
+    target = f"tcp://127.0.0.1:{col.port}"
+    d = forward_daemon(daemon_factory, target)
+    d.start()
+    for t in flood(d, 1, 0, 1000):
+        t.join(timeout=60)
+    wait_all(col, 1, 1000, timeout=30)
+    assert wait_until(lambda: status(d)["waiting"] == "0", 10, 0.5)
+    st = status(d)
+    assert st["forward"] == target
+    assert st["forward_state"] == "up"
+    assert int(st["forwarded"]) >= 1000
+    assert wait_until(lambda: int(status(d)["acknowledged"]) >= 1000, 10,
+                      0.5)
+    col.stop()
+    for t in flood(d, 1, 1000, 1000):
+        t.join(timeout=60)
+    assert wait_until(lambda: status(d)["forward_state"] == "down", 10,
+                      0.5)
+    time.sleep(2.5)
+    st = status(d)
+    assert int(st["waiting_bytes"]) > 1000 * 40
+    assert 500 <= int(st["waiting"]) <= 3000
+    assert int(st["oldest_waiting_age"]) >= 1
+    col.start()
+    wait_all(col, 1, 2000, timeout=30)
+    assert wait_until(lambda: status(d)["forward_state"] == "up" and
+                      status(d)["waiting"] == "0", 15, 0.5)
+
+
+def test_forwarder_restarted_when_it_dies(daemon_factory, tmp_path):
+    col = Collector(tmp_path / "rsyslog").start()
+    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{col.port}")
+    d.start()
+    old = forwarder_pid(d)
+    os.kill(old, signal.SIGKILL)
+    d.wait_for_message("Forwarder exited (signal 9); restarting it in 1s.")
+    for t in flood(d, 1, 0, 1000):
+        t.join(timeout=60)
+    wait_all(col, 1, 1000, timeout=30)
+    assert forwarder_pid(d) != old
+    assert d.alive()
+
+
+def test_max_backlog_skips_the_oldest_and_says_so(daemon_factory,
+                                                  tmp_path):
+    """Past max_backlog the oldest records not forwarded are skipped,
+    counted and logged once; the local log keeps them all."""
+    col = Collector(tmp_path / "rsyslog")
+    target = f"tcp://127.0.0.1:{col.port}"
+    d = forward_daemon(daemon_factory, target,
+                       extra="max_backlog = 64K\n")
+    d.start()
+    for t in flood(d, 1, 0, 10000):     # about 640 KB, nobody listening
+        t.join(timeout=60)
+    d.wait_for_bytes(b"c0 0009999\n", timeout=30)
+    msg = d.wait_for_log(rf"^Forwarding to {re.escape(target)}: more than "
+                         r"max_backlog waiting: skipped the \d+ oldest "
+                         r"records \(\d+ bytes\)\.$", timeout=15)[0]
+    skipped = int(re.search(r"skipped the (\d+)", msg).group(1))
+    col.start()
+    got = wait_until(lambda: sequences(col).get(0), 20)
+    assert got and got[-1] == 9999, got[-5:] if got else got
+    # The newest arrived, in order; the oldest were skipped, not lost
+    # locally.
+    assert got == list(range(got[0], 10000))
+    assert 10000 - len(got) <= skipped
+    assert local_count(d) == 10000
+    time.sleep(2)
+    notes = [m for m in d.messages() if "max_backlog" in m]
+    assert len(notes) == 1, notes
