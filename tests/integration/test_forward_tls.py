@@ -120,3 +120,17 @@ def test_tls_wrong_collector_certificate_gets_nothing(daemon_factory,
         assert col.lines() == []
     finally:
         col.stop()
+
+
+def test_tls_target_needs_a_way_to_trust_the_collector(daemon_factory):
+    d = daemon_factory(sub="daemon")
+    d.extra_text = "[forward]\ntarget = tls://127.0.0.1:6514\n"
+    d.write_config()
+    launch = d.run("-t")
+    assert launch.rc != 0
+    assert "needs ca_file or fingerprint" in launch.err
+    d.extra_text += "fingerprint = 12:34\n"
+    d.write_config()
+    launch = d.run("-t")
+    assert launch.rc != 0
+    assert "not a SHA-256 fingerprint" in launch.err
