@@ -70,7 +70,7 @@ DAEMON_SRCS	= src/daemon/main.c src/daemon/config.c src/daemon/config_mail.c \
 		  src/daemon/child.c src/daemon/client_follow.c \
 		  src/daemon/client_mux.c src/daemon/forward.c \
 		  src/daemon/forward_src.c src/daemon/forward_net.c \
-		  src/daemon/forward_run.c
+		  src/daemon/forward_run.c src/daemon/forward_record.c
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c

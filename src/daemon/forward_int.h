@@ -17,6 +17,7 @@
 
 #define FWD_HEAD	4096		/* first bytes naming a file */
 #define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
+#define FWD_MSG_MAX	8192		/* one message, as the syslog sink */
 
 enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };
 
@@ -64,6 +65,21 @@ struct fwd_conf {
 	struct fwd_pos	 start;			/* without a checkpoint */
 	pid_t		 daemon_pid;
 };
+
+/* How records are formatted: the fields, the last time parsed. */
+struct fwd_fmt {
+	char		 host[256], app[49], procid[24];
+	char		 stamp[20];
+	int64_t		 stamp_t;
+	long		 stamp_off;
+	char		 msg[FWD_MSG_MAX];
+};
+
+/* forward_record.c */
+int	fwd_fmt_stamp(struct fwd_fmt *f, const char *s);
+size_t	fwd_fmt_record(struct fwd_fmt *f, const char *line, size_t len,
+	    int *level);
+void	fwd_fmt_pid(struct fwd_fmt *f, const char *line, size_t len);
 
 /* forward_src.c */
 int	fwd_src_open(struct fwd_src *s, const char *log_path,

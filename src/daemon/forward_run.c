@@ -23,8 +23,7 @@
 #include "daemon/forward_int.h"
 #include "tintin/tintin.h"
 
-#define MSG_MAX		8192	/* one message, as the syslog sink */
-#define OUT_MAX		(FWD_BLOCK + MSG_MAX + 16)
+#define OUT_MAX		(FWD_BLOCK + FWD_MSG_MAX + 16)
 #define BACKOFF_MAX	5	/* seconds between connect attempts */
 #define SAVE_EVERY_MS	250	/* checkpoint at most this often */
 #define MARKS		1024	/* where recent batches started */
@@ -55,7 +54,6 @@ struct run {
 	int		 final;		/* the file ended in a piece of line */
 	int64_t		 retry_at;	/* ms */
 	int		 backoff;
-	char		 host[256], app[49], procid[24];
 	char		*out;
 	size_t		 olen;
 	uint64_t	 nrec;		/* records in out */
@@ -66,10 +64,7 @@ struct run {
 	int		 dirty;
 	int64_t		 saved_at, reported_at;
 	int64_t		 oldest;	/* time of the first unsent record */
-	char		 stamp[20];	/* last time parsed, and its value */
-	int64_t		 stamp_t;
-	long		 stamp_off;
-	char		 msg[MSG_MAX];
+	struct fwd_fmt	 fmt;
 	uint64_t	 sent_bytes;	/* to the socket, this run */
 	uint64_t	 window;	/* what both socket buffers may hold */
 	struct mark	 marks[MARKS];	/* a ring */
@@ -133,90 +128,6 @@ tell(struct run *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "dd/mm/yyyy-hh:mm:ss" (local time) into seconds and UTC offset. */
-static int
-parse_stamp(struct run *r, const char *s)
-{
-	struct tm tm;
-	int v[6], i, k, p = 0;
-	static const int w[6] = { 2, 2, 4, 2, 2, 2 };
-
-	if (memcmp(s, r->stamp, 19) == 0)
-		return 0;
-	for (i = 0; i < 6; i++) {
-		for (v[i] = 0, k = 0; k < w[i]; k++, p++) {
-			if (s[p] < '0' || s[p] > '9')
-				return -1;
-			v[i] = v[i] * 10 + s[p] - '0';
-		}
-		p++;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_mday = v[0];
-	tm.tm_mon = v[1] - 1;
-	tm.tm_year = v[2] - 1900;
-	tm.tm_hour = v[3];
-	tm.tm_min = v[4];
-	tm.tm_sec = v[5];
-	tm.tm_isdst = -1;
-	r->stamp_t = (int64_t)mktime(&tm);
-	r->stamp_off = tm.tm_gmtoff;
-	memcpy(r->stamp, s, 19);
-	return 0;
-}
-
-/*
- * One text record "[STAMP] [ LEVEL ] - NAME: MSG" of LEN bytes as an
- * RFC 5424 message into r->msg; its length, and its level in *LEVEL.  A
- * line of another shape goes whole, at INFO, stamped now.
- */
-static size_t
-format_record(struct run *r, const char *line, size_t len, int *level)
-{
-	const char *p, *end = line + len, *lv, *name, *colon;
-	char lname[8];
-
-	*level = TINTIN_INFO;
-	p = line;
-	if (len > 30 && line[0] == '[' && line[20] == ']' &&
-	    memcmp(line + 21, " [ ", 3) == 0 && parse_stamp(r, line + 1) == 0 &&
-	    (lv = memchr(line + 24, ' ', 8)) != NULL && lv - line - 24 < 8 &&
-	    end - lv > 5 && memcmp(lv, " ] - ", 5) == 0) {
-		memcpy(lname, line + 24, (size_t)(lv - line - 24));
-		lname[lv - line - 24] = '\0';
-		name = lv + 5;
-		colon = memchr(name, ':', (size_t)(end - name));
-		if ((*level = tintin_level_parse(lname)) >= 0 && colon != NULL &&
-		    colon + 1 < end && colon[1] == ' ') {
-			p = colon + 2;
-			return tintin_rfc5424(r->msg, sizeof(r->msg), *level,
-			    r->stamp_t, 0, r->stamp_off, r->host, r->app,
-			    r->procid, p, (size_t)(end - p));
-		}
-		*level = TINTIN_INFO;
-	}
-	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), 0,
-	    0, r->host, r->app, r->procid, line, len);
-}
-
-/* A new daemon's "started. PID: N." names the records that follow. */
-static void
-note_pid(struct run *r, const char *line, size_t len)
-{
-	static const char key[] = "Matt_daemon: started. PID: ";
-	const char *p;
-	size_t i;
-
-	if (len < 40 || (p = memmem(line, len, key, sizeof(key) - 1)) == NULL)
-		return;
-	p += sizeof(key) - 1;
-	for (i = 0; p + i < line + len && i + 1 < sizeof(r->procid) &&
-	    p[i] >= '0' && p[i] <= '9'; i++)
-		r->procid[i] = p[i];
-	if (i > 0)
-		r->procid[i] = '\0';
-}
-
 /*
  * Frames of the complete lines read so far into r->out, up to a block;
  * lines to skip (backlog over max_backlog) are counted instead.  Returns
@@ -253,11 +164,11 @@ build(struct run *r)
 		if (!r->up)
 			break;
 		r->nlines++;
-		note_pid(r, p, len);
-		m = format_record(r, p, len, &level);
+		fwd_fmt_pid(&r->fmt, p, len);
+		m = fwd_fmt_record(&r->fmt, p, len, &level);
 		if (level >= r->c->level) {
 			n = snprintf(r->out + r->olen, 16, "%zu ", m);
-			memcpy(r->out + r->olen + n, r->msg, m);
+			memcpy(r->out + r->olen + n, r->fmt.msg, m);
 			r->olen += (size_t)n + m;
 			r->nrec++;
 		}
@@ -412,8 +323,8 @@ report(struct run *r, int64_t now, int64_t every)
 		r->skipped = r->skipped_bytes = 0;
 	}
 	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
-	    parse_stamp(r, r->src.buf + 1) == 0)
-		age = (int64_t)time(NULL) - r->stamp_t;
+	    fwd_fmt_stamp(&r->fmt, r->src.buf + 1) == 0)
+		age = (int64_t)time(NULL) - r->fmt.stamp_t;
 	tell(r, "%s %ju %ju %ju %ju %jd", r->up ? "up" : "down",
 	    (uintmax_t)r->forwarded, (uintmax_t)r->acked,
 	    (uintmax_t)(r->lines_in > 0 ? (uint64_t)((double)backlog *
@@ -589,9 +500,10 @@ fwd_run(const struct fwd_conf *c, int report)
 	if (gethostname(host, sizeof(host)) == -1)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	tintin_rfc5424_token(r->host, sizeof(r->host), host);
-	tintin_rfc5424_token(r->app, sizeof(r->app), "Matt_daemon");
-	snprintf(r->procid, sizeof(r->procid), "%ld", (long)c->daemon_pid);
+	tintin_rfc5424_token(r->fmt.host, sizeof(r->fmt.host), host);
+	tintin_rfc5424_token(r->fmt.app, sizeof(r->fmt.app), "Matt_daemon");
+	snprintf(r->fmt.procid, sizeof(r->fmt.procid), "%ld",
+	    (long)c->daemon_pid);
 	if (fwd_src_load(&at, c->state_path) == -1)
 		at = c->start;
 	if ((r->out = malloc(OUT_MAX)) == NULL ||
