@@ -182,9 +182,12 @@ def test_tcp_survives_a_collector_restart(daemon_factory, rsyslog):
     # Reconnect attempts back off (1 s, 2 s, 4 s...): wait long enough.
     rs.wait_for("User input: after 4", timeout=40)
     got = rs.messages()
+    # Nothing lost.  A collector that resets the connection may have
+    # dropped what it had not read: the forwarder sends the last seconds
+    # again, so a line may come twice (a clean close sends nothing twice).
     for line in before + during + after:
-        assert got.count(f"User input: {line}") == 1, line
-    # Queued records keep their order.
+        assert 1 <= got.count(f"User input: {line}") <= 2, line
+    # Records keep their order (first arrivals).
     idx = [got.index(f"User input: {line}") for line in during + after]
     assert idx == sorted(idx)
     assert_fields(rs.record_of("User input: after 4"), d.pid, "notice")
