@@ -32,7 +32,7 @@ CFLAGS		?= -O2 -g
 CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
 LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
-		  -lssl -lcrypto -lcrypt -lpcre2-8 -ldl $(LDLIBS_TINTIN)
+		  -lssl -lcrypto -lcrypt -lpcre2-8 -ldl -lrelp $(LDLIBS_TINTIN)
 LDLIBS_CLIENT	= -lssl -lcrypto \
 		  $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 

@@ -99,7 +99,7 @@ set_file(struct config *c, int line, const struct config_key *k,
 		    sizeof(c->log_file), 0);
 }
 
-/* [forward] target: tcp://, tls://, udp:// or unix:. */
+/* [forward] target: tcp://, tls://, relp://, udp:// or unix:. */
 static void
 set_target(struct config *c, int line, const struct config_key *k,
     void *base, const char *value)
@@ -108,10 +108,12 @@ set_target(struct config *c, int line, const struct config_key *k,
 	(void)base;
 	if (strncmp(value, "tcp://", 6) != 0 &&
 	    strncmp(value, "tls://", 6) != 0 &&
+	    strncmp(value, "relp://", 7) != 0 &&
 	    strncmp(value, "udp://", 6) != 0 &&
 	    strncmp(value, "unix:", 5) != 0)
 		config_error(c, line, "target: '%s' is not tcp://HOST:PORT, "
-		    "tls://HOST:PORT, udp://HOST:PORT or unix:PATH", value);
+		    "tls://HOST:PORT, relp://HOST:PORT, udp://HOST:PORT or "
+		    "unix:PATH", value);
 	else if (strlen(value) >= sizeof(c->forward_target))
 		config_error(c, line, "target: too long");
 	else

@@ -43,7 +43,8 @@ int
 forward_wanted(const char *target)
 {
 	return strncmp(target, "tcp://", 6) == 0 ||
-	    strncmp(target, "tls://", 6) == 0;
+	    strncmp(target, "tls://", 6) == 0 ||
+	    strncmp(target, "relp://", 7) == 0;
 }
 
 void

@@ -11,7 +11,7 @@
 struct forward;
 
 /*
- * Is TARGET one the forwarder serves (tcp://, tls://)?  The others
+ * Is TARGET one the forwarder serves (tcp://, tls://, relp://)?  The others
  * (udp://, unix:) stay with the log library's lossy syslog sink.
  */
 int		 forward_wanted(const char *target);

@@ -18,6 +18,7 @@
 #define FWD_HEAD	4096		/* first bytes naming a file */
 #define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
 #define FWD_MSG_MAX	8192		/* one message, as the syslog sink */
+#define FWD_RELP_WINDOW	128		/* RELP messages not acknowledged */
 
 enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };
 
@@ -89,6 +90,7 @@ void	fwd_src_consume(struct fwd_src *s, size_t n);
 int	fwd_src_next(struct fwd_src *s);
 uint64_t fwd_src_backlog(struct fwd_src *s);
 int	fwd_src_save(struct fwd_src *s, const char *path);
+int	fwd_src_save_pos(const struct fwd_pos *p, const char *path);
 int	fwd_src_load(struct fwd_pos *p, const char *path);
 void	fwd_src_close(struct fwd_src *s);
 

@@ -1,7 +1,9 @@
 /*
  * The forwarder's connection to its collector: TCP, or TLS 1.2+ with the
  * collector's certificate checked against a CA file and/or a pinned
- * SHA-256 fingerprint, with an optional client certificate.  It runs in
+ * SHA-256 fingerprint, with an optional client certificate; or RELP
+ * (librelp), whose collector acknowledges every message, over TLS when a
+ * CA file is given.  It runs in
  * the forwarder child, which may block; every wait is still bounded so
  * that the child answers its signals and reports.
  */
@@ -10,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <librelp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -33,9 +36,12 @@ struct fwd_net {
 	char		 host[256];
 	char		 port[8];
 	int		 tls;
+	int		 relp;
 	int		 fd;
 	SSL_CTX		*ctx;
 	SSL		*ssl;
+	relpEngine_t	*eng;
+	relpClt_t	*clt;
 };
 
 /* Split "HOST:PORT" or "[V6]:PORT" after the scheme; 0 or -1. */
@@ -117,7 +123,8 @@ fwd_net_new(const struct fwd_conf *c, char *err, size_t errlen)
 	n->c = c;
 	n->fd = -1;
 	n->tls = strncmp(c->target, "tls://", 6) == 0;
-	if (split_target(n, c->target + 6) == -1) {
+	n->relp = strncmp(c->target, "relp://", 7) == 0;
+	if (split_target(n, c->target + (n->relp ? 7 : 6)) == -1) {
 		snprintf(err, errlen, "bad target");
 		free(n);
 		return NULL;
@@ -245,12 +252,92 @@ tls_connect(struct fwd_net *n, char *err, size_t errlen)
 	return -1;
 }
 
+/* librelp's TLS settings: the CA, the client certificate. */
+static int
+relp_tls(struct fwd_net *n)
+{
+	const struct fwd_conf *c = n->c;
+
+	if (c->ca_file[0] == '\0')
+		return 0;
+	if (relpCltEnableTLS(n->clt) != RELP_RET_OK ||
+	    relpCltSetCACert(n->clt, (char *)c->ca_file) != RELP_RET_OK ||
+	    relpCltSetAuthMode(n->clt, "certvalid") != RELP_RET_OK)
+		return -1;
+	if (c->cert[0] != '\0' && (relpCltSetOwnCert(n->clt,
+	    (char *)c->cert) != RELP_RET_OK || relpCltSetPrivKey(n->clt,
+	    (char *)c->key) != RELP_RET_OK))
+		return -1;
+	return 0;
+}
+
+/* A RELP session: the collector acknowledges each message. */
+static int
+relp_connect(struct fwd_net *n, char *err, size_t errlen)
+{
+	relpRetVal rc;
+
+	if (relpEngineConstruct(&n->eng) != RELP_RET_OK ||
+	    relpEngineSetDbgprint(n->eng, NULL) != RELP_RET_OK ||
+	    (n->c->ca_file[0] != '\0' && relpEngineSetTLSLibByName(n->eng,
+	    "openssl") != RELP_RET_OK) ||
+	    relpEngineSetEnableCmd(n->eng, (unsigned char *)"syslog",
+	    eRelpCmdState_Required) != RELP_RET_OK ||
+	    relpEngineCltConstruct(n->eng, &n->clt) != RELP_RET_OK ||
+	    relpCltSetTimeout(n->clt, CONNECT_TIMEOUT / 1000) != RELP_RET_OK ||
+	    relpCltSetWindowSize(n->clt, FWD_RELP_WINDOW) != RELP_RET_OK ||
+	    relp_tls(n) == -1) {
+		snprintf(err, errlen, "RELP: cannot set up the client");
+		return -1;
+	}
+	rc = relpCltConnect(n->clt, 0, (unsigned char *)n->port,
+	    (unsigned char *)n->host);
+	if (rc != RELP_RET_OK) {
+		snprintf(err, errlen, "RELP: cannot open a session (error "
+		    "%d)", (int)rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The octet-counted frames of BUF, one RELP message each. */
+static int
+relp_send(struct fwd_net *n, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char *p = buf, *end = buf + len;
+	unsigned long m;
+	char *sp;
+	relpRetVal rc;
+
+	while (p < end) {
+		m = strtoul(p, &sp, 10);
+		if (*sp != ' ' || m > (size_t)(end - sp - 1))
+			break;
+		rc = relpCltSendSyslog(n->clt, (unsigned char *)sp + 1, m);
+		if (rc != RELP_RET_OK) {
+			snprintf(err, errlen, "RELP: send failed (error %d)",
+			    (int)rc);
+			return -1;
+		}
+		p = sp + 1 + m;
+	}
+	return 0;
+}
+
 int
 fwd_net_connect(struct fwd_net *n, char *err, size_t errlen)
 {
 	int one = 1;
 
 	fwd_net_close(n);
+	if (n->relp) {
+		if (relp_connect(n, err, errlen) == -1) {
+			fwd_net_close(n);
+			return -1;
+		}
+		return 0;
+	}
 	if (tcp_connect(n, err, errlen) == -1)
 		return -1;
 	(void)setsockopt(n->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -269,6 +356,8 @@ fwd_net_send(struct fwd_net *n, const char *buf, size_t len,
 	size_t done = 0;
 	int e;
 
+	if (n->relp)
+		return relp_send(n, buf, len, err, errlen);
 	while (done < len && !*quit) {
 		if (n->tls) {
 			w = SSL_write(n->ssl, buf + done, (int)(len - done));
@@ -321,6 +410,8 @@ fwd_net_lost(struct fwd_net *n)
 	int soerr = 0;
 	ssize_t r;
 
+	if (n->relp)
+		return n->clt == NULL ? 2 : 0;	/* send tells */
 	if (n->fd < 0)
 		return 2;
 	if (poll(&p, 1, 0) <= 0)
@@ -351,6 +442,13 @@ fwd_net_unacked(const struct fwd_net *n)
 void
 fwd_net_close(struct fwd_net *n)
 {
+	/* A RELP close waits for the acknowledgements still due. */
+	if (n->clt != NULL)
+		(void)relpEngineCltDestruct(n->eng, &n->clt);
+	if (n->eng != NULL)
+		(void)relpEngineDestruct(&n->eng);
+	n->clt = NULL;
+	n->eng = NULL;
 	if (n->ssl != NULL) {
 		SSL_free(n->ssl);
 		n->ssl = NULL;

@@ -39,6 +39,7 @@ struct mark {
 	uint64_t	 off;
 	size_t		 headlen;
 	uint64_t	 hash;
+	uint64_t	 forwarded;	/* records before it */
 };
 
 static volatile int	 quit;
@@ -65,7 +66,8 @@ struct run {
 	int64_t		 saved_at, reported_at;
 	int64_t		 oldest;	/* time of the first unsent record */
 	struct fwd_fmt	 fmt;
-	uint64_t	 sent_bytes;	/* to the socket, this run */
+	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
+	int		 relp;		/* acknowledged messages */
 	uint64_t	 window;	/* what both socket buffers may hold */
 	struct mark	 marks[MARKS];	/* a ring */
 	unsigned	 nmarks, first;
@@ -144,7 +146,9 @@ build(struct run *r)
 	r->olen = 0;
 	r->nrec = 0;
 	r->nlines = 0;
-	while (p < end && r->olen < FWD_BLOCK) {
+	/* RELP: a mark every window, so a rewind resends at most two. */
+	while (p < end && r->olen < FWD_BLOCK && (!r->relp ||
+	    r->nrec < FWD_RELP_WINDOW)) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			/* A last piece, or a line longer than a block. */
 			if (!r->final && s->len < FWD_BLOCK)
@@ -209,7 +213,7 @@ mark(struct run *r, int64_t now)
 	struct mark *m;
 
 	if (r->nmarks > 0 && r->sent_bytes - r->marks[(r->first +
-	    r->nmarks - 1) % MARKS].sent < MARK_STEP)
+	    r->nmarks - 1) % MARKS].sent < (r->relp ? 1 : MARK_STEP))
 		return;
 	if (r->nmarks == MARKS) {
 		r->first = (r->first + 1) % MARKS;
@@ -223,6 +227,38 @@ mark(struct run *r, int64_t now)
 	m->off = r->src.pos.off;
 	m->headlen = r->src.pos.headlen;
 	m->hash = r->src.pos.hash;
+	m->forwarded = r->forwarded;
+}
+
+/*
+ * RELP: the last mark whose records are all acknowledged (at most
+ * FWD_RELP_WINDOW messages wait for theirs), or NULL.
+ */
+static struct mark *
+acked_mark(struct run *r)
+{
+	struct mark *m, *pick = NULL;
+	unsigned i;
+
+	for (i = 0; i < r->nmarks; i++) {
+		m = &r->marks[(r->first + i) % MARKS];
+		if (m->sent + FWD_RELP_WINDOW > r->sent_bytes)
+			break;
+		pick = m;
+	}
+	return pick;
+}
+
+/* P's file and offset as a checkpoint position. */
+static void
+mark_pos(const struct mark *m, struct fwd_pos *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dev = m->dev;
+	p->ino = m->ino;
+	p->off = m->off;
+	p->headlen = m->headlen;
+	p->hash = m->hash;
 }
 
 /*
@@ -241,7 +277,7 @@ rewind_marks(struct run *r, uint64_t back, int64_t now)
 
 	for (i = 0; i < r->nmarks && back > 0; i++) {
 		m = &r->marks[(r->first + i) % MARKS];
-		if (m->at < now - RESEND_MS)
+		if (m->at < now - RESEND_MS && !r->relp)
 			continue;
 		if (pick == NULL || m->sent <= target)
 			pick = m;
@@ -251,12 +287,7 @@ rewind_marks(struct run *r, uint64_t back, int64_t now)
 	r->nmarks = 0;
 	if (pick == NULL)
 		return;
-	memset(&at, 0, sizeof(at));
-	at.dev = pick->dev;
-	at.ino = pick->ino;
-	at.off = pick->off;
-	at.headlen = pick->headlen;
-	at.hash = pick->hash;
+	mark_pos(pick, &at);
 	fwd_src_close(&r->src);
 	if (fwd_src_open(&r->src, r->c->log_path, &at) == -1)
 		fwd_note(r, TINTIN_ERROR, "cannot reopen the log: %s.",
@@ -271,7 +302,8 @@ lose(struct run *r, const char *why, int reset)
 {
 	int64_t now = now_ms();
 
-	rewind_marks(r, reset ? r->window : fwd_net_unacked(r->net), now);
+	rewind_marks(r, r->relp ? FWD_RELP_WINDOW : reset ? r->window :
+	    fwd_net_unacked(r->net), now);
 	fwd_net_close(r->net);
 	r->up = 0;
 	if (!r->down)
@@ -285,12 +317,24 @@ lose(struct run *r, const char *why, int reset)
 static void
 save(struct run *r, int64_t now)
 {
+	struct fwd_pos at;
+	struct mark *m;
+	int rc;
+
 	if (!r->dirty)
 		return;
-	if (fwd_src_save(&r->src, r->c->state_path) == 0) {
-		r->dirty = 0;
+	if (r->relp && r->nmarks > 0) {
+		/* Only as far as the collector acknowledged. */
+		if ((m = acked_mark(r)) == NULL)
+			return;
+		mark_pos(m, &at);
+		if ((rc = fwd_src_save_pos(&at, r->c->state_path)) == 0)
+			r->acked = m->forwarded;
+	} else if ((rc = fwd_src_save(&r->src, r->c->state_path)) == 0)
 		r->acked = r->forwarded;
-	} else if (r->saved_at >= 0)
+	if (rc == 0)
+		r->dirty = 0;
+	else if (r->saved_at >= 0)
 		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint "
 		    "%s: %s.", r->c->state_path,
 		    strerror(errno));
@@ -378,7 +422,7 @@ send_batch(struct run *r, size_t took, int64_t now)
 			return;
 		}
 		r->forwarded += r->nrec;
-		r->sent_bytes += r->olen;
+		r->sent_bytes += r->relp ? r->nrec : r->olen;
 	}
 	r->lines_in += r->nlines;
 	r->bytes_in += took;
@@ -492,6 +536,7 @@ fwd_run(const struct fwd_conf *c, int report)
 	r->c = c;
 	r->report = report;
 	r->window = socket_window();
+	r->relp = strncmp(c->target, "relp://", 7) == 0;
 	r->backoff = 1;
 	r->saved_at = -1;
 	r->reported_at = -1000000;

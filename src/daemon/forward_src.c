@@ -502,13 +502,19 @@ fwd_src_backlog(struct fwd_src *s)
 int
 fwd_src_save(struct fwd_src *s, const char *path)
 {
+	refresh_head(s);
+	return fwd_src_save_pos(&s->pos, path);
+}
+
+int
+fwd_src_save_pos(const struct fwd_pos *p, const char *path)
+{
 	char tmp[PATH_MAX + 8], line[128];
 	int fd, n, rc;
 
-	refresh_head(s);
 	n = snprintf(line, sizeof(line), "%ju %ju %ju %zu %016" PRIx64 "\n",
-	    (uintmax_t)s->pos.dev, (uintmax_t)s->pos.ino,
-	    (uintmax_t)s->pos.off, s->pos.headlen, s->pos.hash);
+	    (uintmax_t)p->dev, (uintmax_t)p->ino, (uintmax_t)p->off,
+	    p->headlen, p->hash);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);

@@ -96,10 +96,16 @@ class Collector:
         # workers may reorder a stream).
         text = (f"global({glob})\n"
                 'main_queue(queue.type="Direct")\n')
-        if kind == "relp":
-            text += ('module(load="imrelp")\n'
+        if kind in ("relp", "relp-tls"):
+            tls = ""
+            if kind == "relp-tls":
+                tls = (f' tls="on" tls.caCert="{pki["ca"]}"'
+                       f' tls.myCert="{pki["cert"]}"'
+                       f' tls.myPrivKey="{pki["key"]}"')
+            lib = ' tls.tlslib="openssl"' if kind == "relp-tls" else ""
+            text += (f'module(load="imrelp"{lib})\n'
                      f'input(type="imrelp" port="{self.port}" '
-                     'address="127.0.0.1")\n')
+                     f'address="127.0.0.1"{tls})\n')
         else:
             drv = ""
             if kind == "tls":
