@@ -93,7 +93,7 @@ now_ms(void)
  * One line to the daemon: a record "L LEVEL Forwarding to TARGET: ..."
  * (fwd_note) or the status "S ..." (tell).
  */
-static void
+static void __attribute__((format(printf, 3, 0)))
 vtell(struct run *r, const char *head, const char *fmt, va_list ap)
 {
 	char line[900];
