@@ -32,7 +32,7 @@ CFLAGS		?= -O2 -g
 CPPFLAGS	+= -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS) -MMD -MP
 LDLIBS_DAEMON	= $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
-		  -lssl -lcrypto -lcrypt -lpcre2-8 -ldl $(LDLIBS_TINTIN)
+		  -lssl -lcrypto -lcrypt -lpcre2-8 -ldl -lrelp $(LDLIBS_TINTIN)
 LDLIBS_CLIENT	= -lssl -lcrypto \
 		  $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
@@ -66,12 +66,14 @@ DAEMON_SESSION	= command.c command_auth.c shell.c shell_term.c client.c \
 		  client_text.c client_mux.c client_follow.c client_out.c \
 		  auth_check.c auth.c tls.c
 DAEMON_METRICS	= metrics.c metrics_http.c
+DAEMON_FORWARD	= forward.c forward_src.c forward_net.c forward_run.c \
+		  forward_record.c
 DAEMON_ALERT	= alert.c prefilter.c mail.c mail_message.c mail_spool.c \
 		  smtp.c
 DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
 DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SERVER) \
-		  $(DAEMON_SESSION) $(DAEMON_METRICS) $(DAEMON_ALERT) \
-		  $(DAEMON_BASE))
+		  $(DAEMON_SESSION) $(DAEMON_METRICS) $(DAEMON_FORWARD) \
+		  $(DAEMON_ALERT) $(DAEMON_BASE))
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c

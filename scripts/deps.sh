@@ -9,7 +9,8 @@ libinih-dev libssl-dev libedit-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 libpcre2-dev libcurl4-openssl-dev python3-aiosmtpd
 python3 python3-pytest
-rsyslog socat netcat-openbsd zstd prometheus
+rsyslog rsyslog-openssl rsyslog-relp librelp-dev socat netcat-openbsd zstd
+prometheus
 procps util-linux gdb groff-base tmux valgrind
 libgtk-4-dev libvte-2.91-gtk4-dev
 xvfb xdotool xclip xauth fonts-dejavu-core imagemagick desktop-file-utils

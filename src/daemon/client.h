@@ -67,6 +67,9 @@ struct sessions {
 
 	int		 stopping;	/* quit: no more input taken */
 	struct metrics	*m;		/* the counters they keep */
+	/* More of /status (the forward target's state) into BUF, or NULL. */
+	void		(*status_more)(void *arg, char *buf, size_t size);
+	void		*status_arg;
 };
 
 /* Stop the daemon at the end of this loop turn (quit). */

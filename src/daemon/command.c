@@ -174,7 +174,8 @@ cmd_status(struct client *c, char *args)
 	struct sessions *d = c->d;
 	uint64_t size, abytes;
 	unsigned narch;
-	char buf[400];
+	char buf[1200], fwd[700];
+	size_t n;
 
 	(void)args;
 	/* Sink 0 is the main log file. */
@@ -187,6 +188,11 @@ cmd_status(struct client *c, char *args)
 	    config_mode_name(d->cfg->tls_mode),
 	    config_mode_name(d->cfg->auth_mode), (unsigned long long)size,
 	    narch, (unsigned long long)abytes);
+	fwd[0] = '\0';
+	if (d->status_more != NULL)
+		d->status_more(d->status_arg, fwd, sizeof(fwd));
+	if ((n = strlen(buf)) > 0 && fwd[0] != '\0')
+		snprintf(buf + n - 1, sizeof(buf) - n + 1, "%s\n", fwd);
 	client_reply(c, buf);
 }
 

@@ -5,6 +5,7 @@
  * unknown sections and keys are errors, so a typo never goes unnoticed.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -98,7 +99,7 @@ set_file(struct config *c, int line, const struct config_key *k,
 		    sizeof(c->log_file), 0);
 }
 
-/* [forward] target: tcp://, udp:// or unix:. */
+/* [forward] target: tcp://, tls://, relp://, udp:// or unix:. */
 static void
 set_target(struct config *c, int line, const struct config_key *k,
     void *base, const char *value)
@@ -106,10 +107,13 @@ set_target(struct config *c, int line, const struct config_key *k,
 	(void)k;
 	(void)base;
 	if (strncmp(value, "tcp://", 6) != 0 &&
+	    strncmp(value, "tls://", 6) != 0 &&
+	    strncmp(value, "relp://", 7) != 0 &&
 	    strncmp(value, "udp://", 6) != 0 &&
 	    strncmp(value, "unix:", 5) != 0)
 		config_error(c, line, "target: '%s' is not tcp://HOST:PORT, "
-		    "udp://HOST:PORT or unix:PATH", value);
+		    "tls://HOST:PORT, relp://HOST:PORT, udp://HOST:PORT or "
+		    "unix:PATH", value);
 	else if (strlen(value) >= sizeof(c->forward_target))
 		config_error(c, line, "target: too long");
 	else
@@ -158,6 +162,32 @@ set_metrics_listen(struct config *c, int line, const struct config_key *k,
 bad:
 	config_error(c, line, "listen: '%s' is not ADDRESS:PORT (an IPv4 "
 	    "address, [an IPv6 one] or *, and a port), nor none", text);
+}
+
+/*
+ * [forward] fingerprint: the collector's certificate's SHA-256, 64 hex
+ * digits, with or without colons (as openssl x509 -fingerprint prints).
+ */
+static void
+set_fingerprint(struct config *c, int line, const struct config_key *k,
+    void *base, const char *value)
+{
+	size_t n = 0;
+	const char *p;
+
+	(void)k;
+	(void)base;
+	for (p = value; *p != '\0'; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n >= 64)
+			break;
+		c->forward_fingerprint[n++] = (char)tolower((unsigned char)*p);
+	}
+	c->forward_fingerprint[n] = '\0';
+	if (*p != '\0' || n != 64)
+		config_error(c, line, "fingerprint: '%s' is not a SHA-256 "
+		    "fingerprint (64 hex digits)", value);
 }
 
 #define C(m)	CONFIG_FIELD(struct config, m)
@@ -302,6 +332,18 @@ static const struct config_key forward_keys[] = {
 	    set_target },
 	{ "level", CT_LEVEL, C(forward_level), 0, 0, 0, NULL, "info",
 	    LEVEL_WHAT, NULL },
+	{ "state_dir", CT_PATH, C(forward_state_dir), 0, 0, CF_ABSOLUTE, NULL,
+	    "/var/lib/matt_daemon", NULL, NULL },
+	{ "max_backlog", CT_SIZE, C(forward_max_backlog), 65536, 0, CF_ZERO,
+	    NULL, "1G", "0 or a size of at least 64K", NULL },
+	{ "ca_file", CT_PATH, C(forward_ca_file), 0, 0, CF_ABSOLUTE, NULL,
+	    NULL, NULL, NULL },
+	{ "fingerprint", CT_STRING, C(forward_fingerprint), 0, 0, 0, NULL,
+	    NULL, NULL, set_fingerprint },
+	{ "cert", CT_PATH, C(forward_cert), 0, 0, CF_ABSOLUTE, NULL, NULL,
+	    NULL, NULL },
+	{ "key", CT_PATH, C(forward_key), 0, 0, CF_ABSOLUTE, NULL, NULL,
+	    NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -515,6 +557,20 @@ reader(char *str, int num, void *stream)
 	return s;
 }
 
+/* TLS forwarding needs a way to trust the collector; a cert its key. */
+static void
+check_forward(struct config *c)
+{
+	int tls = strncmp(c->forward_target, "tls://", 6) == 0;
+
+	if (tls && c->forward_ca_file[0] == '\0' &&
+	    c->forward_fingerprint[0] == '\0')
+		config_error(c, 0, "[forward] target %s needs ca_file or "
+		    "fingerprint", c->forward_target);
+	if ((c->forward_cert[0] != '\0') != (c->forward_key[0] != '\0'))
+		config_error(c, 0, "[forward] cert and key go together");
+}
+
 static void
 validate(struct config *c)
 {
@@ -535,6 +591,7 @@ validate(struct config *c)
 		config_error(c, 0, "compress_level: gzip levels go from 1 to "
 		    "9");
 	config_check_alerts(c);
+	check_forward(c);
 	for (i = 0; i < c->nsinks; i++) {
 		s = &c->sinks[i];
 		if (s->path[0] == '\0')

@@ -107,6 +107,12 @@ struct config {
 	/* [forward] */
 	char		 forward_target[512];
 	int		 forward_level;
+	char		 forward_state_dir[PATH_MAX];	/* checkpoints */
+	size_t		 forward_max_backlog;	/* bytes, 0 = no limit */
+	char		 forward_ca_file[PATH_MAX];	/* tls:// */
+	char		 forward_fingerprint[96];	/* SHA-256, hex */
+	char		 forward_cert[PATH_MAX];	/* client cert */
+	char		 forward_key[PATH_MAX];
 
 	/* [metrics] */
 	char		 metrics_addr[64];	/* "" = off, "*" or an IP */

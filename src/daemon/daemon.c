@@ -26,6 +26,7 @@
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
+#include "daemon/forward.h"
 #include "daemon/lock.h"
 #include "daemon/mail.h"
 #include "daemon/metrics_http.h"
@@ -109,6 +110,8 @@ daemon_exit(struct daemon *d)
 		tintin_flush(d->log);
 	}
 	d->sessions.stopping = 1;
+	forward_stop(d->forward);
+	d->forward = NULL;
 	shell_kill_all(&d->sessions);
 	client_close_all(&d->sessions);
 	server_stop(&d->server);
@@ -142,6 +145,34 @@ alert_figures(void *arg, struct metrics_alerts *out)
 	out->waiting = mc.waiting;
 }
 
+/* The forward target's state, at the end of /status. */
+static void
+status_forward(void *arg, char *buf, size_t size)
+{
+	struct daemon *d = arg;
+
+	forward_status(d->forward, buf, size);
+}
+
+/* The lossless forwarder's figures, for the metrics. */
+static int
+forward_to_metrics(void *arg, struct metrics_forward *out)
+{
+	struct daemon *d = arg;
+	struct forward_figures g;
+
+	if (forward_figures(d->forward, &g) == -1)
+		return -1;
+	out->target = g.target;
+	out->sent = g.forwarded;
+	out->acked = g.acked;
+	out->waiting = g.waiting;
+	out->waiting_bytes = g.waiting_bytes;
+	out->oldest_age = g.oldest_age > 0 ? (uint64_t)g.oldest_age : 0;
+	out->up = strcmp(g.state, "up") == 0;
+	return 0;
+}
+
 /* Where the metrics read what the daemon's state holds. */
 static void
 metrics_wire(struct daemon *d)
@@ -153,6 +184,8 @@ metrics_wire(struct daemon *d)
 	d->m.forward_sink = -1;
 	d->m.alerts_fn = alert_figures;
 	d->m.alerts_arg = d;
+	d->m.forward_fn = forward_to_metrics;
+	d->m.forward_arg = d;
 }
 
 /* Before detaching: say it on stderr and in the log, then exit 1. */
@@ -219,7 +252,11 @@ open_logs(struct daemon *d)
 		if (c->sinks[i].events != 0)
 			tintin_set_categories(d->log, idx, c->sinks[i].events);
 	}
-	if (c->forward_target[0] != '\0' && (d->m.forward_sink =
+	forward_note_start(path);
+	/* tcp://, tls:// and relp:// go through the forwarder child, from
+	 * the file; udp:// and unix: through the library's syslog sink. */
+	if (c->forward_target[0] != '\0' &&
+	    !forward_wanted(c->forward_target) && (d->m.forward_sink =
 	    tintin_add_syslog(d->log, c->forward_target, c->forward_level,
 	    err, sizeof(err))) == -1) {
 		fprintf(stderr, "Matt_daemon: [forward] target %s: %s\n",
@@ -313,6 +350,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);
 		metrics_http_tick(d->metrics_http);
+		forward_tick(d->forward);
 		archiver = tintin_archiver_pid(d->log);
 		tintin_tick(d->log);
 		/* The archiver may be reaped (and started) in there too. */
@@ -403,6 +441,10 @@ serve_setup(struct daemon *d, int listen_fd, int local_fd)
 	/* After detaching: the mailer's children are the daemon's. */
 	if (alerts_start(d) == -1)
 		return "cannot set up mail alerts";
+	if (d->cfg->forward_target[0] != '\0' &&
+	    forward_wanted(d->cfg->forward_target) &&
+	    (d->forward = forward_start(d->cfg, &d->loop, d->log)) == NULL)
+		return "cannot start the forwarder";
 
 	if (server_start(&d->server, listen_fd, local_fd) == -1)
 		return "cannot watch the listening sockets";
@@ -456,6 +498,8 @@ daemon_main(struct config *cfg, int foreground)
 	d->sessions.loop = &d->loop;
 	d->sessions.ops = &command_ops;
 	d->sessions.m = &d->m;
+	d->sessions.status_more = status_forward;
+	d->sessions.status_arg = d;
 	d->server.s = &d->sessions;
 	metrics_wire(d);
 

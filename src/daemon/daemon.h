@@ -16,6 +16,7 @@
 
 struct alerts;
 struct mailer;
+struct forward;
 struct metrics_http;
 
 struct daemon {
@@ -35,6 +36,7 @@ struct daemon {
 
 	struct alerts	*alerts;	/* [alert] rules, or NULL */
 	struct mailer	*mailer;	/* their mail queue, or NULL */
+	struct forward	*forward;	/* the forwarder child, or NULL */
 
 	int		 syslog_open;
 	int		 exit_status;

@@ -326,12 +326,16 @@ emit_forward(struct out *o, const struct snap *s, const char *name)
 		return;
 	snprintf(lab, sizeof(lab), "target=\"%s\"", label(v, sizeof(v),
 	    s->fwd.target));
+	if (strcmp(name, "forward_bytes_total") == 0 && !s->fwd.has_bytes)
+		return;		/* the forwarder counts records */
 	x = strcmp(name, "forward_records_total") == 0 ? s->fwd.sent :
 	    strcmp(name, "forward_bytes_total") == 0 ? s->fwd.bytes :
+	    strcmp(name, "forward_acknowledged_total") == 0 ? s->fwd.acked :
 	    strcmp(name, "forward_dropped_total") == 0 ? s->fwd.dropped :
 	    strcmp(name, "forward_queue") == 0 ? s->fwd.waiting :
 	    strcmp(name, "forward_queue_bytes") == 0 ? s->fwd.waiting_bytes :
-	    (uint64_t)s->fwd.up;
+	    strcmp(name, "forward_oldest_waiting_seconds") == 0 ?
+	    s->fwd.oldest_age : (uint64_t)s->fwd.up;
 	sample(o, name, lab, x);
 }
 
@@ -388,12 +392,18 @@ static const struct family families[] = {
 	    "target.", NULL, emit_forward },
 	{ "forward_bytes_total", "counter", "Bytes sent to the forward "
 	    "target.", NULL, emit_forward },
+	{ "forward_acknowledged_total", "counter", "Records the forward "
+	    "target acknowledged (RELP; 0 for the others).", NULL,
+	    emit_forward },
 	{ "forward_dropped_total", "counter", "Records dropped for the "
 	    "forward target: its queue was full.", NULL, emit_forward },
 	{ "forward_queue", "gauge", "Records waiting for the forward "
 	    "target.", NULL, emit_forward },
 	{ "forward_queue_bytes", "gauge", "Bytes waiting for the forward "
 	    "target.", NULL, emit_forward },
+	{ "forward_oldest_waiting_seconds", "gauge", "Age of the oldest "
+	    "record not yet forwarded, in seconds (0: none waiting).", NULL,
+	    emit_forward },
 	{ "forward_up", "gauge", "1 when connected to the forward target, "
 	    "else 0.", NULL, emit_forward },
 };
@@ -404,9 +414,12 @@ metrics_forward(const struct metrics *m, struct metrics_forward *f)
 {
 	struct tintin_sink_stats st;
 
+	memset(f, 0, sizeof(*f));
+	if (m->forward_fn != NULL && m->forward_fn(m->forward_arg, f) == 0)
+		return 0;
 	/*
-	 * Tintin's syslog sink: records and bytes sent, records dropped,
-	 * its queue.  (The age of the oldest record waiting is not kept.)
+	 * Tintin's syslog sink (udp://, unix:): records and bytes sent,
+	 * records dropped, its queue; no acknowledgement, no ages.
 	 */
 	if (m->forward_sink < 0 || m->log == NULL || *m->log == NULL ||
 	    tintin_sink_stats(*m->log, m->forward_sink, &st) == -1)
@@ -414,6 +427,7 @@ metrics_forward(const struct metrics *m, struct metrics_forward *f)
 	f->target = m->cfg->forward_target;
 	f->sent = st.records;
 	f->bytes = st.bytes;
+	f->has_bytes = 1;
 	f->dropped = st.lost;
 	if (tintin_sink_queue(*m->log, m->forward_sink, &f->waiting,
 	    &f->waiting_bytes, &f->up) == -1)

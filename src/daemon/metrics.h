@@ -38,6 +38,24 @@ struct metrics_alerts {
 };
 typedef void	(*metrics_alerts_fn)(void *arg, struct metrics_alerts *out);
 
+/* The forward target's figures (see metrics_forward()). */
+struct metrics_forward {
+	const char	*target;
+	uint64_t	 sent;		/* records handed to the socket */
+	uint64_t	 bytes;		/* if has_bytes */
+	int		 has_bytes;
+	uint64_t	 acked;		/* acknowledged by the collector */
+	uint64_t	 dropped;	/* records dropped: queue full */
+	uint64_t	 waiting;	/* records queued now */
+	uint64_t	 waiting_bytes;
+	uint64_t	 oldest_age;	/* s, the oldest record waiting */
+	int		 up;		/* connected now */
+};
+
+/* The lossless forwarder's figures into *OUT: 0, or -1 if there is
+ * none (then the library's syslog sink is read, if any). */
+typedef int	(*metrics_forward_fn)(void *arg, struct metrics_forward *out);
+
 /*
  * The counters: plain integers the modules increment where the event
  * happens (once per read for lines and bytes), and where the rest is read
@@ -57,18 +75,10 @@ struct metrics {
 	int		 forward_sink;	/* its index, or -1 */
 	metrics_alerts_fn alerts_fn;	/* or NULL: all zero */
 	void		*alerts_arg;
+	metrics_forward_fn forward_fn;	/* or NULL */
+	void		*forward_arg;
 };
 
-/* The forward target's figures (see metrics_forward()). */
-struct metrics_forward {
-	const char	*target;
-	uint64_t	 sent;		/* records handed to the socket */
-	uint64_t	 bytes;
-	uint64_t	 dropped;	/* records dropped: queue full */
-	uint64_t	 waiting;	/* records queued now */
-	uint64_t	 waiting_bytes;
-	int		 up;		/* connected now */
-};
 
 /*
  * The forward target's figures, into *F: 0, or -1 when there is none.

@@ -14,10 +14,38 @@ static void	follow_event(const struct net_event *ev, void *arg);
 
 /* ---- /status ------------------------------------------------------------ */
 
+/*
+ * "  ·  ⚠ forwarding to TARGET is down (N records waiting)" when the
+ * daemon's [forward] target is down, else ""; the label turns to the
+ * theme's warning colour meanwhile.
+ */
+static char *
+forward_warning(struct gui *g, const char *reply)
+{
+	char *state, *target, *waiting, *w;
+
+	state = replies_field(reply, "forward_state");
+	if (state == NULL || strcmp(state, "down") != 0) {
+		g_free(state);
+		gtk_widget_remove_css_class(GTK_WIDGET(g->status), "warning");
+		return g_strdup("");
+	}
+	target = replies_field(reply, "forward");
+	waiting = replies_field(reply, "waiting");
+	w = g_strdup_printf("  ·  ⚠ forwarding to %s is down (%s records "
+	    "waiting)", target ? target : "?", waiting ? waiting : "?");
+	gtk_widget_add_css_class(GTK_WIDGET(g->status), "warning");
+	g_free(state);
+	g_free(target);
+	g_free(waiting);
+	return w;
+}
+
 static void
 show_status(struct gui *g, const struct net_event *ev)
 {
 	char *uptime, *clients, *lines, *auth, *size, *up, *logsize, *text;
+	char *warn;
 
 	if (ev->reply != PROTO_OK) {
 		text = replies_error(ev->text);
@@ -37,14 +65,17 @@ show_status(struct gui *g, const struct net_event *ev)
 		g->admin = 1;		/* anyone may quit */
 		session_update_actions(g);
 	}
+	warn = forward_warning(g, ev->text);
 	text = g_strdup_printf("Connected as %s to %s:%s  ·  %s  ·  %s "
-	    "client%s  ·  up %s  ·  %s lines received  ·  log %s", g->whoami,
-	    g->params.host, g->params.port, g->tls_version ? g->tls_version :
-	    "no TLS", clients ? clients : "?", clients && strcmp(clients, "1")
-	    == 0 ? "" : "s", up, lines ? lines : "?", logsize);
+	    "client%s  ·  up %s  ·  %s lines received  ·  log %s%s",
+	    g->whoami, g->params.host, g->params.port, g->tls_version ?
+	    g->tls_version : "no TLS", clients ? clients : "?", clients &&
+	    strcmp(clients, "1") == 0 ? "" : "s", up, lines ? lines : "?",
+	    logsize, warn);
 	gtk_label_set_text(g->status, text);
 	gui_trace(g, "status", "%s", text);
 	g_free(text);
+	g_free(warn);
 	g_free(up);
 	g_free(logsize);
 	g_free(uptime);

@@ -116,6 +116,22 @@ int		 tintin_add_syslog(Tintin_reporter *r, const char *target,
 		    int min_level, char *err, size_t errlen);
 
 /*
+ * One RFC 5424 message, without framing, into BUF (SIZE bytes, at least
+ * 128): "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID - - MSG", facility
+ * daemon, severity from LEVEL, T and MS the time at UTC offset GMTOFF.
+ * HOST, APP and PROCID must be tokens (tintin_rfc5424_token()); newlines
+ * of MSG are escaped and MSG is cut to fit, never inside a character.
+ * Returns the message's length.  For forwarders of a log written by a
+ * reporter.
+ */
+size_t		 tintin_rfc5424(char *buf, size_t size, int level, int64_t t,
+		    int ms, long gmtoff, const char *host, const char *app,
+		    const char *procid, const char *msg, size_t len);
+
+/* Copy S into DST (SIZE bytes) as an RFC 5424 token, "-" when empty. */
+void		 tintin_rfc5424_token(char *dst, size_t size, const char *s);
+
+/*
  * A sink that hands whole formatted records (one or more lines, each
  * ending in '\n') to CB instead of a file, when they would be written:
  * for live views of the log.  Returns the sink's index or -1.

@@ -22,9 +22,8 @@
 /* RFC 5424 severities by TINTIN_* level. */
 static const int severity[TINTIN_NLEVELS] = { 7, 6, 5, 4, 3 };
 
-/* Copy S into DST (SIZE bytes) as PRINTUSASCII, or "-" when empty. */
-static void
-copy_token(char *dst, size_t size, const char *s)
+void
+tintin_rfc5424_token(char *dst, size_t size, const char *s)
 {
 	size_t i;
 
@@ -43,8 +42,8 @@ tintin_fwd_set_names(struct tintin_fwd *f, const char *app)
 	if (gethostname(host, sizeof(host)) == -1)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	copy_token(f->host, sizeof(f->host), host);
-	copy_token(f->app, sizeof(f->app), app != NULL ? app : "");
+	tintin_rfc5424_token(f->host, sizeof(f->host), host);
+	tintin_rfc5424_token(f->app, sizeof(f->app), app != NULL ? app : "");
 }
 
 /* Split "HOST:PORT" or "[V6]:PORT" (in place); 0 or -1 with ERR. */
@@ -194,21 +193,29 @@ copy_msg(char *p, char *end, const char *msg, size_t len)
 }
 
 size_t
-tintin_fwd_format(const struct tintin_fwd *f, char *buf, size_t size,
-    int level, time_t t, int ms, long gmtoff, const char *msg, size_t len)
+tintin_rfc5424(char *buf, size_t size, int level, int64_t t, int ms,
+    long gmtoff, const char *host, const char *app, const char *procid,
+    const char *msg, size_t len)
 {
 	char iso[32];
 	int n;
 
 	if (level < 0 || level >= TINTIN_NLEVELS)
 		level = TINTIN_ERROR;
-	tintin_format_iso(iso, (int64_t)t, ms, gmtoff);
+	tintin_format_iso(iso, t, ms, gmtoff);
 	n = snprintf(buf, size, "<%d>1 %s %s %s %s - - ",
-	    FACILITY_DAEMON * 8 + severity[level], iso, f->host, f->app,
-	    f->procid);
+	    FACILITY_DAEMON * 8 + severity[level], iso, host, app, procid);
 	if (n < 0)
 		return 0;
 	if ((size_t)n >= size)
 		return size - 1;
 	return (size_t)(copy_msg(buf + n, buf + size, msg, len) - buf);
+}
+
+size_t
+tintin_fwd_format(const struct tintin_fwd *f, char *buf, size_t size,
+    int level, time_t t, int ms, long gmtoff, const char *msg, size_t len)
+{
+	return tintin_rfc5424(buf, size, level, (int64_t)t, ms, gmtoff,
+	    f->host, f->app, f->procid, msg, len);
 }

@@ -129,8 +129,11 @@ def rsyslog(tmp_path):
 
 
 def forward_daemon(daemon_factory, target):
-    return daemon_factory(sub="daemon",
-                          extra=f"[forward]\ntarget = {target}\n").start()
+    d = daemon_factory(sub="daemon")
+    d.extra_text = (f"[forward]\ntarget = {target}\n"
+                    f"state_dir = {d.tmp}/state\n")
+    d.write_config()
+    return d.start()
 
 
 def send_lines(d, lines):
@@ -179,9 +182,12 @@ def test_tcp_survives_a_collector_restart(daemon_factory, rsyslog):
     # Reconnect attempts back off (1 s, 2 s, 4 s...): wait long enough.
     rs.wait_for("User input: after 4", timeout=40)
     got = rs.messages()
+    # Nothing lost.  A collector that resets the connection may have
+    # dropped what it had not read: the forwarder sends the last seconds
+    # again, so a line may come twice (a clean close sends nothing twice).
     for line in before + during + after:
-        assert got.count(f"User input: {line}") == 1, line
-    # Queued records keep their order.
+        assert 1 <= got.count(f"User input: {line}") <= 2, line
+    # Records keep their order (first arrivals).
     idx = [got.index(f"User input: {line}") for line in during + after]
     assert idx == sorted(idx)
     assert_fields(rs.record_of("User input: after 4"), d.pid, "notice")

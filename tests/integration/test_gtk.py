@@ -1033,3 +1033,27 @@ def test_a_hundred_thousand_records(user_daemon, gui):
     g.type("big 000000")            # dropped: over the limit
     g.wait("search", r"^big 000000: No match", after=n, timeout=60)
     g.screenshot("big.png")
+
+
+def test_status_bar_warns_while_forwarding_is_down(daemon_factory, gui,
+                                                    tmp_path):
+    """Item 7 of issue 18: a [forward] target that is down shows in the
+    status bar, with the records waiting; the warning goes once it is
+    back."""
+    from collector import Collector
+    col = Collector(tmp_path / "rsyslog")
+    d = secure_daemon(daemon_factory)
+    d.extra_text += (f"[forward]\ntarget = tcp://127.0.0.1:{col.port}\n"
+                     f"state_dir = {d.tmp}/state\n")
+    d.write_config()
+    d.start()
+    g = logged_in(gui, d)
+    connected(g)
+    g.wait("status", rf"  ·  ⚠ forwarding to tcp://127\.0\.0\.1:{col.port}"
+           r" is down \(\d+ records waiting\)$", timeout=30)
+    col.start()
+    try:
+        n = len(g.trace())
+        g.wait("status", r"  ·  log [^⚠]*$", after=n, timeout=40)
+    finally:
+        col.stop()

@@ -123,6 +123,7 @@ LOG_CALLS = {
     "alert_log": (2, 1, "", None),
     "startup_fail": (1, "ERROR", "", lambda f: f[:1].upper() + f[1:] + "."),
     "set_report": (2, 1, "Forwarding to %s: ", None),
+    "fwd_note": (2, 1, "Forwarding to %s: ", None),
 }
 LOG_SOURCES = [os.path.join(REPO, "src", d) for d in ("daemon", "tintin")]
 CONVERSION = r"%[-+ #0]*[0-9*]*(?:\.[0-9*]+)?(?:hh|h|ll|l|z|j|t)?[diouxXcsp%]"

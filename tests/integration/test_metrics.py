@@ -535,6 +535,35 @@ def test_forward_figures(daemon_factory, cleanup_dirs):
         assert v[f"matt_daemon_forward_queue{{{target}}}"] == 0
 
 
+def test_lossless_forward_figures_while_the_target_is_down(daemon_factory,
+                                                          cleanup_dirs):
+    """A tcp:// target nobody listens on: the forwarder's records wait in
+    the log file; the metrics say how many, since when, and that it is
+    down (the figures of the forwarder child, not of a queue)."""
+    port = free_port()
+    state = tempfile.mkdtemp(prefix="met_state_", dir="/tmp")
+    cleanup_dirs.append(state)
+    d = metrics_daemon(daemon_factory, extra="[forward]\ntarget = "
+                       f"tcp://127.0.0.1:{port}\nstate_dir = {state}\n")
+    cleanup_dirs.append(d.sockdir)
+    d.start()
+    log_lines(d, 20, tag="WAIT")
+    target = f'target="tcp://127.0.0.1:{port}"'
+
+    def waiting():
+        v = samples(scrape(d)[1])
+        return v.get(f"matt_daemon_forward_queue{{{target}}}", 0) >= 20 \
+            and v.get(f"matt_daemon_forward_oldest_waiting_seconds"
+                      f"{{{target}}}", 0) >= 1 and v
+    v = wait_until(waiting, timeout=15)
+    assert v, samples(scrape(d)[1])
+    assert v[f"matt_daemon_forward_up{{{target}}}"] == 0
+    assert v[f"matt_daemon_forward_records_total{{{target}}}"] == 0
+    assert v[f"matt_daemon_forward_acknowledged_total{{{target}}}"] == 0
+    # the forwarder counts records, not bytes: no bytes sample
+    assert f"matt_daemon_forward_bytes_total{{{target}}}" not in v
+
+
 def test_alert_figures(daemon_factory, cleanup_dirs):
     """A rule's matches and its mail, sent to a real SMTP server."""
     from test_mail import Smtp, mail_conf

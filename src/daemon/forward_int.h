@@ -1,0 +1,113 @@
+/*
+ * Between the parts of the forwarder child: the log file as a queue
+ * (forward_src.c), the connection to the collector (forward_net.c) and
+ * the loop that joins them (forward_run.c).  Not for the rest of the
+ * daemon, which knows only forward.h.
+ */
+#ifndef FORWARD_INT_H
+#define FORWARD_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "daemon/config.h"
+
+#define FWD_HEAD	4096		/* first bytes naming a file */
+#define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
+#define FWD_MSG_MAX	8192		/* one message, as the syslog sink */
+#define FWD_RELP_WINDOW	128		/* RELP messages not acknowledged */
+
+enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };
+
+/* Where forwarding stands: a file and an offset in its (plain) bytes. */
+struct fwd_pos {
+	dev_t		 dev;
+	ino_t		 ino;
+	uint64_t	 off;
+	unsigned char	 head[FWD_HEAD];	/* its first bytes */
+	size_t		 headlen;
+	uint64_t	 hash;			/* of those: FNV-1a */
+};
+
+/* The log file and its archives, read in order as one stream. */
+struct fwd_src {
+	char		 dir[PATH_MAX];
+	char		 base[NAME_MAX + 1];
+	char		 key[NAME_MAX + 1];	/* archive's stamp, "" = live */
+	int		 fd;
+	int		 comp;			/* FWD_PLAIN ... */
+	int		 draining;		/* live file renamed: finish */
+	struct fwd_pos	 pos;			/* pos.off: of buf[0] */
+	z_stream	 z;
+	ZSTD_DStream	*zs;
+	unsigned char	*zin;			/* compressed bytes read */
+	size_t		 zin_len, zin_pos;
+	int		 zeof;
+	uint64_t	 zout;			/* plain bytes decompressed */
+	char		*buf;			/* plain bytes from pos.off */
+	size_t		 len;
+	char		 note[400];		/* what went wrong, for the log */
+};
+
+/* Everything the child needs, copied before it is forked. */
+struct fwd_conf {
+	char		 target[512];
+	int		 level;
+	char		 log_path[PATH_MAX];
+	char		 state_path[PATH_MAX];	/* the checkpoint */
+	uint64_t	 max_backlog;
+	char		 ca_file[PATH_MAX];
+	char		 fingerprint[96];
+	char		 cert[PATH_MAX];
+	char		 key[PATH_MAX];
+	struct fwd_pos	 start;			/* without a checkpoint */
+	pid_t		 daemon_pid;
+};
+
+/* How records are formatted: the fields, the last time parsed. */
+struct fwd_fmt {
+	char		 host[256], app[49], procid[24];
+	char		 stamp[20];
+	int64_t		 stamp_t;
+	long		 stamp_off;
+	char		 msg[FWD_MSG_MAX];
+};
+
+/* forward_record.c */
+int	fwd_fmt_stamp(struct fwd_fmt *f, const char *s);
+size_t	fwd_fmt_record(struct fwd_fmt *f, const char *line, size_t len,
+	    int *level);
+void	fwd_fmt_pid(struct fwd_fmt *f, const char *line, size_t len);
+
+/* forward_src.c */
+int	fwd_src_open(struct fwd_src *s, const char *log_path,
+	    const struct fwd_pos *at);
+ssize_t	fwd_src_fill(struct fwd_src *s);
+void	fwd_src_consume(struct fwd_src *s, size_t n);
+int	fwd_src_next(struct fwd_src *s);
+uint64_t fwd_src_backlog(struct fwd_src *s);
+int	fwd_src_save(struct fwd_src *s, const char *path);
+int	fwd_src_save_pos(const struct fwd_pos *p, const char *path);
+int	fwd_src_load(struct fwd_pos *p, const char *path);
+void	fwd_src_close(struct fwd_src *s);
+
+/* forward_net.c */
+struct fwd_net;
+struct fwd_net *fwd_net_new(const struct fwd_conf *c, char *err,
+	    size_t errlen);
+int	fwd_net_connect(struct fwd_net *n, char *err, size_t errlen);
+int	fwd_net_send(struct fwd_net *n, const char *buf, size_t len,
+	    volatile int *quit, char *err, size_t errlen);
+int	fwd_net_fd(const struct fwd_net *n);
+int	fwd_net_lost(struct fwd_net *n);
+uint64_t fwd_net_unacked(const struct fwd_net *n);
+void	fwd_net_close(struct fwd_net *n);
+
+/* forward_run.c */
+void	fwd_run(const struct fwd_conf *c, int report)
+	    __attribute__((noreturn));
+
+#endif /* FORWARD_INT_H */

@@ -1,0 +1,96 @@
+/*
+ * The forwarder's records: a line of the log file in the text format of
+ * Tintin_reporter, "[dd/mm/yyyy-hh:mm:ss] [ LEVEL ] - NAME: MSG", turned
+ * into an RFC 5424 message by the library's formatter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/forward_int.h"
+#include "tintin/tintin.h"
+
+/* "dd/mm/yyyy-hh:mm:ss" (local time) into seconds and UTC offset. */
+int
+fwd_fmt_stamp(struct fwd_fmt *r, const char *s)
+{
+	struct tm tm;
+	int v[6], i, k, p = 0;
+	static const int w[6] = { 2, 2, 4, 2, 2, 2 };
+
+	if (memcmp(s, r->stamp, 19) == 0)
+		return 0;
+	for (i = 0; i < 6; i++) {
+		for (v[i] = 0, k = 0; k < w[i]; k++, p++) {
+			if (s[p] < '0' || s[p] > '9')
+				return -1;
+			v[i] = v[i] * 10 + s[p] - '0';
+		}
+		p++;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mday = v[0];
+	tm.tm_mon = v[1] - 1;
+	tm.tm_year = v[2] - 1900;
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	tm.tm_isdst = -1;
+	r->stamp_t = (int64_t)mktime(&tm);
+	r->stamp_off = tm.tm_gmtoff;
+	memcpy(r->stamp, s, 19);
+	return 0;
+}
+
+/*
+ * One text record "[STAMP] [ LEVEL ] - NAME: MSG" of LEN bytes as an
+ * RFC 5424 message into r->msg; its length, and its level in *LEVEL.  A
+ * line of another shape goes whole, at INFO, stamped now.
+ */
+size_t
+fwd_fmt_record(struct fwd_fmt *r, const char *line, size_t len, int *level)
+{
+	const char *p, *end = line + len, *lv, *name, *colon;
+	char lname[8];
+
+	*level = TINTIN_INFO;
+	p = line;
+	if (len > 30 && line[0] == '[' && line[20] == ']' &&
+	    memcmp(line + 21, " [ ", 3) == 0 && fwd_fmt_stamp(r, line + 1) == 0 &&
+	    (lv = memchr(line + 24, ' ', 8)) != NULL && lv - line - 24 < 8 &&
+	    end - lv > 5 && memcmp(lv, " ] - ", 5) == 0) {
+		memcpy(lname, line + 24, (size_t)(lv - line - 24));
+		lname[lv - line - 24] = '\0';
+		name = lv + 5;
+		colon = memchr(name, ':', (size_t)(end - name));
+		if ((*level = tintin_level_parse(lname)) >= 0 && colon != NULL &&
+		    colon + 1 < end && colon[1] == ' ') {
+			p = colon + 2;
+			return tintin_rfc5424(r->msg, sizeof(r->msg), *level,
+			    r->stamp_t, 0, r->stamp_off, r->host, r->app,
+			    r->procid, p, (size_t)(end - p));
+		}
+		*level = TINTIN_INFO;
+	}
+	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), 0,
+	    0, r->host, r->app, r->procid, line, len);
+}
+
+/* A new daemon's "started. PID: N." names the records that follow. */
+void
+fwd_fmt_pid(struct fwd_fmt *r, const char *line, size_t len)
+{
+	static const char key[] = "Matt_daemon: started. PID: ";
+	const char *p;
+	size_t i;
+
+	if (len < 40 || (p = memmem(line, len, key, sizeof(key) - 1)) == NULL)
+		return;
+	p += sizeof(key) - 1;
+	for (i = 0; p + i < line + len && i + 1 < sizeof(r->procid) &&
+	    p[i] >= '0' && p[i] <= '9'; i++)
+		r->procid[i] = p[i];
+	if (i > 0)
+		r->procid[i] = '\0';
+}

@@ -1,0 +1,575 @@
+/*
+ * The forwarder child: it reads the daemon's log file behind the writer,
+ * in large blocks, turns each record into an octet-counted RFC 5424
+ * message (RFC 6587), sends it, and moves its checkpoint only past bytes
+ * the socket took.  It follows the file into its archives, waits for the
+ * collector as long as the records stay on disk (up to max_backlog), and
+ * tells the daemon through a pipe what to log and how it stands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/forward_int.h"
+#include "tintin/tintin.h"
+
+#define OUT_MAX		(FWD_BLOCK + FWD_MSG_MAX + 16)
+#define BACKOFF_MAX	5	/* seconds between connect attempts */
+#define SAVE_EVERY_MS	250	/* checkpoint at most this often */
+#define MARKS		1024	/* where recent batches started */
+#define MARK_STEP	(64 * 1024)	/* socket bytes between two marks */
+#define RESEND_MS	10000	/* a reset resends at most this far back */
+
+/* A batch sent: socket bytes before it, when, and where it started. */
+struct mark {
+	uint64_t	 sent;
+	int64_t		 at;
+	dev_t		 dev;
+	ino_t		 ino;
+	uint64_t	 off;
+	size_t		 headlen;
+	uint64_t	 hash;
+	uint64_t	 forwarded;	/* records before it */
+};
+
+static volatile int	 quit;
+
+struct run {
+	const struct fwd_conf *c;
+	struct fwd_src	 src;
+	struct fwd_net	*net;
+	int		 report;
+	int		 inot;
+	int		 up;
+	int		 down;		/* the outage was logged */
+	int		 final;		/* the file ended in a piece of line */
+	int64_t		 retry_at;	/* ms */
+	int		 backoff;
+	char		*out;
+	size_t		 olen;
+	uint64_t	 nrec;		/* records in out */
+	uint64_t	 nlines;	/* lines of the source they took */
+	uint64_t	 lines_in, bytes_in;	/* taken so far: their size */
+	uint64_t	 forwarded, acked;
+	uint64_t	 skip, skipped, skipped_bytes;
+	int		 dirty;
+	int64_t		 saved_at, reported_at;
+	int64_t		 oldest;	/* time of the first unsent record */
+	struct fwd_fmt	 fmt;
+	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
+	int		 relp;		/* acknowledged messages */
+	uint64_t	 window;	/* what both socket buffers may hold */
+	struct mark	 marks[MARKS];	/* a ring */
+	unsigned	 nmarks, first;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One line to the daemon: a record "L LEVEL Forwarding to TARGET: ..."
+ * (fwd_note) or the status "S ..." (tell).
+ */
+static void __attribute__((format(printf, 3, 0)))
+vtell(struct run *r, const char *head, const char *fmt, va_list ap)
+{
+	char line[900];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s", head);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)write(r->report, line, (size_t)n);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+fwd_note(struct run *r, int level, const char *fmt, ...)
+{
+	char head[600];
+	va_list ap;
+
+	snprintf(head, sizeof(head), "L %d Forwarding to %s: ", level,
+	    r->c->target);
+	va_start(ap, fmt);
+	vtell(r, head, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+tell(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtell(r, "S ", fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Frames of the complete lines read so far into r->out, up to a block;
+ * lines to skip (backlog over max_backlog) are counted instead.  Returns
+ * the bytes of the source they took.
+ */
+static size_t
+build(struct run *r)
+{
+	struct fwd_src *s = &r->src;
+	const char *p = s->buf, *end = s->buf + s->len, *nl, *next;
+	size_t len, m;
+	int level, n;
+
+	r->olen = 0;
+	r->nrec = 0;
+	r->nlines = 0;
+	/* RELP: a mark every window, so a rewind resends at most two. */
+	while (p < end && r->olen < FWD_BLOCK && (!r->relp ||
+	    r->nrec < FWD_RELP_WINDOW)) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			/* A last piece, or a line longer than a block. */
+			if (!r->final && s->len < FWD_BLOCK)
+				break;
+			nl = end;
+		}
+		len = (size_t)(nl - p);
+		next = nl < end ? nl + 1 : nl;
+		if (r->skip > 0) {
+			r->skip -= r->skip < (size_t)(next - p) ? r->skip :
+			    (size_t)(next - p);
+			r->skipped++;
+			r->skipped_bytes += (size_t)(next - p);
+			p = next;
+			continue;
+		}
+		if (!r->up)
+			break;
+		r->nlines++;
+		fwd_fmt_pid(&r->fmt, p, len);
+		m = fwd_fmt_record(&r->fmt, p, len, &level);
+		if (level >= r->c->level) {
+			n = snprintf(r->out + r->olen, 16, "%zu ", m);
+			memcpy(r->out + r->olen + n, r->fmt.msg, m);
+			r->olen += (size_t)n + m;
+			r->nrec++;
+		}
+		p = next;
+	}
+	return (size_t)(p - s->buf);
+}
+
+/* Connect when due; the first failure of an outage is logged, once. */
+static void
+try_connect(struct run *r, int64_t now)
+{
+	char err[300];
+
+	if (r->up || now < r->retry_at)
+		return;
+	if (fwd_net_connect(r->net, err, sizeof(err)) == 0) {
+		r->up = 1;
+		r->down = 0;
+		r->backoff = 1;
+		fwd_note(r, TINTIN_INFO, "connected.");
+		return;
+	}
+	if (!r->down)
+		fwd_note(r, TINTIN_WARN, "cannot connect: %s; "
+		    "retrying in %ds.", err,
+		    r->backoff);
+	r->down = 1;
+	r->retry_at = now + r->backoff * 1000;
+	r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    r->backoff * 2;
+}
+
+/* Remember where a batch of the source starts, every MARK_STEP bytes. */
+static void
+mark(struct run *r, int64_t now)
+{
+	struct mark *m;
+
+	if (r->nmarks > 0 && r->sent_bytes - r->marks[(r->first +
+	    r->nmarks - 1) % MARKS].sent < (r->relp ? 1 : MARK_STEP))
+		return;
+	if (r->nmarks == MARKS) {
+		r->first = (r->first + 1) % MARKS;
+		r->nmarks--;
+	}
+	m = &r->marks[(r->first + r->nmarks++) % MARKS];
+	m->sent = r->sent_bytes;
+	m->at = now;
+	m->dev = r->src.pos.dev;
+	m->ino = r->src.pos.ino;
+	m->off = r->src.pos.off;
+	m->headlen = r->src.pos.headlen;
+	m->hash = r->src.pos.hash;
+	m->forwarded = r->forwarded;
+}
+
+/*
+ * RELP: the last mark whose records are all acknowledged (at most
+ * FWD_RELP_WINDOW messages wait for theirs), or NULL.
+ */
+static struct mark *
+acked_mark(struct run *r)
+{
+	struct mark *m, *pick = NULL;
+	unsigned i;
+
+	for (i = 0; i < r->nmarks; i++) {
+		m = &r->marks[(r->first + i) % MARKS];
+		if (m->sent + FWD_RELP_WINDOW > r->sent_bytes)
+			break;
+		pick = m;
+	}
+	return pick;
+}
+
+/* P's file and offset as a checkpoint position. */
+static void
+mark_pos(const struct mark *m, struct fwd_pos *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dev = m->dev;
+	p->ino = m->ino;
+	p->off = m->off;
+	p->headlen = m->headlen;
+	p->hash = m->hash;
+}
+
+/*
+ * The collector went away with BACK bytes of ours maybe unread (a reset
+ * drops what its socket held): go back to the last mark before them, or
+ * to the first of the last RESEND_MS, and send again from there.  What
+ * the collector had read comes twice; nothing is lost.
+ */
+static void
+rewind_marks(struct run *r, uint64_t back, int64_t now)
+{
+	uint64_t target = r->sent_bytes > back ? r->sent_bytes - back : 0;
+	struct mark *m, *pick = NULL;
+	struct fwd_pos at;
+	unsigned i;
+
+	for (i = 0; i < r->nmarks && back > 0; i++) {
+		m = &r->marks[(r->first + i) % MARKS];
+		if (m->at < now - RESEND_MS && !r->relp)
+			continue;
+		if (pick == NULL || m->sent <= target)
+			pick = m;
+		if (m->sent > target)
+			break;
+	}
+	r->nmarks = 0;
+	if (pick == NULL)
+		return;
+	mark_pos(pick, &at);
+	fwd_src_close(&r->src);
+	if (fwd_src_open(&r->src, r->c->log_path, &at) == -1)
+		fwd_note(r, TINTIN_ERROR, "cannot reopen the log: %s.",
+		    strerror(errno));
+	r->final = 0;
+	r->dirty = 1;
+}
+
+/* The connection is gone: log it once, send again what may be lost. */
+static void
+lose(struct run *r, const char *why, int reset)
+{
+	int64_t now = now_ms();
+
+	rewind_marks(r, r->relp ? FWD_RELP_WINDOW : reset ? r->window :
+	    fwd_net_unacked(r->net), now);
+	fwd_net_close(r->net);
+	r->up = 0;
+	if (!r->down)
+		fwd_note(r, TINTIN_WARN, "connection lost: %s; "
+		    "retrying in %ds.", why, 1);
+	r->down = 1;
+	r->backoff = 2;
+	r->retry_at = now + 1000;
+}
+
+static void
+save(struct run *r, int64_t now)
+{
+	struct fwd_pos at;
+	struct mark *m;
+	int rc;
+
+	if (!r->dirty)
+		return;
+	if (r->relp && r->nmarks > 0) {
+		/* Only as far as the collector acknowledged. */
+		if ((m = acked_mark(r)) == NULL)
+			return;
+		mark_pos(m, &at);
+		if ((rc = fwd_src_save_pos(&at, r->c->state_path)) == 0)
+			r->acked = m->forwarded;
+	} else if ((rc = fwd_src_save(&r->src, r->c->state_path)) == 0)
+		r->acked = r->forwarded;
+	if (rc == 0)
+		r->dirty = 0;
+	else if (r->saved_at >= 0)
+		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint "
+		    "%s: %s.", r->c->state_path,
+		    strerror(errno));
+	r->saved_at = now;
+}
+
+/*
+ * Once a second: the backlog against max_backlog, and the status line
+ * "S up|down FORWARDED ACKED WAITING WAITING_BYTES OLDEST_AGE" for the
+ * daemon; WAITING (records) is estimated from the bytes and the size of
+ * the records taken so far (about 80 bytes before the first).
+ */
+static void
+report(struct run *r, int64_t now, int64_t every)
+{
+	uint64_t backlog;
+	int64_t age = 0;
+
+	if (now - r->reported_at < every)
+		return;
+	r->reported_at = now;
+	backlog = fwd_src_backlog(&r->src);
+	if (r->c->max_backlog > 0 && backlog > r->c->max_backlog &&
+	    r->skip == 0)
+		r->skip = backlog - r->c->max_backlog;
+	if (r->skip == 0 && r->skipped > 0 && backlog <= r->c->max_backlog) {
+		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
+		    "skipped the %ju oldest records (%ju bytes).",
+		    (uintmax_t)r->skipped, (uintmax_t)r->skipped_bytes);
+		r->skipped = r->skipped_bytes = 0;
+	}
+	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
+	    fwd_fmt_stamp(&r->fmt, r->src.buf + 1) == 0)
+		age = (int64_t)time(NULL) - r->fmt.stamp_t;
+	tell(r, "%s %ju %ju %ju %ju %jd", r->up ? "up" : "down",
+	    (uintmax_t)r->forwarded, (uintmax_t)r->acked,
+	    (uintmax_t)(r->lines_in > 0 ? (uint64_t)((double)backlog *
+	    (double)r->lines_in / (double)r->bytes_in) : backlog / 80),
+	    (uintmax_t)backlog, (intmax_t)(age > 0 ? age : 0));
+}
+
+/* Nothing to send now: save, then wait for the file or the collector. */
+static void
+idle(struct run *r, int64_t now)
+{
+	struct pollfd p[2];
+	char ev[4096];
+	int ms = 1000, n = 1;
+
+	save(r, now);
+	report(r, now, 200);	/* caught up: a fresh status */
+	if (!r->up && r->retry_at - now < ms)
+		ms = r->retry_at - now > 0 ? (int)(r->retry_at - now) : 0;
+	p[0].fd = r->inot;
+	p[0].events = POLLIN;
+	if (r->up) {
+		p[1].fd = fwd_net_fd(r->net);
+		p[1].events = POLLRDHUP;
+		n = 2;
+	}
+	if (poll(p, (nfds_t)n, ms) > 0 && (p[0].revents & POLLIN))
+		while (read(r->inot, ev, sizeof(ev)) > 0)
+			;
+	if (r->up && (n = fwd_net_lost(r->net)) != 0)
+		lose(r, "closed by the collector", n == 2);
+}
+
+/* Send the batch built; on success the source moves past it. */
+static void
+send_batch(struct run *r, size_t took, int64_t now)
+{
+	char err[300];
+	int gone;
+
+	if (r->olen > 0) {
+		if ((gone = fwd_net_lost(r->net)) != 0) {
+			lose(r, "closed by the collector", gone == 2);
+			return;
+		}
+		mark(r, now);
+		if (fwd_net_send(r->net, r->out, r->olen, &quit, err,
+		    sizeof(err)) == -1) {
+			if (!quit)
+				lose(r, err, 1);
+			return;
+		}
+		r->forwarded += r->nrec;
+		r->sent_bytes += r->relp ? r->nrec : r->olen;
+	}
+	r->lines_in += r->nlines;
+	r->bytes_in += took;
+	fwd_src_consume(&r->src, took);
+	r->final = 0;
+	r->dirty = 1;
+	if (now - r->saved_at >= SAVE_EVERY_MS)
+		save(r, now);
+}
+
+/* One step: read, build, send; or move on to the next file; or wait. */
+static void
+step(struct run *r)
+{
+	int64_t now = now_ms();
+	ssize_t got;
+	size_t took;
+	int rc;
+
+	report(r, now, 1000);
+	try_connect(r, now);
+	if ((got = fwd_src_fill(&r->src)) < 0) {
+		fwd_note(r, TINTIN_ERROR, "cannot read the log: %s.",
+		    strerror(errno));
+		r->src.len = 0;
+		r->final = 1;
+	}
+	took = build(r);
+	if (took > 0) {
+		send_batch(r, took, now);
+		return;
+	}
+	if (got > 0)
+		return;
+	if (r->src.len > 0 && !r->final && !r->up)
+		return idle(r, now);
+	rc = fwd_src_next(&r->src);
+	if (r->src.note[0] != '\0') {
+		fwd_note(r, TINTIN_WARN, "%s.", r->src.note);
+		r->src.note[0] = '\0';
+	}
+	if (rc == 2)
+		r->final = 1;
+	else if (rc == 1)
+		r->dirty = 1;
+	else
+		idle(r, now);
+}
+
+/* The most both ends' socket buffers hold (tcp_wmem + tcp_rmem). */
+static uint64_t
+socket_window(void)
+{
+	static const char *const f[] = { "/proc/sys/net/ipv4/tcp_wmem",
+	    "/proc/sys/net/ipv4/tcp_rmem" };
+	unsigned long long lo, mid, hi;
+	uint64_t total = 0;
+	FILE *fp;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		hi = 8ULL << 20;
+		if ((fp = fopen(f[i], "re")) != NULL) {
+			if (fscanf(fp, "%llu %llu %llu", &lo, &mid, &hi) != 3)
+				hi = 8ULL << 20;
+			fclose(fp);
+		}
+		total += hi;
+	}
+	return total;
+}
+
+/* Signals, death with the daemon, the checkpoint's lock; 0 or -1. */
+static int
+setup(struct run *r)
+{
+	struct sigaction sa;
+	char lock[PATH_MAX + 8];
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != r->c->daemon_pid)
+		return -1;
+	(void)prctl(PR_SET_NAME, "md-forward");
+	/* One forwarder a checkpoint: an old one may still be saving. */
+	snprintf(lock, sizeof(lock), "%s.lock", r->c->state_path);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
+		fwd_note(r, TINTIN_ERROR, "cannot lock %s: %s.", lock,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+fwd_run(const struct fwd_conf *c, int report)
+{
+	static struct run run;
+	struct run *r = &run;
+	struct fwd_pos at;
+	char host[256], err[300];
+
+	r->c = c;
+	r->report = report;
+	r->window = socket_window();
+	r->relp = strncmp(c->target, "relp://", 7) == 0;
+	r->backoff = 1;
+	r->saved_at = -1;
+	r->reported_at = -1000000;
+	if (setup(r) == -1 || quit)
+		_exit(1);
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	tintin_rfc5424_token(r->fmt.host, sizeof(r->fmt.host), host);
+	tintin_rfc5424_token(r->fmt.app, sizeof(r->fmt.app), "Matt_daemon");
+	snprintf(r->fmt.procid, sizeof(r->fmt.procid), "%ld",
+	    (long)c->daemon_pid);
+	if (fwd_src_load(&at, c->state_path) == -1)
+		at = c->start;
+	if ((r->out = malloc(OUT_MAX)) == NULL ||
+	    (r->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    fwd_src_open(&r->src, c->log_path, &at) == -1 ||
+	    inotify_add_watch(r->inot, r->src.dir, IN_MODIFY | IN_CREATE |
+	    IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) == -1 ||
+	    (r->net = fwd_net_new(c, err, sizeof(err))) == NULL) {
+		fwd_note(r, TINTIN_ERROR, "cannot start: %s.",
+		    r->net == NULL && r->out != NULL ?
+		    err : strerror(errno));
+		_exit(1);
+	}
+	if (r->src.note[0] != '\0') {
+		fwd_note(r, TINTIN_WARN, "%s.", r->src.note);
+		r->src.note[0] = '\0';
+	}
+	r->dirty = 1;
+	while (!quit)
+		step(r);
+	r->dirty = 1;
+	save(r, now_ms());
+	_exit(0);
+}
