@@ -60,20 +60,19 @@ COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 # Matt_daemon, by subsystem, top to bottom: daemon.c wires the others;
 # each gets its narrow context, and includes point down (make check-deps).
 DAEMON_TOP	= main.c cmdline.c daemon.c daemonize.c lock.c notify.c \
-		  signals.c crash.c
-DAEMON_SERVER	= server.c
-DAEMON_SESSION	= command.c command_auth.c shell.c shell_term.c client.c \
-		  client_text.c client_mux.c client_follow.c client_out.c \
-		  auth_check.c auth.c tls.c
-DAEMON_METRICS	= metrics.c metrics_http.c
-DAEMON_FORWARD	= forward.c forward_src.c forward_net.c forward_run.c \
-		  forward_record.c
-DAEMON_ALERT	= alert.c prefilter.c mail.c mail_message.c mail_spool.c \
-		  smtp.c
+		  signals.c crash.c server.c
 DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
-DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SERVER) \
-		  $(DAEMON_SESSION) $(DAEMON_METRICS) $(DAEMON_FORWARD) \
-		  $(DAEMON_ALERT) $(DAEMON_BASE))
+DAEMON_SESSION	= $(addprefix session/, command.c command_auth.c shell.c \
+		  shell_term.c client.c client_text.c client_mux.c \
+		  client_follow.c client_out.c auth_check.c auth.c tls.c)
+DAEMON_METRICS	= $(addprefix metrics/, metrics.c metrics_http.c)
+DAEMON_FORWARD	= $(addprefix forward/, forward.c forward_src.c \
+		  forward_net.c forward_run.c forward_record.c)
+DAEMON_ALERT	= $(addprefix alert/, alert.c prefilter.c mail.c \
+		  mail_message.c mail_spool.c smtp.c)
+DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SESSION) \
+		  $(DAEMON_METRICS) $(DAEMON_FORWARD) $(DAEMON_ALERT) \
+		  $(DAEMON_BASE))
 # Ben_AFK: the core (libafk.a, shared with the GTK client) and the CLI.
 CLIENT_SRCS	= src/client/conn.c src/client/tls.c src/client/known_hosts.c \
 		  src/client/proto.c src/client/options.c
@@ -168,30 +167,34 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_auth: $(BUILD)/tests/unit/test_auth.o \
-		$(BUILD)/src/daemon/auth.o $(LIBCOMMON)
+		$(BUILD)/src/daemon/session/auth.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 # The alert engine alone: no daemon, no client, no mailer (mail.o).
 $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
-		$(BUILD)/src/daemon/alert.o $(BUILD)/src/daemon/mail_message.o \
-		$(BUILD)/src/daemon/prefilter.o $(BUILD)/src/daemon/loop.o \
+		$(addprefix $(BUILD)/src/daemon/alert/, alert.o mail_message.o \
+		prefilter.o) $(BUILD)/src/daemon/loop.o \
 		$(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 # The session layer (SESSION_OBJS), then the commands over it: unit
 # tests linked without the daemon, the server, the alerts or the signals.
 SESSION_OBJS	= $(BUILD)/tests/unit/session_harness.o \
-		  $(addprefix $(BUILD)/src/daemon/, client.o client_out.o \
-		  client_follow.o client_mux.o client_text.o loop.o auth.o \
-		  auth_check.o child.o tls.o config.o config_mail.o \
-		  config_value.o)
+		  $(addprefix $(BUILD)/src/daemon/session/, client.o \
+		  client_out.o client_follow.o client_mux.o client_text.o \
+		  auth.o auth_check.o tls.o) \
+		  $(addprefix $(BUILD)/src/daemon/, loop.o child.o config.o \
+		  config_mail.o config_value.o)
 $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 		$(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
-		$(addprefix $(BUILD)/src/daemon/, command.o command_auth.o \
-		shell.o shell_term.o cmdline.o metrics.o) $(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
+		$(addprefix $(BUILD)/src/daemon/session/, command.o \
+		command_auth.o shell.o shell_term.o) \
+		$(BUILD)/src/daemon/cmdline.o \
+		$(BUILD)/src/daemon/metrics/metrics.o \
+		$(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
-		$(BUILD)/src/daemon/prefilter.o
+		$(BUILD)/src/daemon/alert/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8
 $(BUILD)/tests/test_child: $(BUILD)/tests/unit/test_child.o \
 		$(BUILD)/src/daemon/child.o $(BUILD)/src/daemon/loop.o
@@ -223,7 +226,7 @@ FUZZ_FLAGS	= -std=c11 -D_GNU_SOURCE -DMD_VERSION='"$(VERSION)"' -Isrc -g -O1 \
 FUZZ_BINS	= build/fuzz/fuzz_framer build/fuzz/fuzz_config \
 		  build/fuzz/fuzz_protocol build/fuzz/fuzz_prefilter
 
-build/fuzz/fuzz_prefilter: fuzz/fuzz_prefilter.c src/daemon/prefilter.c
+build/fuzz/fuzz_prefilter: fuzz/fuzz_prefilter.c src/daemon/alert/prefilter.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -lpcre2-8
 

@@ -11,7 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "daemon/prefilter.h"
+#include "daemon/alert/prefilter.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Check that the dependencies between the modules of src/ point one way.
 
-A module is a name: src/daemon/client.c and src/daemon/client.h are the
+A module is a name: src/daemon/session/client.c and .../client.h are the
 module daemon/client, and an internal header (client_int.h) belongs to
 it too.  Module A depends on B when a file of A includes "B.h".  Two
 rules (DESIGN.md section 3):

@@ -8,10 +8,10 @@
 
 #include "daemon/config.h"
 #include "daemon/loop.h"
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 #include "tintin/tintin.h"
 
-#include "daemon/client.h"
+#include "daemon/session/client.h"
 #include "daemon/server.h"
 
 struct alerts;

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/auth.h"
+#include "daemon/session/auth.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/signals.h"
-#include "daemon/tls.h"
+#include "daemon/session/tls.h"
 
 #ifndef MD_VERSION
 #define MD_VERSION "dev"

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "common/mkdirs.h"
-#include "daemon/client.h"
+#include "daemon/session/client.h"
 #include "daemon/server.h"
 
 #define SERVER_BACKLOG	128

@@ -171,6 +171,15 @@ def call_args(code, start):
     raise AssertionError(f"unbalanced call at {start}")
 
 
+def source_files(tops):
+    """Every .c file under TOPS, subfolders included, tests excluded."""
+    return sorted(os.path.join(root, name)
+                  for top in tops
+                  for root, dirs, files in os.walk(top)
+                  if os.path.basename(root) != "tests"
+                  for name in files if name.endswith(".c"))
+
+
 def logged_formats():
     """{format: ("file:line", level)} of every message format in the
     daemon's and Tintin's logging calls; adjacent literals are joined, as C
@@ -178,31 +187,27 @@ def logged_formats():
     prototypes have no literal where the format goes: they are skipped."""
     found = {}
     names = "|".join(LOG_CALLS)
-    for top in LOG_SOURCES:
-        for name in sorted(os.listdir(top)):
-            if not name.endswith(".c"):
+    for path in source_files(LOG_SOURCES):
+        with open(path) as f:
+            code = strip_comments(f.read())
+        for m in re.finditer(rf"\b({names})\s*\(", code):
+            arg, level, prefix, fix = LOG_CALLS[m.group(1)]
+            args = call_args(code, m.end() - 1)
+            if len(args) <= arg:
                 continue
-            path = os.path.join(top, name)
-            with open(path) as f:
-                code = strip_comments(f.read())
-            for m in re.finditer(rf"\b({names})\s*\(", code):
-                arg, level, prefix, fix = LOG_CALLS[m.group(1)]
-                args = call_args(code, m.end() - 1)
-                if len(args) <= arg:
-                    continue
-                parts = re.findall(STRING, args[arg])
-                rest = re.sub(STRING, "", args[arg]).strip()
-                if not parts or rest:
-                    continue        # a variable, not a literal format
-                fmt = prefix + "".join(c_unescape(p[1:-1]) for p in parts)
-                if fix is not None:
-                    fmt = fix(fmt)
-                if isinstance(level, int):
-                    lm = re.fullmatch(r"\s*TINTIN_([A-Z]+)\s*", args[level])
-                    level = lm.group(1) if lm else None
-                line = code[:m.start()].count("\n") + 1
-                found.setdefault(fmt, (f"{os.path.relpath(path, REPO)}:"
-                                       f"{line}", level))
+            parts = re.findall(STRING, args[arg])
+            rest = re.sub(STRING, "", args[arg]).strip()
+            if not parts or rest:
+                continue        # a variable, not a literal format
+            fmt = prefix + "".join(c_unescape(p[1:-1]) for p in parts)
+            if fix is not None:
+                fmt = fix(fmt)
+            if isinstance(level, int):
+                lm = re.fullmatch(r"\s*TINTIN_([A-Z]+)\s*", args[level])
+                level = lm.group(1) if lm else None
+            line = code[:m.start()].count("\n") + 1
+            found.setdefault(fmt, (f"{os.path.relpath(path, REPO)}:"
+                                   f"{line}", level))
     return found
 
 

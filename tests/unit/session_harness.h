@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "daemon/client.h"
+#include "daemon/session/client.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
 

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/alert.h"
+#include "daemon/alert/alert.h"
 #include "daemon/config.h"
-#include "daemon/mail.h"
+#include "daemon/alert/mail.h"
 
 static void
 test_header_clean_strips_crlf_and_controls(void **state)

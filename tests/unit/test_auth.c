@@ -1,4 +1,4 @@
-/* Unit tests of the guard against password guessing (src/daemon/auth.c). */
+/* Unit tests of the guard against password guessing (src/daemon/session/auth.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "daemon/auth.h"
+#include "daemon/session/auth.h"
 
 /* The guard keeps its state in the module: each test works at its own
  * time, far past the windows of the tests before it. */

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "daemon/auth.h"
-#include "daemon/command.h"
+#include "daemon/session/auth.h"
+#include "daemon/session/command.h"
 #include "session_harness.h"
 
 static struct harness h;

@@ -15,7 +15,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "daemon/prefilter.h"
+#include "daemon/alert/prefilter.h"
 
 /* PATTERN gives exactly the literals of WANT ("" ends it), or none. */
 static void

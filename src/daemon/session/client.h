@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 #include "common/framer.h"
-#include "daemon/auth.h"
-#include "daemon/auth_check.h"
+#include "daemon/session/auth.h"
+#include "daemon/session/auth_check.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 #include "tintin/tintin.h"
 
 struct client;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/client.h"
-#include "daemon/client_int.h"
+#include "daemon/session/client.h"
+#include "daemon/session/client_int.h"
 
 #define LIVE_TAG	"* "	/* before each record to a live follower */
 #define LIVE_TAG_LEN	(sizeof(LIVE_TAG) - 1)

@@ -21,9 +21,9 @@
 #include "daemon/child.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
-#include "daemon/mail.h"
-#include "daemon/mail_spool.h"
-#include "daemon/smtp.h"
+#include "daemon/alert/mail.h"
+#include "daemon/alert/mail_spool.h"
+#include "daemon/alert/smtp.h"
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
 #define MAIL_ERR_MAX	512	/* the child's error line */

@@ -17,12 +17,12 @@
 #include <unistd.h>
 
 #include "common/escape.h"
-#include "daemon/auth.h"
-#include "daemon/client.h"
+#include "daemon/session/auth.h"
+#include "daemon/session/client.h"
 #include "daemon/cmdline.h"
-#include "daemon/command.h"
-#include "daemon/command_auth.h"
-#include "daemon/shell.h"
+#include "daemon/session/command.h"
+#include "daemon/session/command_auth.h"
+#include "daemon/session/shell.h"
 
 #define ARGS_MAX	512
 

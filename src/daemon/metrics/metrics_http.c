@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/metrics_http.h"
+#include "daemon/metrics/metrics_http.h"
 
 #define BODY_MAX	(64 * 1024)	/* the rendered metrics, at most */
 #define HEAD_MAX	256		/* status line and headers */

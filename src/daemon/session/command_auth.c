@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/auth.h"
-#include "daemon/auth_check.h"
-#include "daemon/client.h"
-#include "daemon/command_auth.h"
-#include "daemon/tls.h"
+#include "daemon/session/auth.h"
+#include "daemon/session/auth_check.h"
+#include "daemon/session/client.h"
+#include "daemon/session/command_auth.h"
+#include "daemon/session/tls.h"
 
 static void	cancel(struct client *);
 

@@ -11,7 +11,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "daemon/auth_check.h"
+#include "daemon/session/auth_check.h"
 #include "daemon/child.h"
 
 void

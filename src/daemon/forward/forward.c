@@ -18,8 +18,8 @@
 
 #include "common/mkdirs.h"
 #include "daemon/child.h"
-#include "daemon/forward.h"
-#include "daemon/forward_int.h"
+#include "daemon/forward/forward.h"
+#include "daemon/forward/forward_int.h"
 
 #define LINE_MAX_FWD	1024
 

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "daemon/client.h"
-#include "daemon/client_int.h"
-#include "daemon/tls.h"
+#include "daemon/session/client.h"
+#include "daemon/session/client_int.h"
+#include "daemon/session/tls.h"
 
 #define OUT_MAX		(16 * 1024)	/* replies waiting, unless following */
 #define FRAME_MAX	4096		/* largest frame payload */

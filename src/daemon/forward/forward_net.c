@@ -26,7 +26,7 @@
 #include <linux/sockios.h>
 #include <unistd.h>
 
-#include "daemon/forward_int.h"
+#include "daemon/forward/forward_int.h"
 
 #define CONNECT_TIMEOUT	10000	/* ms */
 #define WAIT_STEP	1000	/* ms: a blocked send looks at *quit */

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/forward_int.h"
+#include "daemon/forward/forward_int.h"
 
 #define ZIN	(128 * 1024)
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/mkdirs.h"
-#include "daemon/auth.h"
+#include "daemon/session/auth.h"
 
 #define GUARD_SLOTS	1024	/* networks with live failures or attempts */
 #define DELAY_MAX	8

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "common/mkdirs.h"
-#include "daemon/mail_spool.h"
+#include "daemon/alert/mail_spool.h"
 
 #define SPOOL_MAGIC	"Matt_daemon alert mail\n"
 #define SPOOL_MAX	(16 * 1024 * 1024)	/* bytes of one file */

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "daemon/loop.h"
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 #define METRICS_HTTP_MAX_CONNS	4	/* scrapers at once; more: 503 */
 #define METRICS_HTTP_REQ_MAX	4096	/* a request's line and headers */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/forward_int.h"
+#include "daemon/forward/forward_int.h"
 #include "tintin/tintin.h"
 
 /* "dd/mm/yyyy-hh:mm:ss" (local time) into seconds and UTC offset. */

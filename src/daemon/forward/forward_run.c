@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/forward_int.h"
+#include "daemon/forward/forward_int.h"
 #include "tintin/tintin.h"
 
 #define OUT_MAX		(FWD_BLOCK + FWD_MSG_MAX + 16)

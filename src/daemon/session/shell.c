@@ -30,9 +30,9 @@
 
 #include "common/frames.h"
 #include "daemon/child.h"
-#include "daemon/client.h"
-#include "daemon/shell.h"
-#include "daemon/shell_int.h"
+#include "daemon/session/client.h"
+#include "daemon/session/shell.h"
+#include "daemon/session/shell_int.h"
 
 #define HANGUP_GRACE	2	/* seconds between SIGHUP and SIGKILL */
 #define REAPER_GRACE	(HANGUP_GRACE + 2) /* then the daemon insists */

@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "daemon/client.h"
-#include "daemon/client_int.h"
+#include "daemon/session/client.h"
+#include "daemon/session/client_int.h"
 
 #define FRAME_MAX	4096		/* largest payload */
 #define FRAME_HDR	3		/* type, length (2 bytes) */

@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "daemon/auth.h"
+#include "daemon/session/auth.h"
 #include "daemon/loop.h"
 
 /* Called once with the answer: the role if the password is right, else

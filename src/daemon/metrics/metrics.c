@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
-#include "daemon/metrics.h"
-#include "daemon/tls.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/session/tls.h"
 
 #define PREFIX		"matt_daemon_"
 #define ID_MAX		320	/* a sample's name and labels */

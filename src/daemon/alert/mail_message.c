@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/mail.h"
+#include "daemon/alert/mail.h"
 
 /* A growing string; ERR is set once an allocation failed. */
 struct sbuf {

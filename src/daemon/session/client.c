@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "common/escape.h"
-#include "daemon/client.h"
-#include "daemon/client_int.h"
-#include "daemon/tls.h"
+#include "daemon/session/client.h"
+#include "daemon/session/client_int.h"
+#include "daemon/session/tls.h"
 
 #define READ_SIZE	(256 * 1024)	/* fewer calls and ACKs under a flood */
 #define READS_PER_TURN	2		/* then the next client's turn */

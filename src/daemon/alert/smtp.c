@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
-#include "daemon/smtp.h"
+#include "daemon/alert/smtp.h"
 
 #define SMTP_ERR_MAX	400	/* mail.c reads up to 511 bytes */
 

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "common/frames.h"
-#include "daemon/client.h"
-#include "daemon/shell.h"
-#include "daemon/shell_int.h"
+#include "daemon/session/client.h"
+#include "daemon/session/shell.h"
+#include "daemon/session/shell_int.h"
 
 static void
 send_frame(struct client *c, char type, const void *data, size_t len)

@@ -16,10 +16,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "daemon/alert.h"
+#include "daemon/alert/alert.h"
 #include "daemon/config.h"
 #include "daemon/loop.h"
-#include "daemon/prefilter.h"
+#include "daemon/alert/prefilter.h"
 
 _Static_assert(CONFIG_MAX_ALERTS <= PF_MAX_RULES,
     "a rule is a bit of a uint32_t");

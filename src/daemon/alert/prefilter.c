@@ -22,7 +22,7 @@
 #include <immintrin.h>
 #endif
 
-#include "daemon/prefilter.h"
+#include "daemon/alert/prefilter.h"
 
 /* Escapes that take no argument and match no literal text. */
 #define PLAIN_ESCAPES	"dDwWsSbBhHvVRXAzZGKntrfea"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "common/escape.h"
-#include "daemon/client.h"
-#include "daemon/client_int.h"
+#include "daemon/session/client.h"
+#include "daemon/session/client_int.h"
 
 #define SHORT_LINE	256	/* log_plain_lines() first makes room for */
 #define INPUT_TAG	"User input: "	/* before each line's escaped bytes */

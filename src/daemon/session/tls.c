@@ -20,7 +20,7 @@
 #include <openssl/x509.h>
 
 #include "common/mkdirs.h"
-#include "daemon/tls.h"
+#include "daemon/session/tls.h"
 
 static SSL_CTX *ctx;
 
