@@ -282,7 +282,7 @@ integration: all
 	$(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
 	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) BEN_AFK=$(CURDIR)/$(CLIENT_BIN) \
 	$(if $(GUI_BIN),BEN_AFK_GTK=$(CURDIR)/$(GUI_BIN)) \
-	$(PYTHON) -m pytest -q tests/integration
+	$(PYTHON) -m pytest -q --durations=12 tests/integration
 
 test: deps
 	$(MAKE) check-deps
@@ -308,7 +308,7 @@ valgrind: deps
 	    MATT_VG_BINARY=$(CURDIR)/build/rel/$(NAME) \
 	    MATT_DAEMON=$(CURDIR)/scripts/valgrind-daemon.sh \
 	    BEN_AFK=$(CURDIR)/build/rel/Ben_AFK \
-	    $(PYTHON) -m pytest -q tests/integration || st=1; \
+	    $(PYTHON) -m pytest -q --durations=12 tests/integration || st=1; \
 	bad=$$(grep -lE '$(VG_ERRORS)' $(VG_DIR)/vg.* 2>/dev/null); \
 	for f in $$bad; do echo "valgrind: $$f:"; \
 	    grep -m1 'Command:' $$f; grep -m3 -E '$(VG_ERRORS)' $$f; st=1; done; \
