@@ -92,6 +92,7 @@ void	mail_stop(struct mailer *m);
 struct mail_counts {
 	uint64_t	sent;		/* mails delivered */
 	uint64_t	failed;		/* given up, or dropped: queue full */
+	uint64_t	spooled;	/* written to the spool: queue full */
 	unsigned	waiting;	/* queued or being sent now */
 };
 
