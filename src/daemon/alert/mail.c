@@ -53,7 +53,7 @@ struct mailer {
 	uint64_t	 failed;	/* given up, or dropped: queue full */
 	uint64_t	 spooled;	/* written to the spool: queue full */
 	int		 spool_more;	/* the spool may hold mails to load */
-	int		 spool_broken;	/* it cannot be read: spool nothing */
+	int		 spool_broken;	/* errno: it cannot be read, spool no more */
 	unsigned	 spool_files;	/* mails in the spool, about */
 	unsigned	 spool_run;	/* spooled since the last report */
 	unsigned	 drop_run;	/* could not be spooled, since then */
@@ -124,7 +124,7 @@ spool_unreadable(struct mailer *m, int err)
 	mlog(m, TINTIN_ERROR, "Cannot read the mail spool %s: %s%s.",
 	    m->cfg->mail_spool, strerror(err), err == EPERM ? " (it must "
 	    "belong to root and be writable by root only)" : "");
-	m->spool_broken = 1;
+	m->spool_broken = err;
 }
 
 /*
@@ -160,7 +160,7 @@ static void
 overflow(struct mailer *m, struct mail_item *it)
 {
 	if (m->spool_files >= MAIL_SPOOL_MAX || m->spool_broken) {
-		m->drop_err = m->spool_broken ? EPERM : 0;
+		m->drop_err = m->spool_broken;
 		m->drop_run++;
 		m->failed++;
 	} else if (spool_write(m->cfg->mail_spool, &it->m) == -1) {
