@@ -53,7 +53,7 @@ struct mailer {
 	uint64_t	 failed;	/* given up, or dropped: queue full */
 	uint64_t	 spooled;	/* written to the spool: queue full */
 	int		 spool_more;	/* the spool may hold mails to load */
-	int		 spool_broken;	/* errno: it cannot be read, spool no more */
+	int		 spool_broken;	/* errno: unreadable, spool no more */
 	unsigned	 spool_files;	/* mails in the spool, about */
 	unsigned	 spool_run;	/* spooled since the last report */
 	unsigned	 drop_run;	/* could not be spooled, since then */
