@@ -589,26 +589,13 @@ def test_alert_figures(daemon_factory, cleanup_dirs):
         s.stop()
 
 
-def spool_rules_conf(port, queue, rules):
-    """[mail] with a queue of QUEUE and a spool (@SPOOL@), and RULES
-    [alert rN] rules that all match BOOM: one mail each a window."""
-    conf = (f"[mail]\nsmtp_url = smtp://127.0.0.1:{port}\n"
-            f"from = md@example.org\nstarttls = no\nretry = 1s\n"
-            f"max_retries = 30\ntimeout = 5s\nqueue = {queue}\n"
-            f"spool = @SPOOL@\n")
-    for i in range(1, rules + 1):
-        conf += (f"[alert r{i}]\nmatch = BOOM\nto = ops@example.org\n"
-                 f"subject = %r\nwindow = 1s\n")
-    return conf
-
-
 def test_full_mail_queue_spools_and_every_mail_arrives_once(
         daemon_factory, cleanup_dirs):
     """Six rules mail at once while the SMTP server is down and the queue
     holds two: the rest goes to the spool (counted in /metrics and
     /stats), and once the server is up every mail arrives exactly once,
     the spool ending empty."""
-    from test_mail import Smtp, parse, spooled_files
+    from test_mail import Smtp, parse, spool_rules_conf, spooled_files
     s = Smtp()				# down: nothing listens yet
     try:
         d = metrics_daemon(daemon_factory,
