@@ -112,7 +112,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
-		  prefilter auth child session command
+		  prefilter auth child session command mail_spool
 ifeq ($(HAVE_GTK),1)
 UNIT_TESTS	+= replies
 endif
@@ -193,6 +193,9 @@ $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 		$(BUILD)/src/daemon/metrics/metrics.o \
 		$(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
+$(BUILD)/tests/test_mail_spool: $(BUILD)/tests/unit/test_mail_spool.o \
+		$(BUILD)/src/daemon/alert/mail_spool.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/alert/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8

@@ -142,6 +142,7 @@ alert_figures(void *arg, struct metrics_alerts *out)
 	out->matches = d->alerts != NULL ? alert_matches(d->alerts) : 0;
 	out->sent = mc.sent;
 	out->failed = mc.failed;
+	out->spooled = mc.spooled;
 	out->waiting = mc.waiting;
 }
 

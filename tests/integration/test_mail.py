@@ -377,6 +377,70 @@ def test_spooled_mail_is_sent_with_no_rule_left(daemon_factory, smtp):
     assert sum(m.startswith("Mail alerts:") for m in d.messages()) == 1
 
 
+def spool_rules_conf(port, queue, rules, spool="@SPOOL@"):
+    """[mail] with a queue of QUEUE and the spool SPOOL, and RULES rules
+    [alert rN] that all match BOOM: one mail each, subject rN, a window."""
+    conf = (f"[mail]\nsmtp_url = smtp://127.0.0.1:{port}\nfrom = {FROM}\n"
+            f"starttls = no\nretry = 1s\nmax_retries = 30\ntimeout = 5s\n"
+            f"queue = {queue}\nspool = {spool}\n")
+    for i in range(1, rules + 1):
+        conf += (f"[alert r{i}]\nmatch = BOOM\nto = {TO[0]}\n"
+                 f"subject = %r\nwindow = 1s\n")
+    return conf
+
+
+def test_full_queue_spool_keeps_the_order_across_a_stop(daemon_factory,
+                                                         smtp):
+    """Six mails at once, the server down, room for two: the rest goes to
+    the spool; a stop writes the queue back before them, so the next run
+    sends all six once, in the order they were made, and empties the
+    spool."""
+    s = smtp(start=False)
+    d, spool = daemon_with_spool(daemon_factory,
+                                 spool_rules_conf(s.port, 2, 6))
+    d.start()
+    d.send(b"BOOM now\n").close()
+    d.wait_for_log(r"^Mail queue full \(2\): \d alert mails? spooled in "
+                   rf"{re.escape(str(spool))}\.$", timeout=10)
+    assert d.stop()
+    rules = [re.search(r"^rule (\S+)$", p.read_text(), re.M).group(1)
+             for p in spooled_files(spool)]
+    assert rules == [f"r{i}" for i in range(1, 7)]
+
+    s.start()
+    d.start()
+    d.wait_for_log(r"^6 alert mails spooled by the last run queued "
+                   r"again\.$")
+    s.wait_mails(6, timeout=30)
+    time.sleep(2)			# nothing more comes
+    assert [parse(m[2])["Subject"] for m in s.mails] == \
+        [f"r{i}" for i in range(1, 7)]
+    d.wait_for_log(r'^Alert mail "r6" sent to ', timeout=5)
+    assert spooled_files(spool) == []
+
+
+def test_full_queue_without_a_usable_spool_drops_the_new_mail(
+        daemon_factory, smtp, tmp_path):
+    """The spool is under a plain file: a mail the full queue has no room
+    for is dropped (logged once for the burst); the others arrive."""
+    s = smtp(start=False)
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("")
+    d = daemon_factory(extra=spool_rules_conf(
+        s.port, 1, 4, spool=blocker / "spool")).start()
+    d.wait_for_log(r"^Cannot read the mail spool .*/plain-file/spool: Not a "
+                   r"directory\.$")
+    d.send(b"BOOM now\n").close()
+    d.wait_for_log(r"^Mail queue full \(1\): 2 alert mails dropped \(cannot "
+                   r"spool: Not a directory\)\.$", timeout=10)
+    s.start()
+    s.wait_mails(2, timeout=30)
+    time.sleep(2)			# nothing more comes
+    assert sorted(parse(m[2])["Subject"] for m in s.mails) == ["r1", "r2"]
+    assert len([m for m in d.messages()
+                if m.startswith("Mail queue full")]) == 1
+
+
 # Runs the binary with PR_SET_MDWE (what MemoryDenyWriteExecute= sets up):
 # no memory may be both writable and executable; exit 77 if the kernel
 # cannot (before 6.3).

@@ -589,6 +589,59 @@ def test_alert_figures(daemon_factory, cleanup_dirs):
         s.stop()
 
 
+def test_full_mail_queue_spools_and_every_mail_arrives_once(
+        daemon_factory, cleanup_dirs):
+    """Six rules mail at once while the SMTP server is down and the queue
+    holds two: the rest goes to the spool (counted in /metrics and
+    /stats), and once the server is up every mail arrives exactly once,
+    the spool ending empty."""
+    from test_mail import Smtp, parse, spool_rules_conf, spooled_files
+    s = Smtp()				# down: nothing listens yet
+    try:
+        d = metrics_daemon(daemon_factory,
+                           extra=spool_rules_conf(s.port, 2, 6))
+        cleanup_dirs.append(d.sockdir)
+        spool = d.tmp / "spool"
+        d.extra_text = d.extra_text.replace("@SPOOL@", str(spool))
+        d.write_config()
+        d.start()
+        log_lines(d, 1, tag="BOOM")
+
+        def spooled():
+            v = samples(scrape(d)[1])
+            return v['matt_daemon_alert_mails_total{result="spooled"}'] \
+                > 0 and v
+        v = wait_until(spooled, timeout=15)
+        assert v, samples(scrape(d)[1])
+        n = v['matt_daemon_alert_mails_total{result="spooled"}']
+        assert n <= 4			# one is being sent, two wait
+        assert len(spooled_files(spool)) == n
+        st = stats(d)
+        assert st['matt_daemon_alert_mails_total{result="spooled"}'] == n
+        # One line for the burst (the rules' windows close together).
+        d.wait_for_log(rf"^Mail queue full \(2\): {n} alert mails? "
+                       rf"spooled in {re.escape(str(spool))}\.$", timeout=5)
+        time.sleep(1.5)
+        assert len([m for m in d.messages()
+                    if m.startswith("Mail queue full")]) == 1
+        assert s.mails == []
+
+        s.start()
+        s.wait_mails(6, timeout=60)
+        assert wait_until(lambda: samples(scrape(d)[1])[
+            'matt_daemon_alert_mails_total{result="sent"}'] == 6, 10)
+        time.sleep(2)			# nothing more comes
+        subjects = sorted(parse(m[2])["Subject"] for m in s.mails)
+        assert subjects == [f"r{i}" for i in range(1, 7)], subjects
+        assert spooled_files(spool) == []
+        v = samples(scrape(d)[1])
+        assert v['matt_daemon_alert_mails_total{result="failed"}'] == 0
+        assert v['matt_daemon_alert_mails_total{result="spooled"}'] == n
+        assert v["matt_daemon_alert_mail_queue"] == 0
+    finally:
+        s.stop()
+
+
 def test_tls_required_and_lockout_refusals(daemon_factory, cleanup_dirs,
                                            tmp_path):
     d = metrics_daemon(daemon_factory, extra=(

@@ -4,7 +4,9 @@
  * process, one at a time, so the event loop never waits on the network.
  * The child's exit status says whether it was delivered; a line on a pipe
  * says why not.  Failed mails are retried with a doubling delay, then
- * given up; everything is logged, the SMTP password never.
+ * given up; mails a full queue has no room for wait in the spool and come
+ * back in their order as it drains.  Everything is logged, the SMTP
+ * password never.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
 #define MAIL_ERR_MAX	512	/* the child's error line */
+#define MAIL_SPOOL_MAX	10000	/* mails the spool holds for a full queue */
 
 struct mail_item {
 	struct spooled	 m;		/* rule name, recipients, message */
@@ -50,6 +53,14 @@ struct mailer {
 	void		*report_arg;
 	uint64_t	 sent;		/* mails delivered */
 	uint64_t	 failed;	/* given up, or dropped: queue full */
+	uint64_t	 spooled;	/* written to the spool: queue full */
+	int		 spool_more;	/* the spool may hold mails to load */
+	int		 spool_broken;	/* errno: unreadable, spool no more */
+	unsigned	 spool_files;	/* mails in the spool, about */
+	unsigned	 spool_run;	/* spooled since the last report */
+	unsigned	 drop_run;	/* could not be spooled, since then */
+	int		 drop_err;	/* why (an errno; 0: spool full) */
+	int		 spool_bad;	/* files met that are no mail */
 };
 
 /* Log a line of the mailer, as printf would format it. */
@@ -74,31 +85,22 @@ item_free(struct mail_item *it)
 	}
 }
 
-/* Append IT to the queue (the oldest goes if it is full), try to send. */
+static void	next_delivery(struct mailer *);
+
+/* Append IT to the queue, as it is. */
 static void
-enqueue(struct mailer *m, struct mail_item *it)
+append(struct mailer *m, struct mail_item *it)
 {
-	struct mail_item *old, **pp;
+	struct mail_item **pp;
 
 	it->next_try = loop_now();
-	if (m->n >= m->cfg->mail_queue && m->head != NULL) {
-		old = m->head;
-		m->head = old->next;
-		m->n--;
-		mlog(m, TINTIN_ERROR, "Mail queue full (%u): dropped the "
-		    "oldest mail of alert \"%s\".", m->cfg->mail_queue,
-		    old->m.rule);
-		item_free(old);
-		m->failed++;
-	}
 	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = it;
 	m->n++;
-	mail_tick(m);
 }
 
-/* A mail of the spool, from the last run: queued again. */
+/* A mail of the spool: queued again. */
 static void
 unspooled(void *arg, struct spooled *sm)
 {
@@ -112,7 +114,103 @@ unspooled(void *arg, struct spooled *sm)
 		return;
 	}
 	it->m = *sm;
-	enqueue(m, it);
+	append(m, it);
+}
+
+/* The spool cannot be read (ERR): said once; nothing goes there now. */
+static void
+spool_unreadable(struct mailer *m, int err)
+{
+	if (err == ENOENT)		/* nothing was ever spooled */
+		return;
+	mlog(m, TINTIN_ERROR, "Cannot read the mail spool %s: %s%s.",
+	    m->cfg->mail_spool, strerror(err), err == EPERM ? " (it must "
+	    "belong to root and be writable by root only)" : "");
+	m->spool_broken = err;
+}
+
+/*
+ * Fill the queue from the spool, oldest first.  A file is removed as soon
+ * as its mail is in memory, not once it is sent: a crash then loses the
+ * mails in memory (as it loses any queued mail) but no mail is ever sent
+ * twice, and at a stop the spool gets each unsent mail back once, under
+ * its own name, so that the order holds.
+ */
+static void
+refill(struct mailer *m)
+{
+	const char *dir = m->cfg->mail_spool;
+	int want, n;
+
+	if (!m->spool_more || m->closing || m->n >= m->cfg->mail_queue)
+		return;
+	want = (int)(m->cfg->mail_queue - m->n);
+	if ((n = spool_load(dir, want, unspooled, NULL, m)) == -1) {
+		spool_unreadable(m, errno);
+		n = 0;
+	}
+	m->spool_files = m->spool_files > (unsigned)n ?
+	    m->spool_files - (unsigned)n : 0;
+	if (n < want)		/* nothing more to load */
+		m->spool_more = 0;
+	if (!m->spool_more)
+		m->spool_files = 0;
+}
+
+/* The queue is full: IT goes to the spool, or is dropped; both counted. */
+static void
+overflow(struct mailer *m, struct mail_item *it)
+{
+	if (m->spool_files >= MAIL_SPOOL_MAX || m->spool_broken) {
+		m->drop_err = m->spool_broken;
+		m->drop_run++;
+		m->failed++;
+	} else if (spool_write(m->cfg->mail_spool, &it->m) == -1) {
+		m->drop_err = errno;
+		m->drop_run++;
+		m->failed++;
+	} else {
+		m->spool_files++;
+		m->spool_more = 1;
+		m->spool_run++;
+		m->spooled++;
+	}
+	item_free(it);
+}
+
+/*
+ * A new mail IT: to the queue, or past it to the spool when the queue is
+ * full or the spool holds older ones (the order holds); without a spool
+ * the oldest mail of a full queue is dropped.  Then try to send.
+ */
+static void
+enqueue(struct mailer *m, struct mail_item *it)
+{
+	struct mail_item *old;
+
+	if (m->closing) {		/* mail_stop spools the queue */
+		append(m, it);
+		return;
+	}
+	refill(m);
+	if (m->cfg->mail_spool[0] != '\0' &&
+	    (m->n >= m->cfg->mail_queue || m->spool_more)) {
+		overflow(m, it);
+		next_delivery(m);
+		return;
+	}
+	if (m->n >= m->cfg->mail_queue && m->head != NULL) {
+		old = m->head;
+		m->head = old->next;
+		m->n--;
+		mlog(m, TINTIN_ERROR, "Mail queue full (%u): dropped the "
+		    "oldest mail of alert \"%s\".", m->cfg->mail_queue,
+		    old->m.rule);
+		item_free(old);
+		m->failed++;
+	}
+	append(m, it);
+	next_delivery(m);
 }
 
 static void
@@ -122,25 +220,35 @@ bad_spool_file(void *arg, const char *name)
 
 	mlog(m, TINTIN_WARN, "%s/%s is not a spooled alert mail: left "
 	    "alone.", m->cfg->mail_spool, name);
+	m->spool_bad++;
 }
 
-/* Queue what an earlier run spooled. */
+/* Queue what an earlier run spooled: as much as the queue holds. */
 static void
 load_spool(struct mailer *m)
 {
 	const char *dir = m->cfg->mail_spool;
-	int n;
+	int total, n;
 
 	if (dir[0] == '\0')
 		return;
-	if ((n = spool_load(dir, unspooled, bad_spool_file, m)) == -1 &&
-	    errno != ENOENT)
-		mlog(m, TINTIN_ERROR, "Cannot read the mail spool %s: "
-		    "%s%s.", dir, strerror(errno), errno == EPERM ? " (it must "
-		    "belong to root and be writable by root only)" : "");
-	else if (n > 0)
+	total = spool_count(dir);
+	if ((n = spool_load(dir, (int)m->cfg->mail_queue, unspooled,
+	    bad_spool_file, m)) == -1) {
+		spool_unreadable(m, errno);
+		return;
+	}
+	/* The rest (bad files aside) is loaded as the queue drains. */
+	total -= m->spool_bad;
+	if (total > n) {
+		m->spool_more = 1;
+		m->spool_files = (unsigned)(total - n);
+	} else
+		total = n;
+	if (total > 0)
 		mlog(m, TINTIN_INFO, "%d alert mail%s spooled by the last "
-		    "run queued again.", n, n > 1 ? "s" : "");
+		    "run queued again.", total, total > 1 ? "s" : "");
+	next_delivery(m);
 }
 
 int
@@ -224,6 +332,7 @@ mail_send(struct mailer *m, const struct config_alert *a,
 		free(it);
 		return -1;
 	}
+	spool_name(&it->m);		/* its place, should it be spooled */
 	enqueue(m, it);
 	return 0;
 }
@@ -269,14 +378,16 @@ spawn(struct mailer *m, struct mail_item *it)
 	m->started = loop_now();
 }
 
-void
-mail_tick(struct mailer *m)
+/* Start sending the next mail whose time has come, if none is on its way. */
+static void
+next_delivery(struct mailer *m)
 {
 	struct mail_item **pp, *it;
 	time_t now;
 
-	if (m == NULL || m->closing)
+	if (m->closing)
 		return;
+	refill(m);
 	now = loop_now();
 	if (m->pid > 0) {
 		/* libcurl has its own timeout; this is for a stuck child. */
@@ -299,6 +410,34 @@ mail_tick(struct mailer *m)
 		m->n++;
 		it->next_try = now + 1;
 	}
+}
+
+/*
+ * What the spool took, or could not take, since the last report: one
+ * line each, whatever the number of mails.
+ */
+static void
+report_spool(struct mailer *m)
+{
+	if (m->spool_run > 0)
+		mlog(m, TINTIN_WARN, "Mail queue full (%u): %u alert mail%s "
+		    "spooled in %s.", m->cfg->mail_queue, m->spool_run,
+		    m->spool_run > 1 ? "s" : "", m->cfg->mail_spool);
+	if (m->drop_run > 0)
+		mlog(m, TINTIN_ERROR, "Mail queue full (%u): %u alert mail%s "
+		    "dropped (cannot spool: %s).", m->cfg->mail_queue,
+		    m->drop_run, m->drop_run > 1 ? "s" : "", m->drop_err != 0 ?
+		    strerror(m->drop_err) : "the spool is full");
+	m->spool_run = m->drop_run = 0;
+}
+
+void
+mail_tick(struct mailer *m)
+{
+	if (m == NULL)
+		return;
+	report_spool(m);
+	next_delivery(m);
 }
 
 /* The attempt on IT failed with ERR: retry later, or give up. */
@@ -363,7 +502,7 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		failed(m, it, err);
 	}
-	mail_tick(m);
+	next_delivery(m);
 	return 1;
 }
 
@@ -394,6 +533,7 @@ mail_stop(struct mailer *m)
 
 	if (m == NULL)
 		return;
+	report_spool(m);
 	dir = m->cfg->mail_spool;
 	if (m->pid > 0) {
 		(void)child_signal(m->pid, SIGKILL);
@@ -435,5 +575,6 @@ mail_counts(const struct mailer *m, struct mail_counts *mc)
 		return;
 	mc->sent = m->sent;
 	mc->failed = m->failed;
+	mc->spooled = m->spooled;
 	mc->waiting = m->n + (m->sending != NULL);
 }

@@ -1,5 +1,6 @@
 /* Alert mails: RFC 5322 messages, a bounded queue, SMTP delivery by a
- * child, a spool for what a stop leaves unsent. */
+ * child, a spool for what the queue has no room for or a stop leaves
+ * unsent. */
 #ifndef MAIL_H
 #define MAIL_H
 
@@ -61,8 +62,9 @@ struct mailer *mail_start(const struct config *c, mail_report_cb report,
 
 /*
  * Queue a mail for rule A with SUBJECT and BODY; it is sent by a child
- * process, retried with a growing delay, and dropped (logged) when the
- * queue is full.  0, or -1 if it could not be built (or M is NULL).
+ * process, retried with a growing delay.  When the queue is full it waits
+ * in the spool, or (no spool, or the spool cannot take it) a mail is
+ * dropped; logged.  0, or -1 if it could not be built (or M is NULL).
  */
 int	mail_send(struct mailer *m, const struct config_alert *a,
 	    const char *subject, const char *body);
@@ -70,7 +72,10 @@ int	mail_send(struct mailer *m, const struct config_alert *a,
 /* The host name the mails come from (sanitized, for subjects too). */
 const char *mail_host(const struct mailer *m);
 
-/* Once a second: start the next delivery, stop one that hangs. */
+/*
+ * Once a second: log what the spool took since the last tick, start the
+ * next delivery, stop one that hangs.
+ */
 void	mail_tick(struct mailer *m);
 
 /* Child PID ended with STATUS: 1 if it was the mailer's, else 0. */
@@ -92,6 +97,7 @@ void	mail_stop(struct mailer *m);
 struct mail_counts {
 	uint64_t	sent;		/* mails delivered */
 	uint64_t	failed;		/* given up, or dropped: queue full */
+	uint64_t	spooled;	/* written to the spool: queue full */
 	unsigned	waiting;	/* queued or being sent now */
 };
 

@@ -1,7 +1,8 @@
 /*
  * The alert mail spool.  One file per mail, named so that names sort in
- * the order the mails were spooled ("SECONDS-PID-SEQ.mail"), written under
- * a ".tmp" name and renamed once whole.  A head names the rule and the
+ * the order the mails were made ("SECONDS-PID-SEQ.mail": a mail keeps its
+ * name when it is loaded and spooled again), written under a ".tmp" name
+ * and renamed once whole.  A head names the rule and the
  * envelope recipients; a blank line; then the message as it will be sent:
  *
  *	Matt_daemon alert mail
@@ -49,33 +50,59 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int
-spool_write(const char *dir, const struct spooled *m)
+void
+spool_name(struct spooled *m)
 {
+	static long long last;
 	static unsigned seq;
+	long long t = (long long)time(NULL);
+
+	if (t < last)		/* the clock went back: keep the order */
+		t = last;
+	last = t;
+	snprintf(m->name, sizeof(m->name), "%lld-%d-%010u.mail", t,
+	    (int)getpid(), seq++);
+}
+
+/* The spool's head of M into HEAD (SIZE bytes): its length, or 0. */
+static size_t
+make_head(char *head, size_t size, const struct spooled *m)
+{
+	size_t hlen;
+	int i;
+
+	hlen = (size_t)snprintf(head, size, "%srule %s\n", SPOOL_MAGIC,
+	    m->rule);
+	for (i = 0; i < m->nto && hlen < size; i++)
+		hlen += (size_t)snprintf(head + hlen, size - hlen, "to %s\n",
+		    m->to[i]);
+	if (hlen + 1 >= size)
+		return 0;
+	head[hlen++] = '\n';
+	return hlen;
+}
+
+int
+spool_write(const char *dir, struct spooled *m)
+{
 	char path[PATH_MAX], tmp[PATH_MAX + 8], head[5120];
 	size_t hlen;
-	int fd, i, n, saved;
+	int fd, n, saved, tries;
 
 	if (mkdirs(dir, 0700) == -1)
 		return -1;
-	n = snprintf(path, sizeof(path), "%s/%lld-%d-%06u.mail", dir,
-	    (long long)time(NULL), (int)getpid(), seq++);
+	if ((hlen = make_head(head, sizeof(head), m)) == 0) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (m->name[0] == '\0')
+		spool_name(m);
+	n = snprintf(path, sizeof(path), "%s/%s", dir, m->name);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	hlen = (size_t)snprintf(head, sizeof(head), "%srule %s\n",
-	    SPOOL_MAGIC, m->rule);
-	for (i = 0; i < m->nto && hlen < sizeof(head); i++)
-		hlen += (size_t)snprintf(head + hlen, sizeof(head) - hlen,
-		    "to %s\n", m->to[i]);
-	if (hlen + 1 >= sizeof(head)) {
-		errno = EOVERFLOW;
-		return -1;
-	}
-	head[hlen++] = '\n';
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1)
@@ -89,11 +116,17 @@ spool_write(const char *dir, const struct spooled *m)
 		return -1;
 	}
 	close(fd);
-	if (rename(tmp, path) == -1) {
+	/* Never over another mail: a name taken makes a new one. */
+	for (tries = 0; renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+	    RENAME_NOREPLACE) == -1; tries++) {
 		saved = errno;
-		(void)unlink(tmp);
-		errno = saved;
-		return -1;
+		if (saved != EEXIST || tries == 3) {
+			(void)unlink(tmp);
+			errno = saved;
+			return -1;
+		}
+		spool_name(m);
+		snprintf(path, sizeof(path), "%s/%s", dir, m->name);
 	}
 	return 0;
 }
@@ -178,6 +211,8 @@ read_mail(int dfd, const char *name, struct spooled *m)
 		free(buf);
 		return -1;
 	}
+	if (strlen(name) < sizeof(m->name))	/* its place in the order */
+		strcpy(m->name, name);
 	m->len = got - off;
 	memmove(buf, buf + off, m->len);
 	m->msg = buf;
@@ -214,7 +249,27 @@ spool_waiting(const char *dir)
 }
 
 int
-spool_load(const char *dir, void (*cb)(void *, struct spooled *),
+spool_count(const char *dir)
+{
+	struct dirent *e;
+	DIR *dp;
+	int fd, n = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(dp)) != NULL)
+		n += is_mail(e);
+	closedir(dp);
+	return n;
+}
+
+int
+spool_load(const char *dir, int max, void (*cb)(void *, struct spooled *),
     void (*bad)(void *, const char *), void *arg)
 {
 	struct dirent **ents;
@@ -236,11 +291,13 @@ spool_load(const char *dir, void (*cb)(void *, struct spooled *),
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (read_mail(dfd, ents[i]->d_name, &m) == 0) {
+		if (count >= max)
+			;
+		else if (read_mail(dfd, ents[i]->d_name, &m) == 0) {
 			cb(arg, &m);
 			(void)unlinkat(dfd, ents[i]->d_name, 0);
 			count++;
-		} else
+		} else if (bad != NULL)
 			bad(arg, ents[i]->d_name);
 		free(ents[i]);
 	}

@@ -1,6 +1,7 @@
 /*
- * The alert mail spool: mails a stopping daemon could not send are kept
- * in a directory, one file each, and queued again at the next start.
+ * The alert mail spool: mails the queue has no room for, and those a
+ * stopping daemon could not send, are kept in a directory, one file each,
+ * and queued again as the queue drains (or at the next start).
  */
 #ifndef MAIL_SPOOL_H
 #define MAIL_SPOOL_H
@@ -9,8 +10,14 @@
 
 #include "daemon/config.h"
 
-/* One spooled mail: its rule's name, the envelope recipients, the text. */
+#define SPOOL_NAME_MAX	64	/* "SECONDS-PID-SEQ.mail" */
+
+/*
+ * One spooled mail: its file name (its place in the order, kept for its
+ * whole life), its rule's name, the envelope recipients, the text.
+ */
 struct spooled {
+	char		 name[SPOOL_NAME_MAX];
 	char		 rule[CONFIG_NAME_MAX];
 	char		 to[CONFIG_MAX_RCPTS][256];
 	int		 nto;
@@ -19,22 +26,33 @@ struct spooled {
 };
 
 /*
- * Write MAIL into directory DIR (made 0700 if missing) as a new file,
- * mode 0600, whole or not at all.  0, or -1 with errno.
+ * Give MAIL a new file name, sorting after every name this process gave
+ * before (the order mails were made in).
  */
-int	spool_write(const char *dir, const struct spooled *mail);
+void	spool_name(struct spooled *mail);
+
+/*
+ * Write MAIL into directory DIR (made 0700 if missing) as a new file
+ * under its name (given one first if it has none), mode 0600, whole or
+ * not at all, never over another file.  0, or -1 with errno.
+ */
+int	spool_write(const char *dir, struct spooled *mail);
 
 /* Does DIR hold anything that looks like a spooled mail? */
 int	spool_waiting(const char *dir);
 
+/* How many files of DIR look like spooled mails (0 if it cannot be read). */
+int	spool_count(const char *dir);
+
 /*
- * Hand every mail of DIR to CB, oldest first, and remove its file once
- * CB took it (CB owns MAIL->msg from then on).  A file that is not a
- * spooled mail is left alone, and BAD(ARG, NAME) is told.  Returns the
- * number of mails handed over, or -1 with errno if DIR cannot be read
- * (ENOENT: nothing was ever spooled).
+ * Hand the mails of DIR to CB, oldest first, MAX of them at most, and
+ * remove each file once CB took it (CB owns MAIL->msg from then on).  A
+ * file that is not a spooled mail is left alone, and BAD(ARG, NAME) is
+ * told (if BAD is not NULL).  Returns the number of mails handed over, or
+ * -1 with errno if DIR cannot be read (ENOENT: nothing was ever spooled).
  */
-int	spool_load(const char *dir, void (*cb)(void *, struct spooled *),
+int	spool_load(const char *dir, int max,
+	    void (*cb)(void *, struct spooled *),
 	    void (*bad)(void *, const char *), void *arg);
 
 #endif /* MAIL_SPOOL_H */

@@ -313,6 +313,7 @@ emit_mails(struct out *o, const struct snap *s, const char *name)
 {
 	sample(o, name, "result=\"sent\"", s->al.sent);
 	sample(o, name, "result=\"failed\"", s->al.failed);
+	sample(o, name, "result=\"spooled\"", s->al.spooled);
 }
 
 /* The forward target's figure in NAME; nothing without a target. */
@@ -384,8 +385,9 @@ static const struct family families[] = {
 	    emit_logins },
 	{ "alert_matches_total", "counter", "Records that matched an alert "
 	    "rule.", get_matches, NULL },
-	{ "alert_mails_total", "counter", "Alert mails sent, and given up "
-	    "or dropped.", NULL, emit_mails },
+	{ "alert_mails_total", "counter", "Alert mails sent, given up or "
+	    "dropped (failed), and spooled: the queue was full.", NULL,
+	    emit_mails },
 	{ "alert_mail_queue", "gauge", "Alert mails waiting to be sent "
 	    "(spooled at exit).", get_mail_queue, NULL },
 	{ "forward_records_total", "counter", "Records sent to the forward "

@@ -34,6 +34,7 @@ struct metrics_alerts {
 	uint64_t	 matches;	/* records that matched a rule */
 	uint64_t	 sent;		/* mails delivered */
 	uint64_t	 failed;	/* given up, or dropped: queue full */
+	uint64_t	 spooled;	/* written to the spool: queue full */
 	unsigned	 waiting;	/* queued or being sent now */
 };
 typedef void	(*metrics_alerts_fn)(void *arg, struct metrics_alerts *out);
