@@ -25,6 +25,7 @@ TINTIN_SRCS	= $(addprefix $(TINTIN_DIR)/, tintin.c tintin_sink.c \
 TINTIN_OBJS	= $(TINTIN_SRCS:$(TINTIN_DIR)/%.c=$(TINTIN_BUILD)/%.o)
 TINTIN_LIB	= $(TINTIN_BUILD)/libtintin.a
 TINTIN_TESTS	= $(TINTIN_BUILD)/tests/test_tintin \
+		  $(TINTIN_BUILD)/tests/test_rfc5424 \
 		  $(TINTIN_BUILD)/tests/test_syslog
 
 .PHONY: tintin tintin-check
