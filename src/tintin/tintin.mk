@@ -26,7 +26,8 @@ TINTIN_OBJS	= $(TINTIN_SRCS:$(TINTIN_DIR)/%.c=$(TINTIN_BUILD)/%.o)
 TINTIN_LIB	= $(TINTIN_BUILD)/libtintin.a
 TINTIN_TESTS	= $(TINTIN_BUILD)/tests/test_tintin \
 		  $(TINTIN_BUILD)/tests/test_rfc5424 \
-		  $(TINTIN_BUILD)/tests/test_syslog
+		  $(TINTIN_BUILD)/tests/test_syslog \
+		  $(TINTIN_BUILD)/tests/test_syslog_queue
 
 .PHONY: tintin tintin-check tintin-check-includes
 
