@@ -20,7 +20,7 @@
 
 /* What the reporter logs about its sinks ("Forwarding to ..."). */
 struct notes {
-	char	text[65536];
+	char	text[131072];
 	size_t	len;
 };
 

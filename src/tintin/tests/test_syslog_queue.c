@@ -100,7 +100,7 @@ test_backoff_doubles(void **state)
 	struct notes n;
 	Tintin_reporter *r;
 	time_t before, after;
-	int fd, port, i, fails = 0;
+	int fd, port, i, fails;
 
 	(void)state;
 	fd = inet_socket(SOCK_STREAM, &port, 0);	/* refuses */
@@ -108,7 +108,9 @@ test_backoff_doubles(void **state)
 	before = time(NULL);
 	tintin_log_cat(r, TINTIN_LOG, CAT_REC, "one");	/* connects */
 	tintin_tick(r);
-	assert_int_equal(count_of(n.text, "cannot connect"), 1);
+	/* Two if a second began between the record and the tick. */
+	fails = count_of(n.text, "cannot connect");
+	assert_true(fails >= 1);
 	assert_non_null(strstr(n.text, "refused; retrying in 1s.\n"));
 	/* Bounded: 400 ticks 10 ms apart, 4 s at most for a 1 s delay. */
 	for (i = 0; i < 400 && fails < 2; i++) {
