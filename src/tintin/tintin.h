@@ -107,10 +107,11 @@ int		 tintin_add_fd(Tintin_reporter *r, int fd, int min_level,
  * TARGET: "tcp://HOST:PORT" (octet-counted framing, RFC 6587),
  * "udp://HOST:PORT" or "unix:/PATH" (datagram like /dev/log, or stream).
  * HOST is resolved now, once; the connection is made later and remade
- * with backoff, never blocking: records wait in a bounded queue (1 MiB),
- * the newest are dropped when it is full, and tintin_tick() logs how many
- * and every connection change.  Returns the sink's index, or -1 with a
- * message in ERR (ERRLEN bytes).
+ * with backoff (1 s, doubled at each failure up to 30 s), never blocking:
+ * records wait in a bounded queue (1 MiB), the newest are dropped when it
+ * is full, and tintin_tick() logs how many and every connection change.
+ * Messages are cut to at most 2048 bytes over UDP, 8192 otherwise.
+ * Returns the sink's index, or -1 with a message in ERR (ERRLEN bytes).
  */
 int		 tintin_add_syslog(Tintin_reporter *r, const char *target,
 		    int min_level, char *err, size_t errlen);

@@ -25,9 +25,15 @@ TINTIN_SRCS	= $(addprefix $(TINTIN_DIR)/, tintin.c tintin_sink.c \
 TINTIN_OBJS	= $(TINTIN_SRCS:$(TINTIN_DIR)/%.c=$(TINTIN_BUILD)/%.o)
 TINTIN_LIB	= $(TINTIN_BUILD)/libtintin.a
 TINTIN_TESTS	= $(TINTIN_BUILD)/tests/test_tintin \
-		  $(TINTIN_BUILD)/tests/test_syslog
+		  $(TINTIN_BUILD)/tests/test_rfc5424 \
+		  $(TINTIN_BUILD)/tests/test_syslog \
+		  $(TINTIN_BUILD)/tests/test_syslog_queue
 
-.PHONY: tintin tintin-check
+.PHONY: tintin tintin-check tintin-check-includes
+
+# The headers a user of the library gets (make install copies them); the
+# tests include nothing else of the library, so they test what users see.
+TINTIN_PUBLIC	= tintin.h
 
 tintin: $(TINTIN_LIB)
 
@@ -43,8 +49,20 @@ $(TINTIN_TESTS): $(TINTIN_BUILD)/tests/%: $(TINTIN_BUILD)/tests/%.o \
 	$(TINTIN_CC) $(TINTIN_LDFLAGS) -o $@ $^ -lcmocka $(TINTIN_LDLIBS)
 
 # Run every test program; the first that fails stops the run.
-tintin-check: $(TINTIN_TESTS)
+tintin-check: tintin-check-includes $(TINTIN_TESTS)
 	@set -e; for t in $(TINTIN_TESTS); do echo "== $$t"; $$t; done
+
+# Fails on a test file that includes a header of the library that is not
+# public: system headers and cmocka (<...>), the public headers and the
+# tests' own helpers ("tintin/tests/NAME.h") are the only ones allowed.
+tintin-check-includes:
+	@bad=$$(grep -nE '^[[:space:]]*#[[:space:]]*include' \
+	    $(TINTIN_DIR)/tests/*.[ch] | grep -E '"|<tintin/' | \
+	    grep -vE $(foreach h,$(TINTIN_PUBLIC),-e '[<"]tintin/$(subst 	    .,\.,$(h))[>"]') -e '"tintin/tests/[A-Za-z0-9_]+\.h"'); \
+	if [ -n "$$bad" ]; then \
+		echo "tintin tests may include only $(TINTIN_PUBLIC):"; \
+		echo "$$bad"; exit 1; \
+	fi
 
 -include $(TINTIN_OBJS:.o=.d) $(TINTIN_TESTS:=.d)
 

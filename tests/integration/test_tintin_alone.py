@@ -7,6 +7,8 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import REPO
 
 TINTIN = os.path.join(REPO, "src", "tintin")
@@ -35,7 +37,9 @@ def test_copied_folder_builds_and_passes_its_own_tests(tmp_path):
     assert r.returncode == 0, out[-3000:]
     assert (dest / "build" / "libtintin.a").is_file()
     passed = re.findall(r"\[  PASSED  \] (\d+) test", out)
-    assert len(passed) == 2 and all(int(n) > 0 for n in passed), out[-3000:]
+    programs = list((dest / "tests").glob("test_*.c"))
+    assert len(passed) == len(programs) >= 3, out[-3000:]
+    assert all(int(n) > 0 for n in passed), out[-3000:]
     assert "FAILED" not in out
 
 
@@ -51,6 +55,40 @@ def test_copied_folder_needs_nothing_outside_it(tmp_path):
             for inc in re.findall(r'#include "([^"]+)"', text):
                 assert inc.startswith("tintin/"), (name, inc)
                 assert (dest.parent / inc).is_file(), (name, inc)
+
+
+def test_tests_include_only_the_public_header():
+    """The unit tests see the library as its users do: besides system
+    headers and cmocka they include tintin.h and their own helpers."""
+    tests = os.path.join(TINTIN, "tests")
+    for name in sorted(os.listdir(tests)):
+        if not name.endswith((".c", ".h")):
+            continue
+        text = open(os.path.join(tests, name)).read()
+        for inc in re.findall(r'^\s*#\s*include\s*([<"][^>"]+[>"])', text,
+                              re.M):
+            if inc.startswith("<") and not inc.startswith("<tintin/"):
+                continue
+            assert (inc[1:-1] == "tintin/tintin.h" or
+                    re.fullmatch(r"tintin/tests/\w+\.h", inc[1:-1])), \
+                (name, inc)
+
+
+@pytest.mark.parametrize("include", ['"tintin/tintin_syslog.h"',
+                                     '<tintin/tintin_int.h>',
+                                     '"../tintin_time.h"'])
+def test_check_refuses_an_internal_include(tmp_path, include):
+    """make check stops, naming the line, when a test includes a header
+    that is not public, so the rule above stays true."""
+    dest = copy_alone(tmp_path)
+    test = dest / "tests" / "test_tintin.c"
+    test.write_text(test.read_text() + "#include " + include + "\n")
+    r = make(dest, "check")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out[-3000:]
+    assert "tintin tests may include only tintin.h" in out, out[-3000:]
+    assert "tests/test_tintin.c:" in out and include in out, out[-3000:]
+    assert "[  PASSED  ]" not in out, out[-3000:]
 
 
 def test_readme_example_builds_against_the_copy(tmp_path):
