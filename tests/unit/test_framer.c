@@ -206,18 +206,18 @@ test_cr_at_cut_point_is_content(void **state)
 static void
 test_callback_can_stop(void **state)
 {
+	static const char in[] = "a\nquit\nb\n";
 	struct framer f;
 
 	(void)state;
 	stop_after = 2;
 	framer_init(&f, MAXREC);
-	assert_int_equal(framer_feed(&f, "a\nquit\nb\n", 9, collect, NULL), 1);
+	assert_int_equal(framer_feed(&f, in, 9, collect, NULL), 1);
 	assert_int_equal(nrecs, 2);
 	/* The caller can feed the rest later. */
 	assert_int_equal(f.consumed, 7);
 	stop_after = 0;
-	assert_int_equal(framer_feed(&f, "a\nquit\nb\n" + 7, 2, collect,
-	    NULL), 0);
+	assert_int_equal(framer_feed(&f, in + 7, 2, collect, NULL), 0);
 	assert_int_equal(nrecs, 3);
 	assert_string_equal(recs[2].data, "b");
 	framer_free(&f);
