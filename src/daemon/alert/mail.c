@@ -9,6 +9,7 @@
  * password never.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -232,7 +233,7 @@ load_spool(struct mailer *m)
 
 	if (dir[0] == '\0')
 		return;
-	total = spool_count(dir);
+	total = spool_count(dir, INT_MAX);
 	if ((n = spool_load(dir, (int)m->cfg->mail_queue, unspooled,
 	    bad_spool_file, m)) == -1) {
 		spool_unreadable(m, errno);
@@ -255,7 +256,7 @@ int
 mail_wanted(const struct config *c)
 {
 	return c->nalerts > 0 ||
-	    (c->mail_spool[0] != '\0' && spool_waiting(c->mail_spool));
+	    (c->mail_spool[0] != '\0' && spool_count(c->mail_spool, 1) > 0);
 }
 
 struct mailer *

@@ -229,27 +229,7 @@ is_mail(const struct dirent *e)
 }
 
 int
-spool_waiting(const char *dir)
-{
-	struct dirent *e;
-	DIR *dp;
-	int fd, found = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return 0;
-	if ((dp = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while (!found && (e = readdir(dp)) != NULL)
-		found = is_mail(e);
-	closedir(dp);
-	return found;
-}
-
-int
-spool_count(const char *dir)
+spool_count(const char *dir, int max)
 {
 	struct dirent *e;
 	DIR *dp;
@@ -262,7 +242,7 @@ spool_count(const char *dir)
 		close(fd);
 		return 0;
 	}
-	while ((e = readdir(dp)) != NULL)
+	while (n < max && (e = readdir(dp)) != NULL)
 		n += is_mail(e);
 	closedir(dp);
 	return n;

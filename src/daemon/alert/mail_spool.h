@@ -38,11 +38,11 @@ void	spool_name(struct spooled *mail);
  */
 int	spool_write(const char *dir, struct spooled *mail);
 
-/* Does DIR hold anything that looks like a spooled mail? */
-int	spool_waiting(const char *dir);
-
-/* How many files of DIR look like spooled mails (0 if it cannot be read). */
-int	spool_count(const char *dir);
+/*
+ * How many files of DIR look like spooled mails, counting up to MAX (0 if
+ * it cannot be read); spool_count(dir, 1) says whether any waits.
+ */
+int	spool_count(const char *dir, int max);
 
 /*
  * Hand the mails of DIR to CB, oldest first, MAX of them at most, and
