@@ -9,6 +9,7 @@ at most the window in flight, and nothing once all was acknowledged.
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -72,6 +73,60 @@ def test_relp_over_tls(daemon_factory, tmp_path):
         assert check_all(col, 1, 1000) == 0
     finally:
         col.stop()
+
+
+def test_relp_over_tls_pinned_by_fingerprint(daemon_factory, tmp_path):
+    """relp:// with the collector's SHA-256 fingerprint and no ca_file:
+    `-t` takes it, and every line arrives once, in order."""
+    pki = make_pki(tmp_path)
+    col = Collector(tmp_path / "rsyslog", "relp-tls", pki=pki).start()
+    try:
+        d = forward_daemon(daemon_factory, f"relp://127.0.0.1:{col.port}",
+                           extra=f"fingerprint = {pki['fingerprint']}\n")
+        launch = d.run("-t")
+        assert launch.rc == 0, launch.err
+        d.start()
+        for t in flood(d, 1, 0, 1000):
+            t.join(timeout=60)
+        wait_all(col, 1, 1000, timeout=60)
+        assert check_all(col, 1, 1000) == 0
+    finally:
+        col.stop()
+
+
+def test_relp_wrong_fingerprint_gets_nothing(daemon_factory, tmp_path):
+    """The collector shows another certificate than the pinned one: it
+    gets nothing, the forwarder retries, and says so once."""
+    ours = make_pki(tmp_path, "ours")
+    theirs = make_pki(tmp_path, "theirs")
+    col = Collector(tmp_path / "rsyslog", "relp-tls", pki=theirs).start()
+    try:
+        target = f"relp://127.0.0.1:{col.port}"
+        d = forward_daemon(daemon_factory, target,
+                           extra=f"fingerprint = {ours['fingerprint']}\n")
+        d.start()
+        for t in flood(d, 1, 0, 100):
+            t.join(timeout=60)
+        d.wait_for_log(rf"^Forwarding to {target}: cannot connect: RELP: "
+                       "the collector's certificate", timeout=10)
+        time.sleep(8)       # several attempts (1 s, 2 s, 4 s apart)
+        notes = [m for m in d.messages()
+                 if m.startswith(f"Forwarding to {target}: ")]
+        assert len(notes) == 1, notes
+        assert col.lines() == []
+    finally:
+        col.stop()
+
+
+def test_relp_takes_ca_file_or_fingerprint_not_both(daemon_factory,
+                                                     tmp_path):
+    pki = make_pki(tmp_path)
+    d = forward_daemon(daemon_factory, "relp://127.0.0.1:2514",
+                       extra=f"fingerprint = {pki['fingerprint']}\n"
+                       f"ca_file = {pki['ca']}\n")
+    launch = d.run("-t")
+    assert launch.rc != 0
+    assert "ca_file or fingerprint, not both" in launch.err
 
 
 def kill_both(d):

@@ -15,6 +15,8 @@
 #include <netinet/tcp.h>
 #include <librelp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -36,6 +38,7 @@ struct fwd_net {
 	const struct fwd_conf *c;
 	char		 host[256];
 	char		 port[8];
+	char		 ident[PATH_MAX + 8];	/* RELP: a client certificate */
 	int		 tls;
 	int		 relp;
 	int		 fd;
@@ -296,10 +299,55 @@ relp_pin(const char *hex, char *out, size_t size)
 }
 
 /*
+ * librelp's OpenSSL driver pins SHA-1 fingerprints only (and wants a
+ * valid chain too); its GnuTLS one pins SHA-256, but checks nothing when
+ * it has no certificate of its own.  Without a configured one, the
+ * forwarder shows a throwaway self-signed certificate, made once into
+ * STATE.id.pem (mode 0600); 0 or -1.
+ */
+static int
+relp_identity(struct fwd_net *n)
+{
+	EVP_PKEY *key;
+	X509 *x = NULL;
+	FILE *fp = NULL;
+	int fd = -1, ok = 0;
+
+	snprintf(n->ident, sizeof(n->ident), "%s.id.pem", n->c->state_path);
+	if (access(n->ident, R_OK) == 0)
+		return 0;
+	key = EVP_EC_gen("P-256");
+	if (key != NULL && (x = X509_new()) != NULL &&
+	    X509_set_version(x, 2) == 1 &&
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1 &&
+	    X509_gmtime_adj(X509_getm_notBefore(x), 0) != NULL &&
+	    X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400) != NULL &&
+	    X509_set_pubkey(x, key) == 1 &&
+	    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"Matt_daemon forwarder", -1,
+	    -1, 0) == 1 &&
+	    X509_set_issuer_name(x, X509_get_subject_name(x)) == 1 &&
+	    X509_sign(x, key, EVP_sha256()) > 0 &&
+	    (fd = open(n->ident, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) != -1 && (fp = fdopen(fd, "w")) != NULL)
+		ok = PEM_write_X509(fp, x) == 1 && PEM_write_PrivateKey(fp,
+		    key, NULL, NULL, 0, NULL, NULL) == 1;
+	if (fp != NULL)
+		ok = fclose(fp) == 0 && ok;
+	else if (fd != -1)
+		close(fd);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	if (!ok)
+		(void)unlink(n->ident);
+	return ok ? 0 : -1;
+}
+
+/*
  * librelp's TLS settings: the CA the certificate must chain to, or the
  * pinned fingerprint it must have (librelp takes one mode: the
- * configuration allows one of them; its OpenSSL driver knows only SHA-1
- * fingerprints, its GnuTLS one SHA-256 too), and the client certificate.
+ * configuration allows one of them), and the client certificate.
  */
 static int
 relp_tls(struct fwd_net *n)
@@ -318,6 +366,10 @@ relp_tls(struct fwd_net *n)
 		relp_pin(c->fingerprint, pin, sizeof(pin));
 		if (relpCltSetAuthMode(n->clt, "fingerprint") != RELP_RET_OK ||
 		    relpCltAddPermittedPeer(n->clt, pin) != RELP_RET_OK)
+			return -1;
+		if (c->cert[0] == '\0' && (relp_identity(n) == -1 ||
+		    relpCltSetOwnCert(n->clt, n->ident) != RELP_RET_OK ||
+		    relpCltSetPrivKey(n->clt, n->ident) != RELP_RET_OK))
 			return -1;
 	} else if (relpCltSetAuthMode(n->clt, "certvalid") != RELP_RET_OK)
 		return -1;
