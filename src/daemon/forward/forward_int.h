@@ -19,6 +19,7 @@
 #define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
 #define FWD_MSG_MAX	8192		/* one message, as the syslog sink */
 #define FWD_RELP_WINDOW	128		/* RELP messages not acknowledged */
+#define FWD_RELP_BATCH	16		/* RELP messages between two notes */
 #define FWD_ACK_RING	(2 * FWD_RELP_WINDOW)	/* message ends kept */
 
 enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };

@@ -153,9 +153,13 @@ build(struct run *r)
 	r->olen = 0;
 	r->nrec = 0;
 	r->nlines = 0;
-	/* RELP: a mark every window, so a rewind resends at most two. */
+	/*
+	 * RELP: batches of FWD_RELP_BATCH, each with its mark and its note
+	 * of what is acknowledged: a rewind, or a kill, resends at most the
+	 * window and a batch.
+	 */
 	while (p < end && r->olen < FWD_BLOCK && (!r->relp ||
-	    r->nrec < FWD_RELP_WINDOW)) {
+	    r->nrec < FWD_RELP_BATCH)) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			/* A last piece, or a line longer than a block. */
 			if (!r->final && s->len < FWD_BLOCK)
