@@ -146,11 +146,3 @@ fwd_ack_pos(const struct fwd_end *e, struct fwd_pos *p)
 	p->headlen = e->headlen;
 	p->hash = e->hash;
 }
-
-void
-fwd_ack_close(struct fwd_ack *a)
-{
-	if (a->fd >= 0)
-		close(a->fd);
-	a->fd = -1;
-}

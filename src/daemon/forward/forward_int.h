@@ -124,7 +124,6 @@ void	fwd_ack_sent(struct fwd_ack *a, uint64_t n, const struct fwd_pos *file,
 	    uint64_t end);
 int	fwd_ack_end(const struct fwd_ack *a, uint64_t n, struct fwd_end *e);
 void	fwd_ack_pos(const struct fwd_end *e, struct fwd_pos *p);
-void	fwd_ack_close(struct fwd_ack *a);
 
 /* forward_net.c */
 struct fwd_net;

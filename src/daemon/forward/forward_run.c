@@ -3,9 +3,10 @@
  * in large blocks, turns each record into an octet-counted RFC 5424
  * message (RFC 6587), sends it, and moves its checkpoint only past bytes
  * the socket took (RELP: messages the collector acknowledged, noted in
- * place after each batch).  It follows the file into its archives, waits for the
- * collector as long as the records stay on disk (up to max_backlog), and
- * tells the daemon through a pipe what to log and how it stands.
+ * place after each batch).  It follows the file into its archives, waits
+ * for the collector as long as the records stay on disk (up to
+ * max_backlog), and tells the daemon through a pipe what to log and how
+ * it stands.
  */
 #include <errno.h>
 #include <fcntl.h>
