@@ -26,6 +26,17 @@
 #   BENCH_LATENCY_LINES=10000   latency step: lines sent at 10,000 lines/s
 #                         over one connection (0 skips the step); p50/p99
 #                         from a line's send to its record in the log file
+#   BENCH_FWD_LINES=3000000  forwarding step: lines per connection (0 skips
+#                         it); BENCH_RUNS runs of each of its systems:
+#                         fwd_direct, the flood sent straight to a collector
+#                         rsyslogd (imtcp -> omfile); fwd_md, Matt_daemon
+#                         with [forward] target = tcp:// that collector;
+#                         fwd_relay, an rsyslogd relaying the flood through
+#                         omfwd (disk-assisted queue) to it; fwd_off,
+#                         Matt_daemon without [forward].  Their rate is the
+#                         lines reaching the collector's file (fwd_off: the
+#                         log); fwd_md's local ingest is timed too.
+#                         BENCH_SYSTEMS=none runs only the steps.
 #   MATT_DAEMON=./Matt_daemon   the daemon binary
 #   BUILD=build/rel       where flood and check were built
 #
@@ -50,6 +61,11 @@ BARE=$ROOT/$BUILD/bench/bare
 FRESH=${BENCH_FRESH_MIB:-auto}
 LAT_LINES=${BENCH_LATENCY_LINES:-10000}
 LAT_RATE=10000
+FWD_LINES=${BENCH_FWD_LINES:-3000000}
+FWD_SYSTEMS="fwd_direct fwd_md fwd_relay fwd_off"
+COLLECTOR_PID=
+LOCAL_OUT=
+[ "$SYSTEMS" = none ] && SYSTEMS=
 
 die() {
 	echo "bench: $*" >&2
@@ -67,6 +83,10 @@ esac
 case $FRESH in auto) ;; ''|*[!0-9]*) die "BENCH_FRESH_MIB must be auto or a number" ;;
 esac
 [ "$LAT_LINES" -le 10000000 ] || die "BENCH_LATENCY_LINES must be 0..10000000"
+case $FWD_LINES in ''|*[!0-9]*) die "BENCH_FWD_LINES must be a number" ;; esac
+[ "$FWD_LINES" -le 1000000000 ] || die "BENCH_FWD_LINES must be 0..1000000000"
+[ "$FWD_LINES" -eq 0 ] || command -v rsyslogd >/dev/null ||
+	die "rsyslogd not found (BENCH_FWD_LINES=0 skips forwarding)"
 [ "$LAT_LINES" -eq 0 ] || [ -x "$LATENCY" ] ||
 	die "$LATENCY missing: run 'make bench'"
 [ "$(id -u)" -eq 0 ] || die "must run as root (Matt_daemon needs it)"
@@ -173,8 +193,23 @@ stop_server() {
 	SERVER_IS_CHILD=0
 }
 
+# Stop the collector of the forwarding step (by PID only), bounded.
+stop_collector() {
+	[ -n "$COLLECTOR_PID" ] || return 0
+	kill -TERM "$COLLECTOR_PID" 2>/dev/null
+	i=0
+	while alive "$COLLECTOR_PID" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	alive "$COLLECTOR_PID" && kill -KILL "$COLLECTOR_PID" 2>/dev/null
+	wait "$COLLECTOR_PID" 2>/dev/null
+	COLLECTOR_PID=
+}
+
 cleanup() {
 	stop_server
+	stop_collector
 	[ -n "$RUN_DIR" ] && rm -rf "$RUN_DIR"
 	rm -rf "$WORK"
 }
@@ -353,6 +388,96 @@ start_socat() {
 	wait_listen "$2"
 }
 
+# --- the forwarding step: a collector, and what floods it ------------------
+
+# The collector: a stock rsyslogd (imtcp, which takes octet-counted and
+# newline-framed messages alike, -> omfile) on port $2, writing each
+# message whole to $1/collector.log: the flood's marker survives any
+# header.  Its main queue does not promise order: check -u.
+start_collector() {
+	mkdir -p "$1/col"
+	cat >"$1/col/rsyslog.conf" <<EOF
+global(workDirectory="$1/col" maxMessageSize="64k")
+module(load="imtcp")
+template(name="raw" type="string" string="%rawmsg%\n")
+input(type="imtcp" port="$2" address="127.0.0.1")
+action(type="omfile" file="$1/collector.log" template="raw")
+EOF
+	rsyslogd -n -f "$1/col/rsyslog.conf" -i "$1/col/rsyslog.pid" \
+	    >"$1/col/server.err" 2>&1 &
+	COLLECTOR_PID=$!
+	hex=$(printf '0100007F:%04X' "$2")
+	i=0
+	while [ $i -lt 200 ]; do
+		awk -v h="$hex" '$2 == h && $4 == "0A" { f = 1 }
+		    END { exit !f }' /proc/net/tcp && return 0
+		alive "$COLLECTOR_PID" || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sed 's/^/collector: /' "$1/col/server.err" >>"$1/server.err"
+	return 1
+}
+
+# The flood straight to the collector: it is the server.
+start_fwd_direct() {
+	start_collector "$1" "$2" || return 1
+	SERVER_PID=$COLLECTOR_PID
+	SERVER_IS_CHILD=1
+	COLLECTOR_PID=
+	OUT=$1/collector.log
+	MODE=-u
+	FLOOD_OPTS=
+}
+
+# Matt_daemon forwarding its records (level log: the flood's, not its
+# own notes) to the collector over tcp://; LOCAL_OUT is its own log.
+start_fwd_md() {
+	mdport=$2
+	pick_port
+	start_collector "$1" "$PORT" || return 1
+	MD_EXTRA="[forward]
+target = tcp://127.0.0.1:$PORT
+level = log
+state_dir = $1/state" start_matt_daemon "$1" "$mdport" || return 1
+	PORT=$mdport	# what the flood goes to
+	LOCAL_OUT=$1/matt_daemon.log
+	OUT=$1/collector.log
+	MODE=-u
+}
+
+# rsyslog as the relay: imtcp -> omfwd over TCP to the collector, with a
+# disk-assisted queue (in memory, spilled to disk when it fills).
+start_fwd_relay() {
+	relport=$2
+	pick_port
+	start_collector "$1" "$PORT" || return 1
+	mkdir -p "$1/relay"
+	cat >"$1/relay/rsyslog.conf" <<EOF
+global(workDirectory="$1/relay" maxMessageSize="64k")
+module(load="imtcp")
+template(name="fwd" type="string" string="<13>%rawmsg%")
+input(type="imtcp" port="$relport" address="127.0.0.1")
+action(type="omfwd" target="127.0.0.1" port="$PORT" protocol="tcp"
+    template="fwd" queue.type="LinkedList" queue.filename="relayq"
+    queue.saveOnShutdown="on" action.resumeRetryCount="-1")
+EOF
+	rsyslogd -n -f "$1/relay/rsyslog.conf" -i "$1/relay/rsyslog.pid" \
+	    >"$1/server.err" 2>&1 &
+	SERVER_PID=$!
+	SERVER_IS_CHILD=1
+	PORT=$relport	# what the flood goes to
+	OUT=$1/collector.log
+	MODE=-u
+	FLOOD_OPTS=
+	wait_listen "$relport"
+}
+
+# Matt_daemon without [forward], at the step's size.
+start_fwd_off() {
+	start_matt_daemon "$@"
+}
+
 # --- one run of one system ----------------------------------------------------
 
 # Appends "system run ok rate idle_kb peak_kb cpu_s send_s" to RESULTS
@@ -363,13 +488,16 @@ run_one() {
 	RUN_DIR=$(mktemp -d /tmp/mdbench.XXXXXX) || die "mktemp failed"
 	pick_port
 	ok=FAIL
-	rate=- idle=- peak=- cpu=- send=-
+	rate=- idle=- peak=- cpu=- send=- lrate=-
+	LOCAL_OUT=
 	if ! "start_$sys" "$RUN_DIR" "$PORT"; then
 		echo "bench: $sys: server did not start on port $PORT:" >&2
 		sed 's/^/bench:   /' "$RUN_DIR/server.err" >&2
 		stop_server
+		stop_collector
 		FAILED=1
-		echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
+		echo "$sys $run $ok $rate $idle $peak $cpu $send $lrate" \
+		    >>"$RESULTS"
 		rm -rf "$RUN_DIR"
 		RUN_DIR=
 		return
@@ -397,9 +525,19 @@ run_one() {
 		OUT=$RUN_DIR/all.log
 		MODE=
 	else
+		if [ -n "$LOCAL_OUT" ] && "$CHECK" -c "$CONNS" -l "$LINES" \
+		    -w "$TIMEOUT" -s 60 "$LOCAL_OUT" >"$RUN_DIR/local.out"; then
+			lrate=$(cat "$RUN_DIR/flood.out" "$RUN_DIR/local.out" |
+			    awk -F= -v n="$TOTAL" '$1 == "start" { s = $2 }
+			    $1 == "done" { d = $2 }
+			    END { printf "%.0f", n / (d - s) }')
+		fi
+		# Bounded: TIMEOUT, or 60 s without the file growing.
 		"$CHECK" -c "$CONNS" -l "$LINES" $MODE -w "$TIMEOUT" -s 60 \
 		    "$OUT" >"$RUN_DIR/wait.out"
 		wrc=$?
+		[ $wrc -eq 0 ] || echo "bench: $sys: $OUT did not get every" \
+		    "line in time ($(wc -l <"$OUT" 2>/dev/null) lines)" >&2
 		hwm=
 	fi
 	if [ -z "$hwm" ]; then
@@ -432,17 +570,30 @@ run_one() {
 		echo "bench: $sys: flood or completion wait failed" >&2
 	fi
 	case $ok in ok*) ;; *) FAILED=1 ;; esac
+	ccpu= fcpu=
+	[ -n "$COLLECTOR_PID" ] && ccpu=$(proc_cpu "$COLLECTOR_PID")
+	# Matt_daemon's forwarder child (comm md-forward), still running.
+	for k in $(cat "/proc/$SERVER_PID/task/$SERVER_PID/children" \
+	    2>/dev/null); do
+		[ "$(cat "/proc/$k/comm" 2>/dev/null)" = md-forward ] &&
+			fcpu=$(proc_cpu "$k")
+	done
 	stop_server
+	stop_collector
 	if [ "$run" -eq 0 ]; then
 		label="warm-up"
 	else
 		label="run $run"
-		echo "$sys $run $ok $rate $idle $peak $cpu $send" >>"$RESULTS"
+		echo "$sys $run $ok $rate $idle $peak $cpu $send $lrate" \
+		    >>"$RESULTS"
 	fi
 	printf '  %-7s %-12s %10s lines/s  idle %5s KiB  peak %6s KiB%s  ' \
 	    "$label" "$sys" "$rate" "$idle" "$peak" \
 	    "$([ "${nkids:-0}" -gt 0 ] && echo " (parent+$nkids children)")"
-	printf 'cpu %ss  client sent in %ss  %s\n' "$cpu" "$send" "$ok"
+	printf 'cpu %ss  client sent in %ss  %s%s\n' "$cpu" "$send" "$ok" \
+	    "$([ -n "$LOCAL_OUT" ] && echo "  local log $lrate lines/s")$(
+	    [ -n "$ccpu" ] && echo "  collector cpu ${ccpu}s")$(
+	    [ -n "$fcpu" ] && echo "  forwarder cpu ${fcpu}s")"
 	rm -rf "$RUN_DIR"
 	RUN_DIR=
 }
@@ -506,6 +657,7 @@ echo "bench: $CONNS connections x $LINES lines of 64 bytes per system," \
 echo "bench: rsyslogd $(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }')," \
     "$(socat -V 2>/dev/null | awk '/socat version/ { print "socat " $3 }')"
 w=0
+[ -n "$SYSTEMS" ] || w=$WARMUP	# BENCH_SYSTEMS=none: the steps only
 while [ $w -lt "$WARMUP" ]; do
 	run_one matt_daemon 0
 	w=$((w + 1))
@@ -518,6 +670,7 @@ while [ $r -le "$RUNS" ]; do
 	r=$((r + 1))
 done
 
+[ -n "$SYSTEMS" ] && {
 echo
 echo "Median of $RUNS run(s); peak RSS = highest VmHWM over the runs (socat:"
 echo "parent + sum of its forked children's VmHWM); idle RSS = VmRSS 1 s after"
@@ -525,6 +678,7 @@ echo "start; lines/s = $TOTAL lines / (first connect -> last line in the file)."
 echo
 printf '%-12s %12s %9s %10s %10s %8s %6s\n' system lines/s MiB/s \
     "peak KiB" "idle KiB" "cpu s" check
+}
 for s in $SYSTEMS; do
 	rate=$(median "$s" 4)
 	mib=$(echo "$rate" | awk '$1 == "-" { print "-"; exit }
@@ -597,6 +751,46 @@ if has bare && has socat; then
 	    "$(ratio "$(median bare 4)" "$(median socat 4)")"
 fi
 [ "$LAT_LINES" -eq 0 ] || run_latency
+
+# --- forwarding: the collector is the bottleneck; is the forwarder? ---------
+run_forward() {
+	LINES=$FWD_LINES
+	TOTAL=$((CONNS * LINES))
+	case ${BENCH_FRESH_MIB:-auto} in auto) FRESH=$((TOTAL / 8192 + 64)) ;; esac
+	TIMEOUT=$((20 + TOTAL / 20000))
+	echo
+	echo "bench: forwarding: $CONNS connections x $LINES lines, $RUNS run(s)"
+	r=1
+	while [ $r -le "$RUNS" ]; do
+		for s in $FWD_SYSTEMS; do
+			run_one "$s" "$r"
+		done
+		r=$((r + 1))
+	done
+	echo
+	echo "Median of $RUNS run(s); lines/s = $TOTAL lines / (first connect"
+	echo "-> last line in the collector's file; fwd_off: in the local log)."
+	echo
+	printf '%-12s %12s %14s %6s\n' system lines/s "local lines/s" check
+	for s in $FWD_SYSTEMS; do
+		okc=$(awk -v s="$s" '$1 == s && $3 !~ /^ok/ { b = 1 }
+		    $1 == s && $3 ~ /unordered/ { u = 1 }
+		    END { print (b ? "FAIL" : u ? "ok*" : "ok") }' "$RESULTS")
+		printf '%-12s %12s %14s %6s\n' "$s" "$(median "$s" 4)" \
+		    "$(median "$s" 9)" "$okc"
+	done
+	echo
+	direct=$(median fwd_direct 4)
+	verdict "Matt_daemon forwarding / flood straight to the collector" \
+	    "$(ratio "$(median fwd_md 4)" "$direct")" ">=" 0.9 x
+	info "rsyslog relay (omfwd, disk-assisted queue) / straight" \
+	    "$(ratio "$(median fwd_relay 4)" "$direct")"
+	verdict "Matt_daemon local ingest, forwarding / not forwarding" \
+	    "$(ratio "$(median fwd_md 9)" "$(median fwd_off 4)")" ">=" 0.9 x
+	echo "ok* = every line exactly once at the collector, not in order" \
+	    "(its main queue)"
+}
+[ "$FWD_LINES" -eq 0 ] || run_forward
 
 case " $SYSTEMS " in *" rsyslog "*)
 	echo "ok* = every line exactly once, but not in order within its" \

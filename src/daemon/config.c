@@ -569,6 +569,11 @@ check_forward(struct config *c)
 		    "fingerprint", c->forward_target);
 	if ((c->forward_cert[0] != '\0') != (c->forward_key[0] != '\0'))
 		config_error(c, 0, "[forward] cert and key go together");
+	/* librelp checks one of them, not both. */
+	if (strncmp(c->forward_target, "relp://", 7) == 0 &&
+	    c->forward_ca_file[0] != '\0' && c->forward_fingerprint[0] != '\0')
+		config_error(c, 0, "[forward] target %s takes ca_file or "
+		    "fingerprint, not both", c->forward_target);
 }
 
 static void

@@ -19,6 +19,8 @@
 #define FWD_BLOCK	(1024 * 1024)	/* read and send this much at once */
 #define FWD_MSG_MAX	8192		/* one message, as the syslog sink */
 #define FWD_RELP_WINDOW	128		/* RELP messages not acknowledged */
+#define FWD_RELP_BATCH	16		/* RELP messages between two notes */
+#define FWD_ACK_RING	(2 * FWD_RELP_WINDOW)	/* message ends kept */
 
 enum { FWD_PLAIN, FWD_GZIP, FWD_ZSTD };
 
@@ -50,6 +52,22 @@ struct fwd_src {
 	char		*buf;			/* plain bytes from pos.off */
 	size_t		 len;
 	char		 note[400];		/* what went wrong, for the log */
+};
+
+/* Where message N (counted from the start) ends in the source. */
+struct fwd_end {
+	uint64_t	 n;
+	dev_t		 dev;
+	ino_t		 ino;
+	uint64_t	 off;
+	size_t		 headlen;
+	uint64_t	 hash;
+};
+
+/* The acknowledged position: in place in STATE.ack, and the last ends. */
+struct fwd_ack {
+	int		 fd;
+	struct fwd_end	 ends[FWD_ACK_RING];
 };
 
 /* Everything the child needs, copied before it is forked. */
@@ -94,6 +112,19 @@ int	fwd_src_save_pos(const struct fwd_pos *p, const char *path);
 int	fwd_src_load(struct fwd_pos *p, const char *path);
 void	fwd_src_close(struct fwd_src *s);
 
+/* forward_ack.c */
+void	fwd_ack_init(struct fwd_ack *a);
+int	fwd_ack_open(struct fwd_ack *a, const char *state_path);
+int	fwd_ack_put(struct fwd_ack *a, const struct fwd_pos *p);
+int	fwd_ack_sync(struct fwd_ack *a);
+int	fwd_ack_load(struct fwd_pos *p, const char *state_path);
+void	fwd_ack_set(struct fwd_end *e, uint64_t n, const struct fwd_pos *file,
+	    uint64_t end);
+void	fwd_ack_sent(struct fwd_ack *a, uint64_t n, const struct fwd_pos *file,
+	    uint64_t end);
+int	fwd_ack_end(const struct fwd_ack *a, uint64_t n, struct fwd_end *e);
+void	fwd_ack_pos(const struct fwd_end *e, struct fwd_pos *p);
+
 /* forward_net.c */
 struct fwd_net;
 struct fwd_net *fwd_net_new(const struct fwd_conf *c, char *err,
@@ -103,6 +134,7 @@ int	fwd_net_send(struct fwd_net *n, const char *buf, size_t len,
 	    volatile int *quit, char *err, size_t errlen);
 int	fwd_net_fd(const struct fwd_net *n);
 int	fwd_net_lost(struct fwd_net *n);
+int	fwd_net_drain(struct fwd_net *n);
 uint64_t fwd_net_unacked(const struct fwd_net *n);
 void	fwd_net_close(struct fwd_net *n);
 

@@ -3,10 +3,11 @@
  * collector's certificate checked against a CA file and/or a pinned
  * SHA-256 fingerprint, with an optional client certificate; or RELP
  * (librelp), whose collector acknowledges every message, over TLS when a
- * CA file is given.  It runs in
+ * CA file or a fingerprint is given.  It runs in
  * the forwarder child, which may block; every wait is still bounded so
  * that the child answers its signals and reports.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -14,6 +15,8 @@
 #include <netinet/tcp.h>
 #include <librelp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -35,6 +38,7 @@ struct fwd_net {
 	const struct fwd_conf *c;
 	char		 host[256];
 	char		 port[8];
+	char		 ident[PATH_MAX + 8];	/* RELP: a client certificate */
 	int		 tls;
 	int		 relp;
 	int		 fd;
@@ -252,17 +256,122 @@ tls_connect(struct fwd_net *n, char *err, size_t errlen)
 	return -1;
 }
 
-/* librelp's TLS settings: the CA, the client certificate. */
+/*
+ * What librelp reports, for the connection's only session: an error since
+ * it was opened (an acknowledgement may be missing), and why the
+ * collector's certificate was refused.
+ */
+static int	relp_failed;
+static char	relp_auth[200];
+
+static void
+relp_on_err(void *usr, char *obj, char *msg, relpRetVal code)
+{
+	(void)usr;
+	(void)obj;
+	(void)msg;
+	(void)code;
+	relp_failed = 1;
+}
+
+static void
+relp_on_auth_err(void *usr, char *info, char *msg, relpRetVal code)
+{
+	(void)usr;
+	(void)info;
+	(void)code;
+	relp_failed = 1;
+	snprintf(relp_auth, sizeof(relp_auth), "%s", msg);
+}
+
+/* "SHA256:AA:BB:...", librelp's way to write a pinned fingerprint. */
+static void
+relp_pin(const char *hex, char *out, size_t size)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(out, size, "SHA256");
+	for (i = 0; hex[i] != '\0' && hex[i + 1] != '\0' && n + 4 <= size;
+	    i += 2)
+		n += (size_t)snprintf(out + n, size - n, ":%c%c",
+		    toupper((unsigned char)hex[i]),
+		    toupper((unsigned char)hex[i + 1]));
+}
+
+/*
+ * librelp's OpenSSL driver pins SHA-1 fingerprints only (and wants a
+ * valid chain too); its GnuTLS one pins SHA-256, but checks nothing when
+ * it has no certificate of its own.  Without a configured one, the
+ * forwarder shows a throwaway self-signed certificate, made once into
+ * STATE.id.pem (mode 0600); 0 or -1.
+ */
+static int
+relp_identity(struct fwd_net *n)
+{
+	EVP_PKEY *key;
+	X509 *x = NULL;
+	FILE *fp = NULL;
+	int fd = -1, ok = 0;
+
+	snprintf(n->ident, sizeof(n->ident), "%s.id.pem", n->c->state_path);
+	if (access(n->ident, R_OK) == 0)
+		return 0;
+	key = EVP_EC_gen("P-256");
+	if (key != NULL && (x = X509_new()) != NULL &&
+	    X509_set_version(x, 2) == 1 &&
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1 &&
+	    X509_gmtime_adj(X509_getm_notBefore(x), 0) != NULL &&
+	    X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400) != NULL &&
+	    X509_set_pubkey(x, key) == 1 &&
+	    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"Matt_daemon forwarder", -1,
+	    -1, 0) == 1 &&
+	    X509_set_issuer_name(x, X509_get_subject_name(x)) == 1 &&
+	    X509_sign(x, key, EVP_sha256()) > 0 &&
+	    (fd = open(n->ident, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) != -1 && (fp = fdopen(fd, "w")) != NULL)
+		ok = PEM_write_X509(fp, x) == 1 && PEM_write_PrivateKey(fp,
+		    key, NULL, NULL, 0, NULL, NULL) == 1;
+	if (fp != NULL)
+		ok = fclose(fp) == 0 && ok;
+	else if (fd != -1)
+		close(fd);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	if (!ok)
+		(void)unlink(n->ident);
+	return ok ? 0 : -1;
+}
+
+/*
+ * librelp's TLS settings: the CA the certificate must chain to, or the
+ * pinned fingerprint it must have (librelp takes one mode: the
+ * configuration allows one of them), and the client certificate.
+ */
 static int
 relp_tls(struct fwd_net *n)
 {
 	const struct fwd_conf *c = n->c;
+	char pin[3 * EVP_MAX_MD_SIZE + 8];
 
-	if (c->ca_file[0] == '\0')
+	if (c->ca_file[0] == '\0' && c->fingerprint[0] == '\0')
 		return 0;
-	if (relpCltEnableTLS(n->clt) != RELP_RET_OK ||
-	    relpCltSetCACert(n->clt, (char *)c->ca_file) != RELP_RET_OK ||
-	    relpCltSetAuthMode(n->clt, "certvalid") != RELP_RET_OK)
+	if (relpCltEnableTLS(n->clt) != RELP_RET_OK)
+		return -1;
+	if (c->ca_file[0] != '\0' && relpCltSetCACert(n->clt,
+	    (char *)c->ca_file) != RELP_RET_OK)
+		return -1;
+	if (c->fingerprint[0] != '\0') {
+		relp_pin(c->fingerprint, pin, sizeof(pin));
+		if (relpCltSetAuthMode(n->clt, "fingerprint") != RELP_RET_OK ||
+		    relpCltAddPermittedPeer(n->clt, pin) != RELP_RET_OK)
+			return -1;
+		if (c->cert[0] == '\0' && (relp_identity(n) == -1 ||
+		    relpCltSetOwnCert(n->clt, n->ident) != RELP_RET_OK ||
+		    relpCltSetPrivKey(n->clt, n->ident) != RELP_RET_OK))
+			return -1;
+	} else if (relpCltSetAuthMode(n->clt, "certvalid") != RELP_RET_OK)
 		return -1;
 	if (c->cert[0] != '\0' && (relpCltSetOwnCert(n->clt,
 	    (char *)c->cert) != RELP_RET_OK || relpCltSetPrivKey(n->clt,
@@ -275,12 +384,18 @@ relp_tls(struct fwd_net *n)
 static int
 relp_connect(struct fwd_net *n, char *err, size_t errlen)
 {
+	const struct fwd_conf *c = n->c;
 	relpRetVal rc;
 
+	relp_failed = 0;
+	relp_auth[0] = '\0';
 	if (relpEngineConstruct(&n->eng) != RELP_RET_OK ||
 	    relpEngineSetDbgprint(n->eng, NULL) != RELP_RET_OK ||
-	    (n->c->ca_file[0] != '\0' && relpEngineSetTLSLibByName(n->eng,
-	    "openssl") != RELP_RET_OK) ||
+	    relpEngineSetOnErr(n->eng, relp_on_err) != RELP_RET_OK ||
+	    relpEngineSetOnAuthErr(n->eng, relp_on_auth_err) != RELP_RET_OK ||
+	    ((c->ca_file[0] != '\0' || c->fingerprint[0] != '\0') &&
+	    relpEngineSetTLSLibByName(n->eng, c->fingerprint[0] != '\0' ?
+	    "gnutls" : "openssl") != RELP_RET_OK) ||
 	    relpEngineSetEnableCmd(n->eng, (unsigned char *)"syslog",
 	    eRelpCmdState_Required) != RELP_RET_OK ||
 	    relpEngineCltConstruct(n->eng, &n->clt) != RELP_RET_OK ||
@@ -292,6 +407,11 @@ relp_connect(struct fwd_net *n, char *err, size_t errlen)
 	}
 	rc = relpCltConnect(n->clt, 0, (unsigned char *)n->port,
 	    (unsigned char *)n->host);
+	if (rc != RELP_RET_OK && relp_auth[0] != '\0') {
+		snprintf(err, errlen, "RELP: the collector's certificate: %s",
+		    relp_auth);
+		return -1;
+	}
 	if (rc != RELP_RET_OK) {
 		snprintf(err, errlen, "RELP: cannot open a session (error "
 		    "%d)", (int)rc);
@@ -437,6 +557,19 @@ fwd_net_unacked(const struct fwd_net *n)
 	if (n->fd < 0 || ioctl(n->fd, SIOCOUTQ, &q) == -1 || q < 0)
 		return 0;
 	return (uint64_t)q;
+}
+
+/*
+ * RELP: close the session politely, which waits for the acknowledgements
+ * still due; 0 if every message sent on it was acknowledged, else -1.
+ */
+int
+fwd_net_drain(struct fwd_net *n)
+{
+	if (!n->relp || n->clt == NULL)
+		return -1;
+	fwd_net_close(n);
+	return relp_failed ? -1 : 0;
 }
 
 void

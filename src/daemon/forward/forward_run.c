@@ -2,9 +2,11 @@
  * The forwarder child: it reads the daemon's log file behind the writer,
  * in large blocks, turns each record into an octet-counted RFC 5424
  * message (RFC 6587), sends it, and moves its checkpoint only past bytes
- * the socket took.  It follows the file into its archives, waits for the
- * collector as long as the records stay on disk (up to max_backlog), and
- * tells the daemon through a pipe what to log and how it stands.
+ * the socket took (RELP: messages the collector acknowledged, noted in
+ * place after each batch).  It follows the file into its archives, waits
+ * for the collector as long as the records stay on disk (up to
+ * max_backlog), and tells the daemon through a pipe what to log and how
+ * it stands.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #define MARKS		1024	/* where recent batches started */
 #define MARK_STEP	(64 * 1024)	/* socket bytes between two marks */
 #define RESEND_MS	10000	/* a reset resends at most this far back */
+#define PARK_MS		200	/* RELP: idle this long, collect the acks */
 
 /* A batch sent: socket bytes before it, when, and where it started. */
 struct mark {
@@ -61,6 +64,11 @@ struct run {
 	uint64_t	 nlines;	/* lines of the source they took */
 	uint64_t	 lines_in, bytes_in;	/* taken so far: their size */
 	uint64_t	 forwarded, acked;
+	uint64_t	 sess_first;	/* RELP: first message of the session */
+	struct fwd_ack	 ack;		/* RELP: where acknowledgements stand */
+	struct fwd_end	 ackat;		/* RELP: the end of the last acked */
+	int		 parked;	/* RELP: closed while idle, all acked */
+	int64_t		 sent_at;
 	uint64_t	 skip, skipped, skipped_bytes;
 	int		 dirty;
 	int64_t		 saved_at, reported_at;
@@ -146,9 +154,13 @@ build(struct run *r)
 	r->olen = 0;
 	r->nrec = 0;
 	r->nlines = 0;
-	/* RELP: a mark every window, so a rewind resends at most two. */
+	/*
+	 * RELP: batches of FWD_RELP_BATCH, each with its mark and its note
+	 * of what is acknowledged: a rewind, or a kill, resends at most the
+	 * window and a batch.
+	 */
 	while (p < end && r->olen < FWD_BLOCK && (!r->relp ||
-	    r->nrec < FWD_RELP_WINDOW)) {
+	    r->nrec < FWD_RELP_BATCH)) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
 			/* A last piece, or a line longer than a block. */
 			if (!r->final && s->len < FWD_BLOCK)
@@ -174,6 +186,10 @@ build(struct run *r)
 			n = snprintf(r->out + r->olen, 16, "%zu ", m);
 			memcpy(r->out + r->olen + n, r->fmt.msg, m);
 			r->olen += (size_t)n + m;
+			if (r->relp)
+				fwd_ack_sent(&r->ack, r->forwarded + r->nrec,
+				    &s->pos, s->pos.off + (uint64_t)(next -
+				    s->buf));
 			r->nrec++;
 		}
 		p = next;
@@ -181,21 +197,31 @@ build(struct run *r)
 	return (size_t)(p - s->buf);
 }
 
-/* Connect when due; the first failure of an outage is logged, once. */
+/*
+ * Connect when due; the first failure of an outage is logged, once.  A
+ * RELP session closed while idle (parked) is opened again, quietly, only
+ * when there is something to send.
+ */
 static void
 try_connect(struct run *r, int64_t now)
 {
 	char err[300];
 
-	if (r->up || now < r->retry_at)
+	if (r->up || now < r->retry_at || (r->parked && r->src.len == 0) ||
+	    (r->parked && !r->final && r->src.len < FWD_BLOCK &&
+	    memchr(r->src.buf, '\n', r->src.len) == NULL))
 		return;
 	if (fwd_net_connect(r->net, err, sizeof(err)) == 0) {
 		r->up = 1;
 		r->down = 0;
 		r->backoff = 1;
-		fwd_note(r, TINTIN_INFO, "connected.");
+		r->sess_first = r->forwarded;
+		if (!r->parked)
+			fwd_note(r, TINTIN_INFO, "connected.");
+		r->parked = 0;
 		return;
 	}
+	r->parked = 0;
 	if (!r->down)
 		fwd_note(r, TINTIN_WARN, "cannot connect: %s; "
 		    "retrying in %ds.", err,
@@ -228,25 +254,6 @@ mark(struct run *r, int64_t now)
 	m->headlen = r->src.pos.headlen;
 	m->hash = r->src.pos.hash;
 	m->forwarded = r->forwarded;
-}
-
-/*
- * RELP: the last mark whose records are all acknowledged (at most
- * FWD_RELP_WINDOW messages wait for theirs), or NULL.
- */
-static struct mark *
-acked_mark(struct run *r)
-{
-	struct mark *m, *pick = NULL;
-	unsigned i;
-
-	for (i = 0; i < r->nmarks; i++) {
-		m = &r->marks[(r->first + i) % MARKS];
-		if (m->sent + FWD_RELP_WINDOW > r->sent_bytes)
-			break;
-		pick = m;
-	}
-	return pick;
 }
 
 /* P's file and offset as a checkpoint position. */
@@ -314,24 +321,38 @@ lose(struct run *r, const char *why, int reset)
 	r->retry_at = now + 1000;
 }
 
+/* P as the checkpoint, renamed and synced, and noted in place. */
+static int
+save_pos(struct run *r, const struct fwd_pos *p)
+{
+	if (p == NULL ? fwd_src_save(&r->src, r->c->state_path) == -1 :
+	    fwd_src_save_pos(p, r->c->state_path) == -1)
+		return -1;
+	(void)fwd_ack_put(&r->ack, p == NULL ? &r->src.pos : p);
+	(void)fwd_ack_sync(&r->ack);
+	return 0;
+}
+
 static void
 save(struct run *r, int64_t now)
 {
 	struct fwd_pos at;
-	struct mark *m;
 	int rc;
 
 	if (!r->dirty)
 		return;
-	if (r->relp && r->nmarks > 0) {
+	if (r->relp && r->acked < r->forwarded) {
 		/* Only as far as the collector acknowledged. */
-		if ((m = acked_mark(r)) == NULL)
+		if (r->ackat.ino == 0)
 			return;
-		mark_pos(m, &at);
-		if ((rc = fwd_src_save_pos(&at, r->c->state_path)) == 0)
-			r->acked = m->forwarded;
-	} else if ((rc = fwd_src_save(&r->src, r->c->state_path)) == 0)
+		fwd_ack_pos(&r->ackat, &at);
+		rc = save_pos(r, &at);
+	} else if ((rc = save_pos(r, NULL)) == 0) {
 		r->acked = r->forwarded;
+		/* Never back from here, whatever is sent next. */
+		fwd_ack_set(&r->ackat, r->forwarded, &r->src.pos,
+		    r->src.pos.off);
+	}
 	if (rc == 0)
 		r->dirty = 0;
 	else if (r->saved_at >= 0)
@@ -339,6 +360,54 @@ save(struct run *r, int64_t now)
 		    "%s: %s.", r->c->state_path,
 		    strerror(errno));
 	r->saved_at = now;
+}
+
+/*
+ * RELP, after a batch: librelp lets at most a window of messages wait
+ * for their acknowledgement, so those before it have theirs.  Where the
+ * last of them ends is noted in place at once (one pwrite), so that even
+ * a killed forwarder resends none of them.
+ */
+static void
+advance(struct run *r)
+{
+	struct fwd_pos at;
+	struct fwd_end e;
+	uint64_t a;
+
+	if (r->forwarded <= FWD_RELP_WINDOW)
+		return;
+	a = r->forwarded - FWD_RELP_WINDOW;
+	if (a <= r->acked || a <= r->sess_first ||
+	    fwd_ack_end(&r->ack, a - 1, &e) == -1)
+		return;
+	r->acked = a;
+	r->ackat = e;
+	fwd_ack_pos(&e, &at);
+	(void)fwd_ack_put(&r->ack, &at);
+}
+
+/*
+ * RELP, idle (or stopping): close the session, which collects the
+ * acknowledgements still due, so that the checkpoint is exact; it is
+ * opened again when there is something to send.
+ */
+static void
+park(struct run *r, int64_t now, int force)
+{
+	if (!r->relp || !r->up || r->acked == r->forwarded ||
+	    (!force && now - r->sent_at < PARK_MS))
+		return;
+	if (fwd_net_drain(r->net) == -1) {
+		if (!force)
+			lose(r, "an acknowledgement is missing", 0);
+		return;
+	}
+	r->up = 0;
+	r->parked = 1;
+	r->nmarks = 0;
+	r->acked = r->forwarded;
+	r->dirty = 1;
 }
 
 /*
@@ -384,10 +453,13 @@ idle(struct run *r, int64_t now)
 	char ev[4096];
 	int ms = 1000, n = 1;
 
+	park(r, now, 0);
 	save(r, now);
 	report(r, now, 200);	/* caught up: a fresh status */
-	if (!r->up && r->retry_at - now < ms)
+	if (!r->up && !r->parked && r->retry_at - now < ms)
 		ms = r->retry_at - now > 0 ? (int)(r->retry_at - now) : 0;
+	if (r->relp && r->up && r->acked < r->forwarded)
+		ms = PARK_MS;
 	p[0].fd = r->inot;
 	p[0].events = POLLIN;
 	if (r->up) {
@@ -423,6 +495,9 @@ send_batch(struct run *r, size_t took, int64_t now)
 		}
 		r->forwarded += r->nrec;
 		r->sent_bytes += r->relp ? r->nrec : r->olen;
+		r->sent_at = now;
+		if (r->relp)
+			advance(r);
 	}
 	r->lines_in += r->nlines;
 	r->bytes_in += took;
@@ -549,10 +624,13 @@ fwd_run(const struct fwd_conf *c, int report)
 	tintin_rfc5424_token(r->fmt.app, sizeof(r->fmt.app), "Matt_daemon");
 	snprintf(r->fmt.procid, sizeof(r->fmt.procid), "%ld",
 	    (long)c->daemon_pid);
-	if (fwd_src_load(&at, c->state_path) == -1)
+	fwd_ack_init(&r->ack);
+	if (fwd_ack_load(&at, c->state_path) == -1 &&
+	    fwd_src_load(&at, c->state_path) == -1)
 		at = c->start;
 	if ((r->out = malloc(OUT_MAX)) == NULL ||
 	    (r->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    fwd_ack_open(&r->ack, c->state_path) == -1 ||
 	    fwd_src_open(&r->src, c->log_path, &at) == -1 ||
 	    inotify_add_watch(r->inot, r->src.dir, IN_MODIFY | IN_CREATE |
 	    IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) == -1 ||
@@ -569,6 +647,7 @@ fwd_run(const struct fwd_conf *c, int report)
 	r->dirty = 1;
 	while (!quit)
 		step(r);
+	park(r, now_ms(), 1);
 	r->dirty = 1;
 	save(r, now_ms());
 	_exit(0);
