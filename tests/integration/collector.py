@@ -5,7 +5,8 @@ the ossl stream driver ("tls", optionally requiring a client certificate)
 or imrelp ("relp"), on a free 127.0.0.1 port, writing every message to one
 file as "HOST APP PROCID SEVERITY MSG".  start() runs `rsyslogd -n -f CONF
 -i PIDFILE` and waits, bounded, for the port; stop() ends it by the PID it
-started.  make_pki() makes a CA, a collector certificate for 127.0.0.1 and
+started, and stop_all() (conftest, after every test) ends those a test
+left running.  make_pki() makes a CA, a collector certificate for 127.0.0.1 and
 a client certificate with the openssl command.
 """
 
@@ -17,6 +18,8 @@ from conftest import free_port, wait_until
 
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 MODDIR = "/usr/lib/x86_64-linux-gnu/rsyslog"
+
+RUNNING = set()         # collectors started and not stopped yet
 
 TEMPLATE = ("%hostname% %app-name% %procid% %syslogseverity-text% "
             "%msg%\\n")
@@ -129,9 +132,11 @@ class Collector:
                         or self.proc.poll() is not None, timeout=timeout)
         assert ok and self.proc.poll() is None, (
             f"rsyslogd did not start: {open(self.stderr).read()!r}")
+        RUNNING.add(self)
         return self
 
     def stop(self):
+        RUNNING.discard(self)
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
@@ -169,3 +174,9 @@ class Collector:
                         interval=0.5)
         assert ok, (f"{self.count(needle)} of {n} lines with {needle!r} "
                     f"received in {timeout}s")
+
+
+def stop_all():
+    """Stop every collector a test started and left running."""
+    for col in list(RUNNING):
+        col.stop()

@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -506,3 +507,13 @@ def daemon_factory(tmp_path):
 def daemon(daemon_factory):
     """A started daemon (default settings)."""
     return daemon_factory().start()
+
+
+@pytest.fixture(autouse=True)
+def collectors_stopped():
+    """The rsyslogd collectors (collector.py) a test left running end with
+    it, by the PID each was started with."""
+    yield
+    col = sys.modules.get("collector")
+    if col is not None:
+        col.stop_all()
