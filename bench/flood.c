@@ -59,13 +59,31 @@ static struct {
 	int		 nkids;
 } mon;
 
+/*
+ * -S: each line framed as Matt_daemon's forwarder frames a record, an
+ * octet-counted (RFC 6587) RFC 5424 message with a constant header and
+ * no newline; empty: the bare line.
+ */
+static char	 frame_head[128];
+static size_t	 frame_headlen;
+
 static void usage(FILE *, int) __attribute__((noreturn));
+
+static void
+frame_init(void)
+{
+	static const char hdr[] = "<29>1 2026-12-07T00:00:00+00:00 bench "
+	    "Matt_daemon 1 - - User input: ";
+
+	frame_headlen = (size_t)snprintf(frame_head, sizeof(frame_head),
+	    "%zu %s", sizeof(hdr) - 1 + LINE_PAYLOAD, hdr);
+}
 
 static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: flood [-hT] [-c connections] [-H host] [-l lines] "
+	    "usage: flood [-hST] [-c connections] [-H host] [-l lines] "
 	    "[-m pid] [-p port]\n"
 	    "             [-t timeout]\n"
 	    "  -c, --connections N  parallel connections, 1..%d (default 3)\n"
@@ -77,6 +95,8 @@ usage(FILE *fp, int status)
 	    "  -p, --port PORT      server port (required)\n"
 	    "  -t, --timeout SECS   wait this long for the server to close "
 	    "(default 120)\n"
+	    "  -S, --syslog         send each line as an octet-counted RFC "
+	    "5424 message\n"
 	    "  -T, --tls            speak TLS (any server certificate is "
 	    "accepted)\n"
 	    "Each line is 64 bytes: \"c=<conn> n=<9-digit seq> <padding>\\n\".\n"
@@ -201,10 +221,13 @@ static void *
 conn_run(void *arg)
 {
 	struct conn *c = arg;
-	char *buf;
+	char *buf, *p;
 	unsigned long seq = 0, i, batch;
+	size_t frame;
 
-	buf = malloc((size_t)BATCH_LINES * LINE_LEN);
+	/* A line's '\n' lands where the next frame's head goes (-S). */
+	frame = frame_headlen + (frame_headlen > 0 ? LINE_PAYLOAD : LINE_LEN);
+	buf = malloc((size_t)BATCH_LINES * frame + 1);
 	if (buf == NULL) {
 		c->err = errno;
 		c->what = "malloc";
@@ -214,9 +237,12 @@ conn_run(void *arg)
 		batch = c->lines - seq;
 		if (batch > BATCH_LINES)
 			batch = BATCH_LINES;
-		for (i = 0; i < batch; i++)
-			line_make(buf + i * LINE_LEN, c->id, seq + i);
-		if (send_all(c->fd, c->ssl, buf, batch * LINE_LEN) == -1) {
+		for (i = 0; i < batch; i++) {
+			p = buf + i * frame;
+			memcpy(p, frame_head, frame_headlen);
+			line_make(p + frame_headlen, c->id, seq + i);
+		}
+		if (send_all(c->fd, c->ssl, buf, batch * frame) == -1) {
 			c->err = errno;
 			c->what = "send";
 			free(buf);
@@ -417,6 +443,7 @@ static const struct option longopts[] = {
 	{ "lines",		required_argument,	NULL, 'l' },
 	{ "monitor",		required_argument,	NULL, 'm' },
 	{ "port",		required_argument,	NULL, 'p' },
+	{ "syslog",		no_argument,		NULL, 'S' },
 	{ "timeout",		required_argument,	NULL, 't' },
 	{ "tls",		no_argument,		NULL, 'T' },
 	{ NULL,			0,			NULL, 0 }
@@ -434,7 +461,7 @@ parse_opts(int argc, char **argv, struct flood_opts *o)
 	o->lines = 3000000;
 	o->timeout = 120;
 	o->use_tls = 0;
-	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:Tt:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:H:hl:m:p:STt:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -456,6 +483,9 @@ parse_opts(int argc, char **argv, struct flood_opts *o)
 		case 'p':
 			bench_num(optarg, "port", 1, 65535);
 			o->port = optarg;
+			break;
+		case 'S':
+			frame_init();
 			break;
 		case 'T':
 			o->use_tls = 1;

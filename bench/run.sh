@@ -29,7 +29,10 @@
 #   BENCH_FWD_LINES=3000000  forwarding step: lines per connection (0 skips
 #                         it); BENCH_RUNS runs of each of its systems:
 #                         fwd_direct, the flood sent straight to a collector
-#                         rsyslogd (imtcp -> omfile); fwd_md, Matt_daemon
+#                         rsyslogd (imtcp -> omfile); fwd_same, the same
+#                         lines over one connection, framed as the
+#                         forwarder frames them (RFC 5424, octet-counted:
+#                         flood -S); fwd_md, Matt_daemon
 #                         with [forward] target = tcp:// that collector;
 #                         fwd_relay, an rsyslogd relaying the flood through
 #                         omfwd (disk-assisted queue) to it; fwd_off,
@@ -62,7 +65,7 @@ FRESH=${BENCH_FRESH_MIB:-auto}
 LAT_LINES=${BENCH_LATENCY_LINES:-10000}
 LAT_RATE=10000
 FWD_LINES=${BENCH_FWD_LINES:-3000000}
-FWD_SYSTEMS="fwd_direct fwd_md fwd_relay fwd_off"
+FWD_SYSTEMS="fwd_direct fwd_same fwd_md fwd_relay fwd_off"
 COLLECTOR_PID=
 LOCAL_OUT=
 [ "$SYSTEMS" = none ] && SYSTEMS=
@@ -430,6 +433,16 @@ start_fwd_direct() {
 	FLOOD_OPTS=
 }
 
+# What the collector does with what the forwarder sends it: the same
+# lines over one connection (the forwarder keeps them in order on one, as
+# omfwd does), each in the frame and header the forwarder gives it.
+start_fwd_same() {
+	start_fwd_direct "$@" || return 1
+	FLOOD_OPTS=-S
+	RUN_CONNS=1
+	RUN_LINES=$((CONNS * LINES))
+}
+
 # Matt_daemon forwarding its records (level log: the flood's, not its
 # own notes) to the collector over tcp://; LOCAL_OUT is its own log.
 start_fwd_md() {
@@ -490,6 +503,8 @@ run_one() {
 	ok=FAIL
 	rate=- idle=- peak=- cpu=- send=- lrate=-
 	LOCAL_OUT=
+	RUN_CONNS=$CONNS	# a system may flood otherwise (fwd_same)
+	RUN_LINES=$LINES
 	if ! "start_$sys" "$RUN_DIR" "$PORT"; then
 		echo "bench: $sys: server did not start on port $PORT:" >&2
 		sed 's/^/bench:   /' "$RUN_DIR/server.err" >&2
@@ -506,7 +521,7 @@ run_one() {
 	idle=$(proc_kb "$SERVER_PID" VmRSS)
 	fresh_pages "$RUN_DIR"
 
-	"$FLOOD" -c "$CONNS" -l "$LINES" -p "$PORT" -m "$SERVER_PID" \
+	"$FLOOD" -c "$RUN_CONNS" -l "$RUN_LINES" -p "$PORT" -m "$SERVER_PID" \
 	    -t "$TIMEOUT" $FLOOD_OPTS >"$RUN_DIR/flood.out"
 	frc=$?
 	if [ "$MODE" = ROT ]; then
@@ -533,7 +548,7 @@ run_one() {
 			    END { printf "%.0f", n / (d - s) }')
 		fi
 		# Bounded: TIMEOUT, or 60 s without the file growing.
-		"$CHECK" -c "$CONNS" -l "$LINES" $MODE -w "$TIMEOUT" -s 60 \
+		"$CHECK" -c "$RUN_CONNS" -l "$RUN_LINES" $MODE -w "$TIMEOUT" -s 60 \
 		    "$OUT" >"$RUN_DIR/wait.out"
 		wrc=$?
 		[ $wrc -eq 0 ] || echo "bench: $sys: $OUT did not get every" \
@@ -556,7 +571,7 @@ run_one() {
 		    END { printf "%.0f %.3f", n / (d - s), t - s }')
 		send=${rate#* }
 		rate=${rate% *}
-		if "$CHECK" -q -c "$CONNS" -l "$LINES" $MODE "$OUT" \
+		if "$CHECK" -q -c "$RUN_CONNS" -l "$RUN_LINES" $MODE "$OUT" \
 		    >"$RUN_DIR/check.out" 2>&1; then
 			ok=ok
 			late=$(sed -n 's/.*each once; \([0-9]*\) lines arrived.*/\1/p' \
@@ -643,7 +658,7 @@ median() {	# median of column $2 for system $1 ("-" if any run failed)
 			for (j = i + 1; j < n; j++)
 				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 		if (n % 2) print v[int(n / 2)]
-		else print (v[n / 2 - 1] + v[n / 2]) / 2
+		else printf "%.10g\n", (v[n / 2 - 1] + v[n / 2]) / 2
 	    }' "$RESULTS"
 }
 
@@ -783,6 +798,8 @@ run_forward() {
 	direct=$(median fwd_direct 4)
 	verdict "Matt_daemon forwarding / flood straight to the collector" \
 	    "$(ratio "$(median fwd_md 4)" "$direct")" ">=" 0.9 x
+	verdict "Matt_daemon forwarding / the same messages, one connection" \
+	    "$(ratio "$(median fwd_md 4)" "$(median fwd_same 4)")" ">=" 0.9 x
 	info "rsyslog relay (omfwd, disk-assisted queue) / straight" \
 	    "$(ratio "$(median fwd_relay 4)" "$direct")"
 	verdict "Matt_daemon local ingest, forwarding / not forwarding" \
