@@ -178,35 +178,34 @@ alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-# Stop the server this script started (by PID only), bounded.
-stop_server() {
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null
+# Stop process $1, which this script started (by PID only): SIGTERM, then
+# SIGKILL after 10 s; $2 is 1 if it is this shell's child, to be reaped.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
 	i=0
-	while alive "$SERVER_PID" && [ $i -lt 100 ]; do
+	while alive "$1" && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if alive "$SERVER_PID"; then
-		echo "bench: pid $SERVER_PID ignored SIGTERM, killing it" >&2
-		kill -KILL "$SERVER_PID" 2>/dev/null
+	if alive "$1"; then
+		echo "bench: pid $1 ignored SIGTERM, killing it" >&2
+		kill -KILL "$1" 2>/dev/null
 	fi
-	[ "$SERVER_IS_CHILD" -eq 1 ] && wait "$SERVER_PID" 2>/dev/null
+	[ "$2" -eq 1 ] && wait "$1" 2>/dev/null
+}
+
+# Stop the server of the run.
+stop_server() {
+	[ -n "$SERVER_PID" ] || return 0
+	stop_pid "$SERVER_PID" "$SERVER_IS_CHILD"
 	SERVER_PID=
 	SERVER_IS_CHILD=0
 }
 
-# Stop the collector of the forwarding step (by PID only), bounded.
+# Stop the collector of the forwarding step.
 stop_collector() {
 	[ -n "$COLLECTOR_PID" ] || return 0
-	kill -TERM "$COLLECTOR_PID" 2>/dev/null
-	i=0
-	while alive "$COLLECTOR_PID" && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	alive "$COLLECTOR_PID" && kill -KILL "$COLLECTOR_PID" 2>/dev/null
-	wait "$COLLECTOR_PID" 2>/dev/null
+	stop_pid "$COLLECTOR_PID" 1
 	COLLECTOR_PID=
 }
 
