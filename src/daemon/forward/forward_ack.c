@@ -61,9 +61,9 @@ fwd_ack_put(struct fwd_ack *a, const struct fwd_pos *p)
 	if (a->fd < 0)
 		return -1;
 	memset(line, ' ', sizeof(line));
-	n = snprintf(line, sizeof(line), "%ju %ju %ju %zu %016" PRIx64
-	    " %016" PRIx64, (uintmax_t)p->dev, (uintmax_t)p->ino,
-	    (uintmax_t)p->off, p->headlen, p->hash, sum(p));
+	n = fwd_pos_format(line, sizeof(line), p);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, " %016" PRIx64,
+	    sum(p));
 	line[n] = ' ';
 	line[sizeof(line) - 1] = '\n';
 	return pwrite(a->fd, line, sizeof(line), 0) == (ssize_t)sizeof(line) ?
@@ -80,11 +80,9 @@ int
 fwd_ack_load(struct fwd_pos *p, const char *state_path)
 {
 	char path[PATH_MAX + 8], line[ACK_LINE + 1];
-	uintmax_t dev, ino, off;
-	uint64_t hash, check;
-	size_t headlen;
+	uint64_t check;
 	ssize_t n;
-	int fd;
+	int fd, end;
 
 	snprintf(path, sizeof(path), "%s.ack", state_path);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -94,15 +92,9 @@ fwd_ack_load(struct fwd_pos *p, const char *state_path)
 	if (n != ACK_LINE)
 		return -1;
 	line[n] = '\0';
-	if (sscanf(line, "%ju %ju %ju %zu %" SCNx64 " %" SCNx64, &dev, &ino,
-	    &off, &headlen, &hash, &check) != 6 || headlen > FWD_HEAD)
+	if (fwd_pos_parse(p, line, &end) == -1 ||
+	    sscanf(line + end, " %" SCNx64, &check) != 1)
 		return -1;
-	memset(p, 0, sizeof(*p));
-	p->dev = (dev_t)dev;
-	p->ino = (ino_t)ino;
-	p->off = off;
-	p->headlen = headlen;
-	p->hash = hash;
 	return sum(p) == check ? 0 : -1;
 }
 

@@ -110,6 +110,9 @@ uint64_t fwd_src_backlog(struct fwd_src *s);
 int	fwd_src_save(struct fwd_src *s, const char *path);
 int	fwd_src_save_pos(const struct fwd_pos *p, const char *path);
 int	fwd_src_load(struct fwd_pos *p, const char *path);
+/* P as "DEV INO OFF HEADLEN HASH" (no newline), and back; END: its end. */
+int	fwd_pos_format(char *buf, size_t size, const struct fwd_pos *p);
+int	fwd_pos_parse(struct fwd_pos *p, const char *line, int *end);
 void	fwd_src_close(struct fwd_src *s);
 
 /* forward_ack.c */

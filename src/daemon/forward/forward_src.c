@@ -512,9 +512,8 @@ fwd_src_save_pos(const struct fwd_pos *p, const char *path)
 	char tmp[PATH_MAX + 8], line[128];
 	int fd, n, rc;
 
-	n = snprintf(line, sizeof(line), "%ju %ju %ju %zu %016" PRIx64 "\n",
-	    (uintmax_t)p->dev, (uintmax_t)p->ino, (uintmax_t)p->off,
-	    p->headlen, p->hash);
+	n = fwd_pos_format(line, sizeof(line) - 1, p);
+	line[n++] = '\n';
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
@@ -529,24 +528,25 @@ fwd_src_save_pos(const struct fwd_pos *p, const char *path)
 }
 
 int
-fwd_src_load(struct fwd_pos *p, const char *path)
+fwd_pos_format(char *buf, size_t size, const struct fwd_pos *p)
+{
+	int n;
+
+	n = snprintf(buf, size, "%ju %ju %ju %zu %016" PRIx64,
+	    (uintmax_t)p->dev, (uintmax_t)p->ino, (uintmax_t)p->off,
+	    p->headlen, p->hash);
+	return n < 0 ? 0 : (size_t)n >= size ? (int)size - 1 : n;
+}
+
+int
+fwd_pos_parse(struct fwd_pos *p, const char *line, int *end)
 {
 	uintmax_t dev, ino, off;
-	char line[128];
 	uint64_t hash;
 	size_t headlen;
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	line[n] = '\0';
-	if (sscanf(line, "%ju %ju %ju %zu %" SCNx64, &dev, &ino, &off,
-	    &headlen, &hash) != 5 || headlen > FWD_HEAD)
+	if (sscanf(line, "%ju %ju %ju %zu %" SCNx64 "%n", &dev, &ino, &off,
+	    &headlen, &hash, end) != 5 || headlen > FWD_HEAD)
 		return -1;
 	memset(p, 0, sizeof(*p));
 	p->dev = (dev_t)dev;
@@ -555,4 +555,21 @@ fwd_src_load(struct fwd_pos *p, const char *path)
 	p->headlen = headlen;
 	p->hash = hash;
 	return 0;
+}
+
+int
+fwd_src_load(struct fwd_pos *p, const char *path)
+{
+	char line[128];
+	ssize_t n;
+	int fd, end;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	return fwd_pos_parse(p, line, &end);
 }
