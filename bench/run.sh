@@ -670,19 +670,24 @@ echo "bench: $CONNS connections x $LINES lines of 64 bytes per system," \
     "$RUNS run(s), $(nproc) CPUs, $(uname -sr)"
 echo "bench: rsyslogd $(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }')," \
     "$(socat -V 2>/dev/null | awk '/socat version/ { print "socat " $3 }')"
+# BENCH_RUNS runs of each system named, interleaved run by run.
+run_all() {
+	r=1
+	while [ $r -le "$RUNS" ]; do
+		for s in "$@"; do
+			run_one "$s" "$r"
+		done
+		r=$((r + 1))
+	done
+}
+
 w=0
 [ -n "$SYSTEMS" ] || w=$WARMUP	# BENCH_SYSTEMS=none: the steps only
 while [ $w -lt "$WARMUP" ]; do
 	run_one matt_daemon 0
 	w=$((w + 1))
 done
-r=1
-while [ $r -le "$RUNS" ]; do
-	for s in $SYSTEMS; do
-		run_one "$s" "$r"
-	done
-	r=$((r + 1))
-done
+run_all $SYSTEMS
 
 [ -n "$SYSTEMS" ] && {
 echo
@@ -774,13 +779,7 @@ run_forward() {
 	TIMEOUT=$((20 + TOTAL / 20000))
 	echo
 	echo "bench: forwarding: $CONNS connections x $LINES lines, $RUNS run(s)"
-	r=1
-	while [ $r -le "$RUNS" ]; do
-		for s in $FWD_SYSTEMS; do
-			run_one "$s" "$r"
-		done
-		r=$((r + 1))
-	done
+	run_all $FWD_SYSTEMS
 	echo
 	echo "Median of $RUNS run(s); lines/s = $TOTAL lines / (first connect"
 	echo "-> last line in the collector's file; fwd_off: in the local log)."
