@@ -83,7 +83,7 @@ test_loads_oldest_first_a_few_at_a_time(void **state)
 	struct spooled m;
 	struct got g = { 0 };
 	char sp[256], rule[8];
-	int i;
+	int i, left;
 
 	(void)state;
 	spool_dir(sp, sizeof(sp), "order");
@@ -95,17 +95,20 @@ test_loads_oldest_first_a_few_at_a_time(void **state)
 	}
 	assert_int_equal(spool_count(sp, INT_MAX), 5);
 	assert_int_equal(spool_count(sp, 1), 1);	/* stops at MAX */
-	assert_int_equal(spool_load(sp, 2, take, bad, &g), 2);
+	assert_int_equal(spool_load(sp, 2, take, bad, &g, &left), 2);
+	assert_int_equal(left, 3);
 	assert_string_equal(g.m[0].rule, "r0");
 	assert_string_equal(g.m[1].rule, "r1");
 	assert_int_equal(g.m[0].len, strlen("Subject: x\r\n\r\nbody\r\n"));
 	assert_int_equal(spool_count(sp, INT_MAX), 3);	/* removed once taken */
-	assert_int_equal(spool_load(sp, 2, take, bad, &g), 2);
+	assert_int_equal(spool_load(sp, 2, take, bad, &g, &left), 2);
+	assert_int_equal(left, 1);
 	assert_string_equal(g.m[2].rule, "r2");
 	assert_string_equal(g.m[3].rule, "r3");
-	assert_int_equal(spool_load(sp, 2, take, bad, &g), 1);
+	assert_int_equal(spool_load(sp, 2, take, bad, &g, &left), 1);
+	assert_int_equal(left, 0);
 	assert_string_equal(g.m[4].rule, "r4");
-	assert_int_equal(spool_load(sp, 2, take, bad, &g), 0);
+	assert_int_equal(spool_load(sp, 2, take, bad, &g, NULL), 0);
 	assert_int_equal(spool_count(sp, INT_MAX), 0);
 	assert_int_equal(g.bad, 0);
 	got_free(&g);
@@ -128,14 +131,14 @@ test_a_mail_keeps_its_place(void **state)
 	make_mail(&b, "newer");
 	assert_int_equal(spool_write(sp, &a), 0);
 	free(a.msg);
-	assert_int_equal(spool_load(sp, 1, take, bad, &g), 1);
+	assert_int_equal(spool_load(sp, 1, take, bad, &g, NULL), 1);
 	assert_int_equal(spool_write(sp, &b), 0);
 	free(b.msg);
 	snprintf(name, sizeof(name), "%s", g.m[0].name);
 	assert_int_equal(spool_write(sp, &g.m[0]), 0);	/* the stop */
 	assert_string_equal(g.m[0].name, name);
 	got_free(&g);
-	assert_int_equal(spool_load(sp, 5, take, bad, &g), 2);
+	assert_int_equal(spool_load(sp, 5, take, bad, &g, NULL), 2);
 	assert_string_equal(g.m[0].rule, "older");
 	assert_string_equal(g.m[1].rule, "newer");
 	got_free(&g);
@@ -159,7 +162,7 @@ test_never_writes_over_a_mail(void **state)
 	assert_string_not_equal(a.name, b.name);
 	free(a.msg);
 	free(b.msg);
-	assert_int_equal(spool_load(sp, 5, take, bad, &g), 2);
+	assert_int_equal(spool_load(sp, 5, take, bad, &g, NULL), 2);
 	assert_string_equal(g.m[0].rule, "first");
 	assert_string_equal(g.m[1].rule, "second");
 	got_free(&g);
@@ -183,7 +186,7 @@ test_bad_files_are_left_alone(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("not a mail\n", f);
 	fclose(f);
-	assert_int_equal(spool_load(sp, 1, take, bad, &g), 1);
+	assert_int_equal(spool_load(sp, 1, take, bad, &g, NULL), 1);
 	assert_string_equal(g.m[0].rule, "good");
 	assert_int_equal(g.bad, 1);
 	assert_int_equal(access(path, F_OK), 0);

@@ -9,7 +9,6 @@
  * password never.
  */
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -57,11 +56,11 @@ struct mailer {
 	uint64_t	 spooled;	/* written to the spool: queue full */
 	int		 spool_more;	/* the spool may hold mails to load */
 	int		 spool_broken;	/* errno: unreadable, spool no more */
-	unsigned	 spool_files;	/* mails in the spool, about */
+	unsigned	 spool_files;	/* in the spool: left at the last load,
+					   and spooled since */
 	unsigned	 spool_run;	/* spooled since the last report */
 	unsigned	 drop_run;	/* could not be spooled, since then */
 	int		 drop_err;	/* why (an errno; 0: spool full) */
-	int		 spool_bad;	/* files met that are no mail */
 };
 
 /* Log a line of the mailer, as printf would format it. */
@@ -141,21 +140,17 @@ static void
 refill(struct mailer *m)
 {
 	const char *dir = m->cfg->mail_spool;
-	int want, n;
+	int left;
 
 	if (!m->spool_more || m->closing || m->n >= m->cfg->mail_queue)
 		return;
-	want = (int)(m->cfg->mail_queue - m->n);
-	if ((n = spool_load(dir, want, unspooled, NULL, m)) == -1) {
+	if (spool_load(dir, (int)(m->cfg->mail_queue - m->n), unspooled,
+	    NULL, m, &left) == -1) {
 		spool_unreadable(m, errno);
-		n = 0;
+		left = 0;
 	}
-	m->spool_files = m->spool_files > (unsigned)n ?
-	    m->spool_files - (unsigned)n : 0;
-	if (n < want)		/* nothing more to load */
-		m->spool_more = 0;
-	if (!m->spool_more)
-		m->spool_files = 0;
+	m->spool_files = (unsigned)left;
+	m->spool_more = left > 0;
 }
 
 /* The queue is full: IT goes to the spool, or is dropped; both counted. */
@@ -221,7 +216,6 @@ bad_spool_file(void *arg, const char *name)
 
 	mlog(m, TINTIN_WARN, "%s/%s is not a spooled alert mail: left "
 	    "alone.", m->cfg->mail_spool, name);
-	m->spool_bad++;
 }
 
 /* Queue what an earlier run spooled: as much as the queue holds. */
@@ -229,23 +223,19 @@ static void
 load_spool(struct mailer *m)
 {
 	const char *dir = m->cfg->mail_spool;
-	int total, n;
+	int total, left;
 
 	if (dir[0] == '\0')
 		return;
-	total = spool_count(dir, INT_MAX);
-	if ((n = spool_load(dir, (int)m->cfg->mail_queue, unspooled,
-	    bad_spool_file, m)) == -1) {
+	if ((total = spool_load(dir, (int)m->cfg->mail_queue, unspooled,
+	    bad_spool_file, m, &left)) == -1) {
 		spool_unreadable(m, errno);
 		return;
 	}
-	/* The rest (bad files aside) is loaded as the queue drains. */
-	total -= m->spool_bad;
-	if (total > n) {
-		m->spool_more = 1;
-		m->spool_files = (unsigned)(total - n);
-	} else
-		total = n;
+	/* The rest is loaded as the queue drains. */
+	m->spool_files = (unsigned)left;
+	m->spool_more = left > 0;
+	total += left;
 	if (total > 0)
 		mlog(m, TINTIN_INFO, "%d alert mail%s spooled by the last "
 		    "run queued again.", total, total > 1 ? "s" : "");

@@ -250,12 +250,12 @@ spool_count(const char *dir, int max)
 
 int
 spool_load(const char *dir, int max, void (*cb)(void *, struct spooled *),
-    void (*bad)(void *, const char *), void *arg)
+    void (*bad)(void *, const char *), void *arg, int *left)
 {
 	struct dirent **ents;
 	struct spooled m;
 	struct stat st;
-	int dfd, n, i, count = 0;
+	int dfd, n, i, count = 0, skipped = 0;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1)
@@ -272,7 +272,7 @@ spool_load(const char *dir, int max, void (*cb)(void *, struct spooled *),
 	}
 	for (i = 0; i < n; i++) {
 		if (count >= max)
-			;
+			skipped++;
 		else if (read_mail(dfd, ents[i]->d_name, &m) == 0) {
 			cb(arg, &m);
 			(void)unlinkat(dfd, ents[i]->d_name, 0);
@@ -283,5 +283,7 @@ spool_load(const char *dir, int max, void (*cb)(void *, struct spooled *),
 	}
 	free(ents);
 	close(dfd);
+	if (left != NULL)
+		*left = skipped;
 	return count;
 }

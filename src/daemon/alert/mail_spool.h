@@ -48,11 +48,13 @@ int	spool_count(const char *dir, int max);
  * Hand the mails of DIR to CB, oldest first, MAX of them at most, and
  * remove each file once CB took it (CB owns MAIL->msg from then on).  A
  * file that is not a spooled mail is left alone, and BAD(ARG, NAME) is
- * told (if BAD is not NULL).  Returns the number of mails handed over, or
- * -1 with errno if DIR cannot be read (ENOENT: nothing was ever spooled).
+ * told (if BAD is not NULL).  *LEFT (if LEFT is not NULL) gets the number
+ * of mail files not looked at because MAX was reached.  Returns the number
+ * of mails handed over, or -1 with errno if DIR cannot be read (ENOENT:
+ * nothing was ever spooled).
  */
 int	spool_load(const char *dir, int max,
 	    void (*cb)(void *, struct spooled *),
-	    void (*bad)(void *, const char *), void *arg);
+	    void (*bad)(void *, const char *), void *arg, int *left);
 
 #endif /* MAIL_SPOOL_H */
