@@ -321,7 +321,7 @@ lose(struct run *r, const char *why, int reset)
 	r->retry_at = now + 1000;
 }
 
-/* P as the checkpoint, renamed and synced, and noted in place. */
+/* P as the checkpoint, renamed and synced, and (RELP) noted in place. */
 static int
 save_pos(struct run *r, const struct fwd_pos *p)
 {
@@ -624,13 +624,14 @@ fwd_run(const struct fwd_conf *c, int report)
 	tintin_rfc5424_token(r->fmt.app, sizeof(r->fmt.app), "Matt_daemon");
 	snprintf(r->fmt.procid, sizeof(r->fmt.procid), "%ld",
 	    (long)c->daemon_pid);
+	/* RELP's acknowledgements are noted in a companion: it comes first. */
 	fwd_ack_init(&r->ack);
-	if (fwd_ack_load(&at, c->state_path) == -1 &&
+	if ((!r->relp || fwd_ack_load(&at, c->state_path) == -1) &&
 	    fwd_src_load(&at, c->state_path) == -1)
 		at = c->start;
 	if ((r->out = malloc(OUT_MAX)) == NULL ||
 	    (r->inot = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
-	    fwd_ack_open(&r->ack, c->state_path) == -1 ||
+	    (r->relp && fwd_ack_open(&r->ack, c->state_path) == -1) ||
 	    fwd_src_open(&r->src, c->log_path, &at) == -1 ||
 	    inotify_add_watch(r->inot, r->src.dir, IN_MODIFY | IN_CREATE |
 	    IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) == -1 ||
