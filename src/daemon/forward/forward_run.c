@@ -197,6 +197,16 @@ build(struct run *r)
 	return (size_t)(p - s->buf);
 }
 
+/* Does the source hold a record build() would take now? */
+static int
+whole_record(const struct run *r)
+{
+	const struct fwd_src *s = &r->src;
+
+	return s->len > 0 && (r->final || s->len >= FWD_BLOCK ||
+	    memchr(s->buf, '\n', s->len) != NULL);
+}
+
 /*
  * Connect when due; the first failure of an outage is logged, once.  A
  * RELP session closed while idle (parked) is opened again, quietly, only
@@ -207,9 +217,7 @@ try_connect(struct run *r, int64_t now)
 {
 	char err[300];
 
-	if (r->up || now < r->retry_at || (r->parked && r->src.len == 0) ||
-	    (r->parked && !r->final && r->src.len < FWD_BLOCK &&
-	    memchr(r->src.buf, '\n', r->src.len) == NULL))
+	if (r->up || now < r->retry_at || (r->parked && !whole_record(r)))
 		return;
 	if (fwd_net_connect(r->net, err, sizeof(err)) == 0) {
 		r->up = 1;
