@@ -157,14 +157,16 @@ pick_port() {
 	die "no free port in $PORT_LO..$PORT_HI"
 }
 
-# Wait until something listens on 127.0.0.1:$1 (bounded: 10 s).
+# Wait until something listens on 127.0.0.1:$1 (bounded: 10 s); fail at
+# once if process $2 (default: the server) dies.
 wait_listen() {
 	hex=$(printf '0100007F:%04X' "$1")
+	wpid=${2:-$SERVER_PID}
 	i=0
 	while [ $i -lt 200 ]; do
 		awk -v h="$hex" '$2 == h && $4 == "0A" { f = 1 }
 		    END { exit !f }' /proc/net/tcp && return 0
-		[ -n "$SERVER_PID" ] && ! alive "$SERVER_PID" && return 1
+		[ -n "$wpid" ] && ! alive "$wpid" && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
@@ -408,15 +410,7 @@ EOF
 	rsyslogd -n -f "$1/col/rsyslog.conf" -i "$1/col/rsyslog.pid" \
 	    >"$1/col/server.err" 2>&1 &
 	COLLECTOR_PID=$!
-	hex=$(printf '0100007F:%04X' "$2")
-	i=0
-	while [ $i -lt 200 ]; do
-		awk -v h="$hex" '$2 == h && $4 == "0A" { f = 1 }
-		    END { exit !f }' /proc/net/tcp && return 0
-		alive "$COLLECTOR_PID" || break
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_listen "$2" "$COLLECTOR_PID" && return 0
 	sed 's/^/collector: /' "$1/col/server.err" >>"$1/server.err"
 	return 1
 }
