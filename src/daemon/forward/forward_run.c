@@ -434,9 +434,15 @@ report(struct run *r, int64_t now, int64_t every)
 		return;
 	r->reported_at = now;
 	backlog = fwd_src_backlog(&r->src);
+	/*
+	 * Past max_backlog, skip down to seven eighths of it: the tail of a
+	 * burst still being written then makes no second skip, nor a second
+	 * note, right after the first.
+	 */
 	if (r->c->max_backlog > 0 && backlog > r->c->max_backlog &&
 	    r->skip == 0)
-		r->skip = backlog - r->c->max_backlog;
+		r->skip = backlog - r->c->max_backlog +
+		    r->c->max_backlog / 8;
 	if (r->skip == 0 && r->skipped > 0 && backlog <= r->c->max_backlog) {
 		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
 		    "skipped the %ju oldest records (%ju bytes).",
