@@ -61,8 +61,8 @@ static struct {
 
 /*
  * -S: each line framed as Matt_daemon's forwarder frames a record, an
- * octet-counted (RFC 6587) RFC 5424 message with a constant header and
- * no newline; empty: the bare line.
+ * octet-counted (RFC 6587) RFC 5424 message with a constant header (this
+ * host's name, the length of a PID) and no newline; empty: the bare line.
  */
 static char	 frame_head[128];
 static size_t	 frame_headlen;
@@ -72,11 +72,16 @@ static void usage(FILE *, int) __attribute__((noreturn));
 static void
 frame_init(void)
 {
-	static const char hdr[] = "<29>1 2026-12-07T00:00:00+00:00 bench "
-	    "Matt_daemon 1 - - User input: ";
+	char host[64], hdr[128];
+	int n;
 
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "-");
+	host[sizeof(host) - 1] = '\0';
+	n = snprintf(hdr, sizeof(hdr), "<29>1 2026-12-07T00:00:00+00:00 %s "
+	    "Matt_daemon 12345 - - User input: ", host);
 	frame_headlen = (size_t)snprintf(frame_head, sizeof(frame_head),
-	    "%zu %s", sizeof(hdr) - 1 + LINE_PAYLOAD, hdr);
+	    "%zu %s", (size_t)n + LINE_PAYLOAD, hdr);
 }
 
 static void

@@ -39,8 +39,9 @@ tintin_level_parse(const char *s)
 {
 	int i;
 
-	for (i = 0; i < TINTIN_NLEVELS; i++)
-		if (strcasecmp(s, level_names[i]) == 0)
+	for (i = 0; i < TINTIN_NLEVELS; i++)	/* the first letters differ */
+		if ((s[0] | 0x20) == (level_names[i][0] | 0x20) &&
+		    strcasecmp(s, level_names[i]) == 0)
 			return i;
 	if (strcasecmp(s, "warning") == 0)
 		return TINTIN_WARN;

@@ -119,7 +119,8 @@ int		 tintin_add_syslog(Tintin_reporter *r, const char *target,
 /*
  * One RFC 5424 message, without framing, into BUF (SIZE bytes, at least
  * 128): "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID - - MSG", facility
- * daemon, severity from LEVEL, T and MS the time at UTC offset GMTOFF.
+ * daemon, severity from LEVEL, T and MS the time at UTC offset GMTOFF
+ * (MS < 0: a time known to the second, written without a fraction).
  * HOST, APP and PROCID must be tokens (tintin_rfc5424_token()); newlines
  * of MSG are escaped and MSG is cut to fit, never inside a character.
  * Returns the message's length.  For forwarders of a log written by a

@@ -163,33 +163,64 @@ tintin_fwd_parse_target(struct tintin_fwd *f, const char *target, char *err,
 	return -1;
 }
 
-/* Escape newlines of MSG into P (up to END), never cutting a character. */
-static char *
-copy_msg(char *p, char *end, const char *msg, size_t len)
+/* Whole characters of S (up to LEN bytes) that fit in ROOM bytes. */
+static size_t
+whole_chars(const char *s, size_t len, size_t room)
 {
 	unsigned char c;
-	size_t i, k;
+	size_t i = 0, k;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)msg[i];
-		if (c == '\n' || c == '\r') {
-			if (end - p < 2)
-				break;
-			*p++ = '\\';
-			*p++ = c == '\n' ? 'n' : 'r';
-			continue;
-		}
-		/* Bytes of this UTF-8 character: copy it whole or stop. */
+	while (i < len) {
+		c = (unsigned char)s[i];
 		k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 		if (k > len - i)
 			k = len - i;
-		if ((size_t)(end - p) < k)
+		if (i + k > room)
 			break;
-		memcpy(p, msg + i, k);
-		p += k;
-		i += k - 1;
+		i += k;
+	}
+	return i;
+}
+
+/*
+ * MSG into P (up to END) with its CR and LF escaped as \r and \n; a
+ * message that does not fit is cut between two characters.  The runs
+ * between line breaks go whole, with memchr() and memcpy().
+ */
+static char *
+copy_msg(char *p, char *end, const char *msg, size_t len)
+{
+	const char *s = msg, *stop = msg + len, *brk, *cr;
+	size_t n;
+
+	while (s < stop) {
+		n = (size_t)(stop - s);
+		if ((brk = memchr(s, '\n', n)) != NULL)
+			n = (size_t)(brk - s);
+		if ((cr = memchr(s, '\r', n)) != NULL)
+			n = (size_t)(cr - s);
+		if (n > (size_t)(end - p)) {
+			n = whole_chars(s, n, (size_t)(end - p));
+			memcpy(p, s, n);
+			return p + n;
+		}
+		memcpy(p, s, n);
+		p += n;
+		s += n;
+		if (s == stop || end - p < 2)
+			break;
+		*p++ = '\\';
+		*p++ = *s++ == '\n' ? 'n' : 'r';
 	}
 	return p;
+}
+
+/* S (LEN bytes) at P; the end of what was put. */
+static char *
+put(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
 }
 
 size_t
@@ -197,19 +228,46 @@ tintin_rfc5424(char *buf, size_t size, int level, int64_t t, int ms,
     long gmtoff, const char *host, const char *app, const char *procid,
     const char *msg, size_t len)
 {
-	char iso[32];
-	int n;
+	char iso[32], *p;
+	size_t il, hl, al, pl;
+	int pri, n;
 
 	if (level < 0 || level >= TINTIN_NLEVELS)
 		level = TINTIN_ERROR;
-	tintin_format_iso(iso, t, ms, gmtoff);
-	n = snprintf(buf, size, "<%d>1 %s %s %s %s - - ",
-	    FACILITY_DAEMON * 8 + severity[level], iso, host, app, procid);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= size)
-		return size - 1;
-	return (size_t)(copy_msg(buf + n, buf + size, msg, len) - buf);
+	pri = FACILITY_DAEMON * 8 + severity[level];
+	tintin_format_iso(iso, t, ms < 0 ? 0 : ms, gmtoff);
+	il = 29;
+	if (ms < 0) {			/* "...T12:00:00+01:00" */
+		memmove(iso + 19, iso + 23, 7);
+		il = 25;
+	}
+	hl = strlen(host);
+	al = strlen(app);
+	pl = strlen(procid);
+	/* "<PRI>1 STAMP HOST APP PROCID - - ": PRI has two digits. */
+	if (6 + il + 3 + hl + al + pl + 5 >= size) {
+		n = snprintf(buf, size, "<%d>1 %s %s %s %s - - ", pri, iso,
+		    host, app, procid);
+		if (n < 0)
+			return 0;
+		if ((size_t)n >= size)
+			return size - 1;
+		p = buf + n;
+	} else {
+		p = put(buf, "<", 1);
+		*p++ = (char)('0' + pri / 10);
+		*p++ = (char)('0' + pri % 10);
+		p = put(p, ">1 ", 3);
+		p = put(p, iso, il);
+		*p++ = ' ';
+		p = put(p, host, hl);
+		*p++ = ' ';
+		p = put(p, app, al);
+		*p++ = ' ';
+		p = put(p, procid, pl);
+		p = put(p, " - - ", 5);
+	}
+	return (size_t)(copy_msg(p, buf + size, msg, len) - buf);
 }
 
 size_t

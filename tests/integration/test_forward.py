@@ -161,6 +161,11 @@ def test_tcp_records_carry_host_app_procid_severity(daemon_factory, rsyslog):
     assert_fields(rs.record_of("User input: second line"), d.pid, "notice")
     rs.wait_for(f"started. PID: {d.pid}.")
     assert_fields(rs.record_of(f"started. PID: {d.pid}."), d.pid, "info")
+    # Only the daemon's own "started" record names its PID: a client
+    # saying the same changes nothing.
+    send_lines(d, ["Matt_daemon: started. PID: 4.", "after the lie"])
+    rs.wait_for("User input: after the lie")
+    assert_fields(rs.record_of("User input: after the lie"), d.pid, "notice")
 
 
 def test_tcp_survives_a_collector_restart(daemon_factory, rsyslog):

@@ -98,7 +98,6 @@ struct fwd_fmt {
 int	fwd_fmt_stamp(struct fwd_fmt *f, const char *s);
 size_t	fwd_fmt_record(struct fwd_fmt *f, const char *line, size_t len,
 	    int *level);
-void	fwd_fmt_pid(struct fwd_fmt *f, const char *line, size_t len);
 
 /* forward_src.c */
 int	fwd_src_open(struct fwd_src *s, const char *log_path,

@@ -44,9 +44,34 @@ fwd_fmt_stamp(struct fwd_fmt *r, const char *s)
 }
 
 /*
+ * A new daemon's "Matt_daemon: started. PID: N." (MSG, LEN bytes, is what
+ * follows "NAME: ") names the records that follow.  Only the daemon's own
+ * record counts: a client's line saying the same is "User input: ...".
+ */
+static void
+take_pid(struct fwd_fmt *r, const char *name, const char *msg, size_t len)
+{
+	static const char who[] = "Matt_daemon: ", key[] = "started. PID: ";
+	size_t i;
+
+	if (msg - name != sizeof(who) - 1 ||
+	    memcmp(name, who, sizeof(who) - 1) != 0 ||
+	    len < sizeof(key) || memcmp(msg, key, sizeof(key) - 1) != 0)
+		return;
+	msg += sizeof(key) - 1;
+	len -= sizeof(key) - 1;
+	for (i = 0; i < len && i + 1 < sizeof(r->procid) &&
+	    msg[i] >= '0' && msg[i] <= '9'; i++)
+		r->procid[i] = msg[i];
+	if (i > 0)
+		r->procid[i] = '\0';
+}
+
+/*
  * One text record "[STAMP] [ LEVEL ] - NAME: MSG" of LEN bytes as an
  * RFC 5424 message into r->msg; its length, and its level in *LEVEL.  A
- * line of another shape goes whole, at INFO, stamped now.
+ * line of another shape goes whole, at INFO, stamped now.  The daemon's
+ * "started. PID: N." sets the PROCID of this record and the next ones.
  */
 size_t
 fwd_fmt_record(struct fwd_fmt *r, const char *line, size_t len, int *level)
@@ -67,30 +92,14 @@ fwd_fmt_record(struct fwd_fmt *r, const char *line, size_t len, int *level)
 		if ((*level = tintin_level_parse(lname)) >= 0 && colon != NULL &&
 		    colon + 1 < end && colon[1] == ' ') {
 			p = colon + 2;
+			if (*level == TINTIN_INFO)
+				take_pid(r, name, p, (size_t)(end - p));
 			return tintin_rfc5424(r->msg, sizeof(r->msg), *level,
-			    r->stamp_t, 0, r->stamp_off, r->host, r->app,
+			    r->stamp_t, -1, r->stamp_off, r->host, r->app,
 			    r->procid, p, (size_t)(end - p));
 		}
 		*level = TINTIN_INFO;
 	}
-	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), 0,
+	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), -1,
 	    0, r->host, r->app, r->procid, line, len);
-}
-
-/* A new daemon's "started. PID: N." names the records that follow. */
-void
-fwd_fmt_pid(struct fwd_fmt *r, const char *line, size_t len)
-{
-	static const char key[] = "Matt_daemon: started. PID: ";
-	const char *p;
-	size_t i;
-
-	if (len < 40 || (p = memmem(line, len, key, sizeof(key) - 1)) == NULL)
-		return;
-	p += sizeof(key) - 1;
-	for (i = 0; p + i < line + len && i + 1 < sizeof(r->procid) &&
-	    p[i] >= '0' && p[i] <= '9'; i++)
-		r->procid[i] = p[i];
-	if (i > 0)
-		r->procid[i] = '\0';
 }

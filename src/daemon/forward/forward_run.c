@@ -138,6 +138,23 @@ tell(struct run *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* MSG (LEN bytes) at OUT, octet-counted: "LEN MSG"; the bytes put. */
+static size_t
+put_frame(char *out, const char *msg, size_t len)
+{
+	char digits[20];
+	size_t n = 0, i, v = len;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n++] = ' ';
+	memcpy(out + n, msg, len);
+	return n + len;
+}
+
 /*
  * Frames of the complete lines read so far into r->out, up to a block;
  * lines to skip (backlog over max_backlog) are counted instead.  Returns
@@ -149,7 +166,7 @@ build(struct run *r)
 	struct fwd_src *s = &r->src;
 	const char *p = s->buf, *end = s->buf + s->len, *nl, *next;
 	size_t len, m;
-	int level, n;
+	int level;
 
 	r->olen = 0;
 	r->nrec = 0;
@@ -180,12 +197,9 @@ build(struct run *r)
 		if (!r->up)
 			break;
 		r->nlines++;
-		fwd_fmt_pid(&r->fmt, p, len);
 		m = fwd_fmt_record(&r->fmt, p, len, &level);
 		if (level >= r->c->level) {
-			n = snprintf(r->out + r->olen, 16, "%zu ", m);
-			memcpy(r->out + r->olen + n, r->fmt.msg, m);
-			r->olen += (size_t)n + m;
+			r->olen += put_frame(r->out + r->olen, r->fmt.msg, m);
 			if (r->relp)
 				fwd_ack_sent(&r->ack, r->forwarded + r->nrec,
 				    &s->pos, s->pos.off + (uint64_t)(next -

@@ -46,6 +46,13 @@ test_format_is_rfc5424(void **state)
 	strcat(want, "x");
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(buf, want, n);
+	/* A time known to the second: no fraction. */
+	n = format(buf, sizeof(buf), TINTIN_LOG, 1764042104, -1, 3600,
+	    "y", 1);
+	expected_header(want, sizeof(want), 29, "2025-11-25T04:41:44+01:00");
+	strcat(want, "y");
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(buf, want, n);
 }
 
 /* Facility daemon (3): PRI = 24 + severity. */
@@ -96,6 +103,68 @@ test_long_message_is_cut(void **state)
 	assert_int_equal((unsigned char)buf[n - 1], 0xa9);
 }
 
+/*
+ * Every CR and LF is escaped, even one that follows a byte announcing a
+ * longer UTF-8 character: such a byte is not a character's start.
+ */
+static void
+test_newline_after_a_lead_byte_is_escaped(void **state)
+{
+	char buf[256];
+	size_t n;
+
+	(void)state;
+	n = format(buf, sizeof(buf), TINTIN_LOG, 0, 0, 0, "a\xe0\nb\xf0\r", 6);
+	assert_null(memchr(buf, '\n', n));
+	assert_null(memchr(buf, '\r', n));
+	assert_memory_equal(buf + n - 8, "a\xe0\\nb\xf0\\r", 8);
+}
+
+/*
+ * The message is cut where the buffer ends: whole up to the last byte,
+ * an escape that does not fit is left out whole, and a run cut before a
+ * line break still ends between characters.
+ */
+static void
+test_cut_at_the_buffer_end(void **state)
+{
+	char buf[256], want[256];
+	size_t n, head;
+
+	(void)state;
+	expected_header(want, sizeof(want), 29,
+	    "1970-01-01T00:00:00.000+00:00");
+	head = strlen(want);
+	/* Exactly fits. */
+	n = format(buf, head + 5, TINTIN_LOG, 0, 0, 0, "abcde", 5);
+	assert_int_equal(n, head + 5);
+	assert_memory_equal(buf + head, "abcde", 5);
+	/* "ab\n" in head + 3 bytes: the escape needs two, it is left out. */
+	n = format(buf, head + 3, TINTIN_LOG, 0, 0, 0, "ab\ncd", 5);
+	assert_int_equal(n, head + 2);
+	/* "a\xc3\xa9\n" in head + 2: the character does not fit. */
+	n = format(buf, head + 2, TINTIN_LOG, 0, 0, 0, "a\xc3\xa9\nz", 5);
+	assert_int_equal(n, head + 1);
+	assert_int_equal(buf[head], 'a');
+	/* Several runs between line breaks, all of them whole. */
+	n = format(buf, sizeof(buf), TINTIN_LOG, 0, 0, 0, "x\r\ny\n\nz", 7);
+	assert_int_equal(n, head + 11);
+	assert_memory_equal(buf + head, "x\\r\\ny\\n\\nz", 11);
+}
+
+/* A header longer than the buffer is cut, and nothing follows it. */
+static void
+test_header_longer_than_the_buffer(void **state)
+{
+	char buf[16];
+	size_t n;
+
+	(void)state;
+	n = format(buf, sizeof(buf), TINTIN_LOG, 0, 0, 0, "msg", 3);
+	assert_int_equal(n, sizeof(buf) - 1);
+	assert_memory_equal(buf, "<29>1 1970-01-0", 15);
+}
+
 /* Tokens: printable ASCII without spaces, "-" when empty. */
 static void
 test_tokens_are_printable(void **state)
@@ -121,6 +190,9 @@ main(void)
 		cmocka_unit_test(test_severity_by_level),
 		cmocka_unit_test(test_newlines_are_escaped),
 		cmocka_unit_test(test_long_message_is_cut),
+		cmocka_unit_test(test_newline_after_a_lead_byte_is_escaped),
+		cmocka_unit_test(test_cut_at_the_buffer_end),
+		cmocka_unit_test(test_header_longer_than_the_buffer),
 		cmocka_unit_test(test_tokens_are_printable),
 	};
 
