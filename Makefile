@@ -68,7 +68,7 @@ DAEMON_SESSION	= $(addprefix session/, command.c command_auth.c shell.c \
 DAEMON_METRICS	= $(addprefix metrics/, metrics.c metrics_http.c)
 DAEMON_FORWARD	= $(addprefix forward/, forward.c forward_src.c \
 		  forward_net.c forward_run.c forward_record.c \
-		  forward_ack.c)
+		  forward_ack.c forward_marks.c forward_save.c)
 DAEMON_ALERT	= $(addprefix alert/, alert.c prefilter.c mail.c \
 		  mail_message.c mail_spool.c smtp.c)
 DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SESSION) \
@@ -113,7 +113,7 @@ GUI_BIN		= $(GTK_BIN)
 endif
 
 UNIT_TESTS	= escape framer config known_hosts proto alert \
-		  prefilter auth child session command mail_spool
+		  prefilter auth child session command mail_spool forward_save
 ifeq ($(HAVE_GTK),1)
 UNIT_TESTS	+= replies
 endif
@@ -197,6 +197,10 @@ $(BUILD)/tests/test_command: $(BUILD)/tests/unit/test_command.o \
 $(BUILD)/tests/test_mail_spool: $(BUILD)/tests/unit/test_mail_spool.o \
 		$(BUILD)/src/daemon/alert/mail_spool.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_forward_save: $(BUILD)/tests/unit/test_forward_save.o \
+		$(BUILD)/src/daemon/forward/forward_save.o \
+		$(BUILD)/src/daemon/forward/forward_src.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lz -lzstd
 $(BUILD)/tests/test_prefilter: $(BUILD)/tests/unit/test_prefilter.o \
 		$(BUILD)/src/daemon/alert/prefilter.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lpcre2-8

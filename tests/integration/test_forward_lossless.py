@@ -333,8 +333,10 @@ def test_max_backlog_skips_the_oldest_and_says_so(daemon_factory,
                          r"records \(\d+ bytes\)\.$", timeout=15)[0]
     skipped = int(re.search(r"skipped the (\d+)", msg).group(1))
     col.start()
-    got = wait_until(lambda: sequences(col).get(0), 20)
-    assert got and got[-1] == 9999, got[-5:] if got else got
+    # Until the last line arrived (not merely the first).
+    assert wait_until(lambda: sequences(col).get(0, [None])[-1] == 9999,
+                      20), sequences(col).get(0, [])[-5:]
+    got = sequences(col)[0]
     # The newest arrived, in order; the oldest were skipped, not lost
     # locally.
     assert got == list(range(got[0], 10000))

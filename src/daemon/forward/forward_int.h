@@ -1,7 +1,8 @@
 /*
  * Between the parts of the forwarder child: the log file as a queue
- * (forward_src.c), the connection to the collector (forward_net.c) and
- * the loop that joins them (forward_run.c).  Not for the rest of the
+ * (forward_src.c), the connection to the collector (forward_net.c), what
+ * the collector has (forward_ack.c, forward_marks.c), the checkpoint's
+ * thread (forward_save.c) and the loop that joins them (forward_run.c).  Not for the rest of the
  * daemon, which knows only forward.h.
  */
 #ifndef FORWARD_INT_H
@@ -70,6 +71,20 @@ struct fwd_ack {
 	struct fwd_end	 ends[FWD_ACK_RING];
 };
 
+/* A batch sent: the bytes (RELP: messages) sent before it, when, where. */
+#define FWD_MARKS	1024
+struct fwd_mark {
+	uint64_t	 sent;
+	int64_t		 at;		/* ms */
+	struct fwd_end	 where;
+};
+
+/* The recent batches, a ring. */
+struct fwd_marks {
+	struct fwd_mark	 ring[FWD_MARKS];
+	unsigned	 n, first;
+};
+
 /* Everything the child needs, copied before it is forked. */
 struct fwd_conf {
 	char		 target[512];
@@ -106,6 +121,8 @@ ssize_t	fwd_src_fill(struct fwd_src *s);
 void	fwd_src_consume(struct fwd_src *s, size_t n);
 int	fwd_src_next(struct fwd_src *s);
 uint64_t fwd_src_backlog(struct fwd_src *s);
+/* Where S stands, its first bytes read again; saved as the checkpoint. */
+const struct fwd_pos *fwd_src_pos(struct fwd_src *s);
 int	fwd_src_save(struct fwd_src *s, const char *path);
 int	fwd_src_save_pos(const struct fwd_pos *p, const char *path);
 int	fwd_src_load(struct fwd_pos *p, const char *path);
@@ -126,6 +143,37 @@ void	fwd_ack_sent(struct fwd_ack *a, uint64_t n, const struct fwd_pos *file,
 	    uint64_t end);
 int	fwd_ack_end(const struct fwd_ack *a, uint64_t n, struct fwd_end *e);
 void	fwd_ack_pos(const struct fwd_end *e, struct fwd_pos *p);
+
+/* forward_marks.c */
+/* A mark at AT for a batch after SENT, if STEP was sent since the last. */
+void	fwd_marks_add(struct fwd_marks *m, uint64_t sent, uint64_t step,
+	    int64_t now, const struct fwd_pos *at);
+/*
+ * BACK of the SENT may not have arrived: *AT is where the last batch
+ * before them started, of those marked since SINCE (ms); 1, or 0 if no
+ * mark covers them.  The marks are cleared either way.
+ */
+int	fwd_marks_back(struct fwd_marks *m, uint64_t sent, uint64_t back,
+	    int64_t since, struct fwd_pos *at);
+void	fwd_marks_clear(struct fwd_marks *m);
+/* The most both ends' socket buffers hold (tcp_wmem + tcp_rmem). */
+uint64_t fwd_socket_window(void);
+
+/* forward_save.c: the checkpoint saved by a thread (fwd_src_save_pos) */
+struct fwd_saver;
+struct fwd_saver *fwd_saver_new(const char *state_path);
+/* Save P in the thread, TAG to tell it by; only when no save is due. */
+void	fwd_saver_put(struct fwd_saver *s, const struct fwd_pos *p,
+	    uint64_t tag);
+/*
+ * The outcome of the last save, once: 1 with its *TAG and *ERR (0 or an
+ * errno), 0 if there is none to take, -1 (poll only) while it runs.
+ * fwd_saver_wait() waits for a save under way.
+ */
+int	fwd_saver_poll(struct fwd_saver *s, uint64_t *tag, int *err);
+int	fwd_saver_wait(struct fwd_saver *s, uint64_t *tag, int *err);
+/* Ends the thread, after the save under way. */
+void	fwd_saver_free(struct fwd_saver *s);
 
 /* forward_net.c */
 struct fwd_net;

@@ -28,22 +28,9 @@
 #define OUT_MAX		(FWD_BLOCK + FWD_MSG_MAX + 16)
 #define BACKOFF_MAX	5	/* seconds between connect attempts */
 #define SAVE_EVERY_MS	250	/* checkpoint at most this often */
-#define MARKS		1024	/* where recent batches started */
 #define MARK_STEP	(64 * 1024)	/* socket bytes between two marks */
 #define RESEND_MS	10000	/* a reset resends at most this far back */
 #define PARK_MS		200	/* RELP: idle this long, collect the acks */
-
-/* A batch sent: socket bytes before it, when, and where it started. */
-struct mark {
-	uint64_t	 sent;
-	int64_t		 at;
-	dev_t		 dev;
-	ino_t		 ino;
-	uint64_t	 off;
-	size_t		 headlen;
-	uint64_t	 hash;
-	uint64_t	 forwarded;	/* records before it */
-};
 
 static volatile int	 quit;
 
@@ -67,6 +54,7 @@ struct run {
 	uint64_t	 sess_first;	/* RELP: first message of the session */
 	struct fwd_ack	 ack;		/* RELP: where acknowledgements stand */
 	struct fwd_end	 ackat;		/* RELP: the end of the last acked */
+	struct fwd_saver *saver;	/* tcp, tls: saves while sending */
 	int		 parked;	/* RELP: closed while idle, all acked */
 	int64_t		 sent_at;
 	uint64_t	 skip, skipped, skipped_bytes;
@@ -77,8 +65,7 @@ struct run {
 	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
 	int		 relp;		/* acknowledged messages */
 	uint64_t	 window;	/* what both socket buffers may hold */
-	struct mark	 marks[MARKS];	/* a ring */
-	unsigned	 nmarks, first;
+	struct fwd_marks marks;		/* where recent batches started */
 };
 
 static void
@@ -254,42 +241,6 @@ try_connect(struct run *r, int64_t now)
 	    r->backoff * 2;
 }
 
-/* Remember where a batch of the source starts, every MARK_STEP bytes. */
-static void
-mark(struct run *r, int64_t now)
-{
-	struct mark *m;
-
-	if (r->nmarks > 0 && r->sent_bytes - r->marks[(r->first +
-	    r->nmarks - 1) % MARKS].sent < (r->relp ? 1 : MARK_STEP))
-		return;
-	if (r->nmarks == MARKS) {
-		r->first = (r->first + 1) % MARKS;
-		r->nmarks--;
-	}
-	m = &r->marks[(r->first + r->nmarks++) % MARKS];
-	m->sent = r->sent_bytes;
-	m->at = now;
-	m->dev = r->src.pos.dev;
-	m->ino = r->src.pos.ino;
-	m->off = r->src.pos.off;
-	m->headlen = r->src.pos.headlen;
-	m->hash = r->src.pos.hash;
-	m->forwarded = r->forwarded;
-}
-
-/* P's file and offset as a checkpoint position. */
-static void
-mark_pos(const struct mark *m, struct fwd_pos *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->dev = m->dev;
-	p->ino = m->ino;
-	p->off = m->off;
-	p->headlen = m->headlen;
-	p->hash = m->hash;
-}
-
 /*
  * The collector went away with BACK bytes of ours maybe unread (a reset
  * drops what its socket held): go back to the last mark before them, or
@@ -299,24 +250,11 @@ mark_pos(const struct mark *m, struct fwd_pos *p)
 static void
 rewind_marks(struct run *r, uint64_t back, int64_t now)
 {
-	uint64_t target = r->sent_bytes > back ? r->sent_bytes - back : 0;
-	struct mark *m, *pick = NULL;
 	struct fwd_pos at;
-	unsigned i;
 
-	for (i = 0; i < r->nmarks && back > 0; i++) {
-		m = &r->marks[(r->first + i) % MARKS];
-		if (m->at < now - RESEND_MS && !r->relp)
-			continue;
-		if (pick == NULL || m->sent <= target)
-			pick = m;
-		if (m->sent > target)
-			break;
-	}
-	r->nmarks = 0;
-	if (pick == NULL)
+	if (!fwd_marks_back(&r->marks, r->sent_bytes, back,
+	    r->relp ? INT64_MIN : now - RESEND_MS, &at))
 		return;
-	mark_pos(pick, &at);
 	fwd_src_close(&r->src);
 	if (fwd_src_open(&r->src, r->c->log_path, &at) == -1)
 		fwd_note(r, TINTIN_ERROR, "cannot reopen the log: %s.",
@@ -355,12 +293,37 @@ save_pos(struct run *r, const struct fwd_pos *p)
 	return 0;
 }
 
+/* A save's outcome: the records it covers are acknowledged, or a note. */
+static void
+saved(struct run *r, int rc, uint64_t forwarded, int err)
+{
+	if (rc != 1)
+		return;
+	if (err == 0) {
+		if (forwarded > r->acked)
+			r->acked = forwarded;
+		return;
+	}
+	r->dirty = 1;
+	fwd_note(r, TINTIN_WARN, "cannot save the checkpoint %s: %s.",
+	    r->c->state_path, strerror(err));
+}
+
+/*
+ * The checkpoint, now (after the thread's save under way, if any: the
+ * newer goes last).
+ */
 static void
 save(struct run *r, int64_t now)
 {
 	struct fwd_pos at;
-	int rc;
+	uint64_t tag;
+	int rc, err;
 
+	if (r->saver != NULL) {
+		rc = fwd_saver_wait(r->saver, &tag, &err);
+		saved(r, rc, tag, err);
+	}
 	if (!r->dirty)
 		return;
 	if (r->relp && r->acked < r->forwarded) {
@@ -381,6 +344,29 @@ save(struct run *r, int64_t now)
 		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint "
 		    "%s: %s.", r->c->state_path,
 		    strerror(errno));
+	r->saved_at = now;
+}
+
+/*
+ * While sending (tcp, tls): the checkpoint goes to the thread, unless
+ * its last save still runs; then at the next batch.  RELP saves at once,
+ * as far as the collector acknowledged.
+ */
+static void
+save_soon(struct run *r, int64_t now)
+{
+	uint64_t tag;
+	int rc, err;
+
+	if (r->saver == NULL) {
+		save(r, now);
+		return;
+	}
+	if ((rc = fwd_saver_poll(r->saver, &tag, &err)) == -1)
+		return;
+	saved(r, rc, tag, err);
+	fwd_saver_put(r->saver, fwd_src_pos(&r->src), r->forwarded);
+	r->dirty = 0;
 	r->saved_at = now;
 }
 
@@ -427,7 +413,7 @@ park(struct run *r, int64_t now, int force)
 	}
 	r->up = 0;
 	r->parked = 1;
-	r->nmarks = 0;
+	fwd_marks_clear(&r->marks);
 	r->acked = r->forwarded;
 	r->dirty = 1;
 }
@@ -514,7 +500,8 @@ send_batch(struct run *r, size_t took, int64_t now)
 			lose(r, "closed by the collector", gone == 2);
 			return;
 		}
-		mark(r, now);
+		fwd_marks_add(&r->marks, r->sent_bytes, r->relp ? 1 :
+		    MARK_STEP, now, &r->src.pos);
 		if (fwd_net_send(r->net, r->out, r->olen, &quit, err,
 		    sizeof(err)) == -1) {
 			if (!quit)
@@ -533,7 +520,7 @@ send_batch(struct run *r, size_t took, int64_t now)
 	r->final = 0;
 	r->dirty = 1;
 	if (now - r->saved_at >= SAVE_EVERY_MS)
-		save(r, now);
+		save_soon(r, now);
 }
 
 /* One step: read, build, send; or move on to the next file; or wait. */
@@ -573,29 +560,6 @@ step(struct run *r)
 		r->dirty = 1;
 	else
 		idle(r, now);
-}
-
-/* The most both ends' socket buffers hold (tcp_wmem + tcp_rmem). */
-static uint64_t
-socket_window(void)
-{
-	static const char *const f[] = { "/proc/sys/net/ipv4/tcp_wmem",
-	    "/proc/sys/net/ipv4/tcp_rmem" };
-	unsigned long long lo, mid, hi;
-	uint64_t total = 0;
-	FILE *fp;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		hi = 8ULL << 20;
-		if ((fp = fopen(f[i], "re")) != NULL) {
-			if (fscanf(fp, "%llu %llu %llu", &lo, &mid, &hi) != 3)
-				hi = 8ULL << 20;
-			fclose(fp);
-		}
-		total += hi;
-	}
-	return total;
 }
 
 /* Signals, death with the daemon, the checkpoint's lock; 0 or -1. */
@@ -638,7 +602,7 @@ fwd_run(const struct fwd_conf *c, int report)
 
 	r->c = c;
 	r->report = report;
-	r->window = socket_window();
+	r->window = fwd_socket_window();
 	r->relp = strncmp(c->target, "relp://", 7) == 0;
 	r->backoff = 1;
 	r->saved_at = -1;
@@ -673,11 +637,15 @@ fwd_run(const struct fwd_conf *c, int report)
 		fwd_note(r, TINTIN_WARN, "%s.", r->src.note);
 		r->src.note[0] = '\0';
 	}
+	/* Without the thread, the checkpoint is saved in line. */
+	if (!r->relp)
+		r->saver = fwd_saver_new(c->state_path);
 	r->dirty = 1;
 	while (!quit)
 		step(r);
 	park(r, now_ms(), 1);
 	r->dirty = 1;
 	save(r, now_ms());
+	fwd_saver_free(r->saver);
 	_exit(0);
 }

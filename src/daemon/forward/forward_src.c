@@ -499,11 +499,17 @@ fwd_src_backlog(struct fwd_src *s)
 	return total;
 }
 
+const struct fwd_pos *
+fwd_src_pos(struct fwd_src *s)
+{
+	refresh_head(s);
+	return &s->pos;
+}
+
 int
 fwd_src_save(struct fwd_src *s, const char *path)
 {
-	refresh_head(s);
-	return fwd_src_save_pos(&s->pos, path);
+	return fwd_src_save_pos(fwd_src_pos(s), path);
 }
 
 int
