@@ -58,6 +58,7 @@ struct run {
 	int		 parked;	/* RELP: closed while idle, all acked */
 	int64_t		 sent_at;
 	uint64_t	 skip, skipped, skipped_bytes;
+	int		 skipping;	/* noted; until back under half */
 	int		 dirty;
 	int64_t		 saved_at, reported_at;
 	int64_t		 oldest;	/* time of the first unsent record */
@@ -419,6 +420,37 @@ park(struct run *r, int64_t now, int force)
 }
 
 /*
+ * Past max_backlog, skip down to seven eighths of it: the tail of a burst
+ * still being written then makes no second skip right after the first.
+ * The first skip is noted; those that follow while the backlog stays
+ * over half of max_backlog are counted, and noted once it is under.
+ */
+static void
+skip_oldest(struct run *r, uint64_t backlog)
+{
+	uint64_t max = r->c->max_backlog;
+
+	if (max > 0 && backlog > max && r->skip == 0)
+		r->skip = backlog - max + max / 8;
+	if (r->skip == 0 && r->skipped > 0 && !r->skipping) {
+		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
+		    "skipped the %ju oldest records (%ju bytes).",
+		    (uintmax_t)r->skipped, (uintmax_t)r->skipped_bytes);
+		r->skipped = r->skipped_bytes = 0;
+		r->skipping = 1;
+	}
+	if (r->skipping && r->skip == 0 && backlog <= max / 2) {
+		if (r->skipped > 0)
+			fwd_note(r, TINTIN_WARN, "more than max_backlog "
+			    "waiting: skipped %ju more records (%ju bytes) "
+			    "since the last note.", (uintmax_t)r->skipped,
+			    (uintmax_t)r->skipped_bytes);
+		r->skipped = r->skipped_bytes = 0;
+		r->skipping = 0;
+	}
+}
+
+/*
  * Once a second: the backlog against max_backlog, and the status line
  * "S up|down FORWARDED ACKED WAITING WAITING_BYTES OLDEST_AGE" for the
  * daemon; WAITING (records) is estimated from the bytes and the size of
@@ -434,21 +466,7 @@ report(struct run *r, int64_t now, int64_t every)
 		return;
 	r->reported_at = now;
 	backlog = fwd_src_backlog(&r->src);
-	/*
-	 * Past max_backlog, skip down to seven eighths of it: the tail of a
-	 * burst still being written then makes no second skip, nor a second
-	 * note, right after the first.
-	 */
-	if (r->c->max_backlog > 0 && backlog > r->c->max_backlog &&
-	    r->skip == 0)
-		r->skip = backlog - r->c->max_backlog +
-		    r->c->max_backlog / 8;
-	if (r->skip == 0 && r->skipped > 0 && backlog <= r->c->max_backlog) {
-		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
-		    "skipped the %ju oldest records (%ju bytes).",
-		    (uintmax_t)r->skipped, (uintmax_t)r->skipped_bytes);
-		r->skipped = r->skipped_bytes = 0;
-	}
+	skip_oldest(r, backlog);
 	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
 	    fwd_fmt_stamp(&r->fmt, r->src.buf + 1) == 0)
 		age = (int64_t)time(NULL) - r->fmt.stamp_t;
