@@ -68,7 +68,8 @@ DAEMON_SESSION	= $(addprefix session/, command.c command_auth.c shell.c \
 DAEMON_METRICS	= $(addprefix metrics/, metrics.c metrics_http.c)
 DAEMON_FORWARD	= $(addprefix forward/, forward.c forward_src.c \
 		  forward_net.c forward_run.c forward_record.c \
-		  forward_ack.c forward_marks.c forward_save.c)
+		  forward_ack.c forward_marks.c forward_save.c \
+		  forward_report.c)
 DAEMON_ALERT	= $(addprefix alert/, alert.c prefilter.c mail.c \
 		  mail_message.c mail_spool.c smtp.c)
 DAEMON_SRCS	= $(addprefix src/daemon/, $(DAEMON_TOP) $(DAEMON_SESSION) \

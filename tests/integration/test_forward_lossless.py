@@ -10,6 +10,7 @@ Every wait is bounded; processes are ended by the PIDs the tests started.
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -17,7 +18,7 @@ import time
 import pytest
 
 from collector import RSYSLOGD, Collector
-from conftest import wait_until
+from conftest import free_port, wait_until
 
 pytestmark = pytest.mark.skipif(not os.path.exists(RSYSLOGD),
                                 reason="rsyslogd is not installed")
@@ -229,12 +230,18 @@ def test_restart_while_collector_away_loses_nothing(daemon_factory,
     resumes from the checkpoint: nothing lost, and no duplicate, since
     nothing was in flight."""
     col = Collector(tmp_path / "rsyslog").start()
-    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{col.port}")
+    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{col.port}",
+                       max_clients=CONNS + 1)
     d.start()
     per = 20000
     for t in flood(d, CONNS, 0, per):
         t.join(timeout=120)
     wait_all(col, CONNS, per, timeout=60)
+    # Nothing in flight: the collector stops idle (a close right after a
+    # send resends what it may have read and not written).
+    watch = d.connect()     # one connection: its queries add no record
+    assert wait_until(lambda: status(d, watch)["waiting"] == "0", 10, 0.5)
+    time.sleep(1.5)
     col.stop()
     for t in flood(d, CONNS, per, per):
         t.join(timeout=120)
@@ -258,17 +265,53 @@ def test_restart_while_collector_away_loses_nothing(daemon_factory,
     assert check_all(col, CONNS, 3 * per) == 0
 
 
-def status(d):
-    """/status as {key: value}."""
+def status(d, s=None):
+    """/status as {key: value}, over S if given (a connection held open
+    adds no record of its own to forward), else a new one."""
     from conftest import recv_line
-    s = d.connect()
+    own = s is None
+    if own:
+        s = d.connect()
     s.sendall(b"/status\n")
     line = recv_line(s)
-    s.close()
+    if own:
+        s.close()
     if isinstance(line, bytes):
         line = line.decode()
     assert line.startswith("+OK "), line
     return dict(kv.split("=", 1) for kv in line[4:].split() if "=" in kv)
+
+
+def test_clean_close_resends_what_the_collector_read(daemon_factory,
+                                                    tmp_path):
+    """A collector may close cleanly after reading records it never
+    wrote (rsyslogd stopping with records in its read buffer): what it
+    read is sent again to the next one."""
+    port = free_port()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(1)
+    srv.settimeout(15)
+    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{port}")
+    d.start()
+    for t in flood(d, 1, 0, 1000):
+        t.join(timeout=60)
+    c, _ = srv.accept()
+    c.settimeout(1)
+    data = b""
+    deadline = time.monotonic() + 15
+    while b"c0 0000999" not in data and time.monotonic() < deadline:
+        try:
+            data += c.recv(1 << 16)
+        except socket.timeout:
+            pass
+    assert b"c0 0000999" in data
+    c.close()               # everything read, nothing kept: a clean close
+    srv.close()
+    col = Collector(tmp_path / "rsyslog", port=port).start()
+    wait_all(col, 1, 1000, timeout=30)
+    d.wait_for_log(r"connection lost: closed by the collector", timeout=5)
 
 
 def test_status_reports_the_target(daemon_factory, tmp_path):
@@ -276,30 +319,35 @@ def test_status_reports_the_target(daemon_factory, tmp_path):
     target = f"tcp://127.0.0.1:{col.port}"
     d = forward_daemon(daemon_factory, target)
     d.start()
+    watch = d.connect()     # one connection: its queries add no record
+
+    def caught_up():
+        st = status(d, watch)
+        return st["forward_state"] == "up" and st["waiting"] == "0"
+
     for t in flood(d, 1, 0, 1000):
         t.join(timeout=60)
     wait_all(col, 1, 1000, timeout=30)
-    assert wait_until(lambda: status(d)["waiting"] == "0", 10, 0.5)
-    st = status(d)
+    assert wait_until(caught_up, 10, 0.5)
+    st = status(d, watch)
     assert st["forward"] == target
     assert st["forward_state"] == "up"
     assert int(st["forwarded"]) >= 1000
-    assert wait_until(lambda: int(status(d)["acknowledged"]) >= 1000, 10,
-                      0.5)
+    assert wait_until(lambda: int(status(d, watch)["acknowledged"]) >= 1000,
+                      10, 0.5)
     col.stop()
     for t in flood(d, 1, 1000, 1000):
         t.join(timeout=60)
-    assert wait_until(lambda: status(d)["forward_state"] == "down", 10,
-                      0.5)
+    assert wait_until(lambda: status(d, watch)["forward_state"] == "down",
+                      10, 0.5)
     time.sleep(2.5)
-    st = status(d)
+    st = status(d, watch)
     assert int(st["waiting_bytes"]) > 1000 * 40
     assert 500 <= int(st["waiting"]) <= 3000
     assert int(st["oldest_waiting_age"]) >= 1
     col.start()
     wait_all(col, 1, 2000, timeout=30)
-    assert wait_until(lambda: status(d)["forward_state"] == "up" and
-                      status(d)["waiting"] == "0", 15, 0.5)
+    assert wait_until(caught_up, 15, 0.5), status(d, watch)
 
 
 def test_forwarder_restarted_when_it_dies(daemon_factory, tmp_path):

@@ -2,7 +2,9 @@
  * Between the parts of the forwarder child: the log file as a queue
  * (forward_src.c), the connection to the collector (forward_net.c), what
  * the collector has (forward_ack.c, forward_marks.c), the checkpoint's
- * thread (forward_save.c) and the loop that joins them (forward_run.c).  Not for the rest of the
+ * thread (forward_save.c), the records as messages (forward_record.c),
+ * what the child tells the daemon (forward_report.c) and the loop that
+ * joins them (forward_run.c).  Not for the rest of the
  * daemon, which knows only forward.h.
  */
 #ifndef FORWARD_INT_H
@@ -109,10 +111,48 @@ struct fwd_fmt {
 	char		 msg[FWD_MSG_MAX];
 };
 
+/* The forwarder child's state (forward_run.c), shared by its parts. */
+struct fwd_child {
+	const struct fwd_conf *c;
+	struct fwd_src	 src;
+	struct fwd_net	*net;
+	int		 report;
+	int		 inot;
+	int		 up;
+	int		 down;		/* the outage was logged */
+	int		 final;		/* the file ended in a piece of line */
+	int64_t		 retry_at;	/* ms */
+	int		 backoff;
+	char		*out;
+	size_t		 olen;
+	uint64_t	 nrec;		/* records in out */
+	uint64_t	 nlines;	/* lines of the source they took */
+	uint64_t	 lines_in, bytes_in;	/* taken so far: their size */
+	uint64_t	 forwarded, acked;
+	uint64_t	 sess_first;	/* RELP: first message of the session */
+	struct fwd_ack	 ack;		/* RELP: where acknowledgements stand */
+	struct fwd_end	 ackat;		/* RELP: the end of the last acked */
+	struct fwd_saver *saver;	/* tcp, tls: saves while sending */
+	int		 parked;	/* RELP: closed while idle, all acked */
+	int64_t		 sent_at;
+	uint64_t	 skip, skipped, skipped_bytes;
+	int		 skipping;	/* noted; until back under half */
+	int		 dirty;
+	int64_t		 saved_at, reported_at;
+	int64_t		 oldest;	/* time of the first unsent record */
+	struct fwd_fmt	 fmt;
+	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
+	int		 relp;		/* acknowledged messages */
+	uint64_t	 window;	/* what both socket buffers may hold */
+	struct fwd_marks marks;		/* where recent batches started */
+};
+
 /* forward_record.c */
 int	fwd_fmt_stamp(struct fwd_fmt *f, const char *s);
 size_t	fwd_fmt_record(struct fwd_fmt *f, const char *line, size_t len,
 	    int *level);
+/* MSG (LEN bytes) at OUT octet-counted, "LEN MSG"; the bytes put. */
+size_t	fwd_frame(char *out, const char *msg, size_t len);
 
 /* forward_src.c */
 int	fwd_src_open(struct fwd_src *s, const char *log_path,
@@ -187,6 +227,16 @@ int	fwd_net_lost(struct fwd_net *n);
 int	fwd_net_drain(struct fwd_net *n);
 uint64_t fwd_net_unacked(const struct fwd_net *n);
 void	fwd_net_close(struct fwd_net *n);
+
+/* forward_report.c: what the child tells the daemon through its pipe */
+/* A record for the daemon to log: "Forwarding to TARGET: " and FMT. */
+void	fwd_note(struct fwd_child *r, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * At most once in EVERY ms: the backlog against max_backlog (what to
+ * skip, and its notes) and the status line for /status.
+ */
+void	fwd_report(struct fwd_child *r, int64_t now, int64_t every);
 
 /* forward_run.c */
 void	fwd_run(const struct fwd_conf *c, int report)

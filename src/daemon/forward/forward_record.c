@@ -103,3 +103,19 @@ fwd_fmt_record(struct fwd_fmt *r, const char *line, size_t len, int *level)
 	return tintin_rfc5424(r->msg, sizeof(r->msg), *level, time(NULL), -1,
 	    0, r->host, r->app, r->procid, line, len);
 }
+
+size_t
+fwd_frame(char *out, const char *msg, size_t len)
+{
+	char digits[20];
+	size_t n = 0, i, v = len;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	for (i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n++] = ' ';
+	memcpy(out + n, msg, len);
+	return n + len;
+}

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,43 +30,9 @@
 #define MARK_STEP	(64 * 1024)	/* socket bytes between two marks */
 #define RESEND_MS	10000	/* a reset resends at most this far back */
 #define PARK_MS		200	/* RELP: idle this long, collect the acks */
+#define QUIET_MS	1000	/* no send this long: the collector wrote all */
 
 static volatile int	 quit;
-
-struct run {
-	const struct fwd_conf *c;
-	struct fwd_src	 src;
-	struct fwd_net	*net;
-	int		 report;
-	int		 inot;
-	int		 up;
-	int		 down;		/* the outage was logged */
-	int		 final;		/* the file ended in a piece of line */
-	int64_t		 retry_at;	/* ms */
-	int		 backoff;
-	char		*out;
-	size_t		 olen;
-	uint64_t	 nrec;		/* records in out */
-	uint64_t	 nlines;	/* lines of the source they took */
-	uint64_t	 lines_in, bytes_in;	/* taken so far: their size */
-	uint64_t	 forwarded, acked;
-	uint64_t	 sess_first;	/* RELP: first message of the session */
-	struct fwd_ack	 ack;		/* RELP: where acknowledgements stand */
-	struct fwd_end	 ackat;		/* RELP: the end of the last acked */
-	struct fwd_saver *saver;	/* tcp, tls: saves while sending */
-	int		 parked;	/* RELP: closed while idle, all acked */
-	int64_t		 sent_at;
-	uint64_t	 skip, skipped, skipped_bytes;
-	int		 skipping;	/* noted; until back under half */
-	int		 dirty;
-	int64_t		 saved_at, reported_at;
-	int64_t		 oldest;	/* time of the first unsent record */
-	struct fwd_fmt	 fmt;
-	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
-	int		 relp;		/* acknowledged messages */
-	uint64_t	 window;	/* what both socket buffers may hold */
-	struct fwd_marks marks;		/* where recent batches started */
-};
 
 static void
 on_signal(int sig)
@@ -86,70 +51,12 @@ now_ms(void)
 }
 
 /*
- * One line to the daemon: a record "L LEVEL Forwarding to TARGET: ..."
- * (fwd_note) or the status "S ..." (tell).
- */
-static void __attribute__((format(printf, 3, 0)))
-vtell(struct run *r, const char *head, const char *fmt, va_list ap)
-{
-	char line[900];
-	int n;
-
-	n = snprintf(line, sizeof(line), "%s", head);
-	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	(void)write(r->report, line, (size_t)n);
-}
-
-static void __attribute__((format(printf, 3, 4)))
-fwd_note(struct run *r, int level, const char *fmt, ...)
-{
-	char head[600];
-	va_list ap;
-
-	snprintf(head, sizeof(head), "L %d Forwarding to %s: ", level,
-	    r->c->target);
-	va_start(ap, fmt);
-	vtell(r, head, fmt, ap);
-	va_end(ap);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-tell(struct run *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vtell(r, "S ", fmt, ap);
-	va_end(ap);
-}
-
-/* MSG (LEN bytes) at OUT, octet-counted: "LEN MSG"; the bytes put. */
-static size_t
-put_frame(char *out, const char *msg, size_t len)
-{
-	char digits[20];
-	size_t n = 0, i, v = len;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	for (i = 0; i < n; i++)
-		out[i] = digits[n - 1 - i];
-	out[n++] = ' ';
-	memcpy(out + n, msg, len);
-	return n + len;
-}
-
-/*
  * Frames of the complete lines read so far into r->out, up to a block;
  * lines to skip (backlog over max_backlog) are counted instead.  Returns
  * the bytes of the source they took.
  */
 static size_t
-build(struct run *r)
+build(struct fwd_child *r)
 {
 	struct fwd_src *s = &r->src;
 	const char *p = s->buf, *end = s->buf + s->len, *nl, *next;
@@ -187,7 +94,7 @@ build(struct run *r)
 		r->nlines++;
 		m = fwd_fmt_record(&r->fmt, p, len, &level);
 		if (level >= r->c->level) {
-			r->olen += put_frame(r->out + r->olen, r->fmt.msg, m);
+			r->olen += fwd_frame(r->out + r->olen, r->fmt.msg, m);
 			if (r->relp)
 				fwd_ack_sent(&r->ack, r->forwarded + r->nrec,
 				    &s->pos, s->pos.off + (uint64_t)(next -
@@ -201,7 +108,7 @@ build(struct run *r)
 
 /* Does the source hold a record build() would take now? */
 static int
-whole_record(const struct run *r)
+whole_record(const struct fwd_child *r)
 {
 	const struct fwd_src *s = &r->src;
 
@@ -215,7 +122,7 @@ whole_record(const struct run *r)
  * when there is something to send.
  */
 static void
-try_connect(struct run *r, int64_t now)
+try_connect(struct fwd_child *r, int64_t now)
 {
 	char err[300];
 
@@ -249,7 +156,7 @@ try_connect(struct run *r, int64_t now)
  * the collector had read comes twice; nothing is lost.
  */
 static void
-rewind_marks(struct run *r, uint64_t back, int64_t now)
+rewind_marks(struct fwd_child *r, uint64_t back, int64_t now)
 {
 	struct fwd_pos at;
 
@@ -264,14 +171,28 @@ rewind_marks(struct run *r, uint64_t back, int64_t now)
 	r->dirty = 1;
 }
 
-/* The connection is gone: log it once, send again what may be lost. */
+/*
+ * The connection is gone: log it once, send again what may be lost.  A
+ * reset (RESET) drops what the collector's socket held: both socket
+ * buffers' worth.  A clean close right after a send may drop what the
+ * collector had read and not written yet (rsyslogd stopping with records
+ * in its read buffer): as much; after QUIET_MS without a send it wrote
+ * them, and only what its host did not acknowledge can be missing.
+ * RELP: the window not acknowledged.
+ */
 static void
-lose(struct run *r, const char *why, int reset)
+lose(struct fwd_child *r, const char *why, int reset)
 {
 	int64_t now = now_ms();
+	uint64_t back;
 
-	rewind_marks(r, r->relp ? FWD_RELP_WINDOW : reset ? r->window :
-	    fwd_net_unacked(r->net), now);
+	if (r->relp)
+		back = FWD_RELP_WINDOW;
+	else if (reset || now - r->sent_at < QUIET_MS)
+		back = r->window;
+	else
+		back = fwd_net_unacked(r->net);
+	rewind_marks(r, back, now);
 	fwd_net_close(r->net);
 	r->up = 0;
 	if (!r->down)
@@ -284,7 +205,7 @@ lose(struct run *r, const char *why, int reset)
 
 /* P as the checkpoint, renamed and synced, and (RELP) noted in place. */
 static int
-save_pos(struct run *r, const struct fwd_pos *p)
+save_pos(struct fwd_child *r, const struct fwd_pos *p)
 {
 	if (p == NULL ? fwd_src_save(&r->src, r->c->state_path) == -1 :
 	    fwd_src_save_pos(p, r->c->state_path) == -1)
@@ -296,7 +217,7 @@ save_pos(struct run *r, const struct fwd_pos *p)
 
 /* A save's outcome: the records it covers are acknowledged, or a note. */
 static void
-saved(struct run *r, int rc, uint64_t forwarded, int err)
+saved(struct fwd_child *r, int rc, uint64_t forwarded, int err)
 {
 	if (rc != 1)
 		return;
@@ -315,7 +236,7 @@ saved(struct run *r, int rc, uint64_t forwarded, int err)
  * newer goes last).
  */
 static void
-save(struct run *r, int64_t now)
+save(struct fwd_child *r, int64_t now)
 {
 	struct fwd_pos at;
 	uint64_t tag;
@@ -354,7 +275,7 @@ save(struct run *r, int64_t now)
  * as far as the collector acknowledged.
  */
 static void
-save_soon(struct run *r, int64_t now)
+save_soon(struct fwd_child *r, int64_t now)
 {
 	uint64_t tag;
 	int rc, err;
@@ -378,7 +299,7 @@ save_soon(struct run *r, int64_t now)
  * a killed forwarder resends none of them.
  */
 static void
-advance(struct run *r)
+advance(struct fwd_child *r)
 {
 	struct fwd_pos at;
 	struct fwd_end e;
@@ -402,7 +323,7 @@ advance(struct run *r)
  * opened again when there is something to send.
  */
 static void
-park(struct run *r, int64_t now, int force)
+park(struct fwd_child *r, int64_t now, int force)
 {
 	if (!r->relp || !r->up || r->acked == r->forwarded ||
 	    (!force && now - r->sent_at < PARK_MS))
@@ -419,67 +340,9 @@ park(struct run *r, int64_t now, int force)
 	r->dirty = 1;
 }
 
-/*
- * Past max_backlog, skip down to seven eighths of it: the tail of a burst
- * still being written then makes no second skip right after the first.
- * The first skip is noted; those that follow while the backlog stays
- * over half of max_backlog are counted, and noted once it is under.
- */
-static void
-skip_oldest(struct run *r, uint64_t backlog)
-{
-	uint64_t max = r->c->max_backlog;
-
-	if (max > 0 && backlog > max && r->skip == 0)
-		r->skip = backlog - max + max / 8;
-	if (r->skip == 0 && r->skipped > 0 && !r->skipping) {
-		fwd_note(r, TINTIN_WARN, "more than max_backlog waiting: "
-		    "skipped the %ju oldest records (%ju bytes).",
-		    (uintmax_t)r->skipped, (uintmax_t)r->skipped_bytes);
-		r->skipped = r->skipped_bytes = 0;
-		r->skipping = 1;
-	}
-	if (r->skipping && r->skip == 0 && backlog <= max / 2) {
-		if (r->skipped > 0)
-			fwd_note(r, TINTIN_WARN, "more than max_backlog "
-			    "waiting: skipped %ju more records (%ju bytes) "
-			    "since the last note.", (uintmax_t)r->skipped,
-			    (uintmax_t)r->skipped_bytes);
-		r->skipped = r->skipped_bytes = 0;
-		r->skipping = 0;
-	}
-}
-
-/*
- * Once a second: the backlog against max_backlog, and the status line
- * "S up|down FORWARDED ACKED WAITING WAITING_BYTES OLDEST_AGE" for the
- * daemon; WAITING (records) is estimated from the bytes and the size of
- * the records taken so far (about 80 bytes before the first).
- */
-static void
-report(struct run *r, int64_t now, int64_t every)
-{
-	uint64_t backlog;
-	int64_t age = 0;
-
-	if (now - r->reported_at < every)
-		return;
-	r->reported_at = now;
-	backlog = fwd_src_backlog(&r->src);
-	skip_oldest(r, backlog);
-	if (backlog > 0 && r->src.len > 21 && r->src.buf[0] == '[' &&
-	    fwd_fmt_stamp(&r->fmt, r->src.buf + 1) == 0)
-		age = (int64_t)time(NULL) - r->fmt.stamp_t;
-	tell(r, "%s %ju %ju %ju %ju %jd", r->up ? "up" : "down",
-	    (uintmax_t)r->forwarded, (uintmax_t)r->acked,
-	    (uintmax_t)(r->lines_in > 0 ? (uint64_t)((double)backlog *
-	    (double)r->lines_in / (double)r->bytes_in) : backlog / 80),
-	    (uintmax_t)backlog, (intmax_t)(age > 0 ? age : 0));
-}
-
 /* Nothing to send now: save, then wait for the file or the collector. */
 static void
-idle(struct run *r, int64_t now)
+idle(struct fwd_child *r, int64_t now)
 {
 	struct pollfd p[2];
 	char ev[4096];
@@ -487,7 +350,7 @@ idle(struct run *r, int64_t now)
 
 	park(r, now, 0);
 	save(r, now);
-	report(r, now, 200);	/* caught up: a fresh status */
+	fwd_report(r, now, 200);	/* caught up: a fresh status */
 	if (!r->up && !r->parked && r->retry_at - now < ms)
 		ms = r->retry_at - now > 0 ? (int)(r->retry_at - now) : 0;
 	if (r->relp && r->up && r->acked < r->forwarded)
@@ -508,7 +371,7 @@ idle(struct run *r, int64_t now)
 
 /* Send the batch built; on success the source moves past it. */
 static void
-send_batch(struct run *r, size_t took, int64_t now)
+send_batch(struct fwd_child *r, size_t took, int64_t now)
 {
 	char err[300];
 	int gone;
@@ -543,14 +406,14 @@ send_batch(struct run *r, size_t took, int64_t now)
 
 /* One step: read, build, send; or move on to the next file; or wait. */
 static void
-step(struct run *r)
+step(struct fwd_child *r)
 {
 	int64_t now = now_ms();
 	ssize_t got;
 	size_t took;
 	int rc;
 
-	report(r, now, 1000);
+	fwd_report(r, now, 1000);
 	try_connect(r, now);
 	if ((got = fwd_src_fill(&r->src)) < 0) {
 		fwd_note(r, TINTIN_ERROR, "cannot read the log: %s.",
@@ -582,7 +445,7 @@ step(struct run *r)
 
 /* Signals, death with the daemon, the checkpoint's lock; 0 or -1. */
 static int
-setup(struct run *r)
+setup(struct fwd_child *r)
 {
 	struct sigaction sa;
 	char lock[PATH_MAX + 8];
@@ -613,8 +476,8 @@ setup(struct run *r)
 void
 fwd_run(const struct fwd_conf *c, int report)
 {
-	static struct run run;
-	struct run *r = &run;
+	static struct fwd_child run;
+	struct fwd_child *r = &run;
 	struct fwd_pos at;
 	char host[256], err[300];
 
