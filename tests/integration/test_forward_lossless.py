@@ -333,7 +333,10 @@ def test_max_backlog_skips_the_oldest_and_says_so(daemon_factory,
                          r"records \(\d+ bytes\)\.$", timeout=15)[0]
     skipped = int(re.search(r"skipped the (\d+)", msg).group(1))
     col.start()
-    got = wait_until(lambda: sequences(col).get(0), 20)
+    # until the newest record arrived (not merely the first ones)
+    wait_until(lambda: (sequences(col).get(0) or [None])[-1] == 9999, 60,
+               interval=0.2)
+    got = sequences(col).get(0)
     assert got and got[-1] == 9999, got[-5:] if got else got
     # The newest arrived, in order; the oldest were skipped, not lost
     # locally.
