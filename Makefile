@@ -10,6 +10,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall  the same variables; configuration and logs stay
 #   SANITIZE=1      build and test under ASan+UBSan (separate build dir)
+#   PYTEST_JOBS=4   xdist workers for the integration suite (VG_JOBS=3
+#                   under valgrind); 1: one serial pytest run, as before
 #   CC=clang        any C11 compiler with GNU extensions
 
 NAME		= Matt_daemon
@@ -287,11 +289,25 @@ unit: $(UNIT_BINS) tintin-check
 SAN_ENV		= ASAN_OPTIONS=allow_user_segv_handler=1:detect_leaks=1:abort_on_error=0 \
 		  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MATT_SANITIZE=1
 
+# The integration suite: the tests not marked real_paths or serial on
+# N xdist workers (a test file stays on one worker: its module fixtures
+# and helpers are shared), then those one at a time (port 4242, /var/lock,
+# /var/log/matt_daemon, make in this tree).  N = 1: one serial run.
+PYTEST_JOBS	?= 4
+VG_JOBS		?= 3
+PYTEST		= $(PYTHON) -m pytest -q --durations=12
+SERIAL_MARKS	= real_paths or serial
+run_suite	= if [ "$(1)" = 1 ]; then $(PYTEST) tests/integration; \
+		  else st=0; $(PYTEST) -n $(1) --dist loadfile \
+		  -m "not ($(SERIAL_MARKS))" tests/integration || st=1; \
+		  $(PYTEST) -m "$(SERIAL_MARKS)" tests/integration || st=1; \
+		  exit $$st; fi
+
 integration: all
-	$(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
+	export $(if $(filter 1,$(SANITIZE)),$(SAN_ENV)) \
 	MATT_DAEMON=$(CURDIR)/$(DAEMON_BIN) BEN_AFK=$(CURDIR)/$(CLIENT_BIN) \
-	$(if $(GUI_BIN),BEN_AFK_GTK=$(CURDIR)/$(GUI_BIN)) \
-	$(PYTHON) -m pytest -q --durations=12 tests/integration
+	$(if $(GUI_BIN),BEN_AFK_GTK=$(CURDIR)/$(GUI_BIN)); \
+	$(call run_suite,$(PYTEST_JOBS))
 
 test: deps
 	$(MAKE) check-deps
@@ -313,11 +329,11 @@ VG_ERRORS	= ERROR SUMMARY: [1-9]|definitely lost: [1-9]|== (Invalid \
 valgrind: deps
 	$(MAKE) SANITIZE=0 all
 	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
-	@st=0; MATT_VALGRIND=1 MATT_VG_DIR=$(CURDIR)/$(VG_DIR) \
+	@st=0; export MATT_VALGRIND=1 MATT_VG_DIR=$(CURDIR)/$(VG_DIR) \
 	    MATT_VG_BINARY=$(CURDIR)/build/rel/$(NAME) \
 	    MATT_DAEMON=$(CURDIR)/scripts/valgrind-daemon.sh \
-	    BEN_AFK=$(CURDIR)/build/rel/Ben_AFK \
-	    $(PYTHON) -m pytest -q --durations=12 tests/integration || st=1; \
+	    BEN_AFK=$(CURDIR)/build/rel/Ben_AFK; \
+	    ($(call run_suite,$(VG_JOBS))) || st=1; \
 	bad=$$(grep -lE '$(VG_ERRORS)' $(VG_DIR)/vg.* 2>/dev/null); \
 	for f in $$bad; do echo "valgrind: $$f:"; \
 	    grep -m1 'Command:' $$f; grep -m3 -E '$(VG_ERRORS)' $$f; st=1; done; \

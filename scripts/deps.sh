@@ -8,7 +8,7 @@ gcc clang make pkg-config
 libinih-dev libssl-dev libedit-dev
 libcmocka-dev zlib1g-dev libzstd-dev
 libpcre2-dev libcurl4-openssl-dev python3-aiosmtpd
-python3 python3-pytest
+python3 python3-pytest python3-pytest-xdist
 rsyslog rsyslog-openssl rsyslog-relp librelp-dev socat netcat-openbsd zstd
 prometheus
 procps util-linux gdb groff-base tmux valgrind

@@ -8,6 +8,7 @@ path), never anything by name.  Every wait is bounded in time.
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,11 +39,55 @@ ADMIN_NAME = "tester"
 ADMIN_PASSWORD = "conftest Admin-5e1 pw"
 
 
+def _worker_ports():
+    """Under pytest-xdist, this worker's own slice of the ports below the
+    kernel's ephemeral range (or None: not a worker, or no room there)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and
+            count.isdigit()):
+        return None
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    top = min(low, 32768)
+    size = (top - 20000) // max(int(count), 1)
+    if size < 200:
+        return None
+    first = 20000 + int(worker[2:]) * size
+    return range(first, first + size)
+
+
+_PORTS = _worker_ports()
+# where this worker's next port search starts: a random point of its
+# slice, so that two suites running at once seldom walk the same ports
+_next_port = [_PORTS[secrets.randbelow(len(_PORTS))] if _PORTS else 0]
+
+
 def free_port():
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that is free on 127.0.0.1 right now.  Under xdist, taken
+    in turn from this worker's slice below the ephemeral range: bind(0)
+    picks at random among the ports every worker (and every connect())
+    draws from, so another worker could bind the port before this test's
+    daemon does, or take one a test keeps closed on purpose (a collector
+    that is away); a worker goes round its whole slice before it hands
+    out a port again."""
+    if _PORTS is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    for _ in range(len(_PORTS)):
+        port = _next_port[0]
+        _next_port[0] = port + 1 if port + 1 < _PORTS.stop else _PORTS.start
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {_PORTS}")
 
 
 def proc_state(pid):

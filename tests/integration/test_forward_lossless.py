@@ -387,7 +387,7 @@ def test_max_backlog_skips_the_oldest_and_says_so(daemon_factory,
     col.start()
     # Until the last line arrived (not merely the first).
     assert wait_until(lambda: sequences(col).get(0, [None])[-1] == 9999,
-                      20), sequences(col).get(0, [])[-5:]
+                      60, 0.2), sequences(col).get(0, [])[-5:]
     got = sequences(col)[0]
     # The newest arrived, in order; the oldest were skipped, not lost
     # locally.
@@ -423,7 +423,7 @@ def test_max_backlog_notes_a_long_outage_twice_not_per_skip(
     assert len(notes) == 1, notes       # the first skip only, so far
     col.start()
     assert wait_until(lambda: sequences(col).get(0, [None])[-1] == 29999,
-                      20), sequences(col).get(0, [])[-5:]
+                      60, 0.2), sequences(col).get(0, [])[-5:]
     got = sequences(col)[0]
     assert got == list(range(got[0], 30000))
     more = d.wait_for_log(r"^Forwarding to .*: more than max_backlog "

@@ -518,6 +518,7 @@ def test_non_root_default_config_is_refused(world_binary, tmp_path):
 
 # -- make run --------------------------------------------------------------
 
+@pytest.mark.serial     # make in this tree: one make at a time
 def test_make_run_says_where_the_daemon_is(daemon_factory):
     """make run starts the daemon, then says its PID (the lock file's),
     where it listens and where its log is; -o deps: no package install."""

@@ -128,15 +128,13 @@ def test_unit_runs_the_daemon_in_the_foreground_without_copies():
     assert "--stderr" not in execs[0]
 
 
-def test_unit_file_is_valid():
+def test_unit_file_is_valid(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
     text = open(UNIT).read()
     assert "Type=notify" in text and "ExecStart=" in text
-    tmp = "/tmp/md-unit-test"
-    os.makedirs(tmp, exist_ok=True)
-    unit = os.path.join(tmp, "matt_daemon.service")
+    unit = str(tmp_path / "matt_daemon.service")
     with open(unit, "w") as f:
         f.write(text.replace("/usr/local/sbin/Matt_daemon", BINARY))
     r = subprocess.run([analyze, "verify", "--man=no", unit], capture_output=True,
@@ -158,6 +156,7 @@ def make_in(dest, target):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.serial     # make in this tree: one make at a time
 def test_make_install_puts_everything_in_place(tmp_path):
     """make install PREFIX=/usr DESTDIR=...: binaries, man pages, the
     example config, the unit (pointing at the installed binary), the
@@ -207,6 +206,7 @@ def test_make_install_puts_everything_in_place(tmp_path):
         assert "\nExec=Ben_AFK-gtk\n" in desktop.read_text()
 
 
+@pytest.mark.serial     # make in this tree: one make at a time
 def test_make_uninstall_removes_what_install_put(tmp_path):
     """make uninstall, same PREFIX and DESTDIR: every installed file goes,
     but what the administrator made (a configuration, a user file) stays."""

@@ -529,9 +529,11 @@ client_tick(struct sessions *d)
 			client_close(c, why);
 			continue;
 		}
+		/* whole seconds: "<=" so that a client is never dropped
+		 * before it has really been idle that long */
 		if (d->cfg->idle_timeout == 0 || paused(c) ||
 		    c->shell != NULL || c->following ||
-		    now - c->last_active < (time_t)d->cfg->idle_timeout)
+		    now - c->last_active <= (time_t)d->cfg->idle_timeout)
 			continue;
 		say(c, "-ERR idle timeout\n");
 		snprintf(why, sizeof(why), "idle for %us",
