@@ -435,9 +435,12 @@ def test_optional_mode_never_displaces_anyone(daemon_factory):
 
 def test_login_grace_closes_a_client_that_does_not_log_in(daemon_factory):
     d = required_daemon(daemon_factory, login_grace="2s")
+    t0 = time.monotonic()
     s = d.connect()
     p = s.getsockname()[1]
     assert recv_until_eof(s, timeout=8) == b"-ERR login timeout\n"
+    # never before the grace is over (the daemon counts whole seconds)
+    assert time.monotonic() - t0 >= 2.0
     d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} "
                        f"(not logged in within 2s).")
     # a client that logs in stays past the grace

@@ -522,7 +522,7 @@ client_tick(struct sessions *d)
 			continue;
 		}
 		if (client_unproven(c) && grace > 0 && !c->attempting &&
-		    now - c->born >= (time_t)grace) {
+		    now - c->born > (time_t)grace) {	/* whole seconds */
 			say(c, "-ERR login timeout\n");
 			snprintf(why, sizeof(why), "not logged in within %us",
 			    grace);
