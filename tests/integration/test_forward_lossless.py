@@ -434,3 +434,35 @@ def test_max_backlog_notes_a_long_outage_twice_not_per_skip(
     assert notes[1:] == more and len(notes) == 2, notes
     assert 30000 - len(got) <= sum(skipped_in(m) for m in notes)
     assert local_count(d) == 30000
+
+
+def test_checkpoint_that_cannot_be_saved_is_noted_once(daemon_factory,
+                                                       tmp_path):
+    """A checkpoint that cannot be saved (here its temporary file's name
+    is taken by a directory) is noted once, not at every retry; the first
+    save that works again is noted too; forwarding goes on meanwhile."""
+    col = Collector(tmp_path / "rsyslog").start()
+    d = forward_daemon(daemon_factory, f"tcp://127.0.0.1:{col.port}")
+    d.start()
+    state = os.path.join(d.tmp, "state")
+    assert wait_until(lambda: [n for n in os.listdir(state)
+                               if n.endswith(".pos")], 10)
+    pos = [n for n in os.listdir(state) if n.endswith(".pos")][0]
+    blocker = os.path.join(state, pos + ".tmp")
+    os.mkdir(blocker)
+    for burst in range(4):              # saves fail for some seconds
+        for t in flood(d, 1, burst * 1000, 1000):
+            t.join(timeout=60)
+        time.sleep(0.6)
+    wait_all(col, 1, 4000, timeout=30)
+    notes = [m for m in d.messages() if "checkpoint" in m]
+    assert len(notes) == 1 and "cannot save the checkpoint" in notes[0] \
+        and "Is a directory" in notes[0], notes
+    os.rmdir(blocker)
+    for t in flood(d, 1, 4000, 1000):
+        t.join(timeout=60)
+    d.wait_for_message(f"Forwarding to tcp://127.0.0.1:{col.port}: the "
+                       "checkpoint is saved again.", timeout=10)
+    time.sleep(1)
+    notes = [m for m in d.messages() if "checkpoint" in m]
+    assert len(notes) == 2, notes

@@ -138,6 +138,7 @@ struct fwd_child {
 	uint64_t	 skip, skipped, skipped_bytes;
 	int		 skipping;	/* noted; until back under half */
 	int		 dirty;
+	int		 unsaved;	/* a save failed: noted, until one works */
 	int64_t		 saved_at, reported_at;
 	int64_t		 oldest;	/* time of the first unsent record */
 	struct fwd_fmt	 fmt;

@@ -215,20 +215,36 @@ save_pos(struct fwd_child *r, const struct fwd_pos *p)
 	return 0;
 }
 
-/* A save's outcome: the records it covers are acknowledged, or a note. */
+/*
+ * A save worked (ERR 0) or failed: the first failure is noted, and the
+ * first save that works after it; the saves between, retried, are not.
+ */
+static void
+save_went(struct fwd_child *r, int err)
+{
+	if (err == 0) {
+		if (r->unsaved)
+			fwd_note(r, TINTIN_INFO, "the checkpoint is saved "
+			    "again.");
+		r->unsaved = 0;
+		return;
+	}
+	r->dirty = 1;
+	if (!r->unsaved)
+		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint %s: %s.",
+		    r->c->state_path, strerror(err));
+	r->unsaved = 1;
+}
+
+/* The thread's save: the records it covers are acknowledged, or not. */
 static void
 saved(struct fwd_child *r, int rc, uint64_t forwarded, int err)
 {
 	if (rc != 1)
 		return;
-	if (err == 0) {
-		if (forwarded > r->acked)
-			r->acked = forwarded;
-		return;
-	}
-	r->dirty = 1;
-	fwd_note(r, TINTIN_WARN, "cannot save the checkpoint %s: %s.",
-	    r->c->state_path, strerror(err));
+	if (err == 0 && forwarded > r->acked)
+		r->acked = forwarded;
+	save_went(r, err);
 }
 
 /*
@@ -260,12 +276,11 @@ save(struct fwd_child *r, int64_t now)
 		fwd_ack_set(&r->ackat, r->forwarded, &r->src.pos,
 		    r->src.pos.off);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		r->dirty = 0;
-	else if (r->saved_at >= 0)
-		fwd_note(r, TINTIN_WARN, "cannot save the checkpoint "
-		    "%s: %s.", r->c->state_path,
-		    strerror(errno));
+		save_went(r, 0);
+	} else if (r->saved_at >= 0)
+		save_went(r, errno);
 	r->saved_at = now;
 }
 
