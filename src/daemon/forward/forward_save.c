@@ -22,7 +22,8 @@ struct fwd_saver {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	char		 path[PATH_MAX];
-	struct fwd_pos	 pos;
+	struct fwd_pos	 pos;		/* asked for */
+	struct fwd_pos	 work;		/* being saved */
 	uint64_t	 tag;
 	int		 state;
 	int		 err;
@@ -33,27 +34,23 @@ static void *
 saver_main(void *arg)
 {
 	struct fwd_saver *s = arg;
-	struct fwd_pos *p;
 	int rc;
 
-	if ((p = malloc(sizeof(*p))) == NULL)
-		return NULL;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->stop && s->state != SAVER_ASKED)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->state != SAVER_ASKED)
 			break;
-		*p = s->pos;
+		s->work = s->pos;
 		pthread_mutex_unlock(&s->mu);
-		rc = fwd_src_save_pos(p, s->path);
+		rc = fwd_src_save_pos(&s->work, s->path);
 		pthread_mutex_lock(&s->mu);
 		s->err = rc == 0 ? 0 : errno != 0 ? errno : EIO;
 		s->state = SAVER_DONE;
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(p);
 	return NULL;
 }
 
