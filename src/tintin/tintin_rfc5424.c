@@ -190,15 +190,19 @@ whole_chars(const char *s, size_t len, size_t room)
 static char *
 copy_msg(char *p, char *end, const char *msg, size_t len)
 {
-	const char *s = msg, *stop = msg + len, *brk, *cr;
+	const char *s = msg, *stop = msg + len, *lf, *cr, *brk;
 	size_t n;
 
+	/* The next LF and CR, each looked for again only once passed. */
+	lf = memchr(s, '\n', len);
+	cr = memchr(s, '\r', len);
 	while (s < stop) {
-		n = (size_t)(stop - s);
-		if ((brk = memchr(s, '\n', n)) != NULL)
-			n = (size_t)(brk - s);
-		if ((cr = memchr(s, '\r', n)) != NULL)
-			n = (size_t)(cr - s);
+		if (lf != NULL && lf < s)
+			lf = memchr(s, '\n', (size_t)(stop - s));
+		if (cr != NULL && cr < s)
+			cr = memchr(s, '\r', (size_t)(stop - s));
+		brk = lf == NULL ? cr : cr == NULL || lf < cr ? lf : cr;
+		n = (size_t)((brk != NULL ? brk : stop) - s);
 		if (n > (size_t)(end - p)) {
 			n = whole_chars(s, n, (size_t)(end - p));
 			memcpy(p, s, n);

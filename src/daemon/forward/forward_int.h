@@ -140,7 +140,6 @@ struct fwd_child {
 	int		 dirty;
 	int		 unsaved;	/* a save failed: noted, until one works */
 	int64_t		 saved_at, reported_at;
-	int64_t		 oldest;	/* time of the first unsent record */
 	struct fwd_fmt	 fmt;
 	uint64_t	 sent_bytes;	/* to the socket (RELP: messages) */
 	int		 relp;		/* acknowledged messages */
