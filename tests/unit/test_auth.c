@@ -208,6 +208,40 @@ test_past_the_global_budget_checks_take_turns(void **state)
 	auth_attempt_end(&n, t + 9, &g, 0, &locked);
 }
 
+/*
+ * The checks under way count against the budget: attempts begun together
+ * just under it cannot all be checked at once and overshoot it.
+ */
+static void
+test_checks_under_way_count_against_the_budget(void **state)
+{
+	const struct auth_limits g = { 0, 60, 4, 8 };	/* 2 s apart */
+	struct auth_net n[6];
+	time_t t = 60000;
+	unsigned wait[6], left, i;
+	char ip[32];
+	int locked;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		snprintf(ip, sizeof(ip), "203.0.114.%u", i + 1);
+		n[i] = net(ip, 32, 64);
+		assert_int_equal(auth_attempt_begin(&n[i], t, &g, &wait[i],
+		    &left), AUTH_GO);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(wait[i], 0);
+	assert_int_equal(wait[4], 2);	/* past the budget: turns */
+	assert_int_equal(wait[5], 4);
+	for (i = 0; i < 6; i++)
+		auth_attempt_end(&n[i], t + wait[i], &g, 0, &locked);
+	/* all ended without a failure: the budget is whole again */
+	assert_int_equal(auth_attempt_begin(&n[0], t + 5, &g, &wait[0],
+	    &left), AUTH_GO);
+	assert_int_equal(wait[0], 0);
+	auth_attempt_end(&n[0], t + 5, &g, 0, &locked);
+}
+
 int
 main(void)
 {
@@ -220,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_a_success_forgets_nothing),
 		cmocka_unit_test(test_records_cannot_be_pushed_out),
 		cmocka_unit_test(test_past_the_global_budget_checks_take_turns),
+		cmocka_unit_test(test_checks_under_way_count_against_the_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,7 @@ static struct guard guards[GUARD_SLOTS];
 static time_t	 recent[GLOBAL_MAX];
 static unsigned	 nrecent, recent_head;
 static time_t	 global_next;	/* next check's turn when over budget */
+static unsigned	 global_pending;	/* attempts begun, not yet ended */
 
 const char *
 auth_role_name(int role)
@@ -377,6 +378,20 @@ global_over(time_t now, const struct auth_limits *l)
 	return max > 0 && global_failures(now, l) >= max;
 }
 
+/*
+ * Would one more check be past the budget, counting the checks under way
+ * as failures to come?  Without them, the attempts begun just before the
+ * budget ran out would all be checked at once.
+ */
+static int
+global_full(time_t now, const struct auth_limits *l)
+{
+	unsigned max = l->global_max > GLOBAL_MAX ? GLOBAL_MAX :
+	    l->global_max;
+
+	return max > 0 && global_failures(now, l) + global_pending >= max;
+}
+
 unsigned
 auth_global_spacing(const struct auth_limits *l)
 {
@@ -421,7 +436,7 @@ auth_attempt_begin(const struct auth_net *net, time_t now,
 		g->pending++;
 	}
 	due = now + (time_t)local;
-	if (global_over(now, l)) {
+	if (global_full(now, l)) {
 		/* Checks take turns, spaced so that the total stays in
 		 * the budget, whatever the address. */
 		spacing = auth_global_spacing(l);
@@ -431,6 +446,7 @@ auth_attempt_begin(const struct auth_net *net, time_t now,
 			due = global_next;
 		global_next = due + (time_t)spacing;
 	}
+	global_pending++;
 	*wait = (unsigned)(due - now);
 	return AUTH_GO;
 }
@@ -445,6 +461,8 @@ auth_attempt_end(const struct auth_net *net, time_t now,
 	*locked = 0;
 	if (g != NULL && g->pending > 0)
 		g->pending--;
+	if (global_pending > 0)
+		global_pending--;
 	if (!failed)
 		return 0;	/* failures are kept: they expire */
 	if (l->global_max > 0) {
