@@ -287,16 +287,17 @@ shed(struct server *sv, int lfd)
 
 /*
  * Slots full and authentication required: a client that has not logged
- * in gives its slot to the newcomer, so that clients that never log in
- * cannot keep an admin out.  A logged-in client is never displaced.
+ * in gives its slot to the newcomer from ADDR, so that clients that never
+ * log in cannot keep an admin out, nor one network that reconnects
+ * faster than the head start.  A logged-in client is never displaced.
  */
 static void
-make_room(struct sessions *d)
+make_room(struct sessions *d, const char *addr)
 {
 	struct client *c;
 
 	if (d->cfg->auth_mode != MODE_REQUIRED ||
-	    (c = client_displaceable(d)) == NULL)
+	    (c = client_displaceable(d, addr)) == NULL)
 		return;
 	(void)client_reply(c, "-ERR closed to make room: not logged in\n");
 	client_close(c, "displaced: not logged in, slots full");
@@ -341,7 +342,7 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 			server_format_addr((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
 		if (d->nclients >= d->cfg->max_clients)
-			make_room(d);
+			make_room(d, addr);
 		if (d->nclients >= d->cfg->max_clients)
 			refuse(d, fd, addr);
 		else if (client_new(d, fd, addr, pp) == NULL) {

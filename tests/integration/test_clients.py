@@ -409,6 +409,57 @@ def test_squatters_do_not_keep_an_admin_out(daemon_factory):
         sq.stop()
 
 
+def test_one_network_reconnecting_fast_cannot_keep_an_admin_out(
+        daemon_factory):
+    """Smarter squatters: three connections from 127.0.0.2 that never log
+    in, each closed and made again every second, so that none is ever
+    past the head start a newcomer has.  A network that holds two slots
+    or more without logging in gives one up to a newcomer from another
+    network at once: the admin, from 127.0.0.1, gets in at its first
+    try."""
+    d = required_daemon(daemon_factory)
+    stop = threading.Event()
+    connects = []
+
+    def cycle():
+        end = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < end:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(1.0)
+                s.connect(("127.0.0.1", d.port))
+                connects.append(1)
+                stop.wait(1.0)
+            except OSError:
+                stop.wait(0.01)
+            finally:
+                s.close()
+
+    threads = [threading.Thread(target=cycle, daemon=True)
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        d.wait_for_log(r"\(3/3\)\.$")
+        time.sleep(2.5)     # the slots have all been made again since
+        s = d.connect()
+        s.sendall(f"/auth password alice {ADMIN_PW}\n".encode())
+        assert recv_line(s, timeout=20) == OK_ADMIN
+        d.wait_for_log(r"^Client disconnected: 127\.0\.0\.2:\d+ "
+                       r"\(displaced: not logged in, slots full\)\.$")
+        # the squatters go on, and cannot take the admin's slot
+        before = len(connects)
+        time.sleep(2.5)
+        s.sendall(b"/ping\n")
+        assert recv_line(s) == b"+OK pong\n"
+        assert len(connects) > before, "the squatters stopped trying"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+
+
 def test_a_logged_in_client_is_never_displaced(daemon_factory):
     d = required_daemon(daemon_factory)
     admins = [admin_login(d, time.monotonic() + 10) for _ in range(3)]

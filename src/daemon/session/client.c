@@ -62,6 +62,20 @@ client_update_events(struct client *c)
 	(void)loop_mod(c->d->loop, &c->io, ev);
 }
 
+void
+client_net_of(const struct sessions *d, const char *addr,
+    struct auth_net *net)
+{
+	char ip[CLIENT_ADDR_MAX], *colon;
+
+	snprintf(ip, sizeof(ip), "%s", addr);
+	if ((colon = strrchr(ip, ':')) != NULL)
+		*colon = '\0';
+	if (auth_net_of(ip, d->cfg->auth_ipv4_prefix,
+	    d->cfg->auth_ipv6_prefix, net) == -1)
+		memset(net, 0, sizeof(*net));	/* local: all alike */
+}
+
 struct client *
 client_new(struct sessions *d, int fd, const char *addr,
     const struct client_peer *peer)
@@ -94,8 +108,7 @@ client_new(struct sessions *d, int fd, const char *addr,
 	framer_init(&c->fr, d->cfg->max_line);
 	c->last_active = c->born = loop_now();
 	c->since = time(NULL);
-	(void)auth_net_of(c->ip, d->cfg->auth_ipv4_prefix,
-	    d->cfg->auth_ipv6_prefix, &c->net);
+	client_net_of(d, addr, &c->net);
 	if (loop_add(d->loop, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
 		free(c);
 		return NULL;
@@ -429,23 +442,50 @@ client_hold(struct client *c, unsigned seconds)
 	client_update_events(c);
 }
 
-struct client *
-client_displaceable(struct sessions *d)
+/* Not logged in, nor in the middle of a login: may give its slot up. */
+static int
+unproven_idle(const struct client *c)
 {
-	struct client *c, *oldest = NULL;
+	/* Kept: a check under way, or a wait that is only a turn past the
+	 * global budget (not one its network earned). */
+	return !c->dead && c->role == ROLE_NONE && !(c->attempting &&
+	    (c->hold_until == 0 || c->held_clean));
+}
+
+/* Do two clients or more that may give their slot up come from NET? */
+static int
+crowded(const struct sessions *d, const struct auth_net *net)
+{
+	const struct client *c;
+	int n = 0;
+
+	for (c = d->clients; c != NULL; c = c->next)
+		if (unproven_idle(c) && memcmp(&c->net, net,
+		    sizeof(*net)) == 0 && ++n == 2)
+			return 1;
+	return 0;
+}
+
+struct client *
+client_displaceable(struct sessions *d, const char *addr)
+{
+	struct client *c, *oldest = NULL, *crowd = NULL;
+	struct auth_net net;
 	time_t now = loop_now();
 
+	client_net_of(d, addr, &net);
 	for (c = d->clients; c != NULL; c = c->next) {
-		/* Kept: a check under way, or a wait that is only a turn
-		 * past the global budget (not one its network earned). */
-		if (c->dead || c->role != ROLE_NONE || (c->attempting &&
-		    (c->hold_until == 0 || c->held_clean)) ||
-		    now - c->born < HEAD_START)
+		if (!unproven_idle(c))
 			continue;
-		if (oldest == NULL || c->born <= oldest->born)
+		if (memcmp(&c->net, &net, sizeof(net)) != 0 &&
+		    crowded(d, &c->net)) {
+			if (crowd == NULL || c->born <= crowd->born)
+				crowd = c;
+		} else if (now - c->born >= HEAD_START &&
+		    (oldest == NULL || c->born <= oldest->born))
 			oldest = c;
 	}
-	return oldest;
+	return crowd != NULL ? crowd : oldest;
 }
 
 void

@@ -209,12 +209,18 @@ void		 client_follow_records(struct sessions *d, const char *records,
 void		 client_hold(struct client *c, unsigned seconds);
 
 /*
- * The oldest client that may be closed to make room for a new one (auth
- * required, slots full): not logged in, connected for a few seconds at
- * least, and not in the middle of a login (a check under way, or a wait
- * for its turn from a network without failures).  NULL if none.
+ * The client that may be closed to make room for a newcomer from ADDR
+ * ("ip:port"; auth required, slots full), among those not logged in and
+ * not in the middle of a login (a check under way, or a wait for its
+ * turn from a network without failures): the oldest of those from
+ * another network that has two or more of them, however young; else the
+ * oldest connected for a few seconds at least.  NULL if none.
  */
-struct client	*client_displaceable(struct sessions *d);
+struct client	*client_displaceable(struct sessions *d, const char *addr);
+
+/* The source network of ADDR ("ip:port"), all zero for a local client. */
+void		 client_net_of(const struct sessions *d, const char *addr,
+		    struct auth_net *net);
 
 /* Stop reading C's input for now (a check or a delay is pending). */
 void		 client_pause(struct client *c);
