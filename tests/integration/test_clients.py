@@ -508,26 +508,59 @@ def test_refused_lines_are_no_activity(daemon_factory):
                         login_grace="0")
     s = d.connect()
     p = s.getsockname()[1]
-    s.settimeout(0.5)
     got = b""
     end = time.monotonic() + 8
-    while time.monotonic() < end:
+    closed = False
+    while time.monotonic() < end and not closed:
         try:
-            s.sendall(b"let me stay\n")
-        except OSError:
-            break
-        try:
-            chunk = s.recv(4096)
-        except socket.timeout:
-            continue
-        except OSError:
-            break
-        if not chunk:
-            break
-        got += chunk
+            s.sendall(b"let me stay\n")        # one every 0.8 s: fewer
+        except OSError:                         # than the refusals that
+            break                               # close a client
+        pause = time.monotonic() + 0.8
+        while time.monotonic() < pause:
+            s.settimeout(max(0.01, pause - time.monotonic()))
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                closed = True
+                break
+            got += chunk
     assert got.endswith(b"-ERR idle timeout\n"), got[-200:]
     assert set(got.splitlines()[:-1]) == {b"-ERR authentication required"}
     d.wait_for_log(rf"^Client disconnected: 127\.0\.0\.1:{p} \(idle for 2s\)")
+
+
+def test_a_client_without_a_login_cannot_fill_the_log(daemon_factory):
+    """Auth required: every refused line or command of a client that has
+    not logged in is logged, so a script could fill the disk with them.
+    The tenth closes it: a few records per connection, whatever it sends.
+    Commands allowed before a login (/ping...) are not refusals."""
+    d = required_daemon(daemon_factory)
+    s = d.connect()
+    p = s.getsockname()[1]
+    s.sendall(b"/ping\n" * 20)
+    assert b"".join(recv_line(s) for _ in range(20)) == b"+OK pong\n" * 20
+    junk = [b"let me in", b"/tail", b"/status", b"/auth nonsense", b"quit",
+            b"/clients", b"\x00\x1b[2J", b"/rotate", b"/auth key alice",
+            b"/shell"]
+    s.sendall(b"\n".join(junk * 200) + b"\n")     # 2,000 refusals
+    got = recv_until_eof(s, timeout=20)
+    assert got.endswith(b"-ERR too many lines before a login\n"), got[-200:]
+    assert got.count(b"\n") == 11, got     # 10 refusals, the farewell
+    d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} "
+                       f"(10 lines refused before a login).")
+    mine = [m for m in d.messages() if f"127.0.0.1:{p}" in m]
+    # connected, 10 refusals (one or two records each), disconnected
+    assert len(mine) <= 22, mine
+    # the daemon is fine, and a client that logs in is not counted
+    a = admin_login(d, time.monotonic() + 10)
+    assert a is not None
+    a.sendall(b"".join(b"line %d\n" % i for i in range(30)))
+    d.wait_for_message("User input: line 29")
 
 
 def test_max_auth_tries_closes_the_connection(daemon_factory):

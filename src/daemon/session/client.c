@@ -62,6 +62,22 @@ client_update_events(struct client *c)
 	(void)loop_mod(c->d->loop, &c->io, ev);
 }
 
+int
+client_refused(struct client *c)
+{
+	char why[64];
+
+	if (c->dead || !client_unproven(c))
+		return c->dead;
+	if (++c->refusals < CLIENT_REFUSALS_MAX)
+		return 0;
+	(void)client_reply(c, "-ERR too many lines before a login\n");
+	snprintf(why, sizeof(why), "%u lines refused before a login",
+	    c->refusals);
+	client_close(c, why);
+	return 1;
+}
+
 void
 client_net_of(const struct sessions *d, const char *addr,
     struct auth_net *net)

@@ -137,6 +137,8 @@ struct client {
 	struct auth_net	 net;		/* source network, for the guard */
 	time_t		 born;		/* connected at (monotonic) */
 	unsigned	 auth_fails;	/* failed logins on this connection */
+	unsigned	 refusals;	/* lines and commands refused before
+					 * a login (client_refused()) */
 	int		 attempting;	/* a login attempt is under way */
 	time_t		 hold_until;	/* attempt held: not reading */
 	int		 held_key;	/* the held attempt: key, or password */
@@ -217,6 +219,20 @@ void		 client_hold(struct client *c, unsigned seconds);
  * oldest connected for a few seconds at least.  NULL if none.
  */
 struct client	*client_displaceable(struct sessions *d, const char *addr);
+
+/*
+ * With auth required, a client that has not logged in may have this many
+ * lines and commands refused (each one logged); the last one closes it.
+ */
+#define CLIENT_REFUSALS_MAX	10
+
+/*
+ * A line or a command of C was refused and logged: counted while C has
+ * not logged in (auth required), and the CLIENT_REFUSALS_MAXth closes C,
+ * so that a client without a login cannot fill the log.  Returns 1 when
+ * C is closed.
+ */
+int		 client_refused(struct client *c);
 
 /* The source network of ADDR ("ip:port"), all zero for a local client. */
 void		 client_net_of(const struct sessions *d, const char *addr,

@@ -72,6 +72,8 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 	struct sessions *d = c->d;
 	int auth = d->cfg->auth_mode != MODE_OFF;
 
+	if (c->refusals >= CLIENT_REFUSALS_MAX)
+		return 1;	/* closed for them: the rest is not logged */
 	if (c->following == FOLLOW_PLAIN && kind != FRAMER_PART) {
 		/* Any line ends /follow; it is not logged. */
 		client_follow(c, FOLLOW_OFF);
@@ -90,7 +92,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 			    d->cfg->auth_mode == MODE_REQUIRED ?
 			    "-ERR authentication required\n" :
 			    "-ERR permission denied\n");
-			return c->dead;
+			return client_refused(c);
 		}
 		tintin_log(d->log, TINTIN_INFO, "Request quit.");
 		sessions_stop(d);
@@ -109,7 +111,7 @@ on_record(void *arg, const char *data, size_t len, int kind, unsigned part)
 		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Rejected line "
 		    "from %s (not authenticated): %zu bytes.", c->addr, len);
 		client_reply(c, "-ERR authentication required\n");
-		return c->dead;
+		return client_refused(c);
 	}
 	d->m->lines++;
 	if (tintin_wants(d->log, TINTIN_LOG))

@@ -437,6 +437,7 @@ cmd_mux(struct client *c, char *args)
 	(void)args;
 	if (c->mux) {
 		client_reply(c, "-ERR already multiplexed\n");
+		(void)client_refused(c);
 		return;
 	}
 	client_reply(c, "+OK mux\n");
@@ -511,11 +512,13 @@ command_run(struct client *c, const char *line, size_t len)
 		tintin_log_cat(c->d->log, TINTIN_WARN, CAT_AUTH, "Refused %s "
 		    "from %s (%s).", cmd->name, c->addr, who(c));
 		client_reply(c, no);
+		(void)client_refused(c);
 		return 1;
 	}
 	nl = strlen(cmd->name);
 	if (len - nl >= sizeof(args) || memchr(line, '\0', len) != NULL) {
 		client_reply(c, "-ERR line too long or not text\n");
+		(void)client_refused(c);
 		return 1;
 	}
 	memcpy(args, line + nl, len - nl);

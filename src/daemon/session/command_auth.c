@@ -240,6 +240,7 @@ command_auth_run(struct client *c, char *args)
 	    strcmp(method, "key") != 0)) {
 		client_reply(c, "-ERR usage: /auth password NAME PASSWORD | "
 		    "/auth key NAME\n");
+		(void)client_refused(c);
 		return;
 	}
 	if (strcmp(method, "key") == 0) {
@@ -247,6 +248,7 @@ command_auth_run(struct client *c, char *args)
 		    sizeof(key)) == -1) {
 			client_reply(c, "-ERR key authentication needs TLS "
 			    "with a client certificate\n");
+			(void)client_refused(c);
 			return;
 		}
 		auth_begin(c, name, NULL);
@@ -257,6 +259,7 @@ command_auth_run(struct client *c, char *args)
 		    "from %s refused: not over TLS.", name, c->addr);
 		c->redact_next = 1;
 		client_reply(c, "-ERR password authentication needs TLS\n");
+		(void)client_refused(c);
 		return;
 	}
 	auth_begin(c, name, secret);
