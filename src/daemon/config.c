@@ -314,6 +314,12 @@ static const struct config_key auth_keys[] = {
 	    "30s", "a duration (e.g. 30s; 0 = no limit)", NULL },
 	{ "max_auth_tries", CT_INT, C(auth_max_tries), 1, 100, 0, NULL, "3",
 	    "a number from 1 to 100", NULL },
+	{ "penalty", CT_DURATION, C(auth_penalty), 0, 3600, 0, NULL, "1s",
+	    "a duration from 0 (no penalty) to 1h", NULL },
+	{ "penalty_min", CT_DURATION, C(auth_penalty_min), 1, 86400, 0, NULL,
+	    "15s", "a duration from 1s to 1d", NULL },
+	{ "penalty_max", CT_DURATION, C(auth_penalty_max), 1, 86400, 0, NULL,
+	    "10m", "a duration from 1s to 1d", NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -591,6 +597,10 @@ validate(struct config *c)
 		config_error(c, 0, "[auth] mode = %s needs [tls] mode = "
 		    "optional or required (or [auth] allow_plaintext = yes)",
 		    config_mode_name(c->auth_mode));
+	if (c->auth_penalty > 0 && c->auth_penalty_max < c->auth_penalty_min)
+		config_error(c, 0, "[auth] penalty_max (%us) is less than "
+		    "penalty_min (%us): no penalty would ever be enforced",
+		    c->auth_penalty_max, c->auth_penalty_min);
 	if (c->rotation.compress == TINTIN_COMPRESS_GZIP &&
 	    c->rotation.level > 9)
 		config_error(c, 0, "compress_level: gzip levels go from 1 to "

@@ -98,6 +98,10 @@ struct config {
 	unsigned	 auth_ipv6_prefix;
 	unsigned	 auth_global_max;	/* failures per global window */
 	unsigned	 auth_global_window;	/* s */
+	unsigned	 auth_penalty;		/* s per connection without a
+						 * login (required mode) */
+	unsigned	 auth_penalty_min;	/* s accrued, then enforced */
+	unsigned	 auth_penalty_max;	/* s accrued at most */
 
 	/* [shell] */
 	int		 shell_enabled;

@@ -347,6 +347,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)events;
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_tick(&d->sessions);
+		server_tick(&d->server);
 		shell_tick(&d->sessions);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/mkdirs.h"
+#include "daemon/session/auth.h"
 #include "daemon/session/client.h"
 #include "daemon/server.h"
 
@@ -248,24 +249,74 @@ server_format_addr(const struct sockaddr *sa, char *buf, size_t size)
  * the client already sent avoids a reset that could destroy the line
  * before the client reads it.
  */
+/* Send MSG to FD, a connection not taken, and close it. */
 static void
-refuse(struct sessions *d, int fd, const char *addr)
+turn_away(int fd, const char *msg)
 {
-	char msg[64], junk[512];
-	int n, i;
+	char junk[512];
+	int i;
 
-	n = snprintf(msg, sizeof(msg), "-ERR too many clients (max %d)\n",
-	    d->cfg->max_clients);
-	(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)shutdown(fd, SHUT_WR);
 	for (i = 0; i < 4 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
 	    i++)
 		;
 	close(fd);
+}
+
+static void
+refuse(struct sessions *d, int fd, const char *addr)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "-ERR too many clients (max %d)\n",
+	    d->cfg->max_clients);
+	turn_away(fd, msg);
 	d->m->refused[METRICS_REFUSED_FULL]++;
 	tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client refused: %s: "
 	    "too many clients (%d/%d).", addr, d->nclients,
 	    d->cfg->max_clients);
+}
+
+/*
+ * Auth required: a network penalized for its connections without a login
+ * is turned away at once, each connection counted but not logged (the
+ * penalty's start and end are).  1 if FD from ADDR was.
+ */
+static int
+penalized(struct sessions *d, int fd, const char *addr)
+{
+	struct auth_net net;
+	unsigned left;
+	char msg[128];
+
+	if (d->cfg->auth_mode != MODE_REQUIRED)
+		return 0;
+	client_net_of(d, addr, &net);
+	if (!auth_penalized(&net, loop_now(), &left))
+		return 0;
+	snprintf(msg, sizeof(msg), "-ERR too many connections without a "
+	    "login from this network, try again in %us\n", left);
+	turn_away(fd, msg);
+	d->m->refused[METRICS_REFUSED_PENALTY]++;
+	return 1;
+}
+
+void
+server_tick(struct server *sv)
+{
+	struct sessions *d = sv->s;
+	struct auth_net net;
+	unsigned refused;
+	char text[INET6_ADDRSTRLEN + 8];
+
+	while (auth_penalty_over(loop_now(), &net, &refused)) {
+		auth_net_text(&net, d->cfg->auth_ipv4_prefix,
+		    d->cfg->auth_ipv6_prefix, text, sizeof(text));
+		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Network %s is "
+		    "no longer penalized: %u connections refused meanwhile.",
+		    text, refused);
+	}
 }
 
 /* Out of descriptors: accept with the spare one and drop the connection. */
@@ -341,6 +392,8 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		} else
 			server_format_addr((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
+		if (pp == NULL && penalized(d, fd, addr))
+			continue;
 		if (d->nclients >= d->cfg->max_clients)
 			make_room(d, addr);
 		if (d->nclients >= d->cfg->max_clients)

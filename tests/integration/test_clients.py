@@ -1,6 +1,7 @@
 """At most max_clients at once; the rest are refused politely."""
 
 import os
+import re
 import socket
 import threading
 import time
@@ -458,6 +459,53 @@ def test_one_network_reconnecting_fast_cannot_keep_an_admin_out(
         stop.set()
         for t in threads:
             t.join(timeout=10)
+
+
+def test_a_network_that_never_logs_in_is_penalized(daemon_factory):
+    """[auth] penalty: each connection from 127.0.0.2 that ends without a
+    login charges its network 4 s; at 10 s (the third) its new
+    connections are turned away with one line and no record each, while
+    the admin from 127.0.0.1 gets in; the penalty's start and end are
+    logged once each, the end with the count of connections refused."""
+    d = required_daemon(daemon_factory, penalty="4s", penalty_min="10s",
+                        penalty_max="12s")
+
+    def from_2():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", d.port))
+        return s
+
+    for _ in range(3):
+        s = from_2()
+        s.sendall(b"let me in\n")
+        assert recv_line(s) == b"-ERR authentication required\n"
+        s.close()
+    d.wait_for_log(r"^Network 127\.0\.0\.2/32 penalized for 1[0-2]s: too "
+                   r"many connections without a login; its new connections "
+                   r"are refused until then\.$")
+    turned = re.compile(rb"-ERR too many connections without a login from "
+                        rb"this network, try again in \d+s\n")
+    for _ in range(20):
+        got = recv_until_eof(from_2(), timeout=10)
+        assert turned.fullmatch(got), got
+    a = admin_login(d, time.monotonic() + 10)
+    assert a is not None, "the admin's network was penalized too"
+    a.sendall(b"/stats\n")
+    head = recv_line(a)
+    stats = [recv_line(a) for _ in range(int(head.split()[1]))]
+    assert b'clients_refused_total{reason="penalty"} 20\n' in stats
+    d.wait_for_message("Network 127.0.0.2/32 is no longer penalized: 20 "
+                       "connections refused meanwhile.", timeout=20)
+    s = from_2()
+    s.sendall(b"let me in\n")
+    assert recv_line(s) == b"-ERR authentication required\n"
+    s.close()
+    msgs = d.messages()
+    assert sum(m.startswith("Client connected: 127.0.0.2:")
+               for m in msgs) == 4, msgs
+    assert sum("penalized" in m for m in msgs) == 2, msgs
 
 
 def test_a_logged_in_client_is_never_displaced(daemon_factory):

@@ -65,7 +65,7 @@ test_networks_of_junk(void **state)
 	assert_int_equal(auth_net_of("[1.2.3.4", 32, 64, &n), -1);
 }
 
-static const struct auth_limits lim = { 3, 60, 0, 60 };
+static const struct auth_limits lim = { 3, 60, 0, 60, 0, 0, 0 };
 
 static void
 test_waits_grow_then_lock(void **state)
@@ -169,7 +169,7 @@ test_records_cannot_be_pushed_out(void **state)
 static void
 test_past_the_global_budget_checks_take_turns(void **state)
 {
-	const struct auth_limits g = { 0, 60, 4, 8 };	/* 2 s apart */
+	const struct auth_limits g = { 0, 60, 4, 8, 0, 0, 0 };	/* 2 s apart */
 	struct auth_net n, clean = net("203.0.113.200", 32, 64);
 	time_t t = 50000;
 	unsigned wait, w2, left, i;
@@ -215,7 +215,7 @@ test_past_the_global_budget_checks_take_turns(void **state)
 static void
 test_checks_under_way_count_against_the_budget(void **state)
 {
-	const struct auth_limits g = { 0, 60, 4, 8 };	/* 2 s apart */
+	const struct auth_limits g = { 0, 60, 4, 8, 0, 0, 0 };	/* 2 s apart */
 	struct auth_net n[6];
 	time_t t = 60000;
 	unsigned wait[6], left, i;
@@ -242,6 +242,52 @@ test_checks_under_way_count_against_the_budget(void **state)
 	auth_attempt_end(&n[0], t + 5, &g, 0, &locked);
 }
 
+/*
+ * Connections without a login add to their network's penalty; once it
+ * reaches penalty_min it is in force until it runs out, never more than
+ * penalty_max ahead; its end is reported once, with the refusals.
+ */
+static void
+test_connections_without_a_login_penalize_their_network(void **state)
+{
+	const struct auth_limits p = { 0, 60, 0, 60, 5, 12, 20 };
+	const struct auth_limits off = { 0, 60, 0, 60, 0, 12, 20 };
+	struct auth_net n = net("198.51.100.50", 32, 64), got,
+	    other = net("198.51.100.51", 32, 64);
+	time_t t = 70000;
+	unsigned left, refused, i;
+
+	(void)state;
+	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 5 s */
+	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 10 s */
+	assert_int_equal(auth_penalized(&n, t, &left), 0);
+	assert_int_equal(auth_noauth(&n, t, &p, &left), 1);	/* 15: on */
+	assert_int_equal(left, 15);
+	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 20 */
+	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* capped */
+	assert_int_equal(auth_penalized(&n, t + 1, &left), 1);
+	assert_int_equal(left, 19);
+	assert_int_equal(auth_penalized(&other, t + 1, &left), 0);
+	assert_int_equal(auth_penalized(&n, t + 19, &left), 1);
+	assert_int_equal(left, 1);
+	assert_int_equal(auth_penalty_over(t + 19, &got, &refused), 0);
+	assert_int_equal(auth_penalized(&n, t + 20, &left), 0);
+	assert_int_equal(auth_penalty_over(t + 20, &got, &refused), 1);
+	assert_memory_equal(&got, &n, sizeof(n));
+	assert_int_equal(refused, 2);
+	assert_int_equal(auth_penalty_over(t + 20, &got, &refused), 0);
+	/* spread out, the charges run out before they add up */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(auth_noauth(&other, t + 100 + 5 * i, &p,
+		    &left), 0);
+	assert_int_equal(auth_penalized(&other, t + 146, &left), 0);
+	/* penalty 0: none */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(auth_noauth(&other, t + 200, &off, &left),
+		    0);
+	assert_int_equal(auth_penalized(&other, t + 200, &left), 0);
+}
+
 int
 main(void)
 {
@@ -255,6 +301,8 @@ main(void)
 		cmocka_unit_test(test_records_cannot_be_pushed_out),
 		cmocka_unit_test(test_past_the_global_budget_checks_take_turns),
 		cmocka_unit_test(test_checks_under_way_count_against_the_budget),
+		cmocka_unit_test(
+		    test_connections_without_a_login_penalize_their_network),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

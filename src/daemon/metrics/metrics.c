@@ -49,7 +49,7 @@ struct family {
 };
 
 static const char *const refusal_names[METRICS_NREFUSALS] = {
-	"too_many", "tls_required", "lockout"
+	"too_many", "tls_required", "lockout", "penalty"
 };
 static const char *const method_names[METRICS_NMETHODS] = {
 	"password", "key", "local"

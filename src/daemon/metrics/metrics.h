@@ -18,6 +18,7 @@ enum metrics_refusal {
 	METRICS_REFUSED_FULL = 0,	/* too many clients */
 	METRICS_REFUSED_TLS,		/* plain connection, TLS required */
 	METRICS_REFUSED_LOCKOUT,	/* login from a locked-out network */
+	METRICS_REFUSED_PENALTY,	/* from a penalized network */
 	METRICS_NREFUSALS
 };
 

@@ -2,7 +2,8 @@
  * Authentication data: the users file (NAME:YESCRYPT-HASH:ROLE), the
  * authorized keys file (NAME ROLE BASE64-SPKI), and the guard against
  * guessing: failures counted per source network and in total, which
- * delay every attempt before it is checked and then lock out.
+ * delay every attempt before it is checked and then lock out, and
+ * connections without a login, which penalize their network.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -29,6 +30,9 @@ struct guard {
 	unsigned	 pending;	/* attempts held or being checked */
 	time_t		 first;		/* first failure of the window */
 	time_t		 locked_until;
+	time_t		 penalty_until;	/* connections without a login */
+	int		 penalized;	/* in force until penalty_until */
+	unsigned	 refused;	/* connections refused meanwhile */
 };
 
 static struct guard guards[GUARD_SLOTS];
@@ -320,7 +324,8 @@ guard_idle(const struct guard *g, time_t now, const struct auth_limits *l)
 {
 	if (!g->used)
 		return 1;
-	if (g->pending > 0 || g->locked_until > now)
+	if (g->pending > 0 || g->locked_until > now || g->penalized ||
+	    g->penalty_until > now)
 		return 0;
 	return g->failures == 0 || now - g->first >= (time_t)l->lockout;
 }
@@ -484,4 +489,77 @@ auth_attempt_end(const struct auth_net *net, time_t now,
 		}
 	}
 	return !was_over && global_over(now, l);
+}
+
+int
+auth_noauth(const struct auth_net *net, time_t now,
+    const struct auth_limits *l, unsigned *left)
+{
+	struct guard *g;
+	time_t until;
+
+	*left = 0;
+	if (l->penalty == 0 || (g = guard_find(net, now, l, 1)) == NULL)
+		return 0;
+	until = g->penalty_until > now ? g->penalty_until : now;
+	until += (time_t)l->penalty;
+	if (until > now + (time_t)l->penalty_max)
+		until = now + (time_t)l->penalty_max;
+	g->penalty_until = until;
+	if (g->penalized || until - now < (time_t)l->penalty_min)
+		return 0;
+	g->penalized = 1;
+	g->refused = 0;
+	*left = (unsigned)(until - now);
+	return 1;
+}
+
+int
+auth_penalized(const struct auth_net *net, time_t now, unsigned *left)
+{
+	unsigned i;
+	struct guard *g;
+
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		g = &guards[i];
+		if (g->used && g->penalized && g->penalty_until > now &&
+		    memcmp(&g->net, net, sizeof(*net)) == 0) {
+			g->refused++;
+			*left = (unsigned)(g->penalty_until - now);
+			return 1;
+		}
+	}
+	*left = 0;
+	return 0;
+}
+
+int
+auth_penalty_over(time_t now, struct auth_net *net, unsigned *refused)
+{
+	unsigned i;
+	struct guard *g;
+
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		g = &guards[i];
+		if (g->used && g->penalized && g->penalty_until <= now) {
+			g->penalized = 0;
+			*net = g->net;
+			*refused = g->refused;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+auth_net_text(const struct auth_net *net, unsigned v4_prefix,
+    unsigned v6_prefix, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(net->family == 4 ? AF_INET : AF_INET6, net->addr, ip,
+	    sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	snprintf(buf, len, "%s/%u", ip, net->family == 4 ? v4_prefix :
+	    v6_prefix);
 }

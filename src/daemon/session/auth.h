@@ -58,6 +58,9 @@ struct auth_limits {
 	unsigned	 lockout;	/* s: the window and the lockout */
 	unsigned	 global_max;	/* failures per global_window; 0 none */
 	unsigned	 global_window;	/* s */
+	unsigned	 penalty;	/* s per connection without a login */
+	unsigned	 penalty_min;	/* s accrued before it is enforced */
+	unsigned	 penalty_max;	/* s accrued at most */
 };
 
 enum auth_verdict {
@@ -102,6 +105,34 @@ int		 auth_attempt_end(const struct auth_net *net, time_t now,
  */
 int		 auth_net_clean(const struct auth_net *net, time_t now,
 		    const struct auth_limits *l);
+
+/*
+ * A connection from NET ended without a login at NOW: the network's
+ * penalty grows by l->penalty seconds (up to l->penalty_max ahead of
+ * NOW).  Returns 1 when this puts the penalty in force (it has reached
+ * l->penalty_min), with *LEFT its seconds; else 0.
+ */
+int		 auth_noauth(const struct auth_net *net, time_t now,
+		    const struct auth_limits *l, unsigned *left);
+
+/*
+ * Is NET's penalty in force at NOW?  Then its new connections are
+ * refused: counted, *LEFT the seconds until it ends, and 1; else 0.
+ */
+int		 auth_penalized(const struct auth_net *net, time_t now,
+		    unsigned *left);
+
+/*
+ * One network whose penalty ended by NOW: its record in *NET and the
+ * connections refused meanwhile in *REFUSED, and 1 (it is reported once);
+ * 0 when there is none left.
+ */
+int		 auth_penalty_over(time_t now, struct auth_net *net,
+		    unsigned *refused);
+
+/* NET as "ADDRESS/BITS", with the prefixes it was cut to, into BUF. */
+void		 auth_net_text(const struct auth_net *net, unsigned v4_prefix,
+		    unsigned v6_prefix, char *buf, size_t len);
 
 /* Seconds between two checks past the global budget (0: no budget). */
 unsigned	 auth_global_spacing(const struct auth_limits *l);

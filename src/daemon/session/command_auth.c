@@ -23,6 +23,9 @@ limits_of(const struct config *cfg, struct auth_limits *l)
 	l->lockout = cfg->auth_lockout;
 	l->global_max = cfg->auth_global_max;
 	l->global_window = cfg->auth_global_window;
+	l->penalty = cfg->auth_penalty;
+	l->penalty_min = cfg->auth_penalty_min;
+	l->penalty_max = cfg->auth_penalty_max;
 }
 
 /* A failed attempt: logged, answered at once; too many close C. */
@@ -214,12 +217,34 @@ cancel(struct client *c)
 	wipe_secret(c);
 }
 
+/* C leaves without having logged in (auth required): its network pays. */
+static void
+charge(struct client *c)
+{
+	struct sessions *d = c->d;
+	struct auth_limits l;
+	unsigned left;
+	char net[INET6_ADDRSTRLEN + 8];
+
+	limits_of(d->cfg, &l);
+	if (!auth_noauth(&c->net, loop_now(), &l, &left))
+		return;
+	auth_net_text(&c->net, d->cfg->auth_ipv4_prefix,
+	    d->cfg->auth_ipv6_prefix, net, sizeof(net));
+	tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Network %s penalized "
+	    "for %us: too many connections without a login; its new "
+	    "connections are refused until then.", net, left);
+}
+
 void
 command_auth_close(struct client *c)
 {
 	if (c->attempting)
 		cancel(c);
 	auth_check_stop(&c->check);
+	if (c->d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE &&
+	    !c->local && !c->d->stopping)
+		charge(c);
 }
 
 void

@@ -13,6 +13,7 @@ void	command_auth_due(struct client *c);
 /*
  * C goes away: end a login attempt under way for the guard (one whose
  * check had started counts as a failure), wipe it, and stop its check.
+ * Auth required, C never logged in: its network's penalty grows.
  */
 void	command_auth_close(struct client *c);
 
