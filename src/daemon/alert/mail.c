@@ -45,6 +45,7 @@ struct mailer {
 	pid_t		 pid;		/* its child, or 0 */
 	int		 err_fd;	/* the child's error line */
 	time_t		 started;
+	time_t		 hold_until;	/* the server failed: none before */
 	int		 closing;	/* mail_close: start no delivery */
 	char		 host[256];
 	char		 from[256];
@@ -386,6 +387,8 @@ next_delivery(struct mailer *m)
 			(void)child_signal(m->pid, SIGKILL);
 		return;
 	}
+	if (now < m->hold_until)	/* the server failed: wait for it */
+		return;
 	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->next_try <= now)
 			break;
@@ -431,9 +434,14 @@ mail_tick(struct mailer *m)
 	next_delivery(m);
 }
 
-/* The attempt on IT failed with ERR: retry later, or give up. */
+/*
+ * The attempt on IT failed with ERR: retry later, or give up.  SERVER:
+ * the server could not be reached or was too slow, so any other mail
+ * would fail the same way: none is tried before IT's retry, which keeps
+ * the order and logs one line per attempt, not one per mail.
+ */
 static void
-failed(struct mailer *m, struct mail_item *it, const char *err)
+failed(struct mailer *m, struct mail_item *it, const char *err, int server)
 {
 	unsigned delay, i;
 
@@ -452,6 +460,8 @@ failed(struct mailer *m, struct mail_item *it, const char *err)
 	if (delay > MAIL_RETRY_MAX)
 		delay = MAIL_RETRY_MAX;
 	it->next_try = loop_now() + delay;
+	if (server)
+		m->hold_until = it->next_try;
 	mlog(m, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
 	    "%u of %u in %us.", it->m.rule, err, it->attempts,
 	    m->cfg->mail_max_retries, delay);
@@ -480,7 +490,7 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 	m->err_fd = -1;
 	m->pid = 0;
 	m->sending = NULL;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SMTP_SENT) {
 		mlog(m, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
 		    it->m.rule, it->m.to[0], it->m.nto > 1 ?
 		    " and others" : "");
@@ -491,7 +501,9 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 			snprintf(err, sizeof(err), WIFSIGNALED(status) ?
 			    "mailer killed by signal %d" : "mailer failed",
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		failed(m, it, err);
+		/* Killed: it hung past the timeout (see next_delivery). */
+		failed(m, it, err, WIFSIGNALED(status) || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == SMTP_SERVER_FAILED));
 	}
 	next_delivery(m);
 	return 1;
