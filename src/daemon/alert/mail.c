@@ -29,7 +29,6 @@
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
 #define MAIL_ERR_MAX	512	/* the child's error line */
-#define MAIL_SPOOL_MAX	10000	/* mails the spool holds for a full queue */
 
 struct mail_item {
 	struct spooled	 m;		/* rule name, recipients, message */
@@ -158,7 +157,7 @@ refill(struct mailer *m)
 static void
 overflow(struct mailer *m, struct mail_item *it)
 {
-	if (m->spool_files >= MAIL_SPOOL_MAX || m->spool_broken) {
+	if (m->spool_files >= m->cfg->mail_max_spooled || m->spool_broken) {
 		m->drop_err = m->spool_broken;
 		m->drop_run++;
 		m->failed++;
@@ -413,6 +412,10 @@ next_delivery(struct mailer *m)
 static void
 report_spool(struct mailer *m)
 {
+	char full[64];
+
+	snprintf(full, sizeof(full), "the spool is full (max_spooled = %u)",
+	    m->cfg->mail_max_spooled);
 	if (m->spool_run > 0)
 		mlog(m, TINTIN_WARN, "Mail queue full (%u): %u alert mail%s "
 		    "spooled in %s.", m->cfg->mail_queue, m->spool_run,
@@ -421,7 +424,7 @@ report_spool(struct mailer *m)
 		mlog(m, TINTIN_ERROR, "Mail queue full (%u): %u alert mail%s "
 		    "dropped (cannot spool: %s).", m->cfg->mail_queue,
 		    m->drop_run, m->drop_run > 1 ? "s" : "", m->drop_err != 0 ?
-		    strerror(m->drop_err) : "the spool is full");
+		    strerror(m->drop_err) : full);
 	m->spool_run = m->drop_run = 0;
 }
 
