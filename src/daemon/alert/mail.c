@@ -583,4 +583,5 @@ mail_counts(const struct mailer *m, struct mail_counts *mc)
 	mc->failed = m->failed;
 	mc->spooled = m->spooled;
 	mc->waiting = m->n + (m->sending != NULL);
+	mc->in_spool = m->spool_files;
 }
