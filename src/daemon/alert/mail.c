@@ -4,7 +4,8 @@
  * process, one at a time, so the event loop never waits on the network.
  * The child's exit status says whether it was delivered; a line on a pipe
  * says why not.  Failed mails are retried with a doubling delay, then
- * given up; mails a full queue has no room for wait in the spool and come
+ * given up; when the server itself failed, the others wait for that
+ * retry.  Mails a full queue has no room for wait in the spool and come
  * back in their order as it drains.  Everything is logged, the SMTP
  * password never.
  */
