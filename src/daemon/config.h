@@ -136,6 +136,7 @@ struct config {
 	unsigned	 mail_retry;		/* first retry delay, seconds */
 	unsigned	 mail_queue;		/* mails waiting, at most */
 	char		 mail_spool[PATH_MAX];	/* "" = none */
+	unsigned	 mail_max_spooled;	/* mails the spool holds */
 
 	/* [alert NAME] */
 	struct config_alert alerts[CONFIG_MAX_ALERTS];

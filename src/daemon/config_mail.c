@@ -150,6 +150,8 @@ const struct config_key config_mail_keys[] = {
 	    "a number from 1 to 1000", NULL },
 	{ "spool", CT_PATH, C(mail_spool), 0, 0, CF_ABSOLUTE | CF_NONE, NULL,
 	    "/var/lib/matt_daemon/spool", NULL, NULL },
+	{ "max_spooled", CT_INT, C(mail_max_spooled), 1, 100000, 0, NULL,
+	    "10000", "a number from 1 to 100000", NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 #undef C

@@ -144,6 +144,7 @@ alert_figures(void *arg, struct metrics_alerts *out)
 	out->failed = mc.failed;
 	out->spooled = mc.spooled;
 	out->waiting = mc.waiting;
+	out->in_spool = mc.in_spool;
 }
 
 /* The forward target's state, at the end of /status. */

@@ -4,7 +4,8 @@
  * process, one at a time, so the event loop never waits on the network.
  * The child's exit status says whether it was delivered; a line on a pipe
  * says why not.  Failed mails are retried with a doubling delay, then
- * given up; mails a full queue has no room for wait in the spool and come
+ * given up; when the server itself failed, the others wait for that
+ * retry.  Mails a full queue has no room for wait in the spool and come
  * back in their order as it drains.  Everything is logged, the SMTP
  * password never.
  */
@@ -29,7 +30,6 @@
 
 #define MAIL_RETRY_MAX	3600	/* longest delay between two attempts */
 #define MAIL_ERR_MAX	512	/* the child's error line */
-#define MAIL_SPOOL_MAX	10000	/* mails the spool holds for a full queue */
 
 struct mail_item {
 	struct spooled	 m;		/* rule name, recipients, message */
@@ -45,6 +45,7 @@ struct mailer {
 	pid_t		 pid;		/* its child, or 0 */
 	int		 err_fd;	/* the child's error line */
 	time_t		 started;
+	time_t		 hold_until;	/* the server failed: none before */
 	int		 closing;	/* mail_close: start no delivery */
 	char		 host[256];
 	char		 from[256];
@@ -157,7 +158,7 @@ refill(struct mailer *m)
 static void
 overflow(struct mailer *m, struct mail_item *it)
 {
-	if (m->spool_files >= MAIL_SPOOL_MAX || m->spool_broken) {
+	if (m->spool_files >= m->cfg->mail_max_spooled || m->spool_broken) {
 		m->drop_err = m->spool_broken;
 		m->drop_run++;
 		m->failed++;
@@ -386,6 +387,8 @@ next_delivery(struct mailer *m)
 			(void)child_signal(m->pid, SIGKILL);
 		return;
 	}
+	if (now < m->hold_until)	/* the server failed: wait for it */
+		return;
 	for (pp = &m->head; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->next_try <= now)
 			break;
@@ -410,6 +413,10 @@ next_delivery(struct mailer *m)
 static void
 report_spool(struct mailer *m)
 {
+	char full[64];
+
+	snprintf(full, sizeof(full), "the spool is full (max_spooled = %u)",
+	    m->cfg->mail_max_spooled);
 	if (m->spool_run > 0)
 		mlog(m, TINTIN_WARN, "Mail queue full (%u): %u alert mail%s "
 		    "spooled in %s.", m->cfg->mail_queue, m->spool_run,
@@ -418,7 +425,7 @@ report_spool(struct mailer *m)
 		mlog(m, TINTIN_ERROR, "Mail queue full (%u): %u alert mail%s "
 		    "dropped (cannot spool: %s).", m->cfg->mail_queue,
 		    m->drop_run, m->drop_run > 1 ? "s" : "", m->drop_err != 0 ?
-		    strerror(m->drop_err) : "the spool is full");
+		    strerror(m->drop_err) : full);
 	m->spool_run = m->drop_run = 0;
 }
 
@@ -431,9 +438,14 @@ mail_tick(struct mailer *m)
 	next_delivery(m);
 }
 
-/* The attempt on IT failed with ERR: retry later, or give up. */
+/*
+ * The attempt on IT failed with ERR: retry later, or give up.  SERVER:
+ * the server could not be reached or was too slow, so any other mail
+ * would fail the same way: none is tried before IT's retry, which keeps
+ * the order and logs one line per attempt, not one per mail.
+ */
 static void
-failed(struct mailer *m, struct mail_item *it, const char *err)
+failed(struct mailer *m, struct mail_item *it, const char *err, int server)
 {
 	unsigned delay, i;
 
@@ -452,6 +464,8 @@ failed(struct mailer *m, struct mail_item *it, const char *err)
 	if (delay > MAIL_RETRY_MAX)
 		delay = MAIL_RETRY_MAX;
 	it->next_try = loop_now() + delay;
+	if (server)
+		m->hold_until = it->next_try;
 	mlog(m, TINTIN_WARN, "Alert mail \"%s\" not sent: %s; retry "
 	    "%u of %u in %us.", it->m.rule, err, it->attempts,
 	    m->cfg->mail_max_retries, delay);
@@ -480,7 +494,7 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 	m->err_fd = -1;
 	m->pid = 0;
 	m->sending = NULL;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SMTP_SENT) {
 		mlog(m, TINTIN_INFO, "Alert mail \"%s\" sent to %s%s.",
 		    it->m.rule, it->m.to[0], it->m.nto > 1 ?
 		    " and others" : "");
@@ -491,7 +505,9 @@ mail_child_exited(struct mailer *m, pid_t pid, int status)
 			snprintf(err, sizeof(err), WIFSIGNALED(status) ?
 			    "mailer killed by signal %d" : "mailer failed",
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		failed(m, it, err);
+		/* Killed: it hung past the timeout (see next_delivery). */
+		failed(m, it, err, WIFSIGNALED(status) || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == SMTP_SERVER_FAILED));
 	}
 	next_delivery(m);
 	return 1;
@@ -568,4 +584,5 @@ mail_counts(const struct mailer *m, struct mail_counts *mc)
 	mc->failed = m->failed;
 	mc->spooled = m->spooled;
 	mc->waiting = m->n + (m->sending != NULL);
+	mc->in_spool = m->spool_files;
 }

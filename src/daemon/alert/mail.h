@@ -99,6 +99,7 @@ struct mail_counts {
 	uint64_t	failed;		/* given up, or dropped: queue full */
 	uint64_t	spooled;	/* written to the spool: queue full */
 	unsigned	waiting;	/* queued or being sent now */
+	unsigned	in_spool;	/* in the spool, as the mailer counts */
 };
 
 /* M's figures into *MC (all zero when M is NULL). */

@@ -159,6 +159,31 @@ reason(const struct curl_api *api, CURL *h, CURLcode rc, const char *ebuf,
 		snprintf(line + n, size - (size_t)n, " (SMTP %ld)", code);
 }
 
+/*
+ * Whether RC says the server itself failed (not there, too slow, TLS or
+ * login refused), so that any other mail would fail too.  Rejections of
+ * one mail (a recipient, its data) are CURLE_SEND_ERROR or
+ * CURLE_WEIRD_SERVER_REPLY in libcurl's SMTP code: not these.
+ */
+static int
+server_failed(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_LOGIN_DENIED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int
 smtp_deliver(const struct config *c, const char *from,
     const char (*to)[256], int nto, const char *msg, size_t len,
@@ -173,11 +198,11 @@ smtp_deliver(const struct config *c, const char *from,
 	int i;
 
 	if (load(&api, err_fd) == -1)
-		return 1;
+		return SMTP_FAILED;
 	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h = api.easy_init()) == NULL) {
 		say(err_fd, "cannot initialise libcurl");
-		return 1;
+		return SMTP_FAILED;
 	}
 	for (i = 0; i < nto; i++) {
 		snprintf(addr, sizeof(addr), "<%s>", to[i]);
@@ -185,7 +210,7 @@ smtp_deliver(const struct config *c, const char *from,
 			say(err_fd, "out of memory");
 			api.slist_free_all(rcpt);
 			api.easy_cleanup(h);
-			return 1;
+			return SMTP_FAILED;
 		}
 		rcpt = r;
 	}
@@ -199,5 +224,6 @@ smtp_deliver(const struct config *c, const char *from,
 	}
 	api.slist_free_all(rcpt);
 	api.easy_cleanup(h);
-	return rc == CURLE_OK ? 0 : 1;
+	return rc == CURLE_OK ? SMTP_SENT : server_failed(rc) ?
+	    SMTP_SERVER_FAILED : SMTP_FAILED;
 }

@@ -234,6 +234,12 @@ get_mail_queue(const struct snap *s)
 	return s->al.waiting;
 }
 
+static uint64_t
+get_mail_spool(const struct snap *s)
+{
+	return s->al.in_spool;
+}
+
 static void
 emit_build(struct out *o, const struct snap *s, const char *name)
 {
@@ -390,6 +396,8 @@ static const struct family families[] = {
 	    emit_mails },
 	{ "alert_mail_queue", "gauge", "Alert mails waiting to be sent "
 	    "(spooled at exit).", get_mail_queue, NULL },
+	{ "alert_mail_spool", "gauge", "Alert mails waiting in the spool.",
+	    get_mail_spool, NULL },
 	{ "forward_records_total", "counter", "Records sent to the forward "
 	    "target.", NULL, emit_forward },
 	{ "forward_bytes_total", "counter", "Bytes sent to the forward "

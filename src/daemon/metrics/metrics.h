@@ -37,6 +37,7 @@ struct metrics_alerts {
 	uint64_t	 failed;	/* given up, or dropped: queue full */
 	uint64_t	 spooled;	/* written to the spool: queue full */
 	unsigned	 waiting;	/* queued or being sent now */
+	unsigned	 in_spool;	/* waiting in the spool */
 };
 typedef void	(*metrics_alerts_fn)(void *arg, struct metrics_alerts *out);
 
