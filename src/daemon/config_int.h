@@ -100,8 +100,6 @@ int	config_set_key(struct config *c, int line,
  * error in C). */
 void	config_key_defaults(struct config *c, const struct config_section *s,
 	    void *base);
-/* The section called NAME ("sink" for [sink X]), or NULL. */
-const struct config_section *config_section(const char *name);
 
 /* The [KIND NAME] sections of one kind: an array of structs whose first
  * member is the name (checked below). */
