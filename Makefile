@@ -63,7 +63,8 @@ COMMON_SRCS	= src/common/escape.c src/common/framer.c src/common/mkdirs.c \
 # each gets its narrow context, and includes point down (make check-deps).
 DAEMON_TOP	= main.c cmdline.c daemon.c daemonize.c lock.c notify.c \
 		  signals.c crash.c server.c
-DAEMON_BASE	= config.c config_mail.c config_value.c loop.c child.c
+DAEMON_BASE	= config.c config_keys.c config_mail.c config_value.c loop.c \
+		  child.c
 DAEMON_SESSION	= $(addprefix session/, command.c command_auth.c shell.c \
 		  shell_term.c client.c client_text.c client_mux.c \
 		  client_follow.c client_out.c auth_check.c auth.c tls.c)
@@ -167,7 +168,8 @@ $(BUILD)/tests/test_escape: $(BUILD)/tests/unit/test_escape.o $(LIBCOMMON)
 $(BUILD)/tests/test_framer: $(BUILD)/tests/unit/test_framer.o $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_TINTIN)
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o \
-		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_mail.o \
+		$(BUILD)/src/daemon/config.o $(BUILD)/src/daemon/config_keys.o \
+		$(BUILD)/src/daemon/config_mail.o \
 		$(BUILD)/src/daemon/config_value.o $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
 $(BUILD)/tests/test_auth: $(BUILD)/tests/unit/test_auth.o \
@@ -186,7 +188,7 @@ SESSION_OBJS	= $(BUILD)/tests/unit/session_harness.o \
 		  client_out.o client_follow.o client_mux.o client_text.o \
 		  auth.o auth_check.o tls.o) \
 		  $(addprefix $(BUILD)/src/daemon/, loop.o child.o config.o \
-		  config_mail.o config_value.o)
+		  config_keys.o config_mail.o config_value.o)
 $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
 		$(SESSION_OBJS) $(LIBCOMMON) $(LIBTINTIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_DAEMON)
@@ -251,7 +253,8 @@ build/fuzz/fuzz_framer: fuzz/fuzz_framer.c $(COMMON_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 
 build/fuzz/fuzz_config: fuzz/fuzz_config.c src/daemon/config.c \
-		src/daemon/config_mail.c src/daemon/config_value.c $(TINTIN_SRCS)
+		src/daemon/config_keys.c src/daemon/config_mail.c \
+		src/daemon/config_value.c $(TINTIN_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 

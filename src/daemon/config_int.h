@@ -1,8 +1,8 @@
 /*
- * Between the parts of the configuration parser (config.c: the file and
- * most sections; config_mail.c: [mail] and [alert NAME]; config_value.c:
- * the values).  Not for the rest of the daemon: it reads struct config
- * only.
+ * Between the parts of the configuration parser (config.c: the file;
+ * config_keys.c: most sections and their keys; config_mail.c: [mail] and
+ * [alert NAME]; config_value.c: the values).  Not for the rest of the
+ * daemon: it reads struct config only.
  */
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
@@ -88,7 +88,7 @@ struct config_section {
 	int		 named;
 };
 
-/* The sections, in the order of the documentation (config.c). */
+/* The sections, in the order of the documentation (config_keys.c). */
 extern const struct config_section config_sections[];
 
 /* Applies VALUE (from the file at LINE) to KEY of S in BASE; 0 if S has
@@ -100,8 +100,6 @@ int	config_set_key(struct config *c, int line,
  * error in C). */
 void	config_key_defaults(struct config *c, const struct config_section *s,
 	    void *base);
-/* The section called NAME ("sink" for [sink X]), or NULL. */
-const struct config_section *config_section(const char *name);
 
 /* The [KIND NAME] sections of one kind: an array of structs whose first
  * member is the name (checked below). */
