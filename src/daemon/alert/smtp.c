@@ -109,7 +109,7 @@ set_options(const struct curl_api *api, CURL *h, const struct config *c,
 	api->easy_setopt(h, CURLOPT_TIMEOUT, (long)c->mail_timeout);
 	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->mail_timeout <
 	    10 ? c->mail_timeout : 10));
-	/* config.c made STARTTLS required with a login: checked again. */
+	/* config_mail.c made STARTTLS required with a login: checked again. */
 	api->easy_setopt(h, CURLOPT_USE_SSL, c->mail_starttls ==
 	    STARTTLS_REQUIRED || login(c) ? (long)CURLUSESSL_ALL :
 	    c->mail_starttls == STARTTLS_YES ? (long)CURLUSESSL_TRY :

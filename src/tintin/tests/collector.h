@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "tintin/tintin.h"
@@ -23,6 +24,29 @@ struct notes {
 	char	text[131072];
 	size_t	len;
 };
+
+/*
+ * A unix socket of TYPE bound to NAME in the test directory (tmpdir.h),
+ * listening if LISTENING, and its target "unix:PATH" into TARGET.
+ */
+static inline int
+collector_unix(int type, int listening, const char *name, char *target,
+    size_t size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = path_of(name);
+	int fd;
+
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 4), 0);
+	snprintf(target, size, "unix:%s", path);
+	return fd;
+}
 
 static void
 notes_cb(void *arg, const char *records, size_t len)

@@ -26,25 +26,6 @@
 
 #define UDP_MAX		2048		/* documented size of a datagram */
 
-/* A unix socket of TYPE bound to NAME in the test directory. */
-static int
-unix_socket(int type, const char *name, char *target, size_t size)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path = path_of(name);
-	int fd;
-
-	assert_true(strlen(path) < sizeof(sun.sun_path));
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	if (type == SOCK_STREAM)
-		assert_int_equal(listen(fd, 4), 0);
-	snprintf(target, size, "unix:%s", path);
-	return fd;
-}
-
 /* The header a record of this process carries after its timestamp. */
 static void
 expected_names(char *buf, size_t size, const char *app)
@@ -295,7 +276,7 @@ test_unix_datagram(void **state)
 	int fd;
 
 	(void)state;
-	fd = unix_socket(SOCK_DGRAM, "dlog", target, sizeof(target));
+	fd = collector_unix(SOCK_DGRAM, 0, "dlog", target, sizeof(target));
 	r = forwarder(target, CAT_REC, &n);
 	tintin_log_cat(r, TINTIN_WARN, CAT_REC, "hi");
 	wait_connected(r);
@@ -320,7 +301,7 @@ test_unix_stream_fallback(void **state)
 	int lfd, cfd;
 
 	(void)state;
-	lfd = unix_socket(SOCK_STREAM, "slog", target, sizeof(target));
+	lfd = collector_unix(SOCK_STREAM, 1, "slog", target, sizeof(target));
 	r = forwarder(target, CAT_REC, &n);
 	tintin_log_cat(r, TINTIN_WARN, CAT_REC, "hi");
 	wait_connected(r);

@@ -79,26 +79,6 @@ attempt_after(Tintin_reporter *r, time_t t)
 }
 
 /*
- * A unix stream socket bound to NAME in the test directory, not listening
- * yet: a connect to it is refused, at once.
- */
-static int
-collector_at(const char *name, char *target, size_t size)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path = path_of(name);
-	int fd;
-
-	assert_true(strlen(path) < sizeof(sun.sun_path));
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	snprintf(target, size, "unix:%s", path);
-	return fd;
-}
-
-/*
  * A collector that refuses: the attempts are 1, 2, 4, 8, 16 s apart, then
  * 30 s (the documented cap), and the outage costs one note per attempt
  * while the delay still grows, none once it stays at the cap.
@@ -114,7 +94,8 @@ test_backoff_doubles_up_to_the_cap(void **state)
 	int fd, i, k = 0;
 
 	(void)state;
-	fd = collector_at("refuses.sock", target, sizeof(target));
+	fd = collector_unix(SOCK_STREAM, 0, "refuses.sock", target,
+	    sizeof(target));
 	clock_now = START;
 	r = forwarder(target, CAT_REC, &n);
 	/* 121 ticks a second apart: the attempt after START + 91 is at 121. */
@@ -154,7 +135,8 @@ test_backoff_restarts_after_a_stable_connection(void **state)
 	int lfd, cfd, i;
 
 	(void)state;
-	lfd = collector_at("flaps.sock", target, sizeof(target));
+	lfd = collector_unix(SOCK_STREAM, 0, "flaps.sock", target,
+	    sizeof(target));
 	clock_now = START;
 	r = forwarder(target, CAT_REC, &n);
 	/* Refused at 0, 1, 3 and 7 s: the next delay is 8 s. */
