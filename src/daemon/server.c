@@ -23,6 +23,7 @@
 #include "common/mkdirs.h"
 #include "daemon/session/auth.h"
 #include "daemon/session/client.h"
+#include "daemon/session/command_auth.h"
 #include "daemon/server.h"
 
 #define SERVER_BACKLOG	128
@@ -264,9 +265,16 @@ turn_away(int fd, const char *msg)
 	close(fd);
 }
 
+/*
+ * Every slot taken: FD from ADDR gets its one line.  With auth required,
+ * a TCP connection turned away ends without a login like any other, and
+ * charges its network (so that hammering full slots is not logged
+ * without end).
+ */
 static void
-refuse(struct sessions *d, int fd, const char *addr)
+refuse(struct sessions *d, int fd, const char *addr, int tcp)
 {
+	struct auth_net net;
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "-ERR too many clients (max %d)\n",
@@ -276,6 +284,10 @@ refuse(struct sessions *d, int fd, const char *addr)
 	tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client refused: %s: "
 	    "too many clients (%d/%d).", addr, d->nclients,
 	    d->cfg->max_clients);
+	if (tcp && d->cfg->auth_mode == MODE_REQUIRED) {
+		client_net_of(d, addr, &net);
+		command_auth_charge(d, &net);
+	}
 }
 
 /*
@@ -397,7 +409,7 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		if (d->nclients >= d->cfg->max_clients)
 			make_room(d, addr);
 		if (d->nclients >= d->cfg->max_clients)
-			refuse(d, fd, addr);
+			refuse(d, fd, addr, pp == NULL);
 		else if (client_new(d, fd, addr, pp) == NULL) {
 			tintin_log(d->log, TINTIN_ERROR, "Client %s dropped: "
 			    "%s.", addr, strerror(errno));

@@ -508,6 +508,32 @@ def test_a_network_that_never_logs_in_is_penalized(daemon_factory):
     assert sum("penalized" in m for m in msgs) == 2, msgs
 
 
+def test_hammering_full_slots_is_penalized_too(daemon_factory):
+    """Every slot held by a logged-in admin: the connections turned away
+    for want of a slot end without a login too, so a script hammering
+    the port is soon penalized and stops writing a record each."""
+    d = required_daemon(daemon_factory, max_clients=1, penalty="4s",
+                        penalty_min="10s", penalty_max="12s")
+    a = admin_login(d, time.monotonic() + 10)
+    assert a is not None
+    got = []
+    for _ in range(20):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", d.port))
+        got.append(recv_until_eof(s, timeout=10))
+    assert got[:3] == [b"-ERR too many clients (max 1)\n"] * 3, got
+    assert all(g.startswith(b"-ERR too many connections without a login")
+               for g in got[3:]), got
+    d.wait_for_log(r"^Network 127\.0\.0\.2/32 penalized for 1[0-2]s")
+    refused = [m for m in d.messages()
+               if m.startswith("Client refused: 127.0.0.2:")]
+    assert len(refused) == 3, refused
+    a.sendall(b"/ping\n")
+    assert recv_line(a) == b"+OK pong\n"
+
+
 def test_a_logged_in_client_is_never_displaced(daemon_factory):
     d = required_daemon(daemon_factory)
     admins = [admin_login(d, time.monotonic() + 10) for _ in range(3)]

@@ -217,19 +217,17 @@ cancel(struct client *c)
 	wipe_secret(c);
 }
 
-/* C leaves without having logged in (auth required): its network pays. */
-static void
-charge(struct client *c)
+void
+command_auth_charge(struct sessions *d, const struct auth_net *from)
 {
-	struct sessions *d = c->d;
 	struct auth_limits l;
 	unsigned left;
 	char net[INET6_ADDRSTRLEN + 8];
 
 	limits_of(d->cfg, &l);
-	if (!auth_noauth(&c->net, loop_now(), &l, &left))
+	if (!auth_noauth(from, loop_now(), &l, &left))
 		return;
-	auth_net_text(&c->net, d->cfg->auth_ipv4_prefix,
+	auth_net_text(from, d->cfg->auth_ipv4_prefix,
 	    d->cfg->auth_ipv6_prefix, net, sizeof(net));
 	tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Network %s penalized "
 	    "for %us: too many connections without a login; its new "
@@ -244,7 +242,7 @@ command_auth_close(struct client *c)
 	auth_check_stop(&c->check);
 	if (c->d->cfg->auth_mode == MODE_REQUIRED && c->role == ROLE_NONE &&
 	    !c->local && !c->d->stopping)
-		charge(c);
+		command_auth_charge(c->d, &c->net);
 }
 
 void

@@ -2,7 +2,9 @@
 #ifndef COMMAND_AUTH_H
 #define COMMAND_AUTH_H
 
+struct auth_net;
 struct client;
+struct sessions;
 
 /* /auth password NAME PASSWORD | /auth key NAME, ARGS after "/auth ". */
 void	command_auth_run(struct client *c, char *args);
@@ -16,5 +18,11 @@ void	command_auth_due(struct client *c);
  * Auth required, C never logged in: its network's penalty grows.
  */
 void	command_auth_close(struct client *c);
+
+/*
+ * A connection from FROM ended without a login (auth required): its
+ * network is charged [auth] penalty, and the start of a penalty logged.
+ */
+void	command_auth_charge(struct sessions *d, const struct auth_net *from);
 
 #endif /* COMMAND_AUTH_H */
