@@ -246,11 +246,10 @@ server_format_addr(const struct sockaddr *sa, char *buf, size_t size)
 }
 
 /*
- * One line, then close.  Shutting down our side first and discarding what
- * the client already sent avoids a reset that could destroy the line
- * before the client reads it.
+ * MSG, one line, to FD, a connection not taken; then close it.  Shutting
+ * down our side first and discarding what the client already sent avoids
+ * a reset that could destroy the line before the client reads it.
  */
-/* Send MSG to FD, a connection not taken, and close it. */
 static void
 turn_away(int fd, const char *msg)
 {
