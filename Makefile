@@ -67,7 +67,8 @@ DAEMON_BASE	= config.c config_keys.c config_mail.c config_value.c loop.c \
 		  child.c
 DAEMON_SESSION	= $(addprefix session/, command.c command_auth.c shell.c \
 		  shell_term.c client.c client_text.c client_mux.c \
-		  client_follow.c client_out.c auth_check.c auth.c tls.c)
+		  client_follow.c client_out.c client_slots.c auth_check.c auth.c \
+		  tls.c)
 DAEMON_METRICS	= $(addprefix metrics/, metrics.c metrics_http.c)
 DAEMON_FORWARD	= $(addprefix forward/, forward.c forward_src.c \
 		  forward_net.c forward_run.c forward_record.c \
@@ -186,7 +187,7 @@ $(BUILD)/tests/test_alert: $(BUILD)/tests/unit/test_alert.o \
 SESSION_OBJS	= $(BUILD)/tests/unit/session_harness.o \
 		  $(addprefix $(BUILD)/src/daemon/session/, client.o \
 		  client_out.o client_follow.o client_mux.o client_text.o \
-		  auth.o auth_check.o tls.o) \
+		  client_slots.o auth.o auth_check.o tls.o) \
 		  $(addprefix $(BUILD)/src/daemon/, loop.o child.o config.o \
 		  config_keys.o config_mail.o config_value.o)
 $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \

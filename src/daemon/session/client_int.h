@@ -1,6 +1,7 @@
 /* Between the parts of the client module (client.c: connections and
  * reading; client_text.c: lines; client_mux.c: frames; client_out.c:
- * output; client_follow.c: followers).  Not for the rest of the daemon. */
+ * output; client_follow.c: followers; client_slots.c: who keeps a slot).
+ * Not for the rest of the daemon. */
 #ifndef CLIENT_INT_H
 #define CLIENT_INT_H
 
