@@ -98,6 +98,7 @@ struct config {
 	unsigned	 auth_ipv6_prefix;
 	unsigned	 auth_global_max;	/* failures per global window */
 	unsigned	 auth_global_window;	/* s */
+	unsigned	 auth_admin_slots;	/* past max_clients, for admins */
 	unsigned	 auth_penalty;		/* s per connection without a
 						 * login (required mode) */
 	unsigned	 auth_penalty_min;	/* s accrued, then enforced */

@@ -280,6 +280,8 @@ static const struct config_key auth_keys[] = {
 	    "30s", "a duration (e.g. 30s; 0 = no limit)", NULL },
 	{ "max_auth_tries", CT_INT, C(auth_max_tries), 1, 100, 0, NULL, "3",
 	    "a number from 1 to 100", NULL },
+	{ "admin_slots", CT_INT, C(auth_admin_slots), 0, 16, 0, NULL, "1",
+	    "a number from 0 to 16", NULL },
 	{ "penalty", CT_DURATION, C(auth_penalty), 0, 3600, 0, NULL, "1s",
 	    "a duration from 0 (no penalty) to 1h", NULL },
 	{ "penalty_min", CT_DURATION, C(auth_penalty_min), 1, 86400, 0, NULL,

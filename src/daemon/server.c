@@ -348,6 +348,21 @@ shed(struct server *sv, int lfd)
 }
 
 /*
+ * The connections a newcomer may find in place: max_clients, and with
+ * auth required the admin slots too for one that may still log in as an
+ * admin (a TCP client, or root on the local socket); client_login_fits()
+ * keeps those for admins.
+ */
+static int
+capacity(const struct sessions *d, const struct client_peer *pp)
+{
+	if (d->cfg->auth_mode != MODE_REQUIRED ||
+	    (pp != NULL && pp->role != ROLE_ADMIN))
+		return d->cfg->max_clients;
+	return d->cfg->max_clients + (int)d->cfg->auth_admin_slots;
+}
+
+/*
  * Slots full and authentication required: a client that has not logged
  * in gives its slot to the newcomer from ADDR, so that clients that never
  * log in cannot keep an admin out, nor one network that reconnects
@@ -405,9 +420,9 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 			    sizeof(addr));
 		if (pp == NULL && penalized(d, fd, addr))
 			continue;
-		if (d->nclients >= d->cfg->max_clients)
+		if (d->nclients >= capacity(d, pp))
 			make_room(d, addr);
-		if (d->nclients >= d->cfg->max_clients)
+		if (d->nclients >= capacity(d, pp))
 			refuse(d, fd, addr, pp == NULL);
 		else if (client_new(d, fd, addr, pp) == NULL) {
 			tintin_log(d->log, TINTIN_ERROR, "Client %s dropped: "

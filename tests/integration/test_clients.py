@@ -390,7 +390,7 @@ def test_squatters_do_not_keep_an_admin_out(daemon_factory):
     """Issue 15: three connections that never log in and reconnect in a
     loop; the admin still gets in within 5 s, and once logged in is never
     displaced."""
-    d = required_daemon(daemon_factory)
+    d = required_daemon(daemon_factory, admin_slots=0)   # displacement
     sq = Squatters(d)
     try:
         d.wait_for_log(r"\(3/3\)\.$")
@@ -418,7 +418,7 @@ def test_one_network_reconnecting_fast_cannot_keep_an_admin_out(
     or more without logging in gives one up to a newcomer from another
     network at once: the admin, from 127.0.0.1, gets in at its first
     try."""
-    d = required_daemon(daemon_factory)
+    d = required_daemon(daemon_factory, penalty="0")   # the rule alone
     stop = threading.Event()
     connects = []
 
@@ -446,9 +446,9 @@ def test_one_network_reconnecting_fast_cannot_keep_an_admin_out(
         time.sleep(2.5)     # the slots have all been made again since
         s = d.connect()
         s.sendall(f"/auth password alice {ADMIN_PW}\n".encode())
+        # (in at once: it displaced a squatter, or, on a slow machine,
+        # found a slot a squatter had just left)
         assert recv_line(s, timeout=20) == OK_ADMIN
-        d.wait_for_log(r"^Client disconnected: 127\.0\.0\.2:\d+ "
-                       r"\(displaced: not logged in, slots full\)\.$")
         # the squatters go on, and cannot take the admin's slot
         before = len(connects)
         time.sleep(2.5)
@@ -463,11 +463,12 @@ def test_one_network_reconnecting_fast_cannot_keep_an_admin_out(
 
 def test_a_network_that_never_logs_in_is_penalized(daemon_factory):
     """[auth] penalty: each connection from 127.0.0.2 that ends without a
-    login charges its network 4 s; at 10 s (the third) its new
+    login charges its network 6 s; at 10 s (the second or third, as fast
+    as the machine goes: the charges run out meanwhile) its new
     connections are turned away with one line and no record each, while
     the admin from 127.0.0.1 gets in; the penalty's start and end are
     logged once each, the end with the count of connections refused."""
-    d = required_daemon(daemon_factory, penalty="4s", penalty_min="10s",
+    d = required_daemon(daemon_factory, penalty="6s", penalty_min="10s",
                         penalty_max="12s")
 
     def from_2():
@@ -477,11 +478,14 @@ def test_a_network_that_never_logs_in_is_penalized(daemon_factory):
         s.connect(("127.0.0.1", d.port))
         return s
 
+    early = 0
     for _ in range(3):
         s = from_2()
         s.sendall(b"let me in\n")
-        assert recv_line(s) == b"-ERR authentication required\n"
+        got = recv_until_eof(s, timeout=10) if early else recv_line(s)
         s.close()
+        if got != b"-ERR authentication required\n":
+            early += 1                              # already penalized
     d.wait_for_log(r"^Network 127\.0\.0\.2/32 penalized for 1[0-2]s: too "
                    r"many connections without a login; its new connections "
                    r"are refused until then\.$")
@@ -495,16 +499,17 @@ def test_a_network_that_never_logs_in_is_penalized(daemon_factory):
     a.sendall(b"/stats\n")
     head = recv_line(a)
     stats = [recv_line(a) for _ in range(int(head.split()[1]))]
-    assert b'clients_refused_total{reason="penalty"} 20\n' in stats
-    d.wait_for_message("Network 127.0.0.2/32 is no longer penalized: 20 "
-                       "connections refused meanwhile.", timeout=20)
+    n = 20 + early
+    assert b'clients_refused_total{reason="penalty"} %d\n' % n in stats
+    d.wait_for_message(f"Network 127.0.0.2/32 is no longer penalized: {n} "
+                       f"connections refused meanwhile.", timeout=20)
     s = from_2()
     s.sendall(b"let me in\n")
     assert recv_line(s) == b"-ERR authentication required\n"
     s.close()
     msgs = d.messages()
     assert sum(m.startswith("Client connected: 127.0.0.2:")
-               for m in msgs) == 4, msgs
+               for m in msgs) in (3, 4), msgs
     assert sum("penalized" in m for m in msgs) == 2, msgs
 
 
@@ -512,8 +517,8 @@ def test_hammering_full_slots_is_penalized_too(daemon_factory):
     """Every slot held by a logged-in admin: the connections turned away
     for want of a slot end without a login too, so a script hammering
     the port is soon penalized and stops writing a record each."""
-    d = required_daemon(daemon_factory, max_clients=1, penalty="4s",
-                        penalty_min="10s", penalty_max="12s")
+    d = required_daemon(daemon_factory, max_clients=1, admin_slots=0,
+                        penalty="6s", penalty_min="10s", penalty_max="12s")
     a = admin_login(d, time.monotonic() + 10)
     assert a is not None
     got = []
@@ -523,19 +528,20 @@ def test_hammering_full_slots_is_penalized_too(daemon_factory):
         s.settimeout(10)
         s.connect(("127.0.0.1", d.port))
         got.append(recv_until_eof(s, timeout=10))
-    assert got[:3] == [b"-ERR too many clients (max 1)\n"] * 3, got
+    full = got.count(b"-ERR too many clients (max 1)\n")
+    assert 2 <= full <= 3 and got[:full] == got[:1] * full, got
     assert all(g.startswith(b"-ERR too many connections without a login")
-               for g in got[3:]), got
+               for g in got[full:]), got
     d.wait_for_log(r"^Network 127\.0\.0\.2/32 penalized for 1[0-2]s")
     refused = [m for m in d.messages()
                if m.startswith("Client refused: 127.0.0.2:")]
-    assert len(refused) == 3, refused
+    assert len(refused) == full, refused
     a.sendall(b"/ping\n")
     assert recv_line(a) == b"+OK pong\n"
 
 
 def test_a_logged_in_client_is_never_displaced(daemon_factory):
-    d = required_daemon(daemon_factory)
+    d = required_daemon(daemon_factory, admin_slots=0)
     admins = [admin_login(d, time.monotonic() + 10) for _ in range(3)]
     assert None not in admins
     time.sleep(2.5)
@@ -544,6 +550,41 @@ def test_a_logged_in_client_is_never_displaced(daemon_factory):
     for a in admins:
         a.sendall(b"/ping\n")
         assert recv_line(a) == b"+OK pong\n"
+
+
+def login_as(d, name, password):
+    """A new connection that logs in as NAME; (socket, reply line)."""
+    s = d.connect()
+    s.sendall(f"/auth password {name} {password}\n".encode())
+    return s, recv_line(s, timeout=20)
+
+
+def test_the_admin_slot_is_kept_for_an_admin(daemon_factory):
+    """Three readers logged in hold every slot: the admin slot past them
+    ([auth] admin_slots, 1) takes a fourth connection, where a reader's
+    login is refused and an admin's is not, as PostgreSQL keeps
+    connections for its superusers."""
+    from tls_helpers import add_user
+    d = required_daemon(daemon_factory, level="debug")
+    add_user(d, "bob", "reader pw 93")
+    readers = [login_as(d, "bob", "reader pw 93") for _ in range(3)]
+    assert [r for _, r in readers] == \
+        [b"+OK authenticated as bob (user)\n"] * 3
+    s, reply = login_as(d, "bob", "reader pw 93")
+    p = s.getsockname()[1]
+    assert reply == b"-ERR every slot is taken: only an admin may log in " \
+        b"now\n"
+    assert recv_until_eof(s) == b""
+    d.wait_for_message(f"Authentication of bob from 127.0.0.1:{p} refused: "
+                       f"every slot is taken, the rest are for admins.")
+    d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} (slots full: "
+                       f"only an admin may log in).")
+    admin, reply = login_as(d, "alice", ADMIN_PW)
+    assert reply == OK_ADMIN
+    assert recv_until_eof(d.connect()) == REFUSAL
+    for c in [r for r, _ in readers] + [admin]:
+        c.sendall(b"/ping\n")
+        assert recv_line(c) == b"+OK pong\n"
 
 
 def test_optional_mode_never_displaces_anyone(daemon_factory):
@@ -654,7 +695,7 @@ def test_a_wait_its_network_earned_does_not_keep_the_slot(daemon_factory):
     and longer; held for its own failures, it is not "in the middle of a
     login" and gives up its slot to the admin."""
     d = required_daemon(daemon_factory, max_clients=1, level="debug",
-                        max_auth_tries=10, max_failures=10)
+                        max_auth_tries=10, max_failures=10, admin_slots=0)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.2", 0))
     s.settimeout(20)

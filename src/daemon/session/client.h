@@ -234,6 +234,12 @@ struct client	*client_displaceable(struct sessions *d, const char *addr);
  */
 int		 client_refused(struct client *c);
 
+/*
+ * May C log in with ROLE?  With auth required, past max_clients sessions
+ * logged in, the admin slots ([auth] admin_slots) are an admin's only.
+ */
+int		 client_login_fits(const struct client *c, int role);
+
 /* The source network of ADDR ("ip:port"), all zero for a local client. */
 void		 client_net_of(const struct sessions *d, const char *addr,
 		    struct auth_net *net);

@@ -1,7 +1,8 @@
 /*
  * Who keeps a slot when authentication is required: the client a
  * newcomer displaces, the lines a client without a login may have
- * refused, and the source network a client's address belongs to.
+ * refused, the admin slots, and the source network a client's address
+ * belongs to.
  */
 #include <stdio.h>
 #include <string.h>
@@ -86,4 +87,18 @@ client_displaceable(struct sessions *d, const char *addr)
 			oldest = c;
 	}
 	return crowd != NULL ? crowd : oldest;
+}
+
+int
+client_login_fits(const struct client *c, int role)
+{
+	const struct client *o;
+	int in = 0;
+
+	if (role == ROLE_ADMIN || c->d->cfg->auth_mode != MODE_REQUIRED)
+		return 1;
+	for (o = c->d->clients; o != NULL; o = o->next)
+		if (o != c && !o->dead && o->role != ROLE_NONE)
+			in++;
+	return in < c->d->cfg->max_clients;
 }

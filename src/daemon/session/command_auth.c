@@ -79,6 +79,16 @@ auth_done(struct client *c, const char *name, const char *method, int role)
 	c->attempting = 0;
 	crossed = auth_attempt_end(&c->net, loop_now(), &l,
 	    role == ROLE_NONE, &locked);
+	if (role != ROLE_NONE && !client_login_fits(c, role)) {
+		tintin_log_cat(d->log, TINTIN_WARN, CAT_AUTH, "Authentication "
+		    "of %s from %s refused: every slot is taken, the rest are "
+		    "for admins.", name, c->addr);
+		d->m->refused[METRICS_REFUSED_FULL]++;
+		client_reply(c, "-ERR every slot is taken: only an admin may "
+		    "log in now\n");
+		client_close(c, "slots full: only an admin may log in");
+		return;
+	}
 	d->m->logins[strcmp(method, "key") == 0 ? METRICS_LOGIN_KEY :
 	    METRICS_LOGIN_PASSWORD][role != ROLE_NONE]++;
 	if (role != ROLE_NONE) {
