@@ -84,6 +84,7 @@ struct config {
 	int		 tls_mode;		/* MODE_OFF, _OPTIONAL, _REQUIRED */
 	char		 tls_cert[PATH_MAX];
 	char		 tls_key[PATH_MAX];
+	unsigned	 tls_handshake_timeout;	/* s, 0: none */
 
 	/* [auth] */
 	int		 auth_mode;

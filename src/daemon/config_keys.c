@@ -252,6 +252,9 @@ static const struct config_key tls_keys[] = {
 	    "/etc/matt_daemon/cert.pem", NULL, NULL },
 	{ "key", CT_PATH, C(tls_key), 0, 0, CF_ABSOLUTE, NULL,
 	    "/etc/matt_daemon/key.pem", NULL, NULL },
+	{ "handshake_timeout", CT_DURATION, C(tls_handshake_timeout), 0,
+	    3600, 0, NULL, "10s", "a duration from 0 (no limit) to 1h",
+	    NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -308,6 +308,51 @@ def test_stalled_handshake_does_not_block_others(daemon_factory):
     staller2.close()
 
 
+def timed_tls_daemon(factory, mode, timeout="2s"):
+    """A daemon with [tls] MODE and handshake_timeout TIMEOUT, started."""
+    d = make_daemon(factory, mode)
+    d.extra_text = d.extra_text.replace(
+        f"mode = {mode}\n", f"mode = {mode}\nhandshake_timeout = {timeout}\n",
+        1)
+    d.write_config()
+    return d.start()
+
+
+def test_a_stalled_handshake_is_closed_after_handshake_timeout(
+        daemon_factory):
+    """Three connections that start a TLS handshake and never finish it
+    would hold every slot for ever with auth off: each is closed once
+    [tls] handshake_timeout is over (never sooner), logged, and the slots
+    come back.  A plain client that has not sent its first line yet is
+    left alone, as under the subject."""
+    d = timed_tls_daemon(daemon_factory, "optional")
+    quiet = d.connect()                  # plain, silent: kept
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    stallers = [d.connect() for _ in range(2)]
+    stallers[0].sendall(client_hello()[:20])
+    stallers[1].sendall(b"\x16")
+    ports = [s.getsockname()[1] for s in stallers]
+    for s in stallers:
+        assert recv_until_eof(s, timeout=10) == b""
+    assert time.monotonic() - t0 >= 2.0
+    for p in ports:
+        d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} (TLS "
+                           f"handshake not done within 2s).")
+    quiet.sendall(b"still here\n")
+    d.wait_for_message("User input: still here")
+    assert tls(d).ask("/ping") == "+OK pong"
+
+
+def test_tls_required_closes_a_client_that_says_nothing(daemon_factory):
+    d = timed_tls_daemon(daemon_factory, "required")
+    s = d.connect()
+    p = s.getsockname()[1]
+    assert recv_until_eof(s, timeout=10) == b""
+    d.wait_for_message(f"Client disconnected: 127.0.0.1:{p} (TLS "
+                       f"handshake not done within 2s).")
+
+
 def test_client_reading_nothing_after_hello_does_not_block(daemon_factory):
     # sends a whole ClientHello and never reads the server's answer
     d = make_daemon(daemon_factory, "optional").start()

@@ -484,6 +484,23 @@ say(struct client *c, const char *msg)
 		client_reply(c, msg);
 }
 
+/*
+ * Has C's TLS handshake taken more than [tls] handshake_timeout?  With
+ * TLS required, a client that has sent nothing yet is waited for as long.
+ * A plain client of optional TLS is never: it may wait before its first
+ * line, as under the subject.
+ */
+static int
+tls_stalled(const struct client *c, time_t now)
+{
+	unsigned limit = c->d->cfg->tls_handshake_timeout;
+
+	if (limit == 0 || !(c->state == CLIENT_HANDSHAKE || (c->state ==
+	    CLIENT_DETECT && c->d->cfg->tls_mode == MODE_REQUIRED)))
+		return 0;
+	return now - c->born > (time_t)limit;	/* whole seconds */
+}
+
 void
 client_tick(struct sessions *d)
 {
@@ -495,6 +512,12 @@ client_tick(struct sessions *d)
 	for (c = d->clients; c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
+		if (tls_stalled(c, now)) {
+			snprintf(why, sizeof(why), "TLS handshake not done "
+			    "within %us", d->cfg->tls_handshake_timeout);
+			client_close(c, why);
+			continue;
+		}
 		if (c->hold_until != 0 && now >= c->hold_until) {
 			c->hold_until = 0;
 			d->ops->due(c);
