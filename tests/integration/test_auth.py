@@ -857,7 +857,9 @@ def test_parallel_attempts_from_one_network_wait_in_turn(daemon_factory):
     ("max_auth_tries", "101"), ("ipv4_prefix", "33"),
     ("ipv4_prefix", "0"), ("ipv6_prefix", "129"),
     ("global_max_failures", "1001"), ("global_max_failures", "-1"),
-    ("global_window", "0"), ("global_window", "2d")])
+    ("global_window", "0"), ("global_window", "2d"),
+    ("admin_slots", "17"), ("admin_slots", "-1"), ("penalty", "2h"),
+    ("penalty_min", "0"), ("penalty_max", "2d")])
 def test_guard_keys_are_checked(daemon_factory, key, bad):
     d = auth_daemon(daemon_factory, **{key: bad})
     r = d.run("-t")
@@ -869,6 +871,17 @@ def test_guard_keys_are_checked(daemon_factory, key, bad):
 def test_guard_keys_accept_good_values(daemon_factory):
     d = auth_daemon(daemon_factory, login_grace="45s", max_auth_tries=5,
                     ipv4_prefix=24, ipv6_prefix=48, global_max_failures=0,
-                    global_window="5m")
+                    global_window="5m", admin_slots=0, penalty="0",
+                    penalty_min="1s", penalty_max="1d")
     r = d.run("-t")
     assert r.rc == 0, r.err
+
+
+def test_a_penalty_that_could_never_start_is_refused(daemon_factory):
+    d = auth_daemon(daemon_factory, penalty_min="1m", penalty_max="30s")
+    r = d.run("-t")
+    assert r.rc != 0
+    assert "penalty_max (30s) is less than penalty_min (60s)" in r.err, r.err
+    d = auth_daemon(daemon_factory, penalty="0", penalty_min="1m",
+                    penalty_max="30s")
+    assert d.run("-t").rc == 0       # no penalty: nothing to start
