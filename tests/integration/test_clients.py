@@ -678,6 +678,21 @@ def test_a_client_without_a_login_cannot_fill_the_log(daemon_factory):
     d.wait_for_message("User input: line 29")
 
 
+def test_a_locked_out_network_cannot_fill_the_log_either(daemon_factory):
+    """A locked-out network's /auth is refused without a check and never
+    counts as a failed login: those refusals count before a login too."""
+    d = required_daemon(daemon_factory, max_failures=1, lockout="60s")
+    s = d.connect()
+    s.sendall(b"/auth password alice not-it\n")
+    assert recv_line(s, timeout=20) == b"-ERR authentication failed\n"
+    s.close()
+    s = d.connect()
+    s.sendall(b"/auth password alice not-it\n" * 50)
+    got = recv_until_eof(s, timeout=20)
+    assert got.count(b"-ERR locked out, try again in ") == 10, got
+    assert got.endswith(b"-ERR too many lines before a login\n"), got
+
+
 def test_max_auth_tries_closes_the_connection(daemon_factory):
     d = required_daemon(daemon_factory, max_auth_tries=2, max_failures=10)
     s = d.connect()

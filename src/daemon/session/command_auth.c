@@ -158,6 +158,7 @@ auth_begin(struct client *c, const char *name, const char *password)
 		snprintf(reply, sizeof(reply), "-ERR locked out, try again in "
 		    "%us\n", left);
 		client_reply(c, reply);
+		(void)client_refused(c);
 		return;
 	}
 	c->attempting = 1;
