@@ -288,6 +288,37 @@ test_connections_without_a_login_penalize_their_network(void **state)
 	assert_int_equal(auth_penalized(&other, t + 200, &left), 0);
 }
 
+/*
+ * Networks that only connected without a login, as many as the table
+ * holds: their charges give way, so that the failures of the next network
+ * are still counted and lock it out.
+ */
+static void
+test_charges_cannot_crowd_out_failures(void **state)
+{
+	const struct auth_limits p = { 2, 60, 0, 60, 5, 12, 20 };
+	struct auth_net n, victim = net("192.0.2.200", 32, 64);
+	time_t t = 90000;
+	unsigned wait, left, i;
+	char ip[32];
+	int locked;
+
+	(void)state;
+	for (i = 0; i < 1024; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.9", i / 250, i % 250);
+		n = net(ip, 32, 64);
+		assert_int_equal(auth_noauth(&n, t, &p, &left), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(auth_attempt_begin(&victim, t, &p, &wait,
+		    &left), AUTH_GO);
+		auth_attempt_end(&victim, t, &p, 1, &locked);
+	}
+	assert_true(locked);
+	assert_int_equal(auth_attempt_begin(&victim, t + 1, &p, &wait,
+	    &left), AUTH_LOCKED);
+}
+
 int
 main(void)
 {
@@ -303,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_checks_under_way_count_against_the_budget),
 		cmocka_unit_test(
 		    test_connections_without_a_login_penalize_their_network),
+		cmocka_unit_test(test_charges_cannot_crowd_out_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,16 +331,32 @@ guard_idle(const struct guard *g, time_t now, const struct auth_limits *l)
 }
 
 /*
+ * Does G hold only charges for connections without a login, not in
+ * force?  Such a record gives its slot up when no slot is idle, so that
+ * cheap connections from many networks cannot fill the table and keep
+ * the failures of the next network from being counted.
+ */
+static int
+guard_weak(const struct guard *g, time_t now, const struct auth_limits *l)
+{
+	struct guard bare = *g;
+
+	bare.penalty_until = 0;
+	return !g->penalized && guard_idle(&bare, now, l);
+}
+
+/*
  * NET's record; with CREATE, a new one in a slot whose record has
- * nothing left to say (never a network with live failures, a lockout or
- * an attempt under way: rotating addresses cannot push a record out).
- * NULL when not found, or when every slot is live.
+ * nothing left to say (never a network with live failures, a lockout,
+ * a penalty in force or an attempt under way: rotating addresses cannot
+ * push a record out), else in the least charged one that holds only
+ * charges.  NULL when not found, or when every slot is live.
  */
 static struct guard *
 guard_find(const struct auth_net *net, time_t now,
     const struct auth_limits *l, int create)
 {
-	struct guard *g, *spare = NULL;
+	struct guard *g, *spare = NULL, *weak = NULL;
 	size_t i;
 
 	for (i = 0; i < GUARD_SLOTS; i++) {
@@ -353,7 +369,12 @@ guard_find(const struct auth_net *net, time_t now,
 		}
 		if (spare == NULL && guard_idle(g, now, l))
 			spare = g;
+		else if (spare == NULL && guard_weak(g, now, l) &&
+		    (weak == NULL || g->penalty_until < weak->penalty_until))
+			weak = g;
 	}
+	if (spare == NULL)
+		spare = weak;
 	if (!create || spare == NULL)
 		return NULL;
 	memset(spare, 0, sizeof(*spare));
