@@ -23,6 +23,7 @@
 #include "daemon/child.h"
 #include "daemon/session/client.h"
 #include "daemon/session/command.h"
+#include "daemon/session/command_auth.h"
 #include "daemon/crash.h"
 #include "daemon/daemon.h"
 #include "daemon/daemonize.h"
@@ -348,7 +349,7 @@ on_tick(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)events;
 	if (read(io->fd, &ticks, sizeof(ticks)) > 0) {
 		client_tick(&d->sessions);
-		server_tick(&d->server);
+		command_auth_tick(&d->sessions);
 		shell_tick(&d->sessions);
 		alert_tick(d->alerts);
 		mail_tick(d->mailer);

@@ -267,13 +267,13 @@ turn_away(int fd, const char *msg)
 /*
  * Every slot taken: FD from ADDR gets its one line.  With auth required,
  * a TCP connection turned away ends without a login like any other, and
- * charges its network (so that hammering full slots is not logged
- * without end).
+ * charges its network NET (so that hammering full slots is not logged
+ * without end); NET is NULL otherwise.
  */
 static void
-refuse(struct sessions *d, int fd, const char *addr, int tcp)
+refuse(struct sessions *d, int fd, const char *addr,
+    const struct auth_net *net)
 {
-	struct auth_net net;
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "-ERR too many clients (max %d)\n",
@@ -283,51 +283,28 @@ refuse(struct sessions *d, int fd, const char *addr, int tcp)
 	tintin_log_cat(d->log, TINTIN_WARN, CAT_CONN, "Client refused: %s: "
 	    "too many clients (%d/%d).", addr, d->nclients,
 	    d->cfg->max_clients);
-	if (tcp && d->cfg->auth_mode == MODE_REQUIRED) {
-		client_net_of(d, addr, &net);
-		command_auth_charge(d, &net);
-	}
+	if (net != NULL)
+		command_auth_charge(d, net);
 }
 
 /*
- * Auth required: a network penalized for its connections without a login
- * is turned away at once, each connection counted but not logged (the
- * penalty's start and end are).  1 if FD from ADDR was.
+ * A network NET penalized for its connections without a login is turned
+ * away at once, each connection counted but not logged (the penalty's
+ * start and end are).  1 if FD was.
  */
 static int
-penalized(struct sessions *d, int fd, const char *addr)
+penalized(struct sessions *d, int fd, const struct auth_net *net)
 {
-	struct auth_net net;
 	unsigned left;
 	char msg[128];
 
-	if (d->cfg->auth_mode != MODE_REQUIRED)
-		return 0;
-	client_net_of(d, addr, &net);
-	if (!auth_penalized(&net, loop_now(), &left))
+	if (!command_auth_penalized(d, net, &left))
 		return 0;
 	snprintf(msg, sizeof(msg), "-ERR too many connections without a "
 	    "login from this network, try again in %us\n", left);
 	turn_away(fd, msg);
 	d->m->refused[METRICS_REFUSED_PENALTY]++;
 	return 1;
-}
-
-void
-server_tick(struct server *sv)
-{
-	struct sessions *d = sv->s;
-	struct auth_net net;
-	unsigned refused;
-	char text[INET6_ADDRSTRLEN + 8];
-
-	while (auth_penalty_over(loop_now(), &net, &refused)) {
-		auth_net_text(&net, d->cfg->auth_ipv4_prefix,
-		    d->cfg->auth_ipv6_prefix, text, sizeof(text));
-		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Network %s is "
-		    "no longer penalized: %u connections refused meanwhile.",
-		    text, refused);
-	}
 }
 
 /* Out of descriptors: accept with the spare one and drop the connection. */
@@ -364,17 +341,17 @@ capacity(const struct sessions *d, const struct client_peer *pp)
 
 /*
  * Slots full and authentication required: a client that has not logged
- * in gives its slot to the newcomer from ADDR, so that clients that never
+ * in gives its slot to the newcomer from NET, so that clients that never
  * log in cannot keep an admin out, nor one network that reconnects
  * faster than the head start.  A logged-in client is never displaced.
  */
 static void
-make_room(struct sessions *d, const char *addr)
+make_room(struct sessions *d, const struct auth_net *net)
 {
 	struct client *c;
 
 	if (d->cfg->auth_mode != MODE_REQUIRED ||
-	    (c = client_displaceable(d, addr)) == NULL)
+	    (c = client_displaceable(d, net)) == NULL)
 		return;
 	(void)client_reply(c, "-ERR closed to make room: not logged in\n");
 	client_close(c, "displaced: not logged in, slots full");
@@ -388,8 +365,9 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 	struct sockaddr_storage ss;
 	struct client_peer peer, *pp = NULL;
 	socklen_t slen;
+	struct auth_net net;
 	char addr[CLIENT_ADDR_MAX];
-	int fd, i;
+	int fd, i, tcp;
 
 	(void)l;
 	(void)events;
@@ -418,12 +396,18 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		} else
 			server_format_addr((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
-		if (pp == NULL && penalized(d, fd, addr))
+		/* Auth required: its source network, once, for the slots'
+		 * rules and, over TCP, the penalties (local: all zero). */
+		tcp = pp == NULL && d->cfg->auth_mode == MODE_REQUIRED;
+		memset(&net, 0, sizeof(net));
+		if (d->cfg->auth_mode == MODE_REQUIRED)
+			client_net_of(d, addr, &net);
+		if (tcp && penalized(d, fd, &net))
 			continue;
 		if (d->nclients >= capacity(d, pp))
-			make_room(d, addr);
+			make_room(d, &net);
 		if (d->nclients >= capacity(d, pp))
-			refuse(d, fd, addr, pp == NULL);
+			refuse(d, fd, addr, tcp ? &net : NULL);
 		else if (client_new(d, fd, addr, pp) == NULL) {
 			tintin_log(d->log, TINTIN_ERROR, "Client %s dropped: "
 			    "%s.", addr, strerror(errno));

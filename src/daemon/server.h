@@ -38,9 +38,6 @@ int	server_listen_local(const char *path, gid_t gid);
 /* Watch the listening sockets of SV (LOCAL_FD -1: none); 0 or -1. */
 int	server_start(struct server *sv, int fd, int local_fd);
 
-/* Once a second: log the networks whose penalty is over. */
-void	server_tick(struct server *sv);
-
 /* Close the listening sockets and remove the local one's file. */
 void	server_stop(struct server *sv);
 

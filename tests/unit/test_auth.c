@@ -260,18 +260,18 @@ test_connections_without_a_login_penalize_their_network(void **state)
 	(void)state;
 	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 5 s */
 	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 10 s */
-	assert_int_equal(auth_penalized(&n, t, &left), 0);
+	assert_int_equal(auth_penalized(&n, t, &p, &left), 0);
 	assert_int_equal(auth_noauth(&n, t, &p, &left), 1);	/* 15: on */
 	assert_int_equal(left, 15);
 	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* 20 */
 	assert_int_equal(auth_noauth(&n, t, &p, &left), 0);	/* capped */
-	assert_int_equal(auth_penalized(&n, t + 1, &left), 1);
+	assert_int_equal(auth_penalized(&n, t + 1, &p, &left), 1);
 	assert_int_equal(left, 19);
-	assert_int_equal(auth_penalized(&other, t + 1, &left), 0);
-	assert_int_equal(auth_penalized(&n, t + 19, &left), 1);
+	assert_int_equal(auth_penalized(&other, t + 1, &p, &left), 0);
+	assert_int_equal(auth_penalized(&n, t + 19, &p, &left), 1);
 	assert_int_equal(left, 1);
 	assert_int_equal(auth_penalty_over(t + 19, &got, &refused), 0);
-	assert_int_equal(auth_penalized(&n, t + 20, &left), 0);
+	assert_int_equal(auth_penalized(&n, t + 20, &p, &left), 0);
 	assert_int_equal(auth_penalty_over(t + 20, &got, &refused), 1);
 	assert_memory_equal(&got, &n, sizeof(n));
 	assert_int_equal(refused, 2);
@@ -280,12 +280,12 @@ test_connections_without_a_login_penalize_their_network(void **state)
 	for (i = 0; i < 10; i++)
 		assert_int_equal(auth_noauth(&other, t + 100 + 5 * i, &p,
 		    &left), 0);
-	assert_int_equal(auth_penalized(&other, t + 146, &left), 0);
+	assert_int_equal(auth_penalized(&other, t + 146, &p, &left), 0);
 	/* penalty 0: none */
 	for (i = 0; i < 10; i++)
 		assert_int_equal(auth_noauth(&other, t + 200, &off, &left),
 		    0);
-	assert_int_equal(auth_penalized(&other, t + 200, &left), 0);
+	assert_int_equal(auth_penalized(&other, t + 200, &p, &left), 0);
 }
 
 /*

@@ -318,31 +318,28 @@ auth_net_of(const char *ip, unsigned v4_prefix, unsigned v6_prefix,
 	return 0;
 }
 
-/* Does G hold nothing that must be kept at NOW? */
-static int
-guard_idle(const struct guard *g, time_t now, const struct auth_limits *l)
-{
-	if (!g->used)
-		return 1;
-	if (g->pending > 0 || g->locked_until > now || g->penalized ||
-	    g->penalty_until > now)
-		return 0;
-	return g->failures == 0 || now - g->first >= (time_t)l->lockout;
-}
-
 /*
- * Does G hold only charges for connections without a login, not in
- * force?  Such a record gives its slot up when no slot is idle, so that
- * cheap connections from many networks cannot fill the table and keep
- * the failures of the next network from being counted.
+ * Does G hold nothing that must be kept at NOW, but maybe charges for
+ * connections without a login that are not in force?  Such a record gives
+ * its slot up when no slot is idle, so that cheap connections from many
+ * networks cannot fill the table and keep the failures of the next
+ * network from being counted.
  */
 static int
 guard_weak(const struct guard *g, time_t now, const struct auth_limits *l)
 {
-	struct guard bare = *g;
+	if (!g->used)
+		return 1;
+	if (g->pending > 0 || g->locked_until > now || g->penalized)
+		return 0;
+	return g->failures == 0 || now - g->first >= (time_t)l->lockout;
+}
 
-	bare.penalty_until = 0;
-	return !g->penalized && guard_idle(&bare, now, l);
+/* Does G hold nothing that must be kept at NOW? */
+static int
+guard_idle(const struct guard *g, time_t now, const struct auth_limits *l)
+{
+	return guard_weak(g, now, l) && (!g->used || g->penalty_until <= now);
 }
 
 /*
@@ -536,22 +533,17 @@ auth_noauth(const struct auth_net *net, time_t now,
 }
 
 int
-auth_penalized(const struct auth_net *net, time_t now, unsigned *left)
+auth_penalized(const struct auth_net *net, time_t now,
+    const struct auth_limits *l, unsigned *left)
 {
-	unsigned i;
-	struct guard *g;
+	struct guard *g = guard_find(net, now, l, 0);
 
-	for (i = 0; i < GUARD_SLOTS; i++) {
-		g = &guards[i];
-		if (g->used && g->penalized && g->penalty_until > now &&
-		    memcmp(&g->net, net, sizeof(*net)) == 0) {
-			g->refused++;
-			*left = (unsigned)(g->penalty_until - now);
-			return 1;
-		}
-	}
 	*left = 0;
-	return 0;
+	if (g == NULL || !g->penalized || g->penalty_until <= now)
+		return 0;
+	g->refused++;
+	*left = (unsigned)(g->penalty_until - now);
+	return 1;
 }
 
 int

@@ -120,7 +120,7 @@ int		 auth_noauth(const struct auth_net *net, time_t now,
  * refused: counted, *LEFT the seconds until it ends, and 1; else 0.
  */
 int		 auth_penalized(const struct auth_net *net, time_t now,
-		    unsigned *left);
+		    const struct auth_limits *l, unsigned *left);
 
 /*
  * One network whose penalty ended by NOW: its record in *NET and the

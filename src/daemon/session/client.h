@@ -211,14 +211,15 @@ void		 client_follow_records(struct sessions *d, const char *records,
 void		 client_hold(struct client *c, unsigned seconds);
 
 /*
- * The client that may be closed to make room for a newcomer from ADDR
- * ("ip:port"; auth required, slots full), among those not logged in and
+ * The client that may be closed to make room for a newcomer from network
+ * NET (auth required, slots full), among those not logged in and
  * not in the middle of a login (a check under way, or a wait for its
  * turn from a network without failures): the oldest of those from
  * another network that has two or more of them, however young; else the
  * oldest connected for a few seconds at least.  NULL if none.
  */
-struct client	*client_displaceable(struct sessions *d, const char *addr);
+struct client	*client_displaceable(struct sessions *d,
+		    const struct auth_net *net);
 
 /*
  * With auth required, a client that has not logged in may have this many

@@ -68,17 +68,15 @@ crowded(const struct sessions *d, const struct auth_net *net)
 }
 
 struct client *
-client_displaceable(struct sessions *d, const char *addr)
+client_displaceable(struct sessions *d, const struct auth_net *net)
 {
 	struct client *c, *oldest = NULL, *crowd = NULL;
-	struct auth_net net;
 	time_t now = loop_now();
 
-	client_net_of(d, addr, &net);
 	for (c = d->clients; c != NULL; c = c->next) {
 		if (!unproven_idle(c))
 			continue;
-		if (memcmp(&c->net, &net, sizeof(net)) != 0 &&
+		if (memcmp(&c->net, net, sizeof(*net)) != 0 &&
 		    crowded(d, &c->net)) {
 			if (crowd == NULL || c->born <= crowd->born)
 				crowd = c;

@@ -245,6 +245,34 @@ command_auth_charge(struct sessions *d, const struct auth_net *from)
 	    "connections are refused until then.", net, left);
 }
 
+int
+command_auth_penalized(struct sessions *d, const struct auth_net *from,
+    unsigned *left)
+{
+	struct auth_limits l;
+
+	limits_of(d->cfg, &l);
+	return auth_penalized(from, loop_now(), &l, left);
+}
+
+void
+command_auth_tick(struct sessions *d)
+{
+	struct auth_net net;
+	unsigned refused;
+	char text[INET6_ADDRSTRLEN + 8];
+
+	if (d->cfg->auth_mode != MODE_REQUIRED)
+		return;		/* no penalty is ever charged */
+	while (auth_penalty_over(loop_now(), &net, &refused)) {
+		auth_net_text(&net, d->cfg->auth_ipv4_prefix,
+		    d->cfg->auth_ipv6_prefix, text, sizeof(text));
+		tintin_log_cat(d->log, TINTIN_INFO, CAT_AUTH, "Network %s is "
+		    "no longer penalized: %u connections refused meanwhile.",
+		    text, refused);
+	}
+}
+
 void
 command_auth_close(struct client *c)
 {

@@ -25,4 +25,14 @@ void	command_auth_close(struct client *c);
  */
 void	command_auth_charge(struct sessions *d, const struct auth_net *from);
 
+/*
+ * Is FROM's network penalized?  Then the connection is counted, *LEFT is
+ * the seconds the penalty lasts, and 1; else 0.
+ */
+int	command_auth_penalized(struct sessions *d,
+	    const struct auth_net *from, unsigned *left);
+
+/* Once a second: log the networks whose penalty is over. */
+void	command_auth_tick(struct sessions *d);
+
 #endif /* COMMAND_AUTH_H */
