@@ -413,19 +413,22 @@ next_delivery(struct mailer *m)
 static void
 report_spool(struct mailer *m)
 {
-	char full[64];
+	char why[64];
 
-	snprintf(full, sizeof(full), "the spool is full (max_spooled = %u)",
-	    m->cfg->mail_max_spooled);
 	if (m->spool_run > 0)
 		mlog(m, TINTIN_WARN, "Mail queue full (%u): %u alert mail%s "
 		    "spooled in %s.", m->cfg->mail_queue, m->spool_run,
 		    m->spool_run > 1 ? "s" : "", m->cfg->mail_spool);
-	if (m->drop_run > 0)
+	if (m->drop_run > 0) {
+		if (m->drop_err != 0)
+			snprintf(why, sizeof(why), "%s", strerror(m->drop_err));
+		else
+			snprintf(why, sizeof(why), "the spool is full "
+			    "(max_spooled = %u)", m->cfg->mail_max_spooled);
 		mlog(m, TINTIN_ERROR, "Mail queue full (%u): %u alert mail%s "
 		    "dropped (cannot spool: %s).", m->cfg->mail_queue,
-		    m->drop_run, m->drop_run > 1 ? "s" : "", m->drop_err != 0 ?
-		    strerror(m->drop_err) : full);
+		    m->drop_run, m->drop_run > 1 ? "s" : "", why);
+	}
 	m->spool_run = m->drop_run = 0;
 }
 
